@@ -1,0 +1,121 @@
+package dev.agentfn.mlflow;
+
+/**
+ * Every span attribute, trace metadata and tag key agentfn writes or reads, in one place.
+ * Names follow {@code mlflow/tracing/constant.py} and the OpenTelemetry GenAI conventions.
+ */
+public final class MlflowKeys {
+    private MlflowKeys() {
+    }
+
+    /** Span attributes MLflow reads. */
+    public static final class Span {
+        private Span() {
+        }
+
+        public static final String TYPE = "mlflow.spanType";
+        public static final String INPUTS = "mlflow.spanInputs";
+        public static final String OUTPUTS = "mlflow.spanOutputs";
+        public static final String FUNCTION_NAME = "mlflow.spanFunctionName";
+        public static final String TOKEN_USAGE = "mlflow.chat.tokenUsage";
+        public static final String CHAT_TOOLS = "mlflow.chat.tools";
+        public static final String MESSAGE_FORMAT = "mlflow.message.format";
+        public static final String LLM_MODEL = "mlflow.llm.model";
+        public static final String LLM_PROVIDER = "mlflow.llm.provider";
+        public static final String LLM_COST = "mlflow.llm.cost";
+        /** Only in {@code traces.json}; never sent over OTLP (MLflow #23051). */
+        public static final String TRACE_REQUEST_ID = "mlflow.traceRequestId";
+        public static final String SESSION_ID = "session.id";
+        public static final String USER_ID = "user.id";
+    }
+
+    /** Values of {@link Span#TYPE}. */
+    public static final class SpanType {
+        private SpanType() {
+        }
+
+        public static final String AGENT = "AGENT";
+        public static final String CHAT_MODEL = "CHAT_MODEL";
+        public static final String LLM = "LLM";
+        public static final String TOOL = "TOOL";
+        public static final String CHAIN = "CHAIN";
+        public static final String EVALUATOR = "EVALUATOR";
+    }
+
+    /** Keys inside token usage and cost JSON values. */
+    public static final class Usage {
+        private Usage() {
+        }
+
+        public static final String INPUT_TOKENS = "input_tokens";
+        public static final String OUTPUT_TOKENS = "output_tokens";
+        public static final String TOTAL_TOKENS = "total_tokens";
+        public static final String CACHE_READ_INPUT_TOKENS = "cache_read_input_tokens";
+        public static final String CACHE_CREATION_INPUT_TOKENS = "cache_creation_input_tokens";
+        public static final String INPUT_COST = "input_cost";
+        public static final String OUTPUT_COST = "output_cost";
+        public static final String TOTAL_COST = "total_cost";
+    }
+
+    /** OpenTelemetry GenAI semantic convention attributes, written beside the MLflow ones. */
+    public static final class GenAi {
+        private GenAi() {
+        }
+
+        public static final String OPERATION_NAME = "gen_ai.operation.name";
+        public static final String PROVIDER_NAME = "gen_ai.provider.name";
+        public static final String REQUEST_MODEL = "gen_ai.request.model";
+        public static final String RESPONSE_MODEL = "gen_ai.response.model";
+        public static final String RESPONSE_ID = "gen_ai.response.id";
+        public static final String RESPONSE_FINISH_REASONS = "gen_ai.response.finish_reasons";
+        public static final String USAGE_INPUT_TOKENS = "gen_ai.usage.input_tokens";
+        public static final String USAGE_OUTPUT_TOKENS = "gen_ai.usage.output_tokens";
+        public static final String USAGE_CACHE_READ_INPUT_TOKENS = "gen_ai.usage.cache_read.input_tokens";
+        public static final String USAGE_CACHE_CREATION_INPUT_TOKENS = "gen_ai.usage.cache_creation.input_tokens";
+        public static final String CONVERSATION_ID = "gen_ai.conversation.id";
+        public static final String TOOL_NAME = "gen_ai.tool.name";
+        public static final String TOOL_CALL_ID = "gen_ai.tool.call.id";
+        public static final String TOOL_TYPE = "gen_ai.tool.type";
+        public static final String AGENT_NAME = "gen_ai.agent.name";
+    }
+
+    /** Trace metadata (immutable once written). */
+    public static final class Metadata {
+        private Metadata() {
+        }
+
+        public static final String SCHEMA_VERSION = "mlflow.trace_schema.version";
+        public static final String SESSION = "mlflow.trace.session";
+        public static final String USER = "mlflow.trace.user";
+        public static final String TOKEN_USAGE = "mlflow.trace.tokenUsage";
+        public static final String COST = "mlflow.trace.cost";
+        public static final String SOURCE_RUN = "mlflow.sourceRun";
+        public static final String SOURCE_NAME = "mlflow.source.name";
+        public static final String SOURCE_TYPE = "mlflow.source.type";
+        public static final String MODEL_ID = "mlflow.modelId";
+        public static final String AGENTFN_VERSION = "agentfn.version";
+        public static final String AGENTFN_ENGINE = "agentfn.engine";
+        public static final String AGENTFN_MODEL = "agentfn.model";
+        public static final String AGENTFN_STAND_IN = "agentfn.stand_in";
+    }
+
+    /** Trace tags (mutable). */
+    public static final class Tag {
+        private Tag() {
+        }
+
+        public static final String TRACE_NAME = "mlflow.traceName";
+        public static final String ARTIFACT_LOCATION = "mlflow.artifactLocation";
+        public static final String SPANS_LOCATION = "mlflow.trace.spansLocation";
+        public static final String EVAL_REQUEST_ID = "mlflow.eval.requestId";
+    }
+
+    /** HTTP headers of MLflow's OTLP endpoint. */
+    public static final class Header {
+        private Header() {
+        }
+
+        public static final String EXPERIMENT_ID = "x-mlflow-experiment-id";
+        public static final String RUN_ID = "x-mlflow-run-id";
+    }
+}
