@@ -1,0 +1,28 @@
+package dev.agentfn.api;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.agentfn.conversation.ConversationBeans;
+import dev.agentfn.conversation.ConversationEngine;
+import dev.agentfn.conversation.messages.MessagesEngine;
+import dev.agentfn.tracing.TraceDelivery;
+import dev.agentfn.tracing.Tracer;
+import io.micrometer.core.instrument.MeterRegistry;
+import jakarta.enterprise.inject.Produces;
+import jakarta.inject.Singleton;
+import java.util.Map;
+import org.eclipse.microprofile.config.inject.ConfigProperty;
+
+/** Builds the invocation service from the engines and the tracing side. */
+@Singleton
+public class ApiBeans {
+
+    @Produces
+    @Singleton
+    InvocationService invocationService(MessagesEngine messages, Tracer tracer, TraceDelivery delivery,
+            MeterRegistry registry, ConversationBeans conversation, ObjectMapper json,
+            @ConfigProperty(name = "quarkus.application.version", defaultValue = "dev") String version) {
+        Map<String, ConversationEngine> engines = Map.of(messages.name(), messages);
+        return new InvocationService(engines, tracer, delivery, new InvocationMetrics(registry), version,
+                conversation.standInActive(), json);
+    }
+}

@@ -1,0 +1,66 @@
+package dev.agentfn.api;
+
+import dev.agentfn.config.AgentfnConfig;
+import jakarta.ws.rs.container.ContainerRequestContext;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.jboss.resteasy.reactive.server.ServerRequestFilter;
+
+/**
+ * Bearer API keys for {@code /v1/**} when any are configured; health, metrics and OpenAPI stay open.
+ * Keys are compared as SHA-256 digests with {@link MessageDigest#isEqual}, so neither length nor
+ * content leaks through timing. Behind an API gateway its authorizer may replace this.
+ */
+public class ApiKeyFilter {
+    private final List<byte[]> digests;
+
+    public ApiKeyFilter(AgentfnConfig config) {
+        List<String> keys = new ArrayList<>(config.auth().apiKeys().orElse(List.of()));
+        config.auth().apiKeysFile().ifPresent(p -> {
+            try {
+                Files.readAllLines(p).stream().map(String::trim).filter(s -> !s.isEmpty() && !s.startsWith("#"))
+                        .forEach(keys::add);
+            } catch (IOException e) {
+                throw new IllegalStateException("agentfn.auth.api-keys-file " + p + " is unreadable: " + e.getMessage());
+            }
+        });
+        this.digests = keys.stream().filter(k -> !k.isBlank()).map(ApiKeyFilter::sha256).toList();
+    }
+
+    @ServerRequestFilter(preMatching = true)
+    public jakarta.ws.rs.core.Response check(ContainerRequestContext ctx) {
+        if (digests.isEmpty() || !ctx.getUriInfo().getPath().startsWith("/v1/")) {
+            return null;
+        }
+        String header = ctx.getHeaderString("Authorization");
+        if (header != null && header.regionMatches(true, 0, "Bearer ", 0, 7) && known(header.substring(7).trim())) {
+            return null;
+        }
+        Problem p = Problem.of(401, "unauthorized", "Unauthorized",
+                header == null ? "send Authorization: Bearer <api key>" : "the API key is not valid");
+        return ProblemMappers.response(p, Map.of("WWW-Authenticate", "Bearer"));
+    }
+
+    private boolean known(String presented) {
+        byte[] d = sha256(presented);
+        boolean match = false;
+        for (byte[] k : digests) {
+            match |= MessageDigest.isEqual(k, d);
+        }
+        return match;
+    }
+
+    private static byte[] sha256(String s) {
+        try {
+            return MessageDigest.getInstance("SHA-256").digest(s.getBytes(StandardCharsets.UTF_8));
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+}

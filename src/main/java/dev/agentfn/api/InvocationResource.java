@@ -1,0 +1,150 @@
+package dev.agentfn.api;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.agentfn.config.AgentfnConfig;
+import dev.agentfn.conversation.ConversationListener;
+import dev.agentfn.conversation.ConversationRequest;
+import io.smallrye.mutiny.Multi;
+import io.smallrye.mutiny.subscription.MultiEmitter;
+import jakarta.ws.rs.Consumes;
+import jakarta.ws.rs.HeaderParam;
+import jakarta.ws.rs.POST;
+import jakarta.ws.rs.Path;
+import jakarta.ws.rs.Produces;
+import jakarta.ws.rs.core.Context;
+import jakarta.ws.rs.core.MediaType;
+import jakarta.ws.rs.core.Response;
+import jakarta.ws.rs.sse.OutboundSseEvent;
+import jakarta.ws.rs.sse.Sse;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.eclipse.microprofile.openapi.annotations.Operation;
+import org.eclipse.microprofile.openapi.annotations.media.Content;
+import org.eclipse.microprofile.openapi.annotations.media.Schema;
+import org.eclipse.microprofile.openapi.annotations.parameters.RequestBody;
+import org.eclipse.microprofile.openapi.annotations.responses.APIResponse;
+
+/** {@code POST /v1/invocations}: JSON in, JSON out, or SSE when the caller accepts {@code text/event-stream}. */
+@Path("/v1/invocations")
+public class InvocationResource {
+    private final InvocationService service;
+    private final ObjectMapper json;
+    private final RequestParser parser;
+    private final long maxBodyBytes;
+
+    public InvocationResource(InvocationService service, ObjectMapper json, AgentfnConfig config,
+            dev.agentfn.conversation.tools.ToolCatalog catalog) {
+        this.service = service;
+        this.json = json;
+        this.parser = new RequestParser(json, config, catalog, service.engineNames());
+        this.maxBodyBytes = config.invocation().maxBodySize().asLongValue();
+    }
+
+    /** A request, parsed and validated before anything else happens. */
+    private record Accepted(InvocationRequest request, ConversationRequest conversation, String engine) {
+    }
+
+    @POST
+    @Consumes(MediaType.APPLICATION_JSON)
+    @Produces(MediaType.APPLICATION_JSON)
+    @Operation(summary = "Run an agent conversation", description = "Runs the conversation, delivers its trace to "
+            + "MLflow, then answers. Errors are application/problem+json.")
+    @RequestBody(content = @Content(schema = @Schema(implementation = InvocationRequest.class)))
+    @APIResponse(responseCode = "200", content = @Content(schema = @Schema(implementation = InvocationResponse.class)))
+    @APIResponse(responseCode = "400", description = "Invalid request", content = @Content(mediaType = Problem.MEDIA_TYPE,
+            schema = @Schema(implementation = Problem.class)))
+    public CompletionStage<Response> invoke(byte[] body, @HeaderParam("traceparent") String traceparent) {
+        Accepted a = accept(body);
+        InvocationService.Started started = service.start(a.request, a.conversation, a.engine, traceparent,
+                ConversationListener.NONE);
+        return started.answer()
+                .thenApply(r -> Response.ok(r, MediaType.APPLICATION_JSON).header("X-Trace-Id", r.trace().id()).build())
+                .exceptionally(err -> InvocationService.problemOf(err)
+                        .map(p -> ProblemMappers.response(p.problem(), p.headers()))
+                        .orElseThrow(() -> new IllegalStateException(InvocationService.unwrap(err))));
+    }
+
+    @POST
+    @Consumes(MediaType.APPLICATION_JSON)
+    @Produces(MediaType.SERVER_SENT_EVENTS)
+    @Operation(summary = "Run an agent conversation, streamed", description = "Events: text_delta, tool_call, "
+            + "tool_result, then exactly one done (the JSON answer) or error (a problem document).")
+    public Multi<OutboundSseEvent> stream(byte[] body, @HeaderParam("traceparent") String traceparent,
+            @Context Sse sse) {
+        Accepted a = accept(body);
+        String[] traceId = new String[1];
+        Multi<OutboundSseEvent> events = Multi.createFrom().emitter(emitter -> {
+            SseListener listener = new SseListener(emitter, sse);
+            InvocationService.Started started = service.start(a.request, a.conversation, a.engine, traceparent, listener);
+            started.answer().whenComplete((r, err) -> {
+                if (err == null) {
+                    emitter.emit(listener.event("done", json.valueToTree(r)));
+                } else {
+                    Problem p = InvocationService.problemOf(err).map(ProblemException::problem)
+                            .orElseGet(() -> UpstreamProblems.toProblem(InvocationService.unwrap(err)));
+                    emitter.emit(listener.event("error", json.valueToTree(p)));
+                }
+                emitter.complete();
+            });
+        });
+        return events;
+    }
+
+    private Accepted accept(byte[] body) {
+        if (body != null && body.length > maxBodyBytes) {
+            throw new ProblemException(Problem.of(413, "body-too-large", "Request body too large",
+                    "the body has " + body.length + " bytes; the limit is " + maxBodyBytes
+                            + " (agentfn.invocation.max-body-size)"));
+        }
+        InvocationRequest request = parser.parse(body);
+        String engine = parser.engine(request);
+        return new Accepted(request, parser.toConversation(request, engine), engine);
+    }
+
+    /** Relays the conversation as SSE events; thread-safe because tool calls end on several threads. */
+    private final class SseListener implements ConversationListener {
+        private final MultiEmitter<? super OutboundSseEvent> emitter;
+        private final Sse sse;
+        private final AtomicBoolean relayed = new AtomicBoolean();
+
+        SseListener(MultiEmitter<? super OutboundSseEvent> emitter, Sse sse) {
+            this.emitter = emitter;
+            this.sse = sse;
+        }
+
+        OutboundSseEvent event(String name, JsonNode data) {
+            return sse.newEventBuilder().name(name).mediaType(MediaType.APPLICATION_JSON_TYPE).data(data.toString()).build();
+        }
+
+        @Override
+        public void textDelta(String text) {
+            relayed.set(true);
+            emit("text_delta", json.createObjectNode().put("text", text));
+        }
+
+        @Override
+        public void toolCall(String toolUseId, String name, JsonNode input) {
+            relayed.set(true);
+            ObjectNode n = json.createObjectNode().put("id", toolUseId).put("name", name);
+            n.set("input", input);
+            emit("tool_call", n);
+        }
+
+        @Override
+        public void toolResult(String toolUseId, String name, String content, boolean isError) {
+            emit("tool_result", json.createObjectNode().put("tool_use_id", toolUseId).put("name", name)
+                    .put("content", content).put("is_error", isError));
+        }
+
+        @Override
+        public boolean relayedAnything() {
+            return relayed.get();
+        }
+
+        private synchronized void emit(String name, JsonNode data) {
+            emitter.emit(event(name, data));
+        }
+    }
+}

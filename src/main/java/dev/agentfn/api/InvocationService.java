@@ -1,0 +1,193 @@
+package dev.agentfn.api;
+
+import dev.agentfn.conversation.ConversationEngine;
+import dev.agentfn.conversation.ConversationException;
+import dev.agentfn.conversation.ConversationListener;
+import dev.agentfn.conversation.ConversationRequest;
+import dev.agentfn.conversation.ConversationResult;
+import dev.agentfn.conversation.Usage;
+import dev.agentfn.mlflow.MlflowKeys;
+import dev.agentfn.tracing.ActiveTrace;
+import dev.agentfn.tracing.Ids;
+import dev.agentfn.tracing.TraceDelivery;
+import dev.agentfn.tracing.Tracer;
+import dev.agentfn.tracing.export.ExportStatus;
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+
+/**
+ * One invocation from request to answer: trace started, conversation run, root span closed, trace
+ * delivered (or spooled), and only then the answer. Failures become problems carrying the trace id.
+ */
+public final class InvocationService {
+    static final String STAND_IN_WARNING = "answered by the local stand-in of the Messages API, not by Claude "
+            + "(no ANTHROPIC_API_KEY or ANTHROPIC_AUTH_TOKEN is set)";
+
+    private final Map<String, ConversationEngine> engines;
+    private final Tracer tracer;
+    private final TraceDelivery delivery;
+    private final InvocationMetrics metrics;
+    private final String version;
+    private final boolean standIn;
+    private final com.fasterxml.jackson.databind.ObjectMapper json;
+
+    public InvocationService(Map<String, ConversationEngine> engines, Tracer tracer, TraceDelivery delivery,
+            InvocationMetrics metrics, String version, boolean standIn, com.fasterxml.jackson.databind.ObjectMapper json) {
+        this.json = json;
+        this.engines = Map.copyOf(engines);
+        this.tracer = tracer;
+        this.delivery = delivery;
+        this.metrics = metrics;
+        this.version = version;
+        this.standIn = standIn;
+    }
+
+    public java.util.Set<String> engineNames() {
+        return engines.keySet();
+    }
+
+    /** A started invocation: its trace id is known before the conversation runs (for headers). */
+    public record Started(String traceId, CompletableFuture<InvocationResponse> answer) {
+    }
+
+    public Started start(InvocationRequest request, ConversationRequest conversation, String engineName,
+            String traceparent, ConversationListener listener) {
+        long started = System.nanoTime();
+        ActiveTrace trace = tracer.start(rootName(engineName), MlflowKeys.SpanType.AGENT, Ids.parseTraceparent(traceparent));
+        describeRoot(trace, request, conversation, engineName);
+        ConversationEngine engine = engines.get(engineName);
+        CompletableFuture<ConversationResult> run;
+        try {
+            run = engine.run(conversation, trace, listener);
+        } catch (RuntimeException e) {
+            run = CompletableFuture.failedFuture(e);
+        }
+        CompletableFuture<InvocationResponse> answer = run.handle((result, err) -> err == null
+                        ? succeed(trace, request, result, engineName, started)
+                        : fail(trace, conversation, unwrap(err), engineName, started))
+                .thenCompose(f -> f);
+        return new Started(trace.traceId(), answer);
+    }
+
+    private static String rootName(String engine) {
+        return "claude-code".equals(engine) ? "claude_code_conversation" : "agent_invocation";
+    }
+
+    private void describeRoot(ActiveTrace trace, InvocationRequest r, ConversationRequest c, String engine) {
+        Map<String, Object> inputs = new LinkedHashMap<>();
+        if (r.prompt() != null) {
+            inputs.put("prompt", r.prompt());
+        } else {
+            inputs.put("messages", json.convertValue(c.messages(), List.class));
+        }
+        Map<String, Object> options = new LinkedHashMap<>();
+        options.put("model", c.model());
+        options.put("max_turns", c.maxTurns());
+        options.put("max_tokens", c.maxTokens());
+        options.put("tools", c.tools());
+        options.put("engine", engine);
+        inputs.put("options", options);
+        trace.root().inputs(inputs)
+                .attribute(MlflowKeys.Span.SESSION_ID, c.sessionId())
+                .attribute(MlflowKeys.Span.USER_ID, c.user())
+                .attribute(MlflowKeys.GenAi.CONVERSATION_ID, c.sessionId())
+                .attribute(MlflowKeys.GenAi.OPERATION_NAME, "invoke_agent")
+                .attribute(MlflowKeys.GenAi.AGENT_NAME, "agentfn")
+                .attribute("agentfn.engine", engine);
+        trace.metadata(MlflowKeys.Metadata.SESSION, c.sessionId())
+                .metadata(MlflowKeys.Metadata.USER, c.user())
+                .metadata(MlflowKeys.Metadata.SOURCE_NAME, "agentfn")
+                .metadata(MlflowKeys.Metadata.SOURCE_TYPE, "SERVICE")
+                .metadata(MlflowKeys.Metadata.AGENTFN_VERSION, version)
+                .metadata(MlflowKeys.Metadata.AGENTFN_ENGINE, engine)
+                .metadata(MlflowKeys.Metadata.AGENTFN_MODEL, c.model());
+        if (standIn) {
+            trace.metadata(MlflowKeys.Metadata.AGENTFN_STAND_IN, "true");
+        }
+        if (r.metadata() != null) {
+            r.metadata().forEach(trace::tag);
+        }
+        trace.previews(r.prompt() != null ? r.prompt() : lastUserText(c), "");
+    }
+
+    private CompletableFuture<InvocationResponse> succeed(ActiveTrace trace, InvocationRequest request,
+            ConversationResult result, String engine, long started) {
+        Map<String, Object> outputs = new LinkedHashMap<>();
+        outputs.put("response", result.output());
+        outputs.put("status", "completed");
+        outputs.put("stop_reason", result.stopReason());
+        trace.root().outputs(outputs).attribute("agentfn.turns", result.turns());
+        trace.previews(request.prompt() != null ? request.prompt() : trace.root().name(), result.output());
+        totals(trace, result.usage(), result.cost().inputUsd(), result.cost().outputUsd());
+        return delivery.deliver(trace.finish()).thenApply(status -> {
+            long ms = Duration.ofNanos(System.nanoTime() - started).toMillis();
+            metrics.success(engine, result, ms, status);
+            return response(result, engine, trace.traceId(), status, ms);
+        });
+    }
+
+    private CompletableFuture<InvocationResponse> fail(ActiveTrace trace, ConversationRequest c, Throwable err,
+            String engine, long started) {
+        Problem problem = UpstreamProblems.toProblem(err);
+        String type = err instanceof ConversationException.Upstream u ? u.errorType() : err.getClass().getSimpleName();
+        trace.root().recordError(type, problem.detail(), err)
+                .outputs(Map.of("status", "error", "error", problem.detail()));
+        return delivery.deliver(trace.finish()).thenApply(status -> {
+            metrics.failure(engine, c.model(), problem.status(), type, status);
+            throw new CompletionException(new ProblemException(problem.withTraceId(trace.traceId()),
+                    UpstreamProblems.headers(err)));
+        });
+    }
+
+    private static void totals(ActiveTrace trace, Usage u, double inputCost, double outputCost) {
+        Map<String, Object> usage = new LinkedHashMap<>();
+        usage.put(MlflowKeys.Usage.INPUT_TOKENS, u.allInputTokens());
+        usage.put(MlflowKeys.Usage.OUTPUT_TOKENS, u.outputTokens());
+        usage.put(MlflowKeys.Usage.TOTAL_TOKENS, u.allInputTokens() + u.outputTokens());
+        usage.put(MlflowKeys.Usage.CACHE_READ_INPUT_TOKENS, u.cacheReadInputTokens());
+        usage.put(MlflowKeys.Usage.CACHE_CREATION_INPUT_TOKENS, u.cacheCreationInputTokens());
+        Map<String, Object> cost = new LinkedHashMap<>();
+        cost.put(MlflowKeys.Usage.INPUT_COST, inputCost);
+        cost.put(MlflowKeys.Usage.OUTPUT_COST, outputCost);
+        cost.put(MlflowKeys.Usage.TOTAL_COST, inputCost + outputCost);
+        trace.jsonMetadata(MlflowKeys.Metadata.TOKEN_USAGE, usage).jsonMetadata(MlflowKeys.Metadata.COST, cost);
+    }
+
+    private InvocationResponse response(ConversationResult r, String engine, String traceId, ExportStatus status,
+            long ms) {
+        Usage u = r.usage();
+        return new InvocationResponse(r.output(), r.content(), r.stopReason(), r.turns(),
+                new InvocationResponse.UsageBody(u.inputTokens(), u.outputTokens(), u.cacheReadInputTokens(),
+                        u.cacheCreationInputTokens()),
+                r.cost().totalUsd(), r.model(), engine, r.sessionId(), ms,
+                new InvocationResponse.TraceBody(traceId, status.wireName()),
+                standIn ? Boolean.TRUE : null, standIn ? STAND_IN_WARNING : null);
+    }
+
+    private static String lastUserText(ConversationRequest c) {
+        var last = c.messages().get(c.messages().size() - 1).path("content");
+        if (last.isTextual()) {
+            return last.asText();
+        }
+        StringBuilder sb = new StringBuilder();
+        last.forEach(b -> sb.append(b.path("text").asText("")));
+        return sb.toString();
+    }
+
+    static Throwable unwrap(Throwable t) {
+        while (t instanceof CompletionException && t.getCause() != null) {
+            t = t.getCause();
+        }
+        return t;
+    }
+
+    static Optional<ProblemException> problemOf(Throwable t) {
+        Throwable u = unwrap(t);
+        return u instanceof ProblemException p ? Optional.of(p) : Optional.empty();
+    }
+}

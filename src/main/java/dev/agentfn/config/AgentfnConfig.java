@@ -1,0 +1,272 @@
+package dev.agentfn.config;
+
+import io.smallrye.config.ConfigMapping;
+import io.smallrye.config.WithDefault;
+import io.smallrye.config.WithName;
+import java.math.BigDecimal;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * All agentfn settings. Each property can be set in {@code application.properties} or as an
+ * environment variable ({@code agentfn.invocation.deadline} is {@code AGENTFN_INVOCATION_DEADLINE}).
+ * The variables Anthropic's and MLflow's own tools read ({@code ANTHROPIC_API_KEY},
+ * {@code MLFLOW_TRACKING_URI}, ...) are mapped onto these in {@code application.properties}.
+ */
+@ConfigMapping(prefix = "agentfn")
+public interface AgentfnConfig {
+
+    /** Connection to the Anthropic Messages API. */
+    Anthropic anthropic();
+
+    /** Limits of one invocation. */
+    Invocation invocation();
+
+    /** The deployment's tool catalogue. */
+    Tools tools();
+
+    /** What is recorded into traces and how they are delivered. */
+    Tracing tracing();
+
+    /** Where traces go. */
+    Mlflow mlflow();
+
+    /** API keys that protect {@code /v1/**}. */
+    Auth auth();
+
+    /**
+     * Price table in USD per million tokens, keyed by model id (quote ids with dots:
+     * {@code agentfn.prices."claude-sonnet-5-5".input=2}). A model without an entry costs 0 and is logged once.
+     */
+    Map<String, Price> prices();
+
+    interface Anthropic {
+        /** API key sent as {@code x-api-key}; defaults to {@code ANTHROPIC_API_KEY}. */
+        Optional<String> apiKey();
+
+        /** Bearer token for gateways, sent as {@code Authorization: Bearer}; defaults to {@code ANTHROPIC_AUTH_TOKEN}. */
+        Optional<String> authToken();
+
+        /** Base URL without {@code /v1}; defaults to {@code ANTHROPIC_BASE_URL} or the public API. */
+        @WithDefault("https://api.anthropic.com")
+        String baseUrl();
+
+        /** Model used when a request names none; defaults to {@code ANTHROPIC_MODEL}. */
+        @WithDefault("claude-sonnet-5-5")
+        String defaultModel();
+
+        /** Models a request may ask for. Empty: any model. The default model is always allowed. */
+        Optional<List<String>> allowedModels();
+
+        /** Value of the {@code anthropic-version} header. */
+        @WithDefault("2023-06-01")
+        String version();
+
+        /** Extra {@code anthropic-beta} flags sent on every call. */
+        Optional<List<String>> betas();
+
+        /** Retries after the first attempt, as the official SDKs do (408, 409, 429, 5xx, 529, connection errors). */
+        @WithDefault("2")
+        int maxRetries();
+
+        /** Upper bound of a server-given {@code retry-after} that is honoured; longer hints fall back to back-off. */
+        @WithDefault("60s")
+        Duration maxRetryAfter();
+
+        /** TCP connect timeout. */
+        @WithDefault("10s")
+        Duration connectTimeout();
+
+        /** Calls in flight to Anthropic at once; further calls wait for a slot (bounded by the invocation deadline). */
+        @WithDefault("1024")
+        int maxConcurrentCalls();
+
+        /**
+         * Local stand-in for the Messages API: {@code never} (production default), {@code auto} (start it when
+         * neither an API key nor an auth token is set; the demo uses this), {@code always}.
+         */
+        @WithDefault("never")
+        String standIn();
+    }
+
+    interface Invocation {
+        /** Wall-clock budget of one invocation, trace export excluded. Keep it below an API gateway's timeout. */
+        @WithDefault("25s")
+        Duration deadline();
+
+        /** Model turns allowed when a request gives no {@code max_turns}. */
+        @WithDefault("10")
+        int defaultMaxTurns();
+
+        /** Largest {@code max_turns} a request may ask for. */
+        @WithDefault("50")
+        int maxTurnsLimit();
+
+        /** {@code max_tokens} per model call when a request gives none. */
+        @WithDefault("4096")
+        int defaultMaxTokens();
+
+        /** Largest request body accepted; larger bodies get 413. */
+        @WithDefault("1M")
+        io.quarkus.runtime.configuration.MemorySize maxBodySize();
+    }
+
+    interface Tools {
+        /** HTTP tools by name: the function POSTs the tool input as JSON to the URL and returns the body. */
+        Map<String, HttpTool> http();
+
+        /** Hosts HTTP tools may call; a tool whose URL host is not listed is refused at start-up. */
+        Optional<List<String>> allowedHosts();
+
+        /** Anthropic server tools ({@code web_search}, {@code web_fetch}, {@code code_execution}) by name. */
+        Map<String, ServerTool> server();
+
+        /** Remote MCP servers reached through Anthropic's MCP connector, by server name. */
+        Map<String, McpServer> mcp();
+    }
+
+    interface HttpTool {
+        /** Endpoint receiving {@code POST} with the tool input as JSON. */
+        String url();
+
+        /** Description shown to the model. */
+        String description();
+
+        /** JSON schema of the input, as a JSON object string. */
+        @WithDefault("{\"type\":\"object\"}")
+        String inputSchema();
+
+        /** Time allowed for one call. */
+        @WithDefault("10s")
+        Duration timeout();
+
+        /** Response bodies above this are cut and marked as truncated. */
+        @WithDefault("64K")
+        io.quarkus.runtime.configuration.MemorySize maxResponseSize();
+    }
+
+    interface ServerTool {
+        /** Versioned tool type, e.g. {@code web_search_20250305}. */
+        String type();
+
+        /** Uses allowed per request ({@code max_uses}); absent: Anthropic's default. */
+        Optional<Integer> maxUses();
+
+        /** Domains the tool may reach ({@code allowed_domains}). */
+        Optional<List<String>> allowedDomains();
+    }
+
+    interface McpServer {
+        /** HTTPS endpoint of the MCP server (Anthropic's servers call it). */
+        String url();
+
+        /** OAuth token passed as {@code authorization_token}. */
+        Optional<String> authorizationToken();
+
+        /** Tools of the server that may be used; absent: all. */
+        Optional<List<String>> allowedTools();
+    }
+
+    interface Tracing {
+        /** Master switch. Tracing is also off when no MLflow tracking URI is configured. */
+        @WithDefault("true")
+        boolean enabled();
+
+        /** {@code full} records prompts and answers; {@code metadata-only} records neither (timings, usage, ids stay). */
+        @WithDefault("full")
+        String content();
+
+        /** Regular expressions; every match in a recorded string is replaced by {@code [REDACTED]}. */
+        Optional<List<String>> redactPatterns();
+
+        /** Recorded strings longer than this are cut and marked {@code …[truncated N chars]}. */
+        @WithDefault("65536")
+        int maxAttributeChars();
+
+        /** Record stack traces of agentfn's own exceptions in exception events. */
+        @WithDefault("false")
+        boolean recordStackTraces();
+
+        /** How long an invocation waits for MLflow to confirm its trace before spooling it. */
+        @WithDefault("2s")
+        Duration exportTimeout();
+
+        /** Durable store for traces MLflow did not confirm in time. */
+        Spool spool();
+    }
+
+    interface Spool {
+        /** Directory of the spool. On AWS Lambda only {@code /tmp} is writable and lives as long as the instance. */
+        @WithDefault("${java.io.tmpdir}/agentfn-spool")
+        Path directory();
+
+        /** Traces kept at most; when full the oldest is dropped and logged as lost. */
+        @WithDefault("10000")
+        int maxTraces();
+
+        /** Period of the background redelivery. */
+        @WithDefault("30s")
+        Duration drainInterval();
+
+        /** Traces redelivered per drain pass, oldest first. */
+        @WithDefault("50")
+        int drainBatch();
+    }
+
+    interface Mlflow {
+        /** Tracking server, {@code databricks}, or empty (tracing off); defaults to {@code MLFLOW_TRACKING_URI}. */
+        Optional<String> trackingUri();
+
+        /** Experiment id; defaults to {@code MLFLOW_EXPERIMENT_ID}. */
+        Optional<String> experimentId();
+
+        /** Experiment name, created when missing; defaults to {@code MLFLOW_EXPERIMENT_NAME}. Used when no id is set. */
+        Optional<String> experimentName();
+
+        /** Bearer token; defaults to {@code MLFLOW_TRACKING_TOKEN}. */
+        Optional<String> trackingToken();
+
+        /** Basic-auth user; defaults to {@code MLFLOW_TRACKING_USERNAME}. */
+        Optional<String> trackingUsername();
+
+        /** Basic-auth password; defaults to {@code MLFLOW_TRACKING_PASSWORD}. */
+        Optional<String> trackingPassword();
+
+        /** Databricks workspace URL; defaults to {@code DATABRICKS_HOST}. */
+        Optional<String> databricksHost();
+
+        /** Databricks token; defaults to {@code DATABRICKS_TOKEN}. */
+        Optional<String> databricksToken();
+
+        /** Timeout of one MLflow HTTP request. */
+        @WithDefault("10s")
+        Duration requestTimeout();
+    }
+
+    interface Auth {
+        /** Accepted bearer keys for {@code /v1/**}. No keys (here or in the file): the API is open. */
+        Optional<List<String>> apiKeys();
+
+        /** File with one accepted key per line (a mounted secret). */
+        Optional<Path> apiKeysFile();
+    }
+
+    interface Price {
+        /** USD per million input tokens. */
+        BigDecimal input();
+
+        /** USD per million output tokens. */
+        BigDecimal output();
+
+        /** USD per million cache-write tokens (5-minute). */
+        @WithName("cache-write")
+        Optional<BigDecimal> cacheWrite();
+
+        /** USD per million cache-read tokens. */
+        @WithName("cache-read")
+        Optional<BigDecimal> cacheRead();
+    }
+}

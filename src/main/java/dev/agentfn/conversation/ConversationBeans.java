@@ -1,0 +1,89 @@
+package dev.agentfn.conversation;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.agentfn.config.AgentfnConfig;
+import dev.agentfn.conversation.messages.AnthropicClient;
+import dev.agentfn.conversation.messages.MessagesEngine;
+import dev.agentfn.conversation.messages.RetryPolicy;
+import dev.agentfn.conversation.tools.ToolCatalog;
+import dev.agentfn.standin.FakeAnthropicServer;
+import io.quarkus.runtime.ShutdownEvent;
+import jakarta.enterprise.event.Observes;
+import jakarta.enterprise.inject.Produces;
+import jakarta.inject.Singleton;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.ThreadLocalRandom;
+import org.jboss.logging.Logger;
+
+/** Builds the conversation side once at start-up: one HTTP client, one Anthropic client, the tool catalogue. */
+@Singleton
+public class ConversationBeans {
+    private static final Logger LOG = Logger.getLogger(ConversationBeans.class);
+    private volatile FakeAnthropicServer standIn;
+
+    /** The Messages API endpoint, or the local stand-in when so configured and no credentials exist. */
+    @Produces
+    @Singleton
+    AnthropicClient.Endpoint endpoint(AgentfnConfig config) {
+        AgentfnConfig.Anthropic a = config.anthropic();
+        boolean noCredentials = a.apiKey().isEmpty() && a.authToken().isEmpty();
+        String mode = a.standIn();
+        if (mode.equals("always") || (mode.equals("auto") && noCredentials)) {
+            standIn = new FakeAnthropicServer().start(0);
+            LOG.warn("\n*****************************************************************************\n"
+                    + "*  NO ANTHROPIC CREDENTIALS: a LOCAL STAND-IN of the Messages API answers,  *\n"
+                    + "*  NOT Claude. Set ANTHROPIC_API_KEY (or ANTHROPIC_AUTH_TOKEN) for Claude.  *\n"
+                    + "*  Stand-in at " + standIn.baseUrl() + "\n"
+                    + "*****************************************************************************");
+            return new AnthropicClient.Endpoint(URI.create(standIn.baseUrl()), Optional.of("stand-in"), Optional.empty(),
+                    a.version(), a.betas().orElse(List.of()));
+        }
+        if (noCredentials) {
+            LOG.warn("Neither ANTHROPIC_API_KEY nor ANTHROPIC_AUTH_TOKEN is set: model calls will be rejected upstream");
+        }
+        return new AnthropicClient.Endpoint(URI.create(a.baseUrl()), a.apiKey(), a.authToken(), a.version(),
+                a.betas().orElse(List.of()));
+    }
+
+    /** Whether answers come from the local stand-in rather than Claude. */
+    public boolean standInActive() {
+        return standIn != null;
+    }
+
+    @Produces
+    @Singleton
+    HttpClient httpClient(AgentfnConfig config) {
+        return HttpClient.newBuilder().connectTimeout(config.anthropic().connectTimeout())
+                .followRedirects(HttpClient.Redirect.NEVER).version(HttpClient.Version.HTTP_1_1).build();
+    }
+
+    @Produces
+    @Singleton
+    AnthropicClient anthropicClient(HttpClient http, ObjectMapper json, AnthropicClient.Endpoint endpoint,
+            AgentfnConfig config) {
+        RetryPolicy policy = new RetryPolicy(config.anthropic().maxRetries(), config.anthropic().maxRetryAfter(),
+                () -> ThreadLocalRandom.current().nextDouble());
+        return new AnthropicClient(http, json, endpoint, policy, Sleeper.SYSTEM);
+    }
+
+    @Produces
+    @Singleton
+    ToolCatalog toolCatalog(AgentfnConfig config, HttpClient http, ObjectMapper json) {
+        return new ToolCatalog(config.tools(), http, json);
+    }
+
+    @Produces
+    @Singleton
+    MessagesEngine messagesEngine(AnthropicClient client, ToolCatalog catalog, Pricing pricing, ObjectMapper json) {
+        return new MessagesEngine(client, catalog, pricing, json);
+    }
+
+    void stop(@Observes ShutdownEvent event) {
+        if (standIn != null) {
+            standIn.close();
+        }
+    }
+}

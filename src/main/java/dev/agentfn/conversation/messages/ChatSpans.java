@@ -1,0 +1,162 @@
+package dev.agentfn.conversation.messages;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.agentfn.conversation.Pricing;
+import dev.agentfn.conversation.Usage;
+import dev.agentfn.conversation.messages.wire.ContentBlock;
+import dev.agentfn.conversation.messages.wire.Message;
+import dev.agentfn.conversation.messages.wire.MessagesRequest;
+import dev.agentfn.mlflow.MlflowKeys.GenAi;
+import dev.agentfn.mlflow.MlflowKeys.Span;
+import dev.agentfn.mlflow.MlflowKeys.SpanType;
+import static dev.agentfn.mlflow.MlflowKeys.Usage.*;
+import dev.agentfn.tracing.ActiveTrace;
+import dev.agentfn.tracing.LiveSpan;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/** Records Messages API calls and tool calls as MLflow spans, the way MLflow's Anthropic autolog shapes them. */
+final class ChatSpans {
+    static final String PROVIDER = "anthropic";
+    private final ObjectMapper json;
+
+    ChatSpans(ObjectMapper json) {
+        this.json = json;
+    }
+
+    LiveSpan startCall(ActiveTrace trace, MessagesRequest request) {
+        LiveSpan span = trace.startSpan("Messages.create", SpanType.CHAT_MODEL, trace.root());
+        span.inputs(plain(tracedBody(request)));
+        span.attribute(Span.MESSAGE_FORMAT, "anthropic").attribute(Span.LLM_PROVIDER, PROVIDER)
+                .attribute(GenAi.OPERATION_NAME, "chat").attribute(GenAi.PROVIDER_NAME, PROVIDER)
+                .attribute(GenAi.REQUEST_MODEL, request.model());
+        if (!request.tools().isEmpty()) {
+            span.attribute(Span.CHAT_TOOLS, openAiTools(request.tools()));
+        }
+        return span;
+    }
+
+    void endCall(LiveSpan span, AnthropicClient.CallResult call, Pricing.Cost cost) {
+        Message m = call.message();
+        Usage u = m.usage();
+        span.outputs(plain(m.toJson()));
+        span.attribute(Span.LLM_MODEL, m.model()).attribute(GenAi.RESPONSE_MODEL, m.model())
+                .attribute(GenAi.RESPONSE_ID, m.id()).attribute(GenAi.RESPONSE_FINISH_REASONS, List.of(String.valueOf(m.stopReason())))
+                .attribute(Span.TOKEN_USAGE, tokenUsage(u)).attribute(Span.LLM_COST, cost(cost))
+                .attribute(GenAi.USAGE_INPUT_TOKENS, u.allInputTokens()).attribute(GenAi.USAGE_OUTPUT_TOKENS, u.outputTokens())
+                .attribute(GenAi.USAGE_CACHE_READ_INPUT_TOKENS, u.cacheReadInputTokens())
+                .attribute(GenAi.USAGE_CACHE_CREATION_INPUT_TOKENS, u.cacheCreationInputTokens())
+                .attribute("anthropic.request_id", call.requestId())
+                .attribute("anthropic.stop_reason", m.stopReason())
+                .attribute("agentfn.attempts", call.attempts())
+                .attribute("agentfn.time_to_first_token_ms", call.timeToFirstToken().toNanos() / 1e6);
+        span.end();
+    }
+
+    void retry(LiveSpan span, int retry, int status, String errorType, java.time.Duration delay) {
+        Map<String, Object> attrs = new LinkedHashMap<>();
+        attrs.put("retry", retry);
+        attrs.put("http.status_code", status);
+        attrs.put("error.type", errorType);
+        attrs.put("delay_ms", delay.toMillis());
+        span.event("retry", attrs);
+    }
+
+    /** Server-tool and MCP uses happened inside Anthropic during the call: spans over the call's window. */
+    void remoteTools(ActiveTrace trace, LiveSpan call, Message m, long endNanos) {
+        Map<String, ContentBlock.RemoteToolResult> results = new LinkedHashMap<>();
+        m.content().stream().filter(ContentBlock.RemoteToolResult.class::isInstance)
+                .map(ContentBlock.RemoteToolResult.class::cast).forEach(r -> results.put(r.toolUseId(), r));
+        for (ContentBlock b : m.content()) {
+            if (b instanceof ContentBlock.RemoteToolUse use) {
+                LiveSpan s = trace.startSpanAt("tool_" + use.name(), SpanType.TOOL, call, call.startNanos());
+                toolAttributes(s, use.name(), use.id(), use.type());
+                s.attribute("mcp.server_name", use.serverName());
+                s.inputs(plain(use.input()));
+                ContentBlock.RemoteToolResult r = results.get(use.id());
+                if (r != null) {
+                    s.outputs(Map.of("result", plain(r.json().path("content")), "is_error", r.isError()));
+                    if (r.isError()) {
+                        s.recordError(r.type(), "tool reported an error", null);
+                    }
+                }
+                s.endAt(endNanos);
+            }
+        }
+    }
+
+    LiveSpan startTool(ActiveTrace trace, ContentBlock.ToolUse use) {
+        LiveSpan s = trace.startSpan("tool_" + use.name(), SpanType.TOOL, trace.root());
+        toolAttributes(s, use.name(), use.id(), "function");
+        s.inputs(plain(use.input()));
+        return s;
+    }
+
+    void endTool(LiveSpan s, String content, boolean isError) {
+        Map<String, Object> out = new LinkedHashMap<>();
+        out.put("result", content);
+        out.put("is_error", isError);
+        s.outputs(out).attribute("tool.is_error", isError);
+        if (isError) {
+            s.recordError("ToolError", content.length() > 500 ? content.substring(0, 500) : content, null);
+        }
+        s.end();
+    }
+
+    static Map<String, Object> tokenUsage(Usage u) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put(INPUT_TOKENS, u.allInputTokens());
+        m.put(OUTPUT_TOKENS, u.outputTokens());
+        m.put(TOTAL_TOKENS, u.allInputTokens() + u.outputTokens());
+        m.put(CACHE_READ_INPUT_TOKENS, u.cacheReadInputTokens());
+        m.put(CACHE_CREATION_INPUT_TOKENS, u.cacheCreationInputTokens());
+        return m;
+    }
+
+    static Map<String, Object> cost(Pricing.Cost c) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put(INPUT_COST, c.inputUsd());
+        m.put(OUTPUT_COST, c.outputUsd());
+        m.put(TOTAL_COST, c.totalUsd());
+        return m;
+    }
+
+    private static void toolAttributes(LiveSpan s, String name, String id, String type) {
+        s.attribute("tool_name", name).attribute("tool_id", id).attribute(GenAi.OPERATION_NAME, "execute_tool")
+                .attribute(GenAi.TOOL_NAME, name).attribute(GenAi.TOOL_CALL_ID, id).attribute(GenAi.TOOL_TYPE, type);
+    }
+
+    /** The body as sent, minus what must never be traced (MCP authorization tokens). */
+    private ObjectNode tracedBody(MessagesRequest request) {
+        ObjectNode body = request.toJson();
+        if (body.has("mcp_servers")) {
+            body.withArray("mcp_servers").forEach(s -> ((ObjectNode) s).remove("authorization_token"));
+        }
+        return body;
+    }
+
+    /** MLflow's chat view reads tools only in OpenAI form. */
+    private List<Object> openAiTools(List<JsonNode> tools) {
+        List<Object> out = new ArrayList<>();
+        for (JsonNode t : tools) {
+            Map<String, Object> fn = new LinkedHashMap<>();
+            fn.put("name", t.path("name").asText(t.path("mcp_server_name").asText(t.path("type").asText())));
+            if (t.has("description")) {
+                fn.put("description", t.get("description").asText());
+            }
+            if (t.has("input_schema")) {
+                fn.put("parameters", plain(t.get("input_schema")));
+            }
+            out.add(Map.of("type", "function", "function", fn));
+        }
+        return out;
+    }
+
+    Object plain(JsonNode node) {
+        return json.convertValue(node, Object.class);
+    }
+}

@@ -1,0 +1,141 @@
+package dev.agentfn.tracing;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.agentfn.mlflow.MlflowKeys;
+import dev.agentfn.mlflow.entities.SpanData;
+import dev.agentfn.mlflow.entities.Trace;
+import dev.agentfn.mlflow.entities.TraceInfo;
+import dev.agentfn.mlflow.entities.TraceState;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentLinkedQueue;
+
+/**
+ * The trace of one invocation while it runs. Spans are started from here and collected when they
+ * end; {@link #finish} ends the root and freezes everything into an immutable {@link Trace}.
+ */
+public final class ActiveTrace {
+    private static final int PREVIEW_CHARS = 1000;
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private final String otelTraceId;
+    private final SpanClock clock;
+    private final AttributePolicy policy;
+    private final boolean recordStackTraces;
+    private final ConcurrentLinkedQueue<SpanData> finished = new ConcurrentLinkedQueue<>();
+    private final Map<String, String> metadata = new LinkedHashMap<>();
+    private final Map<String, String> tags = new LinkedHashMap<>();
+    private final LiveSpan root;
+    private String requestPreview = "";
+    private String responsePreview = "";
+
+    ActiveTrace(String otelTraceId, String rootName, String rootType, SpanClock clock, AttributePolicy policy,
+            boolean recordStackTraces) {
+        this.otelTraceId = otelTraceId;
+        this.clock = clock;
+        this.policy = policy;
+        this.recordStackTraces = recordStackTraces;
+        this.root = new LiveSpan(this, null, rootName, rootType, clock.nowEpochNanos());
+        metadata.put(MlflowKeys.Metadata.SCHEMA_VERSION, "3");
+        tags.put(MlflowKeys.Tag.TRACE_NAME, rootName);
+    }
+
+    /** MLflow's id of this trace: {@code tr-} and the OTel trace id. */
+    public String traceId() {
+        return "tr-" + otelTraceId;
+    }
+
+    public String otelTraceId() {
+        return otelTraceId;
+    }
+
+    public LiveSpan root() {
+        return root;
+    }
+
+    public LiveSpan startSpan(String name, String type, LiveSpan parent) {
+        return new LiveSpan(this, parent.spanId(), name, type, clock.nowEpochNanos());
+    }
+
+    /** A span that started earlier than now, for work whose timing is known only afterwards. */
+    public LiveSpan startSpanAt(String name, String type, LiveSpan parent, long startNanos) {
+        return new LiveSpan(this, parent.spanId(), name, type, startNanos);
+    }
+
+    public long nowNanos() {
+        return clock.nowEpochNanos();
+    }
+
+    public synchronized ActiveTrace metadata(String key, String value) {
+        if (value != null) {
+            metadata.put(key, policy.redact(value));
+        }
+        return this;
+    }
+
+    public synchronized ActiveTrace tag(String key, String value) {
+        if (value != null) {
+            tags.put(key, policy.redact(value));
+        }
+        return this;
+    }
+
+    /** Metadata whose value is JSON (token usage, cost). */
+    public ActiveTrace jsonMetadata(String key, Object value) {
+        try {
+            return metadata(key, JSON.writeValueAsString(value));
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    public synchronized ActiveTrace previews(String request, String response) {
+        if (policy.recordContent()) {
+            requestPreview = preview(request);
+            responsePreview = preview(response);
+        }
+        return this;
+    }
+
+    /** Ends the root span (and nothing else: children were ended by their owners) and freezes the trace. */
+    public Trace finish() {
+        root.end();
+        List<SpanData> spans = List.copyOf(finished);
+        SpanData rootData = spans.stream().filter(SpanData::isRoot).findFirst().orElseThrow();
+        TraceState state = rootData.status().code() == dev.agentfn.mlflow.entities.SpanStatus.Code.ERROR
+                ? TraceState.ERROR : TraceState.OK;
+        long startMs = rootData.startTimeUnixNano() / 1_000_000L;
+        long durationMs = (rootData.endTimeUnixNano() - rootData.startTimeUnixNano()) / 1_000_000L;
+        synchronized (this) {
+            TraceInfo info = new TraceInfo(traceId(), null, null, startMs, durationMs, state, requestPreview,
+                    responsePreview, metadata, tags);
+            return new Trace(info, spans);
+        }
+    }
+
+    SpanClock clock() {
+        return clock;
+    }
+
+    AttributePolicy policy() {
+        return policy;
+    }
+
+    boolean recordStackTraces() {
+        return recordStackTraces;
+    }
+
+    void finished(SpanData span) {
+        finished.add(span);
+    }
+
+    private String preview(String s) {
+        if (s == null) {
+            return "";
+        }
+        String clean = policy.redact(s);
+        return clean.length() <= PREVIEW_CHARS ? clean : clean.substring(0, PREVIEW_CHARS);
+    }
+}

@@ -1,0 +1,79 @@
+package dev.agentfn.tracing;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.regex.Pattern;
+
+/**
+ * What may be recorded: redaction of every string, a size cap per string, and whether prompt and
+ * answer content is recorded at all. Applied once, when a value enters a span.
+ */
+public final class AttributePolicy {
+    public static final String REDACTED = "[REDACTED]";
+    /** Shapes of Anthropic, Databricks and AWS keys: redacted even when nobody configured a pattern. */
+    private static final List<Pattern> BUILT_IN = List.of(
+            Pattern.compile("sk-ant-[A-Za-z0-9_\\-]{8,}"),
+            Pattern.compile("dapi[0-9a-f]{32}"),
+            Pattern.compile("AKIA[0-9A-Z]{16}"));
+
+    private final boolean recordContent;
+    private final int maxChars;
+    private final List<Pattern> patterns;
+
+    public AttributePolicy(boolean recordContent, int maxChars, List<String> patterns, List<String> secrets) {
+        this.recordContent = recordContent;
+        this.maxChars = maxChars;
+        List<Pattern> all = new ArrayList<>(BUILT_IN);
+        patterns.forEach(p -> all.add(Pattern.compile(p)));
+        secrets.stream().filter(s -> s != null && s.length() >= 4)
+                .forEach(s -> all.add(Pattern.compile(Pattern.quote(s))));
+        this.patterns = List.copyOf(all);
+    }
+
+    public static AttributePolicy permissive() {
+        return new AttributePolicy(true, Integer.MAX_VALUE, List.of(), List.of());
+    }
+
+    public boolean recordContent() {
+        return recordContent;
+    }
+
+    /** A copy of a JSON-able value with every string redacted and capped. */
+    public Object clean(Object value) {
+        if (value instanceof String s) {
+            return cap(redact(s));
+        }
+        if (value instanceof Map<?, ?> map) {
+            Map<String, Object> out = new LinkedHashMap<>(map.size() * 2);
+            map.forEach((k, v) -> {
+                if (v != null) {
+                    out.put(String.valueOf(k), clean(v));
+                }
+            });
+            return out;
+        }
+        if (value instanceof List<?> list) {
+            List<Object> out = new ArrayList<>(list.size());
+            list.forEach(v -> out.add(v == null ? "" : clean(v)));
+            return out;
+        }
+        return value;
+    }
+
+    public String redact(String s) {
+        String out = s;
+        for (Pattern p : patterns) {
+            out = p.matcher(out).replaceAll(REDACTED);
+        }
+        return out;
+    }
+
+    private String cap(String s) {
+        if (s.length() <= maxChars) {
+            return s;
+        }
+        return s.substring(0, maxChars) + "…[truncated " + (s.length() - maxChars) + " chars]";
+    }
+}

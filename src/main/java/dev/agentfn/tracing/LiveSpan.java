@@ -1,0 +1,122 @@
+package dev.agentfn.tracing;
+
+import dev.agentfn.mlflow.MlflowKeys;
+import dev.agentfn.mlflow.entities.SpanData;
+import dev.agentfn.mlflow.entities.SpanEvent;
+import dev.agentfn.mlflow.entities.SpanStatus;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * A span being recorded. Values go through the trace's {@link AttributePolicy} on the way in.
+ * Thread-safe: tool calls of one turn finish on different threads.
+ */
+public final class LiveSpan {
+    private final ActiveTrace trace;
+    private final String spanId;
+    private final String parentSpanId;
+    private final String name;
+    private final long startNanos;
+    private final Map<String, Object> attributes = new LinkedHashMap<>();
+    private final List<SpanEvent> events = new ArrayList<>();
+    private SpanStatus status = SpanStatus.UNSET;
+    private boolean ended;
+
+    LiveSpan(ActiveTrace trace, String parentSpanId, String name, String type, long startNanos) {
+        this.trace = trace;
+        this.spanId = Ids.newSpanId();
+        this.parentSpanId = parentSpanId;
+        this.name = name;
+        this.startNanos = startNanos;
+        attributes.put(MlflowKeys.Span.TYPE, type);
+    }
+
+    public String spanId() {
+        return spanId;
+    }
+
+    public String name() {
+        return name;
+    }
+
+    public long startNanos() {
+        return startNanos;
+    }
+
+    public synchronized LiveSpan attribute(String key, Object value) {
+        if (value != null && !ended) {
+            attributes.put(key, trace.policy().clean(value));
+        }
+        return this;
+    }
+
+    /** Prompt or answer content: dropped when the deployment records metadata only. */
+    public LiveSpan contentAttribute(String key, Object value) {
+        return trace.policy().recordContent() ? attribute(key, value) : this;
+    }
+
+    public LiveSpan inputs(Object value) {
+        return contentAttribute(MlflowKeys.Span.INPUTS, value);
+    }
+
+    public LiveSpan outputs(Object value) {
+        return contentAttribute(MlflowKeys.Span.OUTPUTS, value);
+    }
+
+    public synchronized LiveSpan event(String eventName, Map<String, Object> eventAttributes) {
+        if (!ended) {
+            @SuppressWarnings("unchecked")
+            Map<String, Object> clean = (Map<String, Object>) trace.policy().clean(eventAttributes);
+            events.add(new SpanEvent(eventName, trace.clock().nowEpochNanos(), clean));
+        }
+        return this;
+    }
+
+    /** MLflow's exception shape: an {@code exception} event and an ERROR status "Type: message". */
+    public LiveSpan recordError(String type, String message, Throwable cause) {
+        Map<String, Object> attrs = new LinkedHashMap<>();
+        attrs.put("exception.type", type);
+        attrs.put("exception.message", message == null ? "" : message);
+        if (cause != null && trace.recordStackTraces()) {
+            StringWriter sw = new StringWriter();
+            cause.printStackTrace(new PrintWriter(sw));
+            attrs.put("exception.stacktrace", sw.toString());
+        }
+        event("exception", attrs);
+        return status(SpanStatus.error(type + ": " + (message == null ? "" : trace.policy().redact(message))));
+    }
+
+    public synchronized LiveSpan status(SpanStatus newStatus) {
+        if (!ended) {
+            status = newStatus;
+        }
+        return this;
+    }
+
+    public synchronized boolean isError() {
+        return status.code() == SpanStatus.Code.ERROR;
+    }
+
+    public void end() {
+        endAt(trace.clock().nowEpochNanos());
+    }
+
+    /** Ends the span at a time already past, for work whose timing is known only afterwards. */
+    public void endAt(long endNanos) {
+        SpanData data;
+        synchronized (this) {
+            if (ended) {
+                return;
+            }
+            ended = true;
+            SpanStatus finalStatus = status.code() == SpanStatus.Code.UNSET ? SpanStatus.OK : status;
+            data = new SpanData(trace.otelTraceId(), spanId, parentSpanId, name, startNanos,
+                    Math.max(startNanos, endNanos), finalStatus, attributes, events);
+        }
+        trace.finished(data);
+    }
+}

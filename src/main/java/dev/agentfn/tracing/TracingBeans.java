@@ -1,0 +1,115 @@
+package dev.agentfn.tracing;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.agentfn.config.AgentfnConfig;
+import dev.agentfn.tracing.export.ExportResult;
+import dev.agentfn.tracing.export.TraceExporter;
+import dev.agentfn.tracing.spool.DirectoryTraceSpool;
+import dev.agentfn.tracing.spool.SpoolDrainer;
+import dev.agentfn.tracing.spool.TraceCodec;
+import dev.agentfn.tracing.spool.TraceSpool;
+import io.quarkus.runtime.ShutdownEvent;
+import io.quarkus.scheduler.Scheduled;
+import jakarta.enterprise.event.Observes;
+import jakarta.enterprise.inject.Produces;
+import jakarta.inject.Singleton;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import org.jboss.logging.Logger;
+
+/** Builds the tracing side once at start-up. */
+@Singleton
+public class TracingBeans {
+    private static final Logger LOG = Logger.getLogger(TracingBeans.class);
+    /** Spool writes and redelivery: file I/O and joins stay off the event loop; bounded, callers run when full. */
+    private final ExecutorService spoolExecutor = new ThreadPoolExecutor(1, 2, 30, TimeUnit.SECONDS,
+            new ArrayBlockingQueue<>(4096), r -> {
+                Thread t = new Thread(r, "agentfn-spool");
+                t.setDaemon(true);
+                return t;
+            }, new ThreadPoolExecutor.CallerRunsPolicy());
+
+    @Produces
+    @Singleton
+    Tracer tracer(AgentfnConfig config) {
+        AgentfnConfig.Tracing t = config.tracing();
+        AttributePolicy policy = new AttributePolicy(!"metadata-only".equals(t.content()), t.maxAttributeChars(),
+                t.redactPatterns().orElse(List.of()), secrets(config));
+        return new Tracer(SpanClock.SYSTEM, policy, t.recordStackTraces());
+    }
+
+    @Produces
+    @Singleton
+    TraceSpool spool(AgentfnConfig config, ObjectMapper json) {
+        try {
+            return new DirectoryTraceSpool(config.tracing().spool().directory(), config.tracing().spool().maxTraces(),
+                    new TraceCodec(json));
+        } catch (IOException e) {
+            throw new UncheckedIOException("agentfn.tracing.spool.directory is not writable", e);
+        }
+    }
+
+    @Produces
+    @Singleton
+    SpoolDrainer drainer(TraceSpool spool, TraceExporter exporter, AgentfnConfig config) {
+        return new SpoolDrainer(spool, exporter, config.tracing().spool().drainBatch(),
+                config.mlflow().requestTimeout(), spoolExecutor);
+    }
+
+    @Produces
+    @Singleton
+    TraceDelivery delivery(TraceExporter exporter, TraceSpool spool, SpoolDrainer drainer, AgentfnConfig config) {
+        if (!exporter.enabled()) {
+            LOG.info("Tracing is off: no MLflow tracking URI (MLFLOW_TRACKING_URI) or agentfn.tracing.enabled=false");
+        }
+        return new TraceDelivery(exporter, spool, drainer, config.tracing().exportTimeout(), spoolExecutor);
+    }
+
+    @Scheduled(every = "${agentfn.tracing.spool.drain-interval:30s}", concurrentExecution = Scheduled.ConcurrentExecution.SKIP)
+    void drainPeriodically(SpoolDrainer drainer) {
+        drainer.nudge();
+    }
+
+    void stop(@Observes ShutdownEvent event) {
+        spoolExecutor.shutdown();
+    }
+
+    /** Values that must never appear in a trace even if a user pastes them into a prompt. */
+    private static List<String> secrets(AgentfnConfig c) {
+        List<String> s = new ArrayList<>();
+        c.anthropic().apiKey().ifPresent(s::add);
+        c.anthropic().authToken().ifPresent(s::add);
+        c.mlflow().trackingToken().ifPresent(s::add);
+        c.mlflow().trackingPassword().ifPresent(s::add);
+        c.mlflow().databricksToken().ifPresent(s::add);
+        c.auth().apiKeys().ifPresent(s::addAll);
+        return s;
+    }
+
+    /** Used until the MLflow exporter is wired: tracing off. */
+    static TraceExporter disabled() {
+        return new TraceExporter() {
+            @Override
+            public CompletableFuture<ExportResult> export(dev.agentfn.mlflow.entities.Trace trace) {
+                return CompletableFuture.completedFuture(ExportResult.failure(false, "tracing is off"));
+            }
+
+            @Override
+            public boolean enabled() {
+                return false;
+            }
+        };
+    }
+
+    static Optional<String> nonBlank(Optional<String> s) {
+        return s.filter(v -> !v.isBlank());
+    }
+}

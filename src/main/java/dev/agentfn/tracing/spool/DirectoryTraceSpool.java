@@ -1,0 +1,145 @@
+package dev.agentfn.tracing.spool;
+
+import dev.agentfn.mlflow.entities.Trace;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.UUID;
+import java.util.stream.Stream;
+import org.jboss.logging.Logger;
+
+/**
+ * A spool in a local directory. Each trace is one file, written to a temporary name, fsynced, then
+ * renamed into place and the directory fsynced: a crash leaves either the whole file or none under
+ * its final name. Files are named {@code <request time ms>-<trace id>.json}, so names sort oldest
+ * first and spooling the same trace again replaces it. Files that cannot be decoded (torn by a
+ * crash, or written by another version) move to {@code corrupt/} and are logged.
+ */
+public final class DirectoryTraceSpool implements TraceSpool {
+    private static final Logger LOG = Logger.getLogger(DirectoryTraceSpool.class);
+    private static final String SUFFIX = ".json";
+
+    private final Path dir;
+    private final int maxTraces;
+    private final TraceCodec codec;
+
+    public DirectoryTraceSpool(Path dir, int maxTraces, TraceCodec codec) throws IOException {
+        this.dir = dir;
+        this.maxTraces = maxTraces;
+        this.codec = codec;
+        Files.createDirectories(dir);
+    }
+
+    @Override
+    public synchronized String put(Trace trace) throws IOException {
+        String name = String.format("%013d-%s%s", trace.info().requestTimeMillis(), trace.info().traceId(), SUFFIX);
+        Path tmp = dir.resolve(".tmp-" + UUID.randomUUID());
+        try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
+            ByteBuffer buf = ByteBuffer.wrap(codec.encode(trace));
+            while (buf.hasRemaining()) {
+                ch.write(buf);
+            }
+            ch.force(true);
+        }
+        move(tmp, dir.resolve(name));
+        syncDirectory();
+        enforceBound();
+        return name;
+    }
+
+    @Override
+    public synchronized List<SpooledTrace> oldest(int max) {
+        List<SpooledTrace> out = new ArrayList<>();
+        for (Path p : entries()) {
+            if (out.size() >= max) {
+                break;
+            }
+            try {
+                out.add(new SpooledTrace(p.getFileName().toString(), codec.decode(Files.readAllBytes(p))));
+            } catch (IOException | RuntimeException e) {
+                setAside(p, e);
+            }
+        }
+        return out;
+    }
+
+    @Override
+    public synchronized void remove(String handle) {
+        if (handle.contains("/") || handle.contains("\\") || !handle.endsWith(SUFFIX)) {
+            return;
+        }
+        try {
+            Files.deleteIfExists(dir.resolve(handle));
+        } catch (IOException e) {
+            LOG.warnf("Could not delete delivered trace %s from the spool: %s", handle, e.getMessage());
+        }
+    }
+
+    @Override
+    public synchronized int size() {
+        return entries().size();
+    }
+
+    public Path directory() {
+        return dir;
+    }
+
+    private List<Path> entries() {
+        try (Stream<Path> files = Files.list(dir)) {
+            return files.filter(p -> {
+                String n = p.getFileName().toString();
+                return n.endsWith(SUFFIX) && !n.startsWith(".") && Files.isRegularFile(p);
+            }).sorted().toList();
+        } catch (IOException e) {
+            LOG.errorf("Spool directory %s is unreadable: %s", dir, e.getMessage());
+            return List.of();
+        }
+    }
+
+    private void enforceBound() {
+        List<Path> all = entries();
+        for (int i = 0; i < all.size() - maxTraces; i++) {
+            try {
+                Files.deleteIfExists(all.get(i));
+                LOG.errorf("Spool full (%d traces): dropped the oldest trace %s; it is lost", maxTraces,
+                        all.get(i).getFileName());
+            } catch (IOException e) {
+                LOG.warnf("Could not drop %s: %s", all.get(i), e.getMessage());
+            }
+        }
+    }
+
+    private void setAside(Path p, Exception why) {
+        try {
+            Path corrupt = Files.createDirectories(dir.resolve("corrupt"));
+            Files.move(p, corrupt.resolve(p.getFileName()), StandardCopyOption.REPLACE_EXISTING);
+            LOG.errorf("Spooled trace %s is unreadable (%s); moved to %s", p.getFileName(), why.getMessage(), corrupt);
+        } catch (IOException e) {
+            LOG.errorf("Spooled trace %s is unreadable and could not be moved: %s", p, e.getMessage());
+        }
+    }
+
+    private static void move(Path from, Path to) throws IOException {
+        try {
+            Files.move(from, to, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        } catch (AtomicMoveNotSupportedException e) {
+            Files.move(from, to, StandardCopyOption.REPLACE_EXISTING);
+        }
+    }
+
+    /** Makes the rename itself durable; not every file system allows opening a directory, which is fine. */
+    private void syncDirectory() {
+        try (FileChannel ch = FileChannel.open(dir, StandardOpenOption.READ)) {
+            ch.force(true);
+        } catch (IOException | UnsupportedOperationException ignored) {
+            // best effort: the file's own data was already forced
+        }
+    }
+}

@@ -1,0 +1,23 @@
+package dev.agentfn.tracing.spool;
+
+import dev.agentfn.mlflow.entities.Trace;
+import java.io.IOException;
+import java.util.List;
+
+/**
+ * Durable store of traces that MLflow has not confirmed. Implementations: a local directory here;
+ * an object-store spool can follow behind the same interface.
+ */
+public interface TraceSpool {
+
+    /** Stores the trace durably before returning; returns its handle. */
+    String put(Trace trace) throws IOException;
+
+    /** Up to {@code max} traces, oldest first. Unreadable entries are set aside, never returned. */
+    List<SpooledTrace> oldest(int max);
+
+    /** Deletes a trace after MLflow confirmed it; unknown handles are ignored. */
+    void remove(String handle);
+
+    int size();
+}
