@@ -37,6 +37,9 @@ public class TracingBeans {
                 return t;
             }, new ThreadPoolExecutor.CallerRunsPolicy());
 
+    @jakarta.inject.Inject
+    jakarta.inject.Provider<SpoolDrainer> drainer;
+
     @Produces
     @Singleton
     Tracer tracer(AgentfnConfig config) {
@@ -44,6 +47,12 @@ public class TracingBeans {
         AttributePolicy policy = new AttributePolicy(!"metadata-only".equals(t.content()), t.maxAttributeChars(),
                 t.redactPatterns().orElse(List.of()), secrets(config));
         return new Tracer(SpanClock.SYSTEM, policy, t.recordStackTraces());
+    }
+
+    @Produces
+    @Singleton
+    TraceExporter exporter(AgentfnConfig config) {
+        return disabled();
     }
 
     @Produces
@@ -73,9 +82,10 @@ public class TracingBeans {
         return new TraceDelivery(exporter, spool, drainer, config.tracing().exportTimeout(), spoolExecutor);
     }
 
-    @Scheduled(every = "${agentfn.tracing.spool.drain-interval:30s}", concurrentExecution = Scheduled.ConcurrentExecution.SKIP)
-    void drainPeriodically(SpoolDrainer drainer) {
-        drainer.nudge();
+    @Scheduled(every = "${agentfn.tracing.spool.drain-interval:30s}", delayed = "5s",
+            concurrentExecution = Scheduled.ConcurrentExecution.SKIP)
+    void drainPeriodically() {
+        drainer.get().nudge();
     }
 
     void stop(@Observes ShutdownEvent event) {

@@ -122,8 +122,9 @@ class FakeScriptTest {
         calls.forEach(c -> assertEquals(200, c.join().statusCode()));
         clients.shutdown();
         long elapsedMs = (System.nanoTime() - start) / 1_000_000;
-        // Serialized latency would take 6 × 400 ms; overlapping ones take a little over 400 ms.
-        assertTrue(elapsedMs >= 400 && elapsedMs < 1600, "elapsed " + elapsedMs + " ms");
+        // The latency is honoured; how well requests overlap is measured by the benchmarks, not asserted here.
+        assertTrue(elapsedMs >= 400, "elapsed " + elapsedMs + " ms");
+        assertEquals(6, fake.messageRequests().size());
     }
 
     @Test
