@@ -93,6 +93,8 @@ public final class MlflowKeys {
         public static final String SOURCE_NAME = "mlflow.source.name";
         public static final String SOURCE_TYPE = "mlflow.source.type";
         public static final String MODEL_ID = "mlflow.modelId";
+        /** Server-set by StartTraceV3; never send it. */
+        public static final String INFO_FINALIZED = "mlflow.trace.infoFinalized";
         public static final String AGENTFN_VERSION = "agentfn.version";
         public static final String AGENTFN_ENGINE = "agentfn.engine";
         public static final String AGENTFN_MODEL = "agentfn.model";

@@ -1,0 +1,140 @@
+package dev.agentfn.mlflow;
+
+import dev.agentfn.mlflow.MlflowApi.OtlpExportResult;
+import dev.agentfn.mlflow.MlflowApi.StartTraceResult;
+import dev.agentfn.mlflow.WriteOutcome.Path;
+import dev.agentfn.mlflow.entities.SpanData;
+import dev.agentfn.mlflow.entities.Trace;
+import dev.agentfn.mlflow.entities.TraceInfo;
+import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
+import java.util.function.LongSupplier;
+import java.util.regex.Pattern;
+
+/**
+ * Writes one complete trace to MLflow and reports the outcome; the returned future never
+ * completes exceptionally.
+ *
+ * <ul>
+ *   <li>Path A (OSS, SQL store): OTLP spans and StartTraceV3 in flight together; the server
+ *       merges whichever arrives second. Both must succeed.</li>
+ *   <li>Path B (OTLP answered 404/501, e.g. a file store): StartTraceV3 first, because the
+ *       upload path comes from its artifact location, then {@code traces.json}.</li>
+ *   <li>Databricks: StartTraceV3, then {@code traces.json} to a signed URL.</li>
+ * </ul>
+ * Writing the same trace again is safe: spans are upserted by (trace, span) id and StartTraceV3
+ * carries the full token total, which the server then treats as authoritative.
+ *
+ * <p>One writer per target: it remembers that the target lacks OTLP ingest and goes straight to
+ * path B for a while, then probes OTLP again (the server may have been migrated).
+ */
+public final class MlflowTraceWriter {
+    static final Duration DEFAULT_REPROBE_AFTER = Duration.ofMinutes(10);
+    private static final Pattern TRACE_ID = Pattern.compile("tr-[0-9a-f]{32}");
+
+    private final MlflowClient client;
+    private final Duration reprobeAfter;
+    private final LongSupplier nanoClock;
+    /** 0 while OTLP is believed to work; else the nanoTime after which to try OTLP again. */
+    private volatile long otlpUnsupportedUntil;
+
+    public MlflowTraceWriter(MlflowClient client) {
+        this(client, DEFAULT_REPROBE_AFTER, System::nanoTime);
+    }
+
+    MlflowTraceWriter(MlflowClient client, Duration reprobeAfter, LongSupplier nanoClock) {
+        this.client = client;
+        this.reprobeAfter = reprobeAfter;
+        this.nanoClock = nanoClock;
+    }
+
+    public CompletableFuture<WriteOutcome> write(Trace trace) {
+        Path path = client.target().databricks() ? Path.DATABRICKS : otlpKnownUnsupported() ? Path.TRACES_JSON : Path.OTLP;
+        CompletableFuture<WriteOutcome> result;
+        try {
+            validate(trace);
+            result = switch (path) {
+                case OTLP -> writeOtlp(trace);
+                case TRACES_JSON -> writeTracesJson(trace, Path.TRACES_JSON);
+                case DATABRICKS -> writeTracesJson(trace, Path.DATABRICKS);
+            };
+        } catch (RuntimeException e) {
+            return CompletableFuture.completedFuture(WriteOutcome.failed(path, "invalid trace: " + e.getMessage(), false));
+        }
+        return result.exceptionally(t -> failure(path, t));
+    }
+
+    /** True while a recent OTLP attempt was answered "unsupported". */
+    public boolean otlpKnownUnsupported() {
+        long until = otlpUnsupportedUntil;
+        return until != 0 && nanoClock.getAsLong() - until < 0;
+    }
+
+    private CompletableFuture<WriteOutcome> writeOtlp(Trace trace) {
+        TraceInfo info = TraceInfoCompleter.complete(trace, false);
+        String runId = info.metadata().get(MlflowKeys.Metadata.SOURCE_RUN);
+        CompletableFuture<OtlpExportResult> spans = trace.spans().isEmpty()
+                ? CompletableFuture.completedFuture(OtlpExportResult.ok())
+                : client.logSpansOtlp(info.experimentId(), runId, trace.spans());
+        CompletableFuture<WriteOutcome> start = client.startTraceV3(info)
+                .handle((ok, t) -> t == null ? WriteOutcome.delivered(Path.OTLP) : failure(Path.OTLP, t));
+        return spans.thenCombine(start, Attempt::new).thenCompose(a -> {
+            if (a.otlp().outcome() == OtlpExportResult.Outcome.UNSUPPORTED) {
+                otlpUnsupportedUntil = nanoClock.getAsLong() + reprobeAfter.toNanos();
+                // Repeats StartTraceV3 (an upsert) so path B can fill the previews it needs.
+                return writeTracesJson(trace, Path.TRACES_JSON);
+            }
+            otlpUnsupportedUntil = 0;
+            return CompletableFuture.completedFuture(a.outcome());
+        });
+    }
+
+    private CompletableFuture<WriteOutcome> writeTracesJson(Trace trace, Path path) {
+        TraceInfo info = TraceInfoCompleter.complete(trace, true);
+        return client.startTraceV3(info)
+                .thenCompose(started -> upload(path, started, trace))
+                .handle((ok, t) -> t == null ? WriteOutcome.delivered(path) : failure(path, t));
+    }
+
+    private CompletableFuture<Void> upload(Path path, StartTraceResult started, Trace trace) {
+        String traceId = trace.info().traceId();
+        return path == Path.DATABRICKS
+                ? client.uploadTracesDatabricks(traceId, trace.spans())
+                : client.uploadTracesJson(started.artifactLocation(), traceId, trace.spans());
+    }
+
+    private static void validate(Trace trace) {
+        TraceInfo info = trace.info();
+        if (info.traceId() == null || !TRACE_ID.matcher(info.traceId()).matches()) {
+            throw new IllegalArgumentException("trace id must be tr- and 32 lowercase hex: " + info.traceId());
+        }
+        if (info.experimentId() == null || info.experimentId().isBlank()) {
+            throw new IllegalArgumentException("trace " + info.traceId() + " has no experiment id");
+        }
+        for (SpanData span : trace.spans()) {
+            if (!info.otelTraceId().equals(span.traceId())) {
+                throw new IllegalArgumentException("span " + span.spanId() + " belongs to trace " + span.traceId()
+                        + ", not " + info.traceId());
+            }
+        }
+    }
+
+    private static WriteOutcome failure(Path path, Throwable t) {
+        MlflowClientException e = MlflowClient.asClientException(t, "write");
+        return WriteOutcome.failed(path, e.getMessage(), e.retryable());
+    }
+
+    /** Both halves of path A; a failure of either fails the write. */
+    private record Attempt(OtlpExportResult otlp, WriteOutcome start) {
+        WriteOutcome outcome() {
+            if (otlp.outcome() == OtlpExportResult.Outcome.OK) {
+                return start;
+            }
+            if (start.delivered()) {
+                return WriteOutcome.failed(Path.OTLP, otlp.message(), otlp.retryable());
+            }
+            return WriteOutcome.failed(Path.OTLP, otlp.message() + "; " + start.reason(),
+                    otlp.retryable() && start.retryable());
+        }
+    }
+}
