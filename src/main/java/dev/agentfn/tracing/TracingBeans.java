@@ -2,7 +2,10 @@ package dev.agentfn.tracing;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.agentfn.config.AgentfnConfig;
+import dev.agentfn.mlflow.MlflowClient;
+import dev.agentfn.mlflow.MlflowTarget;
 import dev.agentfn.tracing.export.ExportResult;
+import dev.agentfn.tracing.export.MlflowTraceExporter;
 import dev.agentfn.tracing.export.TraceExporter;
 import dev.agentfn.tracing.spool.DirectoryTraceSpool;
 import dev.agentfn.tracing.spool.SpoolDrainer;
@@ -52,7 +55,36 @@ public class TracingBeans {
     @Produces
     @Singleton
     TraceExporter exporter(AgentfnConfig config) {
-        return disabled();
+        AgentfnConfig.Mlflow m = config.mlflow();
+        Optional<String> uri = nonBlank(m.trackingUri());
+        if (!config.tracing().enabled() || uri.isEmpty()) {
+            return disabled();
+        }
+        MlflowTarget target = target(uri.get(), m);
+        LOG.infof("Tracing to MLflow at %s", target.baseUri());
+        return new MlflowTraceExporter(new MlflowClient(target), nonBlank(m.experimentId()).orElse(null),
+                nonBlank(m.experimentName()).orElse(null));
+    }
+
+    /** {@code databricks} (or {@code databricks://profile}) means the workspace of DATABRICKS_HOST. */
+    private static MlflowTarget target(String uri, AgentfnConfig.Mlflow m) {
+        if (uri.startsWith("databricks")) {
+            String host = nonBlank(m.databricksHost()).orElseThrow(() -> new IllegalStateException(
+                    "MLFLOW_TRACKING_URI=databricks needs DATABRICKS_HOST (agentfn.mlflow.databricks-host)"));
+            String token = nonBlank(m.databricksToken()).orElseThrow(() -> new IllegalStateException(
+                    "MLFLOW_TRACKING_URI=databricks needs DATABRICKS_TOKEN (agentfn.mlflow.databricks-token)"));
+            return MlflowTarget.of(host.startsWith("http") ? host : "https://" + host)
+                    .withAuth(new MlflowTarget.BearerToken(token)).asDatabricks().withRequestTimeout(m.requestTimeout());
+        }
+        MlflowTarget target = MlflowTarget.of(uri).withRequestTimeout(m.requestTimeout());
+        if (nonBlank(m.trackingToken()).isPresent()) {
+            return target.withAuth(new MlflowTarget.BearerToken(m.trackingToken().get()));
+        }
+        if (nonBlank(m.trackingUsername()).isPresent()) {
+            return target.withAuth(new MlflowTarget.BasicAuth(m.trackingUsername().get(),
+                    m.trackingPassword().orElse("")));
+        }
+        return target;
     }
 
     @Produces
@@ -104,7 +136,7 @@ public class TracingBeans {
         return s;
     }
 
-    /** Used until the MLflow exporter is wired: tracing off. */
+    /** Tracing off: nothing is exported and answers say {@code trace.export: disabled}. */
     static TraceExporter disabled() {
         return new TraceExporter() {
             @Override

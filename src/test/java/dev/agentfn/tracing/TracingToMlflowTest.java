@@ -1,0 +1,216 @@
+package dev.agentfn.tracing;
+
+import static io.restassured.RestAssured.given;
+import static org.hamcrest.Matchers.equalTo;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.agentfn.standin.FakeAnthropicServer;
+import dev.agentfn.standin.FakeTurn;
+import dev.agentfn.standin.ToolCall;
+import dev.agentfn.testing.FakeAnthropicResource;
+import dev.agentfn.testing.MlflowPython;
+import dev.agentfn.testing.MlflowServerResource;
+import dev.agentfn.testing.ToolServerResource;
+import io.quarkus.test.common.QuarkusTestResource;
+import io.quarkus.test.junit.QuarkusTest;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/** Traces as MLflow itself returns them: read back with MLflow's Python client. */
+@QuarkusTest
+@QuarkusTestResource(value = FakeAnthropicResource.class, restrictToAnnotatedClass = false)
+@QuarkusTestResource(value = ToolServerResource.class, restrictToAnnotatedClass = false)
+@QuarkusTestResource(value = MlflowServerResource.class, restrictToAnnotatedClass = false)
+class TracingToMlflowTest {
+    FakeAnthropicServer fake = FakeAnthropicResource.fake();
+    MlflowPython python = new MlflowPython(MlflowServerResource.server());
+
+    @BeforeEach
+    void reset() {
+        fake.reset();
+    }
+
+    /** get_trace through MLflow's own parser, flattened to JSON. */
+    JsonNode trace(String traceId) {
+        return python.json("""
+                import mlflow, json
+                t = mlflow.get_trace("%s")
+                spans = [{"name": s.name, "span_id": s.span_id, "parent_id": s.parent_id, "span_type": s.span_type,
+                          "inputs": s.inputs, "outputs": s.outputs, "start": s.start_time_ns, "end": s.end_time_ns,
+                          "status": s.status.status_code.value if hasattr(s.status.status_code, "value") else str(s.status.status_code),
+                          "events": [e.name for e in s.events],
+                          "attributes": {k: v for k, v in s.attributes.items()}} for s in t.data.spans]
+                print(json.dumps({"state": str(t.info.state.value if hasattr(t.info.state, "value") else t.info.state),
+                                  "request_preview": t.info.request_preview, "response_preview": t.info.response_preview,
+                                  "metadata": t.info.trace_metadata, "tags": t.info.tags, "spans": spans,
+                                  "json": t.to_json()}, default=str))
+                """.formatted(traceId));
+    }
+
+    static JsonNode span(JsonNode trace, String name) {
+        for (JsonNode s : trace.get("spans")) {
+            if (s.get("name").asText().equals(name)) {
+                return s;
+            }
+        }
+        throw new AssertionError("no span " + name + " in " + trace.get("spans"));
+    }
+
+    static List<JsonNode> spans(JsonNode trace, String type) {
+        List<JsonNode> out = new ArrayList<>();
+        trace.get("spans").forEach(s -> {
+            if (s.get("span_type").asText().equals(type)) {
+                out.add(s);
+            }
+        });
+        out.sort((a, b) -> Long.compare(a.get("start").asLong(), b.get("start").asLong()));
+        return out;
+    }
+
+    @Test
+    void plainAnswerIsOneTraceWithAgentRootAndOneChatModelSpan() {
+        fake.enqueue(FakeTurn.text("Paris.").withUsage(12, 7, 3, 2));
+        String traceId = given().contentType("application/json")
+                .body("{\"prompt\":\"Capital of France?\",\"session_id\":\"s-plain\",\"user\":\"ada\",\"metadata\":{\"team\":\"geo\"}}")
+                .when().post("/v1/invocations").then().statusCode(200).body("trace.export", equalTo("delivered"))
+                .extract().path("trace.id");
+        JsonNode t = trace(traceId);
+        assertEquals("OK", t.get("state").asText());
+        assertEquals("Capital of France?", t.get("request_preview").asText());
+        assertEquals("Paris.", t.get("response_preview").asText());
+        assertEquals("s-plain", t.at("/metadata/mlflow.trace.session").asText());
+        assertEquals("ada", t.at("/metadata/mlflow.trace.user").asText());
+        assertEquals("3", t.at("/metadata/mlflow.trace_schema.version").asText());
+        assertEquals("agent_invocation", t.at("/tags/mlflow.traceName").asText());
+        assertEquals("geo", t.at("/tags/team").asText());
+        JsonNode usage = read(t.at("/metadata/mlflow.trace.tokenUsage").asText());
+        assertEquals(17, usage.get("input_tokens").asInt(), "input includes cache reads and writes");
+        assertEquals(7, usage.get("output_tokens").asInt());
+        assertEquals(24, usage.get("total_tokens").asInt());
+
+        assertEquals(2, t.get("spans").size());
+        JsonNode root = span(t, "agent_invocation");
+        assertEquals("AGENT", root.get("span_type").asText());
+        assertTrue(root.get("parent_id").isNull());
+        assertEquals("Capital of France?", root.at("/inputs/prompt").asText());
+        assertEquals("Paris.", root.at("/outputs/response").asText());
+        assertEquals("claude-sonnet-5-5", root.at("/inputs/options/model").asText());
+        JsonNode chat = span(t, "Messages.create");
+        assertEquals("CHAT_MODEL", chat.get("span_type").asText());
+        assertEquals(root.get("span_id").asText(), chat.get("parent_id").asText());
+        assertEquals("anthropic", chat.at("/attributes/mlflow.message.format").asText());
+        assertEquals("Capital of France?", chat.at("/inputs/messages/0/content").asText());
+        assertEquals("Paris.", chat.at("/outputs/content/0/text").asText());
+        assertEquals(17, chat.at("/attributes/mlflow.chat.tokenUsage/input_tokens").asInt());
+        assertEquals(3, chat.at("/attributes/mlflow.chat.tokenUsage/cache_read_input_tokens").asInt());
+        assertTrue(chat.at("/attributes/anthropic.request_id").asText().startsWith("req_"));
+        assertFalse(t.get("json").asText().contains(FakeAnthropicResource.TEST_API_KEY));
+    }
+
+    @Test
+    void toolLoopSpansFormTheRightTreeWithRealNonOverlappingTimings() {
+        fake.enqueue(
+                FakeTurn.toolUse(null, new ToolCall("toolu_1", "weather", Map.of("city", "Oslo"))),
+                FakeTurn.toolUse(null, new ToolCall("toolu_2", "clock", Map.of())),
+                FakeTurn.text("Cold and late."));
+        String traceId = given().contentType("application/json").body("{\"prompt\":\"Oslo?\"}")
+                .when().post("/v1/invocations").then().statusCode(200).extract().path("trace.id");
+        JsonNode t = trace(traceId);
+        JsonNode root = span(t, "agent_invocation");
+        List<JsonNode> chats = spans(t, "CHAT_MODEL");
+        List<JsonNode> tools = spans(t, "TOOL");
+        assertEquals(3, chats.size());
+        assertEquals(2, tools.size());
+        assertEquals("tool_weather", tools.get(0).get("name").asText());
+        assertEquals("Oslo", tools.get(0).at("/inputs/city").asText());
+        assertTrue(tools.get(0).at("/outputs/result").asText().contains("temp_c"));
+        assertEquals("toolu_1", tools.get(0).at("/attributes/gen_ai.tool.call.id").asText());
+        for (JsonNode s : tools) {
+            assertEquals(root.get("span_id").asText(), s.get("parent_id").asText());
+            long ms = (s.get("end").asLong() - s.get("start").asLong()) / 1_000_000;
+            assertTrue(ms >= 300, "the tool server takes 300 ms, the span says " + ms);
+            assertTrue(s.get("start").asLong() >= root.get("start").asLong() && s.get("end").asLong() <= root.get("end").asLong());
+        }
+        for (int i = 0; i < 2; i++) {
+            assertTrue(tools.get(i).get("start").asLong() >= chats.get(i).get("end").asLong(), "tool starts after its model call");
+            assertTrue(chats.get(i + 1).get("start").asLong() >= tools.get(i).get("end").asLong(), "next call after the tool");
+        }
+    }
+
+    @Test
+    void streamedTraceIsInMlflowBeforeDone() {
+        fake.enqueue(FakeTurn.text("Streaming answer."));
+        String body = given().contentType("application/json").accept("text/event-stream").body("{\"prompt\":\"S?\"}")
+                .when().post("/v1/invocations").then().statusCode(200).extract().asString();
+        JsonNode done = null;
+        for (String frame : body.split("\n\n")) {
+            if (frame.startsWith("event: done") || frame.startsWith("event:done")) {
+                done = read(frame.substring(frame.indexOf("data:") + 5).trim());
+            }
+        }
+        assertEquals("delivered", done.at("/trace/export").asText());
+        given().baseUri(MlflowServerResource.server().uri().toString())
+                .get("/api/3.0/mlflow/traces/" + done.at("/trace/id").asText())
+                .then().statusCode(200);
+    }
+
+    @Test
+    void upstreamFailureGivesAnErrorTraceWithAnExceptionEvent() {
+        fake.enqueue(FakeTurn.error(400, "invalid_request_error", "bad things", Map.of()));
+        String traceId = given().contentType("application/json").body("{\"prompt\":\"Fail\"}")
+                .when().post("/v1/invocations").then().statusCode(502).extract().path("trace_id");
+        JsonNode t = trace(traceId);
+        assertEquals("ERROR", t.get("state").asText());
+        JsonNode root = span(t, "agent_invocation");
+        assertTrue(root.get("events").toString().contains("exception"));
+        JsonNode chat = span(t, "Messages.create");
+        assertTrue(chat.get("events").toString().contains("exception"));
+        assertTrue(chat.get("status").asText().contains("ERROR"));
+    }
+
+    @Test
+    void sessionAndUserAreSearchable() {
+        String session = "s-" + UUID.randomUUID();
+        fake.enqueue(FakeTurn.text("one"), FakeTurn.text("two"));
+        for (int i = 0; i < 2; i++) {
+            given().contentType("application/json").body("{\"prompt\":\"turn " + i + "\",\"session_id\":\"" + session
+                    + "\",\"user\":\"grace-" + session + "\"}").when().post("/v1/invocations").then().statusCode(200);
+        }
+        JsonNode found = python.json("""
+                import mlflow, json
+                by_session = mlflow.search_traces(locations=["%1$s"], return_type="list",
+                    filter_string="metadata.`mlflow.trace.session` = '%2$s'")
+                by_user = mlflow.search_traces(locations=["%1$s"], return_type="list",
+                    filter_string="metadata.`mlflow.trace.user` = 'grace-%2$s'")
+                print(json.dumps({"session": len(by_session), "user": len(by_user)}))
+                """.formatted(MlflowServerResource.experimentId(), session));
+        assertEquals(2, found.get("session").asInt());
+        assertEquals(2, found.get("user").asInt());
+    }
+
+    @Test
+    void secretsInPromptsAreRedactedFromTraces() {
+        fake.enqueue(FakeTurn.text("noted"));
+        String traceId = given().contentType("application/json")
+                .body("{\"prompt\":\"my key is " + FakeAnthropicResource.TEST_API_KEY + "\"}")
+                .when().post("/v1/invocations").then().statusCode(200).extract().path("trace.id");
+        JsonNode t = trace(traceId);
+        assertFalse(t.toString().contains(FakeAnthropicResource.TEST_API_KEY));
+        assertTrue(t.get("request_preview").asText().contains("[REDACTED]"));
+    }
+
+    static JsonNode read(String s) {
+        try {
+            return new com.fasterxml.jackson.databind.ObjectMapper().readTree(s);
+        } catch (Exception e) {
+            throw new AssertionError(s, e);
+        }
+    }
+}
