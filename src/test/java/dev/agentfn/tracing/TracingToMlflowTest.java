@@ -149,12 +149,10 @@ class TracingToMlflowTest {
         fake.enqueue(FakeTurn.text("Streaming answer."));
         String body = given().contentType("application/json").accept("text/event-stream").body("{\"prompt\":\"S?\"}")
                 .when().post("/v1/invocations").then().statusCode(200).extract().asString();
-        JsonNode done = null;
-        for (String frame : body.split("\n\n")) {
-            if (frame.startsWith("event: done") || frame.startsWith("event:done")) {
-                done = read(frame.substring(frame.indexOf("data:") + 5).trim());
-            }
-        }
+        var events = dev.agentfn.api.ConversationFlowTestSupport.sse(body);
+        var last = events.get(events.size() - 1);
+        assertEquals("done", last[0]);
+        JsonNode done = read(last[1]);
         assertEquals("delivered", done.at("/trace/export").asText());
         given().baseUri(MlflowServerResource.server().uri().toString())
                 .get("/api/3.0/mlflow/traces/" + done.at("/trace/id").asText())
