@@ -276,8 +276,10 @@ public final class MlflowServer implements AutoCloseable {
     static Map<String, String> serverEnvironment(boolean fileStore) {
         return fileStore
                 ? Map.of("MLFLOW_MODEL_CATALOG_URI", "", "MLFLOW_DISABLE_TELEMETRY", "true", "DO_NOT_TRACK", "true",
-                        "MLFLOW_ALLOW_FILE_STORE", "true")
-                : Map.of("MLFLOW_MODEL_CATALOG_URI", "", "MLFLOW_DISABLE_TELEMETRY", "true", "DO_NOT_TRACK", "true");
+                        "MLFLOW_ALLOW_FILE_STORE", "true", "MLFLOW_SERVER_ENABLE_JOB_EXECUTION", "false")
+                // the job runner starts a dozen huey workers that only online scoring needs: slow on 2 cores
+                : Map.of("MLFLOW_MODEL_CATALOG_URI", "", "MLFLOW_DISABLE_TELEMETRY", "true", "DO_NOT_TRACK", "true",
+                        "MLFLOW_SERVER_ENABLE_JOB_EXECUTION", "false");
     }
 
     private void waitForPortFree() {

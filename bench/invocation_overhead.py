@@ -1,0 +1,106 @@
+#!/usr/bin/env python3
+"""Overhead of one invocation = response time - scripted model time, against the fake Messages API.
+
+Starts the fake (fixed model latency), optionally a local MLflow server, and agentfn (JVM), then
+drives POST /v1/invocations with `hey` at several concurrencies and reports p50/p99 overhead and
+agentfn's peak RSS (VmHWM). Bounded: each level sends a fixed number of requests to loopback only.
+
+Usage: bench/invocation_overhead.py [--latency-ms 2000] [--levels 1,50,500] [--mlflow] [--out docs/bench-invocation.json]
+"""
+import argparse, json, os, re, shutil, socket, subprocess, sys, time, urllib.request
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+CP = f"{ROOT}/target/quarkus-app/app/*:{ROOT}/target/quarkus-app/lib/main/*"
+
+
+def free_port():
+    s = socket.socket(); s.bind(("127.0.0.1", 0)); p = s.getsockname()[1]; s.close(); return p
+
+
+def wait(url, seconds=120):
+    end = time.time() + seconds
+    while time.time() < end:
+        try:
+            urllib.request.urlopen(url, timeout=2); return
+        except Exception:
+            time.sleep(0.3)
+    raise SystemExit(f"{url} did not come up")
+
+
+def hey(url, n, c):
+    hey_bin = shutil.which("hey") or os.path.expanduser("~/go/bin/hey")
+    out = subprocess.run([hey_bin, "-n", str(n), "-c", str(c), "-t", "60", "-m", "POST", "-T", "application/json",
+                          "-d", '{"prompt":"benchmark prompt"}', url], capture_output=True, text=True, check=True).stdout
+    pct = {int(m.group(1)): float(m.group(2)) for m in re.finditer(r"\s(\d+)%+ in ([\d.]+) secs", out)}
+    codes = dict(re.findall(r"\[(\d+)\]\s+(\d+) responses", out))
+    return pct, codes, out
+
+
+def vmhwm_mb(pid):
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("VmHWM"):
+                return int(line.split()[1]) / 1024
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--latency-ms", type=int, default=2000)
+    ap.add_argument("--levels", default="1,50,500")
+    ap.add_argument("--mlflow", action="store_true", help="trace to a local MLflow server too")
+    ap.add_argument("--java", default="java")
+    ap.add_argument("--out", default=None)
+    a = ap.parse_args()
+    procs = []
+    try:
+        fake_port = free_port()
+        procs.append(subprocess.Popen(["java", "-cp", CP, "dev.agentfn.standin.FakeAnthropicServer", "--port",
+                                       str(fake_port), "--latency-ms", str(a.latency_ms), "--threads", "1200"],
+                                      stdout=subprocess.DEVNULL))
+        env = dict(os.environ, ANTHROPIC_BASE_URL=f"http://127.0.0.1:{fake_port}", ANTHROPIC_API_KEY="bench-key",
+                   AGENTFN_TRACING_SPOOL_DIRECTORY=f"{ROOT}/target/bench-spool", QUARKUS_LOG_LEVEL="WARN")
+        env.pop("MLFLOW_TRACKING_URI", None)
+        if a.mlflow:
+            venv = subprocess.run(["bash", f"{ROOT}/.ci/setup-mlflow.sh"], capture_output=True, text=True,
+                                  check=True).stdout.strip().splitlines()[-1]
+            mport = free_port(); d = f"{ROOT}/target/bench-mlflow"; shutil.rmtree(d, ignore_errors=True); os.makedirs(d)
+            procs.append(subprocess.Popen([f"{venv}/bin/mlflow", "server", "--host", "127.0.0.1", "--port", str(mport),
+                                           "--backend-store-uri", f"sqlite:///{d}/mlflow.db", "--artifacts-destination",
+                                           f"{d}/artifacts"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                          env=dict(os.environ, MLFLOW_MODEL_CATALOG_URI="", MLFLOW_SERVER_ENABLE_JOB_EXECUTION="false")))
+            wait(f"http://127.0.0.1:{mport}/health")
+            env.update(MLFLOW_TRACKING_URI=f"http://127.0.0.1:{mport}", MLFLOW_EXPERIMENT_NAME="bench")
+        port = free_port(); env["PORT"] = str(port)
+        app = subprocess.Popen([a.java, "-jar", f"{ROOT}/target/quarkus-app/quarkus-run.jar"], env=env,
+                               stdout=subprocess.DEVNULL)
+        procs.append(app)
+        wait(f"http://127.0.0.1:{port}/q/health/ready")
+        url = f"http://127.0.0.1:{port}/v1/invocations"
+        hey(url, 20, 4)  # warm-up
+        model_s = a.latency_ms / 1000
+        rows = []
+        for c in [int(x) for x in a.levels.split(",")]:
+            n = max(4 * c, 100)
+            pct, codes, raw = hey(url, n, c)
+            rows.append({"concurrency": c, "requests": n, "status_codes": codes,
+                         "p50_overhead_ms": round((pct[50] - model_s) * 1000, 1),
+                         "p99_overhead_ms": round((pct[99] - model_s) * 1000, 1)})
+            print(rows[-1], flush=True)
+        result = {"model_latency_ms": a.latency_ms, "mlflow": a.mlflow, "java": a.java, "levels": rows,
+                  "peak_rss_mb": round(vmhwm_mb(app.pid), 1)}
+        print(json.dumps(result, indent=2))
+        if a.out:
+            with open(a.out, "w") as f:
+                json.dump(result, f, indent=2)
+    finally:
+        for p in reversed(procs):
+            p.terminate()
+        for p in procs:
+            try:
+                p.wait(10)
+            except Exception:
+                p.kill()
+
+
+if __name__ == "__main__":
+    main()
