@@ -71,36 +71,62 @@ public final class MlflowTraceWriter {
     }
 
     private CompletableFuture<WriteOutcome> writeOtlp(Trace trace) {
-        TraceInfo info = TraceInfoCompleter.complete(trace, false);
+        TraceInfo info = TraceInfoCompleter.complete(trace);
         String runId = info.metadata().get(MlflowKeys.Metadata.SOURCE_RUN);
         CompletableFuture<OtlpExportResult> spans = trace.spans().isEmpty()
                 ? CompletableFuture.completedFuture(OtlpExportResult.ok())
                 : client.logSpansOtlp(info.experimentId(), runId, trace.spans());
-        CompletableFuture<WriteOutcome> start = client.startTraceV3(info)
-                .handle((ok, t) -> t == null ? WriteOutcome.delivered(Path.OTLP) : failure(Path.OTLP, t));
+        CompletableFuture<Started> start = client.startTraceV3(info)
+                .handle((ok, t) -> new Started(ok, t == null ? null : failure(Path.OTLP, t)));
         return spans.thenCombine(start, Attempt::new).thenCompose(a -> {
-            if (a.otlp().outcome() == OtlpExportResult.Outcome.UNSUPPORTED) {
-                otlpUnsupportedUntil = nanoClock.getAsLong() + reprobeAfter.toNanos();
-                // Repeats StartTraceV3 (an upsert) so path B can fill the previews it needs.
-                return writeTracesJson(trace, Path.TRACES_JSON);
+            if (a.otlp().outcome() != OtlpExportResult.Outcome.UNSUPPORTED) {
+                otlpUnsupportedUntil = 0;
+                return CompletableFuture.completedFuture(a.outcome());
             }
-            otlpUnsupportedUntil = 0;
-            return CompletableFuture.completedFuture(a.outcome());
+            otlpUnsupportedUntil = nanoClock.getAsLong() + reprobeAfter.toNanos();
+            if (a.start().failure() != null) {
+                return CompletableFuture.completedFuture(a.start().failure().withPath(Path.TRACES_JSON));
+            }
+            // StartTraceV3 already went through: only the spans are missing. Not repeating it
+            // matters, since a file store answers a second StartTraceV3 with a 500.
+            return finish(Path.TRACES_JSON, upload(Path.TRACES_JSON, a.start().result().artifactLocation(), trace));
         });
     }
 
     private CompletableFuture<WriteOutcome> writeTracesJson(Trace trace, Path path) {
-        TraceInfo info = TraceInfoCompleter.complete(trace, true);
-        return client.startTraceV3(info)
-                .thenCompose(started -> upload(path, started, trace))
-                .handle((ok, t) -> t == null ? WriteOutcome.delivered(path) : failure(path, t));
+        TraceInfo info = TraceInfoCompleter.complete(trace);
+        CompletableFuture<String> artifactLocation = client.startTraceV3(info)
+                .thenApply(StartTraceResult::artifactLocation)
+                .exceptionallyCompose(t -> alreadyStarted(info.traceId(), t));
+        return finish(path, artifactLocation.thenCompose(location -> upload(path, location, trace)));
     }
 
-    private CompletableFuture<Void> upload(Path path, StartTraceResult started, Trace trace) {
+    /**
+     * A retry after a failed upload finds the trace already started, and not every store
+     * upserts (the file store answers 500). If the server has the trace, upload to it anyway.
+     */
+    private CompletableFuture<String> alreadyStarted(String traceId, Throwable startFailure) {
+        MlflowClientException e = MlflowClient.asClientException(startFailure, "StartTraceV3");
+        if (e.status() < 400) {
+            return CompletableFuture.failedFuture(e);
+        }
+        return client.getTraceInfo(traceId).handle((found, t) -> {
+            if (t != null || found.isEmpty()) {
+                throw e;
+            }
+            return found.get().path("tags").path(MlflowKeys.Tag.ARTIFACT_LOCATION).asText(null);
+        });
+    }
+
+    private CompletableFuture<Void> upload(Path path, String artifactLocation, Trace trace) {
         String traceId = trace.info().traceId();
         return path == Path.DATABRICKS
                 ? client.uploadTracesDatabricks(traceId, trace.spans())
-                : client.uploadTracesJson(started.artifactLocation(), traceId, trace.spans());
+                : client.uploadTracesJson(artifactLocation, traceId, trace.spans());
+    }
+
+    private static CompletableFuture<WriteOutcome> finish(Path path, CompletableFuture<Void> done) {
+        return done.handle((ok, t) -> t == null ? WriteOutcome.delivered(path) : failure(path, t));
     }
 
     private static void validate(Trace trace) {
@@ -124,17 +150,22 @@ public final class MlflowTraceWriter {
         return WriteOutcome.failed(path, e.getMessage(), e.retryable());
     }
 
+    /** StartTraceV3's result, or how it failed. */
+    private record Started(StartTraceResult result, WriteOutcome failure) {
+    }
+
     /** Both halves of path A; a failure of either fails the write. */
-    private record Attempt(OtlpExportResult otlp, WriteOutcome start) {
+    private record Attempt(OtlpExportResult otlp, Started start) {
         WriteOutcome outcome() {
+            WriteOutcome startFailure = start.failure();
             if (otlp.outcome() == OtlpExportResult.Outcome.OK) {
-                return start;
+                return startFailure == null ? WriteOutcome.delivered(Path.OTLP) : startFailure;
             }
-            if (start.delivered()) {
+            if (startFailure == null) {
                 return WriteOutcome.failed(Path.OTLP, otlp.message(), otlp.retryable());
             }
-            return WriteOutcome.failed(Path.OTLP, otlp.message() + "; " + start.reason(),
-                    otlp.retryable() && start.retryable());
+            return WriteOutcome.failed(Path.OTLP, otlp.message() + "; " + startFailure.reason(),
+                    otlp.retryable() && startFailure.retryable());
         }
     }
 }

@@ -17,7 +17,6 @@ import java.util.Optional;
  * the same whichever path delivers it. Values the caller set are never overwritten.
  */
 final class TraceInfoCompleter {
-    static final int MAX_PREVIEW_CHARS = 1000;
     private static final List<String> USAGE_KEYS = List.of(
             MlflowKeys.Usage.INPUT_TOKENS, MlflowKeys.Usage.OUTPUT_TOKENS, MlflowKeys.Usage.TOTAL_TOKENS);
     private static final List<String> OPTIONAL_USAGE_KEYS = List.of(
@@ -27,11 +26,10 @@ final class TraceInfoCompleter {
     }
 
     /**
-     * @param fillPreviews true on paths without OTLP: there nothing else computes previews. With
-     *     OTLP the server derives better ones (last chat message), and StartTraceV3 keeps them
-     *     when it carries none.
+     * Previews are always computed here, as MLflow's Python client does, so both delivery
+     * paths store the same text; values the caller set win.
      */
-    static TraceInfo complete(Trace trace, boolean fillPreviews) {
+    static TraceInfo complete(Trace trace) {
         TraceInfo info = trace.info();
         Optional<SpanData> root = trace.spans().stream().filter(SpanData::isRoot).findFirst();
         Map<String, String> metadata = new LinkedHashMap<>(info.metadata());
@@ -52,12 +50,14 @@ final class TraceInfoCompleter {
         root.ifPresent(r -> tags.putIfAbsent(MlflowKeys.Tag.TRACE_NAME, r.name()));
         String requestPreview = info.requestPreview();
         String responsePreview = info.responsePreview();
-        if (fillPreviews && root.isPresent()) {
-            requestPreview = requestPreview != null ? requestPreview : preview(root.get(), MlflowKeys.Span.INPUTS);
-            responsePreview = responsePreview != null ? responsePreview : preview(root.get(), MlflowKeys.Span.OUTPUTS);
+        if (root.isPresent()) {
+            Map<String, Object> attrs = root.get().attributes();
+            requestPreview = requestPreview != null ? requestPreview : Previews.request(attrs.get(MlflowKeys.Span.INPUTS));
+            responsePreview = responsePreview != null ? responsePreview
+                    : Previews.response(attrs.get(MlflowKeys.Span.OUTPUTS));
         }
         return new TraceInfo(info.traceId(), info.experimentId(), info.clientRequestId(), info.requestTimeMillis(),
-                info.executionDurationMillis(), info.state(), truncate(requestPreview), truncate(responsePreview),
+                info.executionDurationMillis(), info.state(), Previews.truncate(requestPreview), Previews.truncate(responsePreview),
                 metadata, tags);
     }
 
@@ -128,22 +128,5 @@ final class TraceInfoCompleter {
     private static Optional<String> stringAttribute(SpanData span, String key) {
         Object v = span.attributes().get(key);
         return v == null ? Optional.empty() : Optional.of(v.toString());
-    }
-
-    private static String preview(SpanData root, String key) {
-        Object v = root.attributes().get(key);
-        if (v == null) {
-            return null;
-        }
-        return v instanceof CharSequence s ? s.toString() : JsonValues.writeValue(v);
-    }
-
-    private static String truncate(String s) {
-        if (s == null || s.length() <= MAX_PREVIEW_CHARS) {
-            return s;
-        }
-        // Never cut a surrogate pair in half: the server would store an invalid string.
-        int end = Character.isHighSurrogate(s.charAt(MAX_PREVIEW_CHARS - 1)) ? MAX_PREVIEW_CHARS - 1 : MAX_PREVIEW_CHARS;
-        return s.substring(0, end);
     }
 }

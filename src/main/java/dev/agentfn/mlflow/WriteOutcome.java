@@ -26,4 +26,8 @@ public record WriteOutcome(boolean delivered, Path path, String reason, boolean 
     public static WriteOutcome failed(Path path, String reason, boolean retryable) {
         return new WriteOutcome(false, path, reason, retryable);
     }
+
+    public WriteOutcome withPath(Path newPath) {
+        return new WriteOutcome(delivered, newPath, reason, retryable);
+    }
 }
