@@ -80,10 +80,6 @@ public interface AgentfnConfig {
         @WithDefault("10s")
         Duration connectTimeout();
 
-        /** Calls in flight to Anthropic at once; further calls wait for a slot (bounded by the invocation deadline). */
-        @WithDefault("1024")
-        int maxConcurrentCalls();
-
         /**
          * Local stand-in for the Messages API: {@code never} (production default), {@code auto} (start it when
          * neither an API key nor an auth token is set; the demo uses this), {@code always}.
