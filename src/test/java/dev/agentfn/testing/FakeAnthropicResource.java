@@ -7,7 +7,7 @@ import java.util.Map;
 /** One fake Messages API per test JVM; tests script it through {@link #fake()}. */
 public class FakeAnthropicResource implements QuarkusTestResourceLifecycleManager {
     /** The API key the function under test uses; tests assert it never leaks. */
-    public static final String TEST_API_KEY = "sk-ant-api03-test-key-never-log-me-0123456789";
+    public static final String TEST_API_KEY = "sk-ant-test-fake-key-never-log-me-0123456789";
     private static FakeAnthropicServer fake;
 
     public static synchronized FakeAnthropicServer fake() {
