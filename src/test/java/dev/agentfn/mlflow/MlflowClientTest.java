@@ -141,6 +141,17 @@ class MlflowClientTest {
     }
 
     @Test
+    void smallBatchGoesUncompressedAndLeavesTheTraceInProgressWithoutRoot() throws Exception {
+        String traceId = Fixtures.hex(16);
+        dev.agentfn.mlflow.entities.SpanData child = new dev.agentfn.mlflow.entities.SpanData(traceId, Fixtures.hex(8),
+                Fixtures.hex(8), "orphan", 1_000, 2_000, dev.agentfn.mlflow.entities.SpanStatus.OK,
+                Map.of(MlflowKeys.Span.TYPE, "TOOL"), List.of());
+        assertEquals(OtlpExportResult.Outcome.OK, get(client.logSpansOtlp(experimentId, null, List.of(child))).outcome());
+        JsonNode info = get(client.getTraceInfo("tr-" + traceId)).orElseThrow();
+        assertEquals("IN_PROGRESS", info.get("state").asText(), "no root span yet");
+    }
+
+    @Test
     void otlpErrorsAreFailuresNotUnsupported() throws Exception {
         Trace t = Fixtures.agentTrace(experimentId);
         OtlpExportResult unknown = get(client.logSpansOtlp("987654321", null, t.spans()));

@@ -39,13 +39,15 @@ public final class MlflowServer implements AutoCloseable {
     private static Path venv;
 
     private final boolean fileStore;
+    private final Map<String, String> extraEnv;
     private final Path dir;
     private final Path log;
     private final int port;
     private Process process;
 
-    private MlflowServer(boolean fileStore) {
+    private MlflowServer(boolean fileStore, Map<String, String> extraEnv) {
         this.fileStore = fileStore;
+        this.extraEnv = Map.copyOf(extraEnv);
         this.port = freePort();
         this.dir = projectDir().resolve("target/mlflow-servers")
                 .resolve((fileStore ? "file-" : "sqlite-") + port + "-" + System.currentTimeMillis());
@@ -59,16 +61,25 @@ public final class MlflowServer implements AutoCloseable {
 
     /** Starts a server with a SQLite store (OTLP ingest available). */
     public static MlflowServer startSqlite() {
-        return startNew(false);
+        return startNew(false, Map.of());
+    }
+
+    /**
+     * Like {@link #startSqlite()} with extra server environment, e.g.
+     * {@code MLFLOW_SERVER_ENABLE_JOB_EXECUTION=true} for online scoring (off by default: it forks
+     * seven job-runner processes).
+     */
+    public static MlflowServer startSqlite(Map<String, String> env) {
+        return startNew(false, env);
     }
 
     /** Starts a server with the legacy file store: OTLP answers 501, so writers use traces.json. */
     public static MlflowServer startFileStore() {
-        return startNew(true);
+        return startNew(true, Map.of());
     }
 
-    private static MlflowServer startNew(boolean fileStore) {
-        MlflowServer server = new MlflowServer(fileStore);
+    private static MlflowServer startNew(boolean fileStore, Map<String, String> env) {
+        MlflowServer server = new MlflowServer(fileStore, env);
         Runtime.getRuntime().addShutdownHook(new Thread(server::stop, "mlflow-server-stop-" + server.port));
         server.start();
         return server;
@@ -110,6 +121,7 @@ public final class MlflowServer implements AutoCloseable {
                     .redirectErrorStream(true)
                     .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));
             pb.environment().putAll(serverEnvironment(fileStore));
+            pb.environment().putAll(extraEnv);
             process = pb.start();
         } catch (IOException e) {
             throw new IllegalStateException("cannot start mlflow server: " + e.getMessage(), e);
@@ -272,14 +284,17 @@ public final class MlflowServer implements AutoCloseable {
         return dir;
     }
 
-    /** Offline, quiet server: no model-catalog fetch, no telemetry. */
+    /** Offline, quiet, light server: no model-catalog fetch, no telemetry, no job runner. */
     static Map<String, String> serverEnvironment(boolean fileStore) {
-        return fileStore
-                ? Map.of("MLFLOW_MODEL_CATALOG_URI", "", "MLFLOW_DISABLE_TELEMETRY", "true", "DO_NOT_TRACK", "true",
-                        "MLFLOW_ALLOW_FILE_STORE", "true", "MLFLOW_SERVER_ENABLE_JOB_EXECUTION", "false")
-                // the job runner starts a dozen huey workers that only online scoring needs: slow on 2 cores
-                : Map.of("MLFLOW_MODEL_CATALOG_URI", "", "MLFLOW_DISABLE_TELEMETRY", "true", "DO_NOT_TRACK", "true",
-                        "MLFLOW_SERVER_ENABLE_JOB_EXECUTION", "false");
+        Map<String, String> env = new java.util.HashMap<>(Map.of(
+                "MLFLOW_MODEL_CATALOG_URI", "",
+                "MLFLOW_DISABLE_TELEMETRY", "true",
+                "DO_NOT_TRACK", "true",
+                "MLFLOW_SERVER_ENABLE_JOB_EXECUTION", "false"));
+        if (fileStore) {
+            env.put("MLFLOW_ALLOW_FILE_STORE", "true");
+        }
+        return env;
     }
 
     private void waitForPortFree() {
