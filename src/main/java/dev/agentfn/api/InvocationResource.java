@@ -100,7 +100,7 @@ public class InvocationResource {
         }
         InvocationRequest request = parser.parse(body);
         String engine = parser.engine(request);
-        return new Accepted(request, parser.toConversation(request, engine), engine);
+        return new Accepted(request, parser.toConversation(request), engine);
     }
 
     /** Relays the conversation as SSE events; thread-safe because tool calls end on several threads. */

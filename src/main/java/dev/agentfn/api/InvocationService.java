@@ -112,7 +112,7 @@ public final class InvocationService {
         if (r.metadata() != null) {
             r.metadata().forEach(trace::tag);
         }
-        trace.previews(r.prompt() != null ? r.prompt() : lastUserText(c), "");
+        trace.requestPreview(r.prompt() != null ? r.prompt() : lastUserText(c));
     }
 
     private CompletableFuture<InvocationResponse> succeed(ActiveTrace trace, InvocationRequest request,
@@ -122,7 +122,7 @@ public final class InvocationService {
         outputs.put("status", "completed");
         outputs.put("stop_reason", result.stopReason());
         trace.root().outputs(outputs).attribute("agentfn.turns", result.turns());
-        trace.previews(request.prompt() != null ? request.prompt() : trace.root().name(), result.output());
+        trace.responsePreview(result.output());
         totals(trace, result.usage(), result.cost().inputUsd(), result.cost().outputUsd());
         return delivery.deliver(trace.finish()).thenApply(status -> {
             long ms = Duration.ofNanos(System.nanoTime() - started).toMillis();

@@ -84,7 +84,7 @@ final class RequestParser {
         }
     }
 
-    ConversationRequest toConversation(InvocationRequest r, String engine) {
+    ConversationRequest toConversation(InvocationRequest r) {
         List<JsonNode> messages = messages(r);
         String model = model(r.model());
         int maxTokens = bounded("max_tokens", r.maxTokens(), config.invocation().defaultMaxTokens(), MAX_OUTPUT_TOKENS);

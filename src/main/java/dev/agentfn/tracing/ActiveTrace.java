@@ -91,9 +91,15 @@ public final class ActiveTrace {
         }
     }
 
-    public synchronized ActiveTrace previews(String request, String response) {
+    public synchronized ActiveTrace requestPreview(String request) {
         if (policy.recordContent()) {
             requestPreview = preview(request);
+        }
+        return this;
+    }
+
+    public synchronized ActiveTrace responsePreview(String response) {
+        if (policy.recordContent()) {
             responsePreview = preview(response);
         }
         return this;

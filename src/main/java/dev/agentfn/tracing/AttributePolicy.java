@@ -32,10 +32,6 @@ public final class AttributePolicy {
         this.patterns = List.copyOf(all);
     }
 
-    public static AttributePolicy permissive() {
-        return new AttributePolicy(true, Integer.MAX_VALUE, List.of(), List.of());
-    }
-
     public boolean recordContent() {
         return recordContent;
     }

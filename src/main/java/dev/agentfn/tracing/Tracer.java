@@ -1,6 +1,5 @@
 package dev.agentfn.tracing;
 
-import java.util.List;
 import java.util.Optional;
 
 /** Starts traces under one recording policy. */
@@ -13,10 +12,6 @@ public final class Tracer {
         this.clock = clock;
         this.policy = policy;
         this.recordStackTraces = recordStackTraces;
-    }
-
-    public static Tracer forTests() {
-        return new Tracer(SpanClock.SYSTEM, AttributePolicy.permissive(), false);
     }
 
     /**
@@ -33,10 +28,5 @@ public final class Tracer {
 
     public AttributePolicy policy() {
         return policy;
-    }
-
-    /** For tests that need deterministic redaction. */
-    public static Tracer withSecrets(List<String> secrets) {
-        return new Tracer(SpanClock.SYSTEM, new AttributePolicy(true, 65536, List.of(), secrets), false);
     }
 }

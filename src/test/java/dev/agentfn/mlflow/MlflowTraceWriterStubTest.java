@@ -1,5 +1,7 @@
 package dev.agentfn.mlflow;
 
+import static dev.agentfn.testing.StubHttp.respond;
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -57,15 +59,6 @@ class MlflowTraceWriterStubTest {
         } else {
             respond(ex, 500, "unexpected");
         }
-    }
-
-    private static void respond(HttpExchange ex, int status, String body) throws IOException {
-        byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
-        ex.sendResponseHeaders(status, bytes.length == 0 ? -1 : bytes.length);
-        if (bytes.length > 0) {
-            ex.getResponseBody().write(bytes);
-        }
-        ex.close();
     }
 
     private long count(String request) {

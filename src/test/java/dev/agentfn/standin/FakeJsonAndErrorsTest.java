@@ -10,26 +10,12 @@ import java.net.URI;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.util.Map;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
 /** Non-streaming Message shape (spec §1.2), validation and error responses (spec §1.5). */
-class FakeJsonAndErrorsTest {
-    private FakeAnthropicServer fake;
-
-    @BeforeEach
-    void start() {
-        fake = new FakeAnthropicServer(16).start(0);
-    }
-
-    @AfterEach
-    void stop() {
-        fake.close();
-    }
-
+class FakeJsonAndErrorsTest extends FakeServerTestBase {
     @Test
     void jsonModeReturnsFullMessage() {
         fake.enqueue(FakeTurn.toolUse("Let me check.", new ToolCall("toolu_9", "lookup", Map.of("q", "x"))));

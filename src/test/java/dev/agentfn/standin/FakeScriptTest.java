@@ -19,24 +19,10 @@ import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /** Turn queue, scenarios, recording, latency, HTTP control endpoints and CLI options. */
-class FakeScriptTest {
-    private FakeAnthropicServer fake;
-
-    @BeforeEach
-    void start() {
-        fake = new FakeAnthropicServer(16).start(0);
-    }
-
-    @AfterEach
-    void stop() {
-        fake.close();
-    }
-
+class FakeScriptTest extends FakeServerTestBase {
     @Test
     void turnsArePlayedInQueueOrderThenEchoDefault() {
         fake.enqueue(FakeTurn.text("first"), FakeTurn.text("second"));

@@ -18,24 +18,10 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Map;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /** SSE shape (spec §1.4): exact event order and data for each kind of turn and failure. */
-class FakeStreamingTest {
-    private FakeAnthropicServer fake;
-
-    @BeforeEach
-    void start() {
-        fake = new FakeAnthropicServer(16).start(0);
-    }
-
-    @AfterEach
-    void stop() {
-        fake.close();
-    }
-
+class FakeStreamingTest extends FakeServerTestBase {
     @Test
     void textTurnStreamsExactFramesInOrder() {
         fake.enqueue(FakeTurn.text("Hello, world! How are you?"));

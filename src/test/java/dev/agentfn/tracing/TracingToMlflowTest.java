@@ -194,6 +194,19 @@ class TracingToMlflowTest {
     }
 
     @Test
+    void multiTurnInputPreviewsTheLastUserTurn() {
+        fake.enqueue(FakeTurn.text("Lyon."));
+        String traceId = given().contentType("application/json").body("""
+                {"messages":[{"role":"user","content":"Capital of France?"},{"role":"assistant","content":"Paris."},
+                 {"role":"user","content":[{"type":"text","text":"And its second city?"}]}]}""")
+                .when().post("/v1/invocations").then().statusCode(200).extract().path("trace.id");
+        JsonNode t = trace(traceId);
+        assertEquals("And its second city?", t.get("request_preview").asText());
+        assertEquals("Lyon.", t.get("response_preview").asText());
+        assertEquals(3, span(t, "agent_invocation").at("/inputs/messages").size());
+    }
+
+    @Test
     void secretsInPromptsAreRedactedFromTraces() {
         fake.enqueue(FakeTurn.text("noted"));
         String traceId = given().contentType("application/json")

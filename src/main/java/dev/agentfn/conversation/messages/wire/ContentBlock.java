@@ -22,34 +22,27 @@ public sealed interface ContentBlock {
         }
     }
 
-    record ToolUse(ObjectNode json) implements ContentBlock {
-        public String id() {
-            return json.path("id").asText();
+    /** A request to use a tool: {@code id}, {@code name} and {@code input}, whoever runs it. */
+    sealed interface ToolRequest extends ContentBlock {
+        default String id() {
+            return json().path("id").asText();
         }
 
-        public String name() {
-            return json.path("name").asText();
+        default String name() {
+            return json().path("name").asText();
         }
 
-        public JsonNode input() {
-            return json.path("input");
+        default JsonNode input() {
+            return json().path("input");
         }
     }
 
+    /** {@code tool_use}: a tool this function runs. */
+    record ToolUse(ObjectNode json) implements ToolRequest {
+    }
+
     /** {@code server_tool_use} and {@code mcp_tool_use}: run by Anthropic, not by us. */
-    record RemoteToolUse(ObjectNode json) implements ContentBlock {
-        public String id() {
-            return json.path("id").asText();
-        }
-
-        public String name() {
-            return json.path("name").asText();
-        }
-
-        public JsonNode input() {
-            return json.path("input");
-        }
-
+    record RemoteToolUse(ObjectNode json) implements ToolRequest {
         public String serverName() {
             return json.path("server_name").asText(null);
         }
