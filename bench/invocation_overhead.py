@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
 """Overhead of one invocation = response time - scripted model time, against the fake Messages API.
+The fake is also measured alone at each level (fake_alone_*): what it adds itself is part of the overhead.
 
 Starts the fake (fixed model latency), optionally a local MLflow server, and agentfn (JVM), then
 drives POST /v1/invocations with `hey` at several concurrencies and reports p50/p99 overhead and
@@ -27,15 +28,26 @@ def wait(url, seconds=120):
     raise SystemExit(f"{url} did not come up")
 
 
-def hey(url, n, c):
+INVOCATION = '{"prompt":"benchmark prompt"}'
+MESSAGES = '{"model":"claude-sonnet-5-5","max_tokens":4096,"stream":true,"messages":[{"role":"user","content":"benchmark prompt"}]}'
+
+
+def hey(url, n, c, body=INVOCATION, headers=()):
     hey_bin = shutil.which("hey") or os.path.expanduser("~/go/bin/hey")
+    extra = [x for h in headers for x in ("-H", h)]
     out = subprocess.run([hey_bin, "-n", str(n), "-c", str(c), "-t", "60", "-m", "POST", "-T", "application/json",
-                          "-d", '{"prompt":"benchmark prompt"}', url], capture_output=True, text=True, check=True).stdout
+                          *extra, "-d", body, url], capture_output=True, text=True, check=True).stdout
     pct = {int(m.group(1)): float(m.group(2)) for m in re.finditer(r"\s(\d+)%+ in ([\d.]+) secs", out)}
     slowest = float(re.search(r"Slowest:\s+([\d.]+) secs", out).group(1))
     pct.setdefault(99, slowest)  # hey omits high percentiles of small samples
     codes = dict(re.findall(r"\[(\d+)\]\s+(\d+) responses", out))
     return pct, codes, out
+
+
+def set_latency(port, ms):
+    req = urllib.request.Request(f"http://127.0.0.1:{port}/_fake/config", data=json.dumps({"latency_ms": ms}).encode(),
+                                 method="POST", headers={"content-type": "application/json"})
+    urllib.request.urlopen(req, timeout=5).read()
 
 
 def vmhwm_mb(pid):
@@ -51,6 +63,7 @@ def main():
     ap.add_argument("--levels", default="1,50,500")
     ap.add_argument("--mlflow", action="store_true", help="trace to a local MLflow server too")
     ap.add_argument("--java", default="java")
+    ap.add_argument("--warmup", type=int, default=5000, help="zero-latency requests before measuring")
     ap.add_argument("--out", default=None)
     a = ap.parse_args()
     procs = []
@@ -78,15 +91,24 @@ def main():
         procs.append(app)
         wait(f"http://127.0.0.1:{port}/q/health/ready")
         url = f"http://127.0.0.1:{port}/v1/invocations"
-        hey(url, 20, 4)  # warm-up
+        fake_url = f"http://127.0.0.1:{fake_port}/v1/messages"
+        fake_headers = ("x-api-key: bench-key", "anthropic-version: 2023-06-01")
+        # JIT warm-up of both JVMs with no model latency, then the scripted latency for the measurements
+        set_latency(fake_port, 0)
+        hey(url, a.warmup, 32)
+        hey(fake_url, a.warmup, 32, MESSAGES, fake_headers)
+        set_latency(fake_port, a.latency_ms)
         model_s = a.latency_ms / 1000
         rows = []
         for c in [int(x) for x in a.levels.split(",")]:
             n = max(4 * c, 10)
-            pct, codes, raw = hey(url, n, c)
+            pct, codes, _ = hey(url, n, c)
+            fpct, _, _ = hey(fake_url, n, c, MESSAGES, fake_headers)
             rows.append({"concurrency": c, "requests": n, "status_codes": codes,
                          "p50_overhead_ms": round((pct[50] - model_s) * 1000, 1),
-                         "p99_overhead_ms": round((pct[99] - model_s) * 1000, 1)})
+                         "p99_overhead_ms": round((pct[99] - model_s) * 1000, 1),
+                         "fake_alone_p50_ms": round((fpct[50] - model_s) * 1000, 1),
+                         "fake_alone_p99_ms": round((fpct[99] - model_s) * 1000, 1)})
             print(rows[-1], flush=True)
         result = {"model_latency_ms": a.latency_ms, "mlflow": a.mlflow, "java": a.java, "levels": rows,
                   "peak_rss_mb": round(vmhwm_mb(app.pid), 1)}

@@ -15,7 +15,11 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.ExecutorService;
 import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
 import org.jboss.logging.Logger;
 
 /** Builds the conversation side once at start-up: one HTTP client, one Anthropic client, the tool catalogue. */
@@ -23,6 +27,17 @@ import org.jboss.logging.Logger;
 public class ConversationBeans {
     private static final Logger LOG = Logger.getLogger(ConversationBeans.class);
     private volatile FakeAnthropicServer standIn;
+    /**
+     * Runs the HTTP client's completions (SSE lines, tool results). They never block, so a few
+     * threads suffice; the JDK default is an unbounded cached pool that spawns a thread per burst.
+     * The queue is bounded; when full the client's own thread runs the task.
+     */
+    private final ExecutorService clientExecutor = new ThreadPoolExecutor(2, Math.max(4, 2 * Runtime.getRuntime()
+            .availableProcessors()), 60, TimeUnit.SECONDS, new ArrayBlockingQueue<>(65_536), r -> {
+                Thread t = new Thread(r, "agentfn-http-client");
+                t.setDaemon(true);
+                return t;
+            }, new ThreadPoolExecutor.CallerRunsPolicy());
 
     /** The Messages API endpoint, or the local stand-in when so configured and no credentials exist. */
     @Produces
@@ -57,7 +72,8 @@ public class ConversationBeans {
     @Singleton
     HttpClient httpClient(AgentfnConfig config) {
         return HttpClient.newBuilder().connectTimeout(config.anthropic().connectTimeout())
-                .followRedirects(HttpClient.Redirect.NEVER).version(HttpClient.Version.HTTP_1_1).build();
+                .followRedirects(HttpClient.Redirect.NEVER).version(HttpClient.Version.HTTP_1_1)
+                .executor(clientExecutor).build();
     }
 
     @Produces
@@ -85,5 +101,6 @@ public class ConversationBeans {
         if (standIn != null) {
             standIn.close();
         }
+        clientExecutor.shutdown();
     }
 }
