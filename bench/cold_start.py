@@ -1,0 +1,152 @@
+#!/usr/bin/env python3
+"""Cold start: process start to first answered invocation, and RSS, for the JVM variants.
+
+Variants: JDK 17 fast-jar; JDK 17 fast-jar + AppCDS (Quarkus builds app-cds.jsa); JDK 25 fast-jar;
+JDK 25 + AOT cache (JEP 483/515, from a training run of a few invocations). Each start answers one
+POST /v1/invocations against the fake Messages API (no model latency) with tracing to a local MLflow.
+
+Usage: bench/cold_start.py [--runs 5] [--jdk25 /usr/lib/jvm/temurin-25-jdk-amd64] [--out target/bench-cold-start.json]
+Build first: ./mvnw -B -q package -DskipTests -Dquarkus.package.jar.appcds.enabled=true
+"""
+import argparse, json, os, shutil, signal, socket, statistics, subprocess, time, urllib.request
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+APP = f"{ROOT}/target/quarkus-app"
+CP = f"{APP}/app/*:{APP}/lib/main/*"
+BODY = b'{"prompt":"cold start"}'
+
+
+def free_port():
+    s = socket.socket(); s.bind(("127.0.0.1", 0)); p = s.getsockname()[1]; s.close(); return p
+
+
+def wait_up(url, seconds=120):
+    end = time.time() + seconds
+    while time.time() < end:
+        try:
+            urllib.request.urlopen(url, timeout=2); return
+        except Exception:
+            time.sleep(0.2)
+    raise SystemExit(f"{url} did not come up")
+
+
+def first_answer(url, deadline_s=60):
+    end = time.time() + deadline_s
+    while time.time() < end:
+        try:
+            req = urllib.request.Request(url, data=BODY, headers={"content-type": "application/json"})
+            with urllib.request.urlopen(req, timeout=10) as r:
+                if r.status == 200:
+                    return json.loads(r.read())
+        except Exception:
+            time.sleep(0.005)
+    raise SystemExit("no answer")
+
+
+def status_kb(pid, key):
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith(key):
+                return int(line.split()[1])
+
+
+def start(java, flags, env):
+    port = free_port()
+    e = dict(env, PORT=str(port))
+    t0 = time.monotonic()
+    p = subprocess.Popen([java, *flags, "-jar", "quarkus-run.jar"], cwd=APP, env=e,
+                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return p, port, t0
+
+
+def stop(p):
+    p.send_signal(signal.SIGTERM)
+    try:
+        p.wait(30)
+    except subprocess.TimeoutExpired:
+        p.kill()
+
+
+def measure(name, java, flags, env, runs):
+    times, rss_idle, rss_peak = [], [], []
+    for _ in range(runs):
+        p, port, t0 = start(java, flags, env)
+        answer = first_answer(f"http://127.0.0.1:{port}/v1/invocations")
+        times.append((time.monotonic() - t0) * 1000)
+        assert answer["trace"]["export"] == "delivered", answer["trace"]
+        time.sleep(2)
+        rss_idle.append(status_kb(p.pid, "VmRSS") / 1024)
+        rss_peak.append(status_kb(p.pid, "VmHWM") / 1024)
+        stop(p)
+    row = {"variant": name, "runs": runs, "first_answer_ms_median": round(statistics.median(times)),
+           "first_answer_ms_all": [round(t) for t in times],
+           "rss_idle_mb_median": round(statistics.median(rss_idle), 1), "rss_peak_mb_median": round(statistics.median(rss_peak), 1)}
+    print(row, flush=True)
+    return row
+
+
+def train_aot(java, env):
+    """One training run that exercises the invocation path; the JVM writes app.aot when it exits."""
+    aot = f"{APP}/app.aot"
+    if os.path.exists(aot):
+        os.remove(aot)
+    p, port, _ = start(java, [f"-XX:AOTCacheOutput={aot}"], env)
+    for _ in range(50):
+        first_answer(f"http://127.0.0.1:{port}/v1/invocations")
+    stop(p)
+    if not os.path.exists(aot):
+        raise SystemExit("the JDK wrote no AOT cache")
+    return aot
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--runs", type=int, default=5)
+    ap.add_argument("--jdk25", default="/usr/lib/jvm/temurin-25-jdk-amd64")
+    ap.add_argument("--out", default=None)
+    a = ap.parse_args()
+    procs = []
+    try:
+        fake_port = free_port()
+        procs.append(subprocess.Popen(["java", "-cp", CP, "dev.agentfn.standin.FakeAnthropicServer", "--port", str(fake_port)],
+                                      stdout=subprocess.DEVNULL))
+        venv = subprocess.run(["bash", f"{ROOT}/.ci/setup-mlflow.sh"], capture_output=True, text=True,
+                              check=True).stdout.strip().splitlines()[-1]
+        mport = free_port(); d = f"{ROOT}/target/bench-mlflow-cold"; shutil.rmtree(d, ignore_errors=True); os.makedirs(d)
+        procs.append(subprocess.Popen([f"{venv}/bin/mlflow", "server", "--host", "127.0.0.1", "--port", str(mport),
+                                       "--backend-store-uri", f"sqlite:///{d}/mlflow.db", "--artifacts-destination",
+                                       f"{d}/artifacts", "--workers", "1"], stdout=subprocess.DEVNULL,
+                                      stderr=subprocess.DEVNULL, env=dict(os.environ, MLFLOW_MODEL_CATALOG_URI="",
+                                                                         MLFLOW_SERVER_ENABLE_JOB_EXECUTION="false")))
+        wait_up(f"http://127.0.0.1:{mport}/health")
+        exp = json.loads(urllib.request.urlopen(urllib.request.Request(
+            f"http://127.0.0.1:{mport}/api/2.0/mlflow/experiments/create", data=b'{"name":"cold-start"}',
+            headers={"content-type": "application/json"})).read())["experiment_id"]
+        env = dict(os.environ, ANTHROPIC_BASE_URL=f"http://127.0.0.1:{fake_port}", ANTHROPIC_API_KEY="bench-key",
+                   MLFLOW_TRACKING_URI=f"http://127.0.0.1:{mport}", MLFLOW_EXPERIMENT_ID=exp,
+                   AGENTFN_TRACING_SPOOL_DIRECTORY=f"{ROOT}/target/bench-spool", QUARKUS_LOG_LEVEL="WARN")
+        jdk25 = f"{a.jdk25}/bin/java"
+        rows = [measure("JDK 17 fast-jar", "java", [], env, a.runs)]
+        if os.path.exists(f"{APP}/app-cds.jsa"):
+            rows.append(measure("JDK 17 fast-jar + AppCDS", "java", ["-XX:SharedArchiveFile=app-cds.jsa", "-Xshare:auto"],
+                                env, a.runs))
+        if os.path.exists(jdk25):
+            rows.append(measure("JDK 25 fast-jar", jdk25, [], env, a.runs))
+            aot = train_aot(jdk25, env)
+            rows.append(measure("JDK 25 + AOT cache", jdk25, [f"-XX:AOTCache={aot}"], env, a.runs))
+        result = {"machine": f"{os.cpu_count()} cores", "rows": rows}
+        if a.out:
+            with open(a.out, "w") as f:
+                json.dump(result, f, indent=2)
+    finally:
+        for p in reversed(procs):
+            p.terminate()
+        for p in procs:
+            try:
+                p.wait(10)
+            except Exception:
+                p.kill()
+
+
+if __name__ == "__main__":
+    main()
