@@ -7,7 +7,7 @@ import java.util.Base64;
 import java.util.Objects;
 
 /** One content block of a fake assistant message. */
-public sealed interface FakeBlock permits FakeBlock.Text, FakeBlock.Thinking, FakeBlock.ToolUse {
+public sealed interface FakeBlock permits FakeBlock.Text, FakeBlock.Thinking, FakeBlock.ToolUse, FakeBlock.Raw {
 
     record Text(String text) implements FakeBlock {
         public Text {
@@ -27,6 +27,21 @@ public sealed interface FakeBlock permits FakeBlock.Text, FakeBlock.Thinking, Fa
         public ToolUse {
             Objects.requireNonNull(call, "call");
         }
+    }
+
+    /**
+     * Any other block exactly as given ({@code server_tool_use}, {@code web_search_tool_result},
+     * {@code mcp_tool_use}, ...): streamed whole in its {@code content_block_start}, with no deltas.
+     */
+    record Raw(com.fasterxml.jackson.databind.node.ObjectNode json) implements FakeBlock {
+        public Raw {
+            Objects.requireNonNull(json, "json");
+            json = json.deepCopy();
+        }
+    }
+
+    static Raw raw(com.fasterxml.jackson.databind.node.ObjectNode json) {
+        return new Raw(json);
     }
 
     static Text text(String text) {

@@ -64,6 +64,9 @@ final class MessageJson {
     }
 
     static ObjectNode fullBlock(FakeBlock block) {
+        if (block instanceof FakeBlock.Raw raw) {
+            return raw.json().deepCopy();
+        }
         ObjectNode node = MAPPER.createObjectNode();
         if (block instanceof FakeBlock.Text text) {
             node.put("type", "text");
@@ -84,7 +87,9 @@ final class MessageJson {
     /** The {@code content_block} of {@code content_block_start}: same block with empty payload. */
     static ObjectNode startBlock(FakeBlock block) {
         ObjectNode node = fullBlock(block);
-        if (block instanceof FakeBlock.Text) {
+        if (block instanceof FakeBlock.Raw) {
+            return node;
+        } else if (block instanceof FakeBlock.Text) {
             node.put("text", "");
         } else if (block instanceof FakeBlock.Thinking) {
             node.put("thinking", "");

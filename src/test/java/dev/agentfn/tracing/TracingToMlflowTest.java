@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.agentfn.standin.FakeAnthropicServer;
+import dev.agentfn.standin.FakeBlock;
 import dev.agentfn.standin.FakeTurn;
 import dev.agentfn.standin.ToolCall;
 import dev.agentfn.testing.FakeAnthropicResource;
@@ -204,6 +205,51 @@ class TracingToMlflowTest {
         assertEquals("And its second city?", t.get("request_preview").asText());
         assertEquals("Lyon.", t.get("response_preview").asText());
         assertEquals(3, span(t, "agent_invocation").at("/inputs/messages").size());
+    }
+
+    @Test
+    void incomingTraceparentLendsItsTraceId() {
+        fake.enqueue(FakeTurn.text("linked"));
+        String parentTrace = "4bf92f3577b34da6a3ce929d0e0e4736";
+        given().contentType("application/json").header("traceparent", "00-" + parentTrace + "-00f067aa0ba902b7-01")
+                .body("{\"prompt\":\"Hi\"}").when().post("/v1/invocations").then().statusCode(200)
+                .body("trace.id", equalTo("tr-" + parentTrace)).header("X-Trace-Id", "tr-" + parentTrace);
+        JsonNode root = span(trace("tr-" + parentTrace), "agent_invocation");
+        assertTrue(root.get("parent_id").isNull(), "MLflow needs a parentless root");
+        assertEquals("00f067aa0ba902b7", root.at("/attributes/agentfn.parent_span_id").asText());
+    }
+
+    @Test
+    void retriesAreEventsOnTheChatModelSpan() {
+        fake.enqueue(FakeTurn.error(529, "overloaded_error", "Overloaded", Map.of("retry-after", "0.2")),
+                FakeTurn.text("after retry"));
+        String traceId = given().contentType("application/json").body("{\"prompt\":\"Hi\"}")
+                .when().post("/v1/invocations").then().statusCode(200).extract().path("trace.id");
+        JsonNode chat = span(trace(traceId), "Messages.create");
+        assertEquals("[\"retry\"]", chat.get("events").toString());
+        assertEquals(2, chat.at("/attributes/agentfn.attempts").asInt());
+    }
+
+    @Test
+    void serverToolUsesBecomeToolSpansUnderTheirModelCall() throws Exception {
+        var json = new com.fasterxml.jackson.databind.ObjectMapper();
+        fake.enqueue(FakeTurn.reply("end_turn",
+                FakeBlock.raw((com.fasterxml.jackson.databind.node.ObjectNode) json.readTree(
+                        "{\"type\":\"server_tool_use\",\"id\":\"srvtoolu_1\",\"name\":\"web_search\",\"input\":{\"query\":\"mlflow\"}}")),
+                FakeBlock.raw((com.fasterxml.jackson.databind.node.ObjectNode) json.readTree(
+                        "{\"type\":\"web_search_tool_result\",\"tool_use_id\":\"srvtoolu_1\",\"content\":[{\"type\":\"web_search_result\","
+                                + "\"url\":\"https://mlflow.org\",\"title\":\"MLflow\",\"encrypted_content\":\"x\",\"page_age\":null}]}")),
+                FakeBlock.text("MLflow is an ML platform.")));
+        String traceId = given().contentType("application/json").body("{\"prompt\":\"What is MLflow?\"}")
+                .when().post("/v1/invocations").then().statusCode(200)
+                .body("output", equalTo("MLflow is an ML platform.")).extract().path("trace.id");
+        JsonNode t = trace(traceId);
+        JsonNode tool = span(t, "tool_web_search");
+        assertEquals("TOOL", tool.get("span_type").asText());
+        assertEquals(span(t, "Messages.create").get("span_id").asText(), tool.get("parent_id").asText());
+        assertEquals("mlflow", tool.at("/inputs/query").asText());
+        assertEquals("https://mlflow.org", tool.at("/outputs/result/0/url").asText());
+        assertEquals("srvtoolu_1", tool.at("/attributes/gen_ai.tool.call.id").asText());
     }
 
     @Test
