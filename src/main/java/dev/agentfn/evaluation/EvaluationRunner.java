@@ -11,6 +11,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
+import java.util.concurrent.Executor;
+import java.util.concurrent.TimeUnit;
 import org.jboss.logging.Logger;
 
 /**
@@ -23,6 +25,7 @@ public final class EvaluationRunner {
     static final String RUN_TYPE = "genai_evaluate";
     static final String SOURCE_RUN_ID = "mlflow.assessment.sourceRunId";
     static final String FAILURE_TAG = "agentfn.evaluation.failure";
+    private static final int POST_RETRIES = 5;
     private static final Logger LOG = Logger.getLogger(EvaluationRunner.class);
 
     private final MlflowClient mlflow;
@@ -109,13 +112,30 @@ public final class EvaluationRunner {
         for (int i = 0; i < list.size(); i++) {
             Assessment a = list.get(i);
             Scorer s = scorers.get(i); // assessments come in scorer order
-            posts.add(mlflow.createAssessment(assessment(state, inv, a, s)).exceptionally(t -> {
+            posts.add(createWithRetry(assessment(state, inv, a, s), 0).exceptionally(t -> {
                 state.mlflowError("assessment", "posting assessment " + a.name() + " on " + traceId + " failed: "
                         + message(t));
                 return null;
             }));
         }
         return CompletableFuture.allOf(posts.toArray(CompletableFuture[]::new));
+    }
+
+    /**
+     * A trace whose export was not confirmed in time is spooled and redelivered later; until then
+     * MLflow answers 404 for its assessments. Waits 0.5, 1, 2, 4 and 8 s for it before giving up.
+     */
+    private CompletableFuture<String> createWithRetry(NewAssessment a, int attempt) {
+        return mlflow.createAssessment(a).handle((id, t) -> {
+            if (t == null) {
+                return CompletableFuture.completedFuture(id);
+            }
+            if (attempt >= POST_RETRIES) {
+                return CompletableFuture.<String>failedFuture(t);
+            }
+            Executor later = CompletableFuture.delayedExecutor(500L << attempt, TimeUnit.MILLISECONDS);
+            return CompletableFuture.supplyAsync(() -> null, later).thenCompose(v -> createWithRetry(a, attempt + 1));
+        }).thenCompose(f -> f);
     }
 
     private static NewAssessment assessment(EvaluationRun state, AgentInvoker.Invocation inv, Assessment a, Scorer s) {

@@ -134,6 +134,27 @@ class EvaluationToMlflowTest {
         assertTrue(mlflow.get("metrics").has("agent/cost_usd/total"));
     }
 
+    @Test
+    void malformedJudgeOutputIsRetriedOnceThenRecordedAsAnAssessmentError() {
+        // One row: the agent call comes first, then the judge's two attempts.
+        fake.enqueue(FakeTurn.text("Paris."), FakeTurn.text("Sure, yes."), FakeTurn.text("yes!"));
+        String runId = given().contentType("application/json").body("""
+                {"dataset":{"rows":[{"inputs":{"prompt":"Capital of France?"}}]},
+                 "scorers":[{"type":"judge","name":"relevance","instructions":"Is {{ outputs }} relevant?"}]}
+                """).when().post("/v1/evaluations").then().statusCode(202).extract().path("run_id");
+        JsonNode mlflow = readBack(runId);
+        long until = System.currentTimeMillis() + 30_000;
+        while (!mlflow.get("status").asText().equals("FINISHED") && System.currentTimeMillis() < until) {
+            mlflow = readBack(runId);
+        }
+        assertEquals("FINISHED", mlflow.get("status").asText());
+        assertEquals(3, fake.messageRequests().size());
+        JsonNode a = mlflow.at("/traces/0/assessments/0");
+        assertTrue(a.get("value").isNull(), a.toString());
+        assertTrue(a.get("error").asText().contains("did not answer JSON"), a.toString());
+        assertFalse(mlflow.get("metrics").has("relevance/mean"), "no value, no mean");
+    }
+
     JsonPath await(String id) throws InterruptedException {
         long until = System.currentTimeMillis() + 90_000;
         while (true) {
