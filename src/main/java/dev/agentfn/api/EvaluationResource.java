@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.agentfn.evaluation.EvaluationException;
 import dev.agentfn.evaluation.EvaluationPlan;
 import dev.agentfn.evaluation.Evaluations;
+import io.smallrye.common.annotation.Blocking;
 import jakarta.ws.rs.Consumes;
 import jakarta.ws.rs.GET;
 import jakarta.ws.rs.POST;
@@ -30,6 +31,7 @@ public class EvaluationResource {
     }
 
     @POST
+    @Blocking // reads the dataset file and validates every row: not for the event loop
     @Consumes(MediaType.APPLICATION_JSON)
     @Produces(MediaType.APPLICATION_JSON)
     @Operation(summary = "Start an evaluation", description = "Checks the dataset and scorers, creates the MLflow "

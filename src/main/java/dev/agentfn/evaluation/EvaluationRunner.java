@@ -70,7 +70,7 @@ public final class EvaluationRunner {
             rows.add(row(state, plan, row));
         }
         CompletableFuture.allOf(rows.toArray(CompletableFuture[]::new))
-                .thenCompose(v -> complete(state))
+                .thenCompose(v -> complete(state, plan))
                 .exceptionally(t -> {
                     failRun(state, "finishing the run failed: " + message(t));
                     return null;
@@ -148,7 +148,28 @@ public final class EvaluationRunner {
         return new EvaluationRun.RowResult(row.index(), o.traceId(), o.error(), o.latencyMs(), o.costUsd(), assessments);
     }
 
-    private CompletableFuture<Void> complete(EvaluationRun state) {
+    /**
+     * A judge none of whose calls got through (wrong model, no credentials) makes the run FAILED:
+     * its metric would be missing and the run would look fine otherwise. Malformed answers do not count.
+     */
+    static List<String> unreachableJudges(EvaluationPlan plan, List<EvaluationRun.RowResult> rows) {
+        List<String> reasons = new ArrayList<>();
+        for (Scorer s : plan.scorers()) {
+            if (!(s instanceof Judge) || rows.isEmpty()) {
+                continue;
+            }
+            List<Assessment> mine = rows.stream().flatMap(r -> r.assessments().stream())
+                    .filter(a -> a.name().equals(s.name())).toList();
+            boolean allFailed = !mine.isEmpty() && mine.stream()
+                    .allMatch(a -> a.error() != null && a.error().startsWith(Judge.CALL_FAILED));
+            if (allFailed) {
+                reasons.add("judge " + s.name() + " (" + s.sourceId() + "): " + mine.get(0).error());
+            }
+        }
+        return reasons;
+    }
+
+    private CompletableFuture<Void> complete(EvaluationRun state, EvaluationPlan plan) {
         List<String> traces = state.rows().stream().map(EvaluationRun.RowResult::traceId)
                 .filter(java.util.Objects::nonNull).toList();
         Map<String, Double> metrics = RunMetrics.of(state.scorers(), state.rows());
@@ -161,6 +182,10 @@ public final class EvaluationRunner {
                     Map<String, String> errors = state.mlflowErrors();
                     if (!errors.isEmpty()) {
                         return failRun(state, "incomplete in MLflow: " + String.join("; ", errors.values()));
+                    }
+                    List<String> judges = unreachableJudges(plan, state.rows());
+                    if (!judges.isEmpty()) {
+                        return failRun(state, "every call failed for " + String.join("; ", judges));
                     }
                     state.finish(metrics);
                     return mlflow.updateRun(state.runId(), RunStatus.FINISHED, System.currentTimeMillis());

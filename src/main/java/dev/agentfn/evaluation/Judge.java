@@ -20,6 +20,8 @@ import java.util.concurrent.CompletionException;
  */
 public final class Judge implements Scorer {
     static final String MODEL_PREFIX = "anthropic:/";
+    /** Start of the error of a call that got no answer (as opposed to a malformed one). */
+    static final String CALL_FAILED = "judge call failed: ";
     private static final String SYSTEM = "You are an impartial evaluator. Answer with a single JSON object and "
             + "nothing else: {\"result\": <result>, \"rationale\": \"<one or two sentences>\"}.";
 
@@ -82,7 +84,7 @@ public final class Judge implements Scorer {
         String prompt = template.render(row, outcome) + "\n\nAnswer with JSON only. \"result\" must be "
                 + type.instruction() + ".";
         return attempt(prompt, true)
-                .exceptionally(t -> Assessment.failed(name, "judge call failed: " + message(t)));
+                .exceptionally(t -> Assessment.failed(name, CALL_FAILED + message(t)));
     }
 
     private CompletableFuture<Assessment> attempt(String prompt, boolean retryMalformed) {

@@ -155,6 +155,21 @@ class EvaluationToMlflowTest {
         assertFalse(mlflow.get("metrics").has("relevance/mean"), "no value, no mean");
     }
 
+    @Test
+    void unreachableJudgeMarksTheRunFailedWithTheReason() throws InterruptedException {
+        fake.enqueue(FakeTurn.text("Paris."), FakeTurn.error(401, "authentication_error", "invalid x-api-key", Map.of()));
+        JsonPath started = given().contentType("application/json").body("""
+                {"dataset":{"rows":[{"inputs":{"prompt":"Capital of France?"}}]},
+                 "scorers":["no_error",{"type":"judge","name":"relevance","instructions":"Is {{ outputs }} relevant?"}]}
+                """).when().post("/v1/evaluations").then().statusCode(202).extract().jsonPath();
+        JsonPath done = await(started.getString("id"));
+        assertEquals("FAILED", done.getString("status"));
+        assertTrue(done.getString("failure").contains("judge relevance (anthropic:/claude-sonnet-5-5)"), done.prettify());
+        JsonNode mlflow = readBack(started.getString("run_id"));
+        assertEquals("FAILED", mlflow.get("status").asText());
+        assertTrue(mlflow.at("/tags/agentfn.evaluation.failure").asText().contains("invalid x-api-key"), mlflow.toString());
+    }
+
     JsonPath await(String id) throws InterruptedException {
         long until = System.currentTimeMillis() + 90_000;
         while (true) {
