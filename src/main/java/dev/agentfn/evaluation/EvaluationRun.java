@@ -57,8 +57,12 @@ public final class EvaluationRun {
         mlflowErrors.putIfAbsent(what, message);
     }
 
-    void finish(Map<String, Double> finalMetrics) {
+    /** Set before the outcome is decided, so a failed run still reports what was measured. */
+    void metrics(Map<String, Double> finalMetrics) {
         metrics = Map.copyOf(new TreeMap<>(finalMetrics));
+    }
+
+    void finish() {
         endedAt = Instant.now();
         status = Status.FINISHED;
     }

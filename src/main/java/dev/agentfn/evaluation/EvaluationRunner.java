@@ -173,6 +173,7 @@ public final class EvaluationRunner {
         List<String> traces = state.rows().stream().map(EvaluationRun.RowResult::traceId)
                 .filter(java.util.Objects::nonNull).toList();
         Map<String, Double> metrics = RunMetrics.of(state.scorers(), state.rows());
+        state.metrics(metrics);
         long now = System.currentTimeMillis();
         List<MlflowApi.Metric> logged = metrics.entrySet().stream()
                 .map(e -> new MlflowApi.Metric(e.getKey(), e.getValue(), now, 0)).toList();
@@ -187,7 +188,7 @@ public final class EvaluationRunner {
                     if (!judges.isEmpty()) {
                         return failRun(state, "every call failed for " + String.join("; ", judges));
                     }
-                    state.finish(metrics);
+                    state.finish();
                     return mlflow.updateRun(state.runId(), RunStatus.FINISHED, System.currentTimeMillis());
                 });
     }

@@ -164,6 +164,7 @@ class EvaluationToMlflowTest {
                 """).when().post("/v1/evaluations").then().statusCode(202).extract().jsonPath();
         JsonPath done = await(started.getString("id"));
         assertEquals("FAILED", done.getString("status"));
+        assertEquals(1.0, done.getDouble("metrics.'no_error/mean'"), "what was measured is still reported");
         assertTrue(done.getString("failure").contains("judge relevance (anthropic:/claude-sonnet-5-5)"), done.prettify());
         JsonNode mlflow = readBack(started.getString("run_id"));
         assertEquals("FAILED", mlflow.get("status").asText());
