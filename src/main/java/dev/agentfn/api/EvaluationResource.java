@@ -18,6 +18,10 @@ import jakarta.ws.rs.core.Response;
 import java.io.IOException;
 import java.util.concurrent.CompletionStage;
 import org.eclipse.microprofile.openapi.annotations.Operation;
+import org.eclipse.microprofile.openapi.annotations.media.Content;
+import org.eclipse.microprofile.openapi.annotations.media.Schema;
+import org.eclipse.microprofile.openapi.annotations.parameters.RequestBody;
+import org.eclipse.microprofile.openapi.annotations.responses.APIResponse;
 
 /** {@code POST /v1/evaluations} starts a batch evaluation; {@code GET /v1/evaluations/{id}} reports on it. */
 @Path("/v1/evaluations")
@@ -36,6 +40,10 @@ public class EvaluationResource {
     @Produces(MediaType.APPLICATION_JSON)
     @Operation(summary = "Start an evaluation", description = "Checks the dataset and scorers, creates the MLflow "
             + "run and answers 202; rows run in the background. Bad input is a problem+json 400.")
+    @RequestBody(content = @Content(schema = @Schema(implementation = EvaluationRequest.class)))
+    @APIResponse(responseCode = "202", content = @Content(schema = @Schema(implementation = EvaluationStarted.class)))
+    @APIResponse(responseCode = "400", description = "Invalid dataset, scorer or template",
+            content = @Content(mediaType = Problem.MEDIA_TYPE, schema = @Schema(implementation = Problem.class)))
     public CompletionStage<Response> start(byte[] body) {
         if (!evaluations.available()) {
             throw new ProblemException(Problem.of(503, "evaluations-unavailable", "Evaluations unavailable",

@@ -216,6 +216,7 @@ class EvaluationToMlflowTest {
         problem("{" + rows + ",\"scorers\":[{\"type\":\"judge\",\"name\":\"j\",\"instructions\":\"{{ output }}\"}]}",
                 "scorers[0]: unknown template variable {{ output }}");
         given().when().get("/v1/evaluations/ev-nope").then().statusCode(404);
+        given().when().get("/q/openapi").then().statusCode(200).body(containsString("EvaluationRequest"));
     }
 
     static void problem(String body, String detailStart) {
