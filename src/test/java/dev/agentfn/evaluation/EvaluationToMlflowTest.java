@@ -11,6 +11,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.agentfn.standin.FakeAnthropicServer;
 import dev.agentfn.standin.FakeTurn;
+import dev.agentfn.standin.ToolCall;
 import dev.agentfn.testing.FakeAnthropicResource;
 import dev.agentfn.testing.MlflowPython;
 import dev.agentfn.testing.MlflowServerResource;
@@ -169,6 +170,26 @@ class EvaluationToMlflowTest {
         JsonNode mlflow = readBack(started.getString("run_id"));
         assertEquals("FAILED", mlflow.get("status").asText());
         assertTrue(mlflow.at("/tags/agentfn.evaluation.failure").asText().contains("invalid x-api-key"), mlflow.toString());
+    }
+
+    @Test
+    void csvDatasetWithToolExpectationsSeesTheToolsTheAgentCalled() throws Exception {
+        fake.enqueue(FakeTurn.toolUse(null, new ToolCall("toolu_1", "weather", Map.of("city", "Oslo"))),
+                FakeTurn.text("Cold in Oslo."));
+        String path = dataset("prompt,tools,expected_response,expected_tools\n"
+                + "Weather in Oslo?,\"[\"\"weather\"\",\"\"clock\"\"]\",Cold,\"[\"\"weather\"\",\"\"clock\"\"]\"\n");
+        JsonPath started = given().contentType("application/json").body("""
+                {"dataset":{"path":"%s"},"scorers":["expected_tools_called","contains",
+                  {"type":"tokens_under","threshold":1000000},{"type":"regex","pattern":"(?i)oslo"}]}
+                """.formatted(path)).when().post("/v1/evaluations").then().statusCode(202).extract().jsonPath();
+        JsonPath done = await(started.getString("id"));
+        assertEquals("FINISHED", done.getString("status"), done.prettify());
+        assertEquals(false, done.getBoolean("results[0].assessments[0].value"));
+        assertTrue(done.getString("results[0].assessments[0].rationale").contains("not called: [clock]"));
+        assertEquals(true, done.getBoolean("results[0].assessments[1].value"));
+        assertEquals(true, done.getBoolean("results[0].assessments[2].value"));
+        assertEquals(true, done.getBoolean("results[0].assessments[3].value"));
+        assertEquals(0.0, done.getDouble("metrics.'expected_tools_called/mean'"));
     }
 
     JsonPath await(String id) throws InterruptedException {
