@@ -37,6 +37,9 @@ public interface AgentfnConfig {
     /** API keys that protect {@code /v1/**}. */
     Auth auth();
 
+    /** Batch evaluation of the agent ({@code POST /v1/evaluations}). */
+    Evaluation evaluation();
+
     /**
      * Price table in USD per million tokens, keyed by model id (quote ids with dots:
      * {@code agentfn.prices."claude-sonnet-5-5".input=2}). A model without an entry costs 0 and is logged once.
@@ -264,5 +267,37 @@ public interface AgentfnConfig {
         /** USD per million cache-read tokens. */
         @WithName("cache-read")
         Optional<BigDecimal> cacheRead();
+    }
+
+    interface Evaluation {
+        /** Agent invocations in flight at once, across all running evaluations. */
+        @WithDefault("4")
+        int agentConcurrency();
+
+        /** Judge model calls in flight at once, across all running evaluations. */
+        @WithDefault("4")
+        int judgeConcurrency();
+
+        /** Directory that file datasets are read from (paths resolve inside it). Absent: only inline rows. */
+        Optional<Path> datasetRoot();
+
+        /** Largest dataset accepted, in rows. */
+        @WithDefault("10000")
+        int maxRows();
+
+        /** Model of judges that name none (without {@code anthropic:/}); absent: the default model. */
+        Optional<String> judgeModel();
+
+        /** {@code max_tokens} of one judge call. */
+        @WithDefault("1024")
+        int judgeMaxTokens();
+
+        /** Time allowed for one judge call, the client's own retries included. */
+        @WithDefault("60s")
+        Duration judgeTimeout();
+
+        /** Evaluations kept in memory for {@code GET /v1/evaluations/{id}}; finished ones are dropped first. */
+        @WithDefault("100")
+        int retained();
     }
 }

@@ -284,6 +284,12 @@ public final class MlflowApi {
             }
             a.putObject("source").put("source_type", sourceType == null ? "CODE" : sourceType)
                     .put("source_id", sourceId == null ? "agentfn" : sourceId);
+            if (value instanceof FeedbackError e) {
+                // A scorer that produced no value: MLflow's Feedback carries the error instead.
+                a.putObject("feedback").putObject("error").put("error_code", e.errorCode())
+                        .put("error_message", e.errorMessage());
+                return finish(body, a);
+            }
             JsonNode v = JsonValues.toNode(value);
             if (kind == AssessmentKind.FEEDBACK) {
                 a.putObject("feedback").set("value", v);
@@ -294,6 +300,10 @@ public final class MlflowApi {
             } else {
                 a.putObject("expectation").set("value", v);
             }
+            return finish(body, a);
+        }
+
+        private ObjectNode finish(ObjectNode body, ObjectNode a) {
             if (rationale != null) {
                 a.put("rationale", rationale);
             }
@@ -303,6 +313,10 @@ public final class MlflowApi {
             }
             return body;
         }
+    }
+
+    /** Pass as a feedback's value to record {@code feedback.error} instead of a value. */
+    public record FeedbackError(String errorCode, String errorMessage) {
     }
 
     private static void keyValues(ArrayNode target, Map<String, String> values) {

@@ -29,6 +29,11 @@ public final class MlflowTraceExporter implements TraceExporter {
         this.experimentName = experimentName;
     }
 
+    /** The client, for other writers to the same server (evaluation runs and assessments). */
+    public MlflowClient client() {
+        return client;
+    }
+
     @Override
     public CompletableFuture<ExportResult> export(Trace trace) {
         return experiment().thenCompose(id -> writer.write(withExperiment(trace, id)))

@@ -1,0 +1,89 @@
+package dev.agentfn.api;
+
+import com.fasterxml.jackson.core.JsonParseException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.agentfn.evaluation.EvaluationException;
+import dev.agentfn.evaluation.EvaluationPlan;
+import dev.agentfn.evaluation.Evaluations;
+import io.smallrye.common.annotation.Blocking;
+import jakarta.ws.rs.Consumes;
+import jakarta.ws.rs.GET;
+import jakarta.ws.rs.POST;
+import jakarta.ws.rs.Path;
+import jakarta.ws.rs.PathParam;
+import jakarta.ws.rs.Produces;
+import jakarta.ws.rs.core.MediaType;
+import jakarta.ws.rs.core.Response;
+import java.io.IOException;
+import java.util.concurrent.CompletionStage;
+import org.eclipse.microprofile.openapi.annotations.Operation;
+import org.eclipse.microprofile.openapi.annotations.media.Content;
+import org.eclipse.microprofile.openapi.annotations.media.Schema;
+import org.eclipse.microprofile.openapi.annotations.parameters.RequestBody;
+import org.eclipse.microprofile.openapi.annotations.responses.APIResponse;
+
+/** {@code POST /v1/evaluations} starts a batch evaluation; {@code GET /v1/evaluations/{id}} reports on it. */
+@Path("/v1/evaluations")
+public class EvaluationResource {
+    private final Evaluations evaluations;
+    private final ObjectMapper json;
+
+    public EvaluationResource(Evaluations evaluations, ObjectMapper json) {
+        this.evaluations = evaluations;
+        this.json = json;
+    }
+
+    @POST
+    @Blocking // reads the dataset file and validates every row: not for the event loop
+    @Consumes(MediaType.APPLICATION_JSON)
+    @Produces(MediaType.APPLICATION_JSON)
+    @Operation(summary = "Start an evaluation", description = "Checks the dataset and scorers, creates the MLflow "
+            + "run and answers 202; rows run in the background. Bad input is a problem+json 400.")
+    @RequestBody(content = @Content(schema = @Schema(implementation = EvaluationRequest.class)))
+    @APIResponse(responseCode = "202", content = @Content(schema = @Schema(implementation = EvaluationStarted.class)))
+    @APIResponse(responseCode = "400", description = "Invalid dataset, scorer or template",
+            content = @Content(mediaType = Problem.MEDIA_TYPE, schema = @Schema(implementation = Problem.class)))
+    public CompletionStage<Response> start(byte[] body) {
+        if (!evaluations.available()) {
+            throw new ProblemException(Problem.of(503, "evaluations-unavailable", "Evaluations unavailable",
+                    "evaluations record into MLflow; set MLFLOW_TRACKING_URI (agentfn.mlflow.tracking-uri)"));
+        }
+        EvaluationPlan plan;
+        try {
+            plan = evaluations.plan(read(body));
+        } catch (EvaluationException e) {
+            throw ProblemException.badRequest(e.getMessage());
+        }
+        return evaluations.start(plan)
+                .thenApply(run -> Response.accepted(new EvaluationStarted(run.id(), run.runId(), run.experimentId(),
+                        run.status().name(), run.totalRows())).type(MediaType.APPLICATION_JSON).build())
+                .exceptionally(t -> ProblemMappers.response(Problem.of(502, "mlflow-unavailable",
+                        "MLflow unavailable", "could not create the evaluation run: "
+                                + InvocationService.unwrap(t).getMessage()), java.util.Map.of()));
+    }
+
+    @GET
+    @Path("/{id}")
+    @Produces(MediaType.APPLICATION_JSON)
+    @Operation(summary = "Progress and results of an evaluation")
+    public EvaluationStatus get(@PathParam("id") String id) {
+        return evaluations.get(id).map(EvaluationStatus::of).orElseThrow(() -> new ProblemException(
+                Problem.of(404, "not-found", "Not found", "no evaluation " + id + " (finished ones are kept only "
+                        + "for a while, in this instance's memory)")));
+    }
+
+    private JsonNode read(byte[] body) {
+        if (body == null || body.length == 0) {
+            throw new EvaluationException("the request body is empty");
+        }
+        try {
+            return json.readTree(body);
+        } catch (JsonParseException e) {
+            throw new EvaluationException("malformed JSON at line " + e.getLocation().getLineNr() + ", column "
+                    + e.getLocation().getColumnNr() + ": " + e.getOriginalMessage());
+        } catch (IOException e) {
+            throw new EvaluationException("malformed JSON: " + e.getMessage());
+        }
+    }
+}

@@ -1,0 +1,31 @@
+package dev.agentfn.evaluation;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.agentfn.config.AgentfnConfig;
+import dev.agentfn.conversation.messages.AnthropicClient;
+import dev.agentfn.tracing.export.MlflowTraceExporter;
+import dev.agentfn.tracing.export.TraceExporter;
+import jakarta.enterprise.inject.Produces;
+import jakarta.inject.Singleton;
+
+/** Wires evaluations from the shared Anthropic client, the MLflow exporter's client and the agent. */
+@Singleton
+public class EvaluationBeans {
+
+    @Produces
+    @Singleton
+    Evaluations evaluations(AgentfnConfig config, ObjectMapper json, AnthropicClient anthropic,
+            TraceExporter exporter, AgentInvoker agent) {
+        AgentfnConfig.Evaluation e = config.evaluation();
+        Judge.Services judges = new Judge.Services(anthropic, json, new Limiter(e.judgeConcurrency()),
+                e.judgeMaxTokens(), e.judgeTimeout());
+        Scorers scorers = new Scorers(e.judgeModel().orElse(config.anthropic().defaultModel()), judges);
+        Datasets datasets = new Datasets(json, e.datasetRoot(), e.maxRows());
+        // Results live in MLflow: without a tracking server there is nothing to evaluate into.
+        if (!(exporter instanceof MlflowTraceExporter mlflow)) {
+            return new Evaluations(datasets, scorers, agent, null, null, e.retained());
+        }
+        EvaluationRunner runner = new EvaluationRunner(mlflow.client(), agent, new Limiter(e.agentConcurrency()));
+        return new Evaluations(datasets, scorers, agent, runner, mlflow::experiment, e.retained());
+    }
+}

@@ -1,0 +1,158 @@
+package dev.agentfn.evaluation;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.agentfn.conversation.Deadline;
+import dev.agentfn.conversation.messages.AnthropicClient;
+import dev.agentfn.conversation.messages.wire.MessagesRequest;
+import java.io.IOException;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+
+/**
+ * An LLM judge as MLflow's {@code make_judge}: instructions rendered with the row, sent to the
+ * model, answered as JSON {@code {"result":…,"rationale":…}}. A malformed answer is asked for once
+ * more; a second malformed answer or a failed call becomes an assessment error.
+ */
+public final class Judge implements Scorer {
+    static final String MODEL_PREFIX = "anthropic:/";
+    /** Start of the error of a call that got no answer (as opposed to a malformed one). */
+    static final String CALL_FAILED = "judge call failed: ";
+    private static final String SYSTEM = "You are an impartial evaluator. Answer with a single JSON object and "
+            + "nothing else: {\"result\": <result>, \"rationale\": \"<one or two sentences>\"}.";
+
+    /** Shared by all judges: the client, the JSON mapper, the concurrency limit and the call budget. */
+    public record Services(AnthropicClient client, ObjectMapper json, Limiter limiter, int maxTokens,
+            Duration timeout) {
+    }
+
+    private final String name;
+    private final String modelUri;
+    private final String model;
+    private final JudgeTemplate template;
+    private final JudgeResultType type;
+    private final Services services;
+
+    private Judge(String name, String modelUri, JudgeTemplate template, JudgeResultType type, Services services) {
+        this.name = name;
+        this.modelUri = modelUri;
+        this.model = modelUri.substring(MODEL_PREFIX.length());
+        this.template = template;
+        this.type = type;
+        this.services = services;
+    }
+
+    /** @param spec {@code {"name","instructions","model","result_type","categories"}} */
+    public static Judge create(JsonNode spec, String where, String defaultModel, Services services) {
+        String name = spec.path("name").asText("");
+        if (name.isBlank()) {
+            throw new EvaluationException(where + ": a judge needs a \"name\"");
+        }
+        String modelUri = spec.path("model").asText(MODEL_PREFIX + defaultModel);
+        if (!modelUri.startsWith(MODEL_PREFIX) || modelUri.length() == MODEL_PREFIX.length()) {
+            throw new EvaluationException(where + ": model must be anthropic:/<model>, got '" + modelUri + "'");
+        }
+        return new Judge(name, modelUri, JudgeTemplate.parse(spec.path("instructions").asText(null), where),
+                JudgeResultType.parse(spec, where), services);
+    }
+
+    @Override
+    public String name() {
+        return name;
+    }
+
+    @Override
+    public String sourceType() {
+        return "LLM_JUDGE";
+    }
+
+    @Override
+    public String sourceId() {
+        return modelUri;
+    }
+
+    public String model() {
+        return model;
+    }
+
+    @Override
+    public CompletableFuture<Assessment> score(DatasetRow row, RowOutcome outcome) {
+        String prompt = template.render(row, outcome) + "\n\nAnswer with JSON only. \"result\" must be "
+                + type.instruction() + ".";
+        return attempt(prompt, true)
+                .exceptionally(t -> Assessment.failed(name, CALL_FAILED + message(t)));
+    }
+
+    private CompletableFuture<Assessment> attempt(String prompt, boolean retryMalformed) {
+        return services.limiter().submit(() -> call(prompt)).thenCompose(text -> {
+            Assessment a = parse(text);
+            if (a.error() != null && retryMalformed) {
+                return attempt(prompt, false);
+            }
+            return CompletableFuture.completedFuture(a);
+        });
+    }
+
+    private CompletableFuture<String> call(String prompt) {
+        ObjectNode user = JsonNodeFactory.instance.objectNode().put("role", "user").put("content", prompt);
+        MessagesRequest request = new MessagesRequest(model, services.maxTokens(), List.of(user),
+                JsonNodeFactory.instance.textNode(SYSTEM), List.of(), List.of(), null, List.of());
+        return services.client().call(request, SILENT, Deadline.after(services.timeout()))
+                .thenApply(r -> r.message().text());
+    }
+
+    /** The answer's JSON object, tolerating code fences and prose around it. */
+    Assessment parse(String text) {
+        int start = text == null ? -1 : text.indexOf('{');
+        int end = text == null ? -1 : text.lastIndexOf('}');
+        if (start < 0 || end < start) {
+            return Assessment.failed(name, "the judge did not answer JSON: " + abbreviate(text));
+        }
+        JsonNode answer;
+        try {
+            answer = services.json().readTree(text.substring(start, end + 1));
+        } catch (IOException e) {
+            return Assessment.failed(name, "the judge answered malformed JSON: " + abbreviate(text));
+        }
+        Object value = type.value(answer.get("result"));
+        if (value == null) {
+            return Assessment.failed(name, "the judge's result " + answer.get("result") + " is not " + type.instruction());
+        }
+        return Assessment.of(name, value, answer.path("rationale").asText(""));
+    }
+
+    private static String abbreviate(String s) {
+        if (s == null) {
+            return "(nothing)";
+        }
+        return s.length() > 200 ? s.substring(0, 200) + "…" : s;
+    }
+
+    private static String message(Throwable t) {
+        Throwable c = t;
+        while (c instanceof CompletionException && c.getCause() != null) {
+            c = c.getCause();
+        }
+        return c.getMessage() == null ? c.getClass().getSimpleName() : c.getMessage();
+    }
+
+    /** Judge answers are not streamed anywhere, so nothing is ever relayed and every retry is allowed. */
+    private static final AnthropicClient.CallObserver SILENT = new AnthropicClient.CallObserver() {
+        @Override
+        public void textDelta(String text) {
+        }
+
+        @Override
+        public void retry(int retry, int status, String errorType, Duration delay) {
+        }
+
+        @Override
+        public boolean relayedAnything() {
+            return false;
+        }
+    };
+}
