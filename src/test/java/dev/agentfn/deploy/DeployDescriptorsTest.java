@@ -20,6 +20,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -366,6 +367,11 @@ class DeployDescriptorsTest {
         }
         check(problems, archs.equals(Set.of("arm64", "x86_64")), "Architectures must offer arm64 and x86_64, offers " + archs);
         check(problems, globals.get("ReservedConcurrentExecutions") != null, "no reserved concurrency");
+        // `sam package` uploads every function's CodeUri regardless of Conditions: one path for all variants.
+        Set<Object> codeUris = new LinkedHashSet<>();
+        functions.values().forEach(f -> codeUris.add(get(f, "Properties", "CodeUri")));
+        check(problems, codeUris.size() == 1 && String.valueOf(codeUris.iterator().next()).endsWith("target/lambda/function.zip"),
+                "all function variants must share the CodeUri target/lambda/function.zip (native/lambda/package.sh), have " + codeUris);
 
         // Environment: names, secrets, spool.
         List<Map<String, Object>> envMaps = new ArrayList<>();
