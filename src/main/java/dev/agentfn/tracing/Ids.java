@@ -2,7 +2,7 @@ package dev.agentfn.tracing;
 
 import java.util.HexFormat;
 import java.util.Optional;
-import java.util.concurrent.ThreadLocalRandom;
+import java.security.SecureRandom;
 import java.util.regex.Pattern;
 
 /** Trace and span ids (lowercase hex) and the W3C {@code traceparent} header. */
@@ -11,6 +11,11 @@ public final class Ids {
     private static final Pattern TRACEPARENT = Pattern.compile("^[0-9a-f]{2}-([0-9a-f]{32})-([0-9a-f]{16})-[0-9a-f]{2}$");
     private static final String ZERO_TRACE = "0".repeat(32);
     private static final String ZERO_SPAN = "0".repeat(16);
+    /**
+     * Not ThreadLocalRandom: its seed would be frozen into a Lambda SnapStart snapshot (or a CRaC
+     * checkpoint), and every restored instance would then produce the same ids.
+     */
+    private static final SecureRandom RANDOM = new SecureRandom();
 
     private Ids() {
     }
@@ -43,9 +48,8 @@ public final class Ids {
 
     private static String random(int bytes) {
         byte[] b = new byte[bytes];
-        ThreadLocalRandom r = ThreadLocalRandom.current();
         do {
-            r.nextBytes(b);
+            RANDOM.nextBytes(b);
         } while (allZero(b));
         return HEX.formatHex(b);
     }

@@ -444,12 +444,14 @@ class DeployDescriptorsTest {
         Map<String, Map<String, Object>> schedules = byType(resources, "AWS::Scheduler::Schedule");
         check(problems, !schedules.isEmpty(), "no AWS::Scheduler::Schedule for the batch evaluation");
         for (Map.Entry<String, Map<String, Object>> s : schedules.entrySet()) {
-            Object input = get(s.getValue(), "Properties", "Target", "Input");
-            String json = input instanceof String str ? str : String.valueOf(get(asMap(input), "Fn::Sub"));
+            String json = String.valueOf(scheduleEventTemplate(s.getValue()));
             try {
                 JsonNode payload = new ObjectMapper().readTree(json.replaceAll("\\$\\{[^}]+}", "x"));
-                check(problems, "evaluation".equals(payload.path("agentfn").asText()) && payload.path("evaluation").isObject(),
-                        s.getKey() + ": payload must be {\"agentfn\":\"evaluation\",\"evaluation\":{...}}, is " + json);
+                check(problems, "2.0".equals(payload.path("version").asText())
+                                && "POST /v1/evaluations".equals(payload.path("routeKey").asText())
+                                && "/v1/evaluations".equals(payload.path("rawPath").asText())
+                                && "POST".equals(payload.at("/requestContext/http/method").asText()),
+                        s.getKey() + ": payload must be an HTTP API event for POST /v1/evaluations, is " + json);
             } catch (IOException e) {
                 problems.add(s.getKey() + ": payload is not JSON: " + json);
             }
@@ -633,6 +635,16 @@ class DeployDescriptorsTest {
     }
 
     @SuppressWarnings("unchecked")
+    /** The schedule's Input: a plain string, or the template string of its Fn::Sub (string or [string, vars]). */
+    static Object scheduleEventTemplate(Map<String, Object> schedule) {
+        Object input = get(schedule, "Properties", "Target", "Input");
+        if (input instanceof String str) {
+            return str;
+        }
+        Object sub = get(asMap(input), "Fn::Sub");
+        return sub instanceof List<?> list && !list.isEmpty() ? list.get(0) : sub;
+    }
+
     static Map<String, Object> asMap(Object o) {
         return o instanceof Map<?, ?> m ? (Map<String, Object>) m : null;
     }
