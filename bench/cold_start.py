@@ -8,26 +8,11 @@ POST /v1/invocations against the fake Messages API (no model latency) with traci
 Usage: bench/cold_start.py [--runs 5] [--jdk25 /usr/lib/jvm/temurin-25-jdk-amd64] [--out target/bench-cold-start.json]
 Build first: ./mvnw -B -q package -DskipTests -Dquarkus.package.jar.appcds.enabled=true
 """
-import argparse, json, os, shutil, signal, socket, statistics, subprocess, time, urllib.request
+import argparse, json, os, signal, statistics, subprocess, time, urllib.request
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-APP = f"{ROOT}/target/quarkus-app"
-CP = f"{APP}/app/*:{APP}/lib/main/*"
+from common import APP, ROOT, free_port, start_fake, start_mlflow, stop_all
+
 BODY = b'{"prompt":"cold start"}'
-
-
-def free_port():
-    s = socket.socket(); s.bind(("127.0.0.1", 0)); p = s.getsockname()[1]; s.close(); return p
-
-
-def wait_up(url, seconds=120):
-    end = time.time() + seconds
-    while time.time() < end:
-        try:
-            urllib.request.urlopen(url, timeout=2); return
-        except Exception:
-            time.sleep(0.2)
-    raise SystemExit(f"{url} did not come up")
 
 
 def first_answer(url, deadline_s=60):
@@ -108,22 +93,14 @@ def main():
     procs = []
     try:
         fake_port = free_port()
-        procs.append(subprocess.Popen(["java", "-cp", CP, "dev.agentfn.standin.FakeAnthropicServer", "--port", str(fake_port)],
-                                      stdout=subprocess.DEVNULL))
-        venv = subprocess.run(["bash", f"{ROOT}/.ci/setup-mlflow.sh"], capture_output=True, text=True,
-                              check=True).stdout.strip().splitlines()[-1]
-        mport = free_port(); d = f"{ROOT}/target/bench-mlflow-cold"; shutil.rmtree(d, ignore_errors=True); os.makedirs(d)
-        procs.append(subprocess.Popen([f"{venv}/bin/mlflow", "server", "--host", "127.0.0.1", "--port", str(mport),
-                                       "--backend-store-uri", f"sqlite:///{d}/mlflow.db", "--artifacts-destination",
-                                       f"{d}/artifacts", "--workers", "1"], stdout=subprocess.DEVNULL,
-                                      stderr=subprocess.DEVNULL, env=dict(os.environ, MLFLOW_MODEL_CATALOG_URI="",
-                                                                         MLFLOW_SERVER_ENABLE_JOB_EXECUTION="false")))
-        wait_up(f"http://127.0.0.1:{mport}/health")
+        procs.append(start_fake(fake_port))
+        mlflow, mlflow_url = start_mlflow("bench-mlflow-cold")
+        procs.append(mlflow)
         exp = json.loads(urllib.request.urlopen(urllib.request.Request(
-            f"http://127.0.0.1:{mport}/api/2.0/mlflow/experiments/create", data=b'{"name":"cold-start"}',
+            f"{mlflow_url}/api/2.0/mlflow/experiments/create", data=b'{"name":"cold-start"}',
             headers={"content-type": "application/json"})).read())["experiment_id"]
         env = dict(os.environ, ANTHROPIC_BASE_URL=f"http://127.0.0.1:{fake_port}", ANTHROPIC_API_KEY="bench-key",
-                   MLFLOW_TRACKING_URI=f"http://127.0.0.1:{mport}", MLFLOW_EXPERIMENT_ID=exp,
+                   MLFLOW_TRACKING_URI=mlflow_url, MLFLOW_EXPERIMENT_ID=exp,
                    AGENTFN_TRACING_SPOOL_DIRECTORY=f"{ROOT}/target/bench-spool", QUARKUS_LOG_LEVEL="WARN")
         jdk25 = f"{a.jdk25}/bin/java"
         rows = [measure("JDK 17 fast-jar", "java", [], env, a.runs)]
@@ -139,14 +116,7 @@ def main():
             with open(a.out, "w") as f:
                 json.dump(result, f, indent=2)
     finally:
-        for p in reversed(procs):
-            p.terminate()
-        for p in procs:
-            try:
-                p.wait(10)
-            except Exception:
-                p.kill()
-
+        stop_all(procs)
 
 if __name__ == "__main__":
     main()

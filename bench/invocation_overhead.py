@@ -8,24 +8,9 @@ agentfn's peak RSS (VmHWM). Bounded: each level sends a fixed number of requests
 
 Usage: bench/invocation_overhead.py [--latency-ms 2000] [--levels 1,50,500] [--mlflow] [--out docs/bench-invocation.json]
 """
-import argparse, json, os, re, shutil, socket, subprocess, sys, time, urllib.request
+import argparse, json, os, re, shutil, subprocess, urllib.request
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-CP = f"{ROOT}/target/quarkus-app/app/*:{ROOT}/target/quarkus-app/lib/main/*"
-
-
-def free_port():
-    s = socket.socket(); s.bind(("127.0.0.1", 0)); p = s.getsockname()[1]; s.close(); return p
-
-
-def wait(url, seconds=120):
-    end = time.time() + seconds
-    while time.time() < end:
-        try:
-            urllib.request.urlopen(url, timeout=2); return
-        except Exception:
-            time.sleep(0.3)
-    raise SystemExit(f"{url} did not come up")
+from common import APP, ROOT, free_port, start_fake, start_mlflow, stop_all, wait_up
 
 
 INVOCATION = '{"prompt":"benchmark prompt"}'
@@ -69,27 +54,19 @@ def main():
     procs = []
     try:
         fake_port = free_port()
-        procs.append(subprocess.Popen(["java", "-cp", CP, "dev.agentfn.standin.FakeAnthropicServer", "--port",
-                                       str(fake_port), "--latency-ms", str(a.latency_ms), "--threads", "1200"],
-                                      stdout=subprocess.DEVNULL))
+        procs.append(start_fake(fake_port, "--latency-ms", str(a.latency_ms), "--threads", "1200"))
         env = dict(os.environ, ANTHROPIC_BASE_URL=f"http://127.0.0.1:{fake_port}", ANTHROPIC_API_KEY="bench-key",
                    AGENTFN_TRACING_SPOOL_DIRECTORY=f"{ROOT}/target/bench-spool", QUARKUS_LOG_LEVEL="WARN")
         env.pop("MLFLOW_TRACKING_URI", None)
         if a.mlflow:
-            venv = subprocess.run(["bash", f"{ROOT}/.ci/setup-mlflow.sh"], capture_output=True, text=True,
-                                  check=True).stdout.strip().splitlines()[-1]
-            mport = free_port(); d = f"{ROOT}/target/bench-mlflow"; shutil.rmtree(d, ignore_errors=True); os.makedirs(d)
-            procs.append(subprocess.Popen([f"{venv}/bin/mlflow", "server", "--host", "127.0.0.1", "--port", str(mport),
-                                           "--backend-store-uri", f"sqlite:///{d}/mlflow.db", "--artifacts-destination",
-                                           f"{d}/artifacts"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                                          env=dict(os.environ, MLFLOW_MODEL_CATALOG_URI="", MLFLOW_SERVER_ENABLE_JOB_EXECUTION="false")))
-            wait(f"http://127.0.0.1:{mport}/health")
-            env.update(MLFLOW_TRACKING_URI=f"http://127.0.0.1:{mport}", MLFLOW_EXPERIMENT_NAME="bench")
+            mlflow, mlflow_url = start_mlflow("bench-mlflow")
+            procs.append(mlflow)
+            env.update(MLFLOW_TRACKING_URI=mlflow_url, MLFLOW_EXPERIMENT_NAME="bench")
         port = free_port(); env["PORT"] = str(port)
-        app = subprocess.Popen([a.java, "-jar", f"{ROOT}/target/quarkus-app/quarkus-run.jar"], env=env,
+        app = subprocess.Popen([a.java, "-jar", f"{APP}/quarkus-run.jar"], env=env,
                                stdout=subprocess.DEVNULL)
         procs.append(app)
-        wait(f"http://127.0.0.1:{port}/q/health/ready")
+        wait_up(f"http://127.0.0.1:{port}/q/health/ready")
         url = f"http://127.0.0.1:{port}/v1/invocations"
         fake_url = f"http://127.0.0.1:{fake_port}/v1/messages"
         fake_headers = ("x-api-key: bench-key", "anthropic-version: 2023-06-01")
@@ -117,14 +94,7 @@ def main():
             with open(a.out, "w") as f:
                 json.dump(result, f, indent=2)
     finally:
-        for p in reversed(procs):
-            p.terminate()
-        for p in procs:
-            try:
-                p.wait(10)
-            except Exception:
-                p.kill()
-
+        stop_all(procs)
 
 if __name__ == "__main__":
     main()

@@ -48,6 +48,10 @@ final class MessagesEndpoint {
         } else if (turn instanceof FakeTurn.DropConnection drop) {
             if (stream) {
                 streamBlocks(ex, drop.partial(), req, drop.afterBlocks());
+                ex.getResponseBody().flush();
+                // the abort may reset the socket, and a reset discards what the client has not read yet:
+                // give it a moment to read the partial stream it is meant to see
+                sleep(Duration.ofMillis(100));
             }
             throw new AbortConnection("scripted dropConnection");
         }

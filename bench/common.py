@@ -1,0 +1,53 @@
+"""What the benchmark scripts share: paths, ports, and starting the fake and a local MLflow server."""
+import os, shutil, socket, subprocess, time, urllib.request
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+APP = f"{ROOT}/target/quarkus-app"
+CP = f"{APP}/app/*:{APP}/lib/main/*"
+
+
+def free_port():
+    s = socket.socket(); s.bind(("127.0.0.1", 0)); p = s.getsockname()[1]; s.close(); return p
+
+
+def wait_up(url, seconds=120):
+    end = time.time() + seconds
+    while time.time() < end:
+        try:
+            urllib.request.urlopen(url, timeout=2); return
+        except Exception:
+            time.sleep(0.2)
+    raise SystemExit(f"{url} did not come up")
+
+
+def start_fake(port, *args):
+    """The project's fake Messages API as its own process."""
+    return subprocess.Popen(["java", "-cp", CP, "dev.agentfn.standin.FakeAnthropicServer", "--port", str(port), *args],
+                            stdout=subprocess.DEVNULL)
+
+
+def start_mlflow(name):
+    """A throwaway MLflow server (SQLite, one worker, no job runner); returns (process, base URL)."""
+    venv = subprocess.run(["bash", f"{ROOT}/.ci/setup-mlflow.sh"], capture_output=True, text=True,
+                          check=True).stdout.strip().splitlines()[-1]
+    port = free_port()
+    d = f"{ROOT}/target/{name}"
+    shutil.rmtree(d, ignore_errors=True)
+    os.makedirs(d)
+    proc = subprocess.Popen([f"{venv}/bin/mlflow", "server", "--host", "127.0.0.1", "--port", str(port),
+                             "--backend-store-uri", f"sqlite:///{d}/mlflow.db", "--artifacts-destination",
+                             f"{d}/artifacts", "--workers", "1"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            env=dict(os.environ, MLFLOW_MODEL_CATALOG_URI="", MLFLOW_SERVER_ENABLE_JOB_EXECUTION="false"))
+    url = f"http://127.0.0.1:{port}"
+    wait_up(f"{url}/health")
+    return proc, url
+
+
+def stop_all(procs):
+    for p in reversed(procs):
+        p.terminate()
+    for p in procs:
+        try:
+            p.wait(10)
+        except Exception:
+            p.kill()
