@@ -8,6 +8,7 @@ import dev.agentfn.conversation.messages.RetryPolicy;
 import dev.agentfn.conversation.tools.ToolCatalog;
 import dev.agentfn.standin.FakeAnthropicServer;
 import io.quarkus.runtime.ShutdownEvent;
+import io.vertx.core.Vertx;
 import jakarta.enterprise.event.Observes;
 import jakarta.enterprise.inject.Produces;
 import jakarta.inject.Singleton;
@@ -22,13 +23,16 @@ import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import org.jboss.logging.Logger;
 
-/** Builds the conversation side once at start-up: one HTTP client, one Anthropic client, the tool catalogue. */
+/**
+ * Builds the conversation side once at start-up: the Anthropic client (on Quarkus' Vert.x event loops), one
+ * JDK HTTP client for HTTP tools, the tool catalogue.
+ */
 @Singleton
 public class ConversationBeans {
     private static final Logger LOG = Logger.getLogger(ConversationBeans.class);
     private volatile FakeAnthropicServer standIn;
     /**
-     * Runs the HTTP client's completions (SSE lines, tool results). They never block, so a few
+     * Runs the JDK HTTP client's completions (HTTP tool results). They never block, so a few
      * threads suffice; the JDK default is an unbounded cached pool that spawns a thread per burst.
      * The queue is bounded; when full the client's own thread runs the task.
      */
@@ -78,11 +82,11 @@ public class ConversationBeans {
 
     @Produces
     @Singleton
-    AnthropicClient anthropicClient(HttpClient http, ObjectMapper json, AnthropicClient.Endpoint endpoint,
+    AnthropicClient anthropicClient(Vertx vertx, ObjectMapper json, AnthropicClient.Endpoint endpoint,
             AgentfnConfig config) {
         RetryPolicy policy = new RetryPolicy(config.anthropic().maxRetries(), config.anthropic().maxRetryAfter(),
                 () -> ThreadLocalRandom.current().nextDouble());
-        return new AnthropicClient(http, json, endpoint, policy, Sleeper.SYSTEM);
+        return new AnthropicClient(vertx, config.anthropic().connectTimeout(), json, endpoint, policy, Sleeper.SYSTEM);
     }
 
     @Produces

@@ -11,8 +11,8 @@ import dev.agentfn.conversation.messages.AnthropicClient;
 import dev.agentfn.conversation.messages.RetryPolicy;
 import dev.agentfn.standin.FakeAnthropicServer;
 import dev.agentfn.standin.FakeTurn;
+import io.vertx.core.Vertx;
 import java.net.URI;
-import java.net.http.HttpClient;
 import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
@@ -29,7 +29,7 @@ class JudgeTest {
     @BeforeAll
     static void start() {
         fake = new FakeAnthropicServer().start(0);
-        AnthropicClient client = new AnthropicClient(HttpClient.newHttpClient(), JSON,
+        AnthropicClient client = new AnthropicClient(Vertx.vertx(), Duration.ofSeconds(5), JSON,
                 new AnthropicClient.Endpoint(URI.create(fake.baseUrl()), Optional.of("k"), Optional.empty(),
                         "2023-06-01", List.of()),
                 new RetryPolicy(0, Duration.ofSeconds(1), () -> 0.5), Sleeper.SYSTEM);

@@ -7,29 +7,42 @@ import dev.agentfn.conversation.Deadline;
 import dev.agentfn.conversation.Sleeper;
 import dev.agentfn.conversation.messages.wire.Message;
 import dev.agentfn.conversation.messages.wire.MessagesRequest;
+import io.vertx.core.MultiMap;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpClient;
+import io.vertx.core.http.HttpClientOptions;
+import io.vertx.core.http.HttpClientRequest;
+import io.vertx.core.http.HttpClientResponse;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.http.HttpVersion;
+import io.vertx.core.http.RequestOptions;
 import java.io.IOException;
 import java.net.URI;
-import java.net.http.HttpClient;
 import java.net.http.HttpHeaders;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
-import java.util.concurrent.Executor;
-import java.util.concurrent.Flow;
-import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicReference;
 
 /**
- * Typed client of {@code POST /v1/messages}, always streaming. Non-blocking: one shared JDK
- * {@link HttpClient}; the SSE body is parsed as lines arrive, so no thread waits on the model.
+ * Typed client of {@code POST /v1/messages}, always streaming. Non-blocking: one shared Vert.x
+ * {@link HttpClient} on the event loops Quarkus already runs; the SSE body is parsed as bytes arrive,
+ * so no thread waits on the model and no hand-off to another pool happens per chunk.
  * Retries follow {@link RetryPolicy}, but never once a delta was relayed to the caller.
  */
 public final class AnthropicClient {
+    /**
+     * Connections kept per host. A streamed call holds its connection for the whole model turn,
+     * so the pool must be as large as the concurrency served (Vert.x' default is 5).
+     */
+    static final int MAX_CONNECTIONS = 4096;
 
     /** Where and how to call. Credentials never leave this record except as request headers. */
     public record Endpoint(URI baseUrl, Optional<String> apiKey, Optional<String> authToken, String version,
@@ -53,19 +66,43 @@ public final class AnthropicClient {
     public record CallResult(Message message, String requestId, Duration timeToFirstToken, int attempts) {
     }
 
+    private final Vertx vertx;
     private final HttpClient http;
     private final ObjectMapper json;
     private final Endpoint endpoint;
+    private final String messagesUri;
+    private final MultiMap fixedHeaders;
     private final RetryPolicy retryPolicy;
     private final Sleeper sleeper;
 
-    public AnthropicClient(HttpClient http, ObjectMapper json, Endpoint endpoint, RetryPolicy retryPolicy,
-            Sleeper sleeper) {
-        this.http = http;
+    /** One instance per process: it owns a connection pool. */
+    public AnthropicClient(Vertx vertx, Duration connectTimeout, ObjectMapper json, Endpoint endpoint,
+            RetryPolicy retryPolicy, Sleeper sleeper) {
+        this.vertx = vertx;
+        this.http = vertx.createHttpClient(options(connectTimeout));
         this.json = json;
         this.endpoint = endpoint;
+        this.messagesUri = endpoint.messagesUri().toString();
+        this.fixedHeaders = fixedHeaders(endpoint);
         this.retryPolicy = retryPolicy;
         this.sleeper = sleeper;
+    }
+
+    static HttpClientOptions options(Duration connectTimeout) {
+        // HTTP/1.1 like before: one stream per connection; TLS (per URL scheme) verifies the host name
+        return new HttpClientOptions().setName("agentfn-anthropic").setProtocolVersion(HttpVersion.HTTP_1_1)
+                .setConnectTimeout((int) Math.min(Integer.MAX_VALUE, connectTimeout.toMillis()))
+                .setMaxPoolSize(MAX_CONNECTIONS).setKeepAlive(true).setVerifyHost(true).setTryUseCompression(false);
+    }
+
+    private static MultiMap fixedHeaders(Endpoint endpoint) {
+        MultiMap h = MultiMap.caseInsensitiveMultiMap()
+                .set("content-type", "application/json")
+                .set("accept", "text/event-stream")
+                .set("anthropic-version", endpoint.version);
+        endpoint.apiKey.ifPresent(k -> h.set("x-api-key", k));
+        endpoint.authToken.ifPresent(t -> h.set("authorization", "Bearer " + t));
+        return h;
     }
 
     public Endpoint endpoint() {
@@ -73,31 +110,31 @@ public final class AnthropicClient {
     }
 
     public CompletableFuture<CallResult> call(MessagesRequest request, CallObserver observer, Deadline deadline) {
-        byte[] body;
+        Buffer body;
         try {
-            body = json.writeValueAsBytes(request.toJson());
+            body = Buffer.buffer(json.writeValueAsBytes(request.toJson()));
         } catch (IOException e) {
             return CompletableFuture.failedFuture(e);
         }
         CompletableFuture<CallResult> result = new CompletableFuture<>();
         AtomicReference<CompletableFuture<?>> current = new AtomicReference<>();
-        Executor atDeadline = CompletableFuture.delayedExecutor(deadline.remaining().toNanos(), TimeUnit.NANOSECONDS);
-        CompletableFuture.runAsync(() -> {
+        long timer = vertx.setTimer(Math.max(1, deadline.remaining().toMillis()), id -> {
             if (result.completeExceptionally(new ConversationException.DeadlineExceeded(
                     "the invocation deadline passed while waiting for the model"))) {
                 Optional.ofNullable(current.get()).ifPresent(f -> f.cancel(true));
             }
-        }, atDeadline);
+        });
+        result.whenComplete((ok, err) -> vertx.cancelTimer(timer));
         attempt(request, body, observer, deadline, 0, current, result);
         return result;
     }
 
-    private void attempt(MessagesRequest request, byte[] body, CallObserver observer, Deadline deadline, int retry,
+    private void attempt(MessagesRequest request, Buffer body, CallObserver observer, Deadline deadline, int retry,
             AtomicReference<CompletableFuture<?>> current, CompletableFuture<CallResult> result) {
         if (result.isDone()) {
             return;
         }
-        CompletableFuture<CallResult> one = send(request, body, observer, deadline, retry);
+        CompletableFuture<CallResult> one = send(request, body, observer, retry);
         current.set(one);
         one.whenComplete((ok, err) -> {
             if (err == null) {
@@ -121,78 +158,83 @@ public final class AnthropicClient {
         });
     }
 
-    private CompletableFuture<CallResult> send(MessagesRequest request, byte[] body, CallObserver observer,
-            Deadline deadline, int retry) {
-        HttpRequest.Builder b = HttpRequest.newBuilder(endpoint.messagesUri())
-                .timeout(deadline.remaining().plusMillis(1))
-                .header("content-type", "application/json")
-                .header("accept", "text/event-stream")
-                .header("anthropic-version", endpoint.version)
-                .header("x-stainless-retry-count", Integer.toString(retry))
-                .POST(HttpRequest.BodyPublishers.ofByteArray(body));
-        endpoint.apiKey.ifPresent(k -> b.header("x-api-key", k));
-        endpoint.authToken.ifPresent(t -> b.header("authorization", "Bearer " + t));
+    private RequestOptions requestOptions(MessagesRequest request, int retry) {
+        MultiMap headers = MultiMap.caseInsensitiveMultiMap().setAll(fixedHeaders)
+                .set("x-stainless-retry-count", Integer.toString(retry));
         List<String> betas = new ArrayList<>(endpoint.betas);
         request.betas().stream().filter(x -> !betas.contains(x)).forEach(betas::add);
         if (!betas.isEmpty()) {
-            b.header("anthropic-beta", String.join(",", betas));
+            headers.set("anthropic-beta", String.join(",", betas));
         }
+        return new RequestOptions().setMethod(HttpMethod.POST).setAbsoluteURI(messagesUri).setHeaders(headers);
+    }
+
+    private CompletableFuture<CallResult> send(MessagesRequest request, Buffer body, CallObserver observer,
+            int retry) {
         long started = System.nanoTime();
         CompletableFuture<CallResult> done = new CompletableFuture<>();
-        StreamSubscriber subscriber = new StreamSubscriber(json, observer::textDelta);
+        SseStream stream = new SseStream(json, observer::textDelta);
         AtomicReference<String> requestId = new AtomicReference<>();
-        // A 200 completes from the stream itself: a stream we cancel (error event) may never end the exchange.
-        subscriber.outcome().whenComplete((message, streamErr) -> {
+        AtomicReference<HttpClientRequest> sent = new AtomicReference<>();
+        // A 200 completes from the stream itself: a stream we give up on (error event) is reset, not drained.
+        stream.outcome().whenComplete((message, streamErr) -> {
             if (streamErr != null) {
                 done.completeExceptionally(AttemptFailure.stream(unwrap(streamErr), requestId.get()));
             } else {
-                long ttft = subscriber.firstDeltaNanos() == 0 ? 0 : subscriber.firstDeltaNanos() - started;
+                long ttft = stream.firstDeltaNanos() == 0 ? 0 : stream.firstDeltaNanos() - started;
                 done.complete(new CallResult(message, requestId.get(), Duration.ofNanos(ttft), retry + 1));
             }
         });
-        CompletableFuture<HttpResponse<Object>> exchange = http.sendAsync(b.build(), info -> {
-            requestId.set(info.headers().firstValue("request-id").orElse(null));
-            return bodyFor(info, subscriber);
-        });
-        exchange.whenComplete((response, err) -> {
-            if (err != null) {
-                done.completeExceptionally(unwrap(err));
-                subscriber.outcome().completeExceptionally(unwrap(err));
-            } else if (response.statusCode() != 200) {
-                done.completeExceptionally(httpError(response, requestId.get()));
+        http.request(requestOptions(request, retry)).compose(req -> {
+            sent.set(req);
+            if (done.isDone()) {
+                req.reset();
+                return io.vertx.core.Future.failedFuture("cancelled before sending");
             }
+            return req.send(body);
+        }).onSuccess(response -> {
+            requestId.set(response.getHeader("request-id"));
+            if (response.statusCode() == 200) {
+                stream.attach(response);
+            } else {
+                response.body().onComplete(ar -> done.completeExceptionally(
+                        httpError(response, ar.succeeded() ? ar.result() : null, requestId.get())));
+            }
+        }).onFailure(err -> {
+            done.completeExceptionally(err);
+            stream.outcome().completeExceptionally(err);
         });
         done.whenComplete((ok, err) -> {
-            if (err != null) {
-                exchange.cancel(true);
-                subscriber.cancel();
+            HttpClientRequest req = sent.get();
+            if (err != null && req != null) {
+                req.reset();
             }
         });
         return done;
     }
 
-    private static HttpResponse.BodySubscriber<Object> bodyFor(HttpResponse.ResponseInfo info,
-            StreamSubscriber subscriber) {
-        if (info.statusCode() == 200) {
-            return HttpResponse.BodySubscribers.mapping(
-                    HttpResponse.BodySubscribers.fromLineSubscriber(subscriber), v -> null);
-        }
-        return HttpResponse.BodySubscribers.mapping(HttpResponse.BodySubscribers.ofByteArray(), bytes -> bytes);
-    }
-
-    private AttemptFailure httpError(HttpResponse<Object> response, String requestId) {
+    private AttemptFailure httpError(HttpClientResponse response, Buffer body, String requestId) {
         String type = "api_error";
         String message = "HTTP " + response.statusCode();
-        if (response.body() instanceof byte[] bytes && bytes.length > 0) {
+        if (body != null && body.length() > 0) {
             try {
-                JsonNode error = json.readTree(bytes).path("error");
+                JsonNode error = json.readTree(body.getBytes()).path("error");
                 type = error.path("type").asText(type);
                 message = error.path("message").asText(message);
             } catch (IOException | RuntimeException ignored) {
                 // a proxy's HTML error page: keep the status as the message
             }
         }
-        return new AttemptFailure(response.statusCode(), response.headers(), type, message, requestId);
+        return new AttemptFailure(response.statusCode(), jdkHeaders(response.headers()), type, message, requestId);
+    }
+
+    /** Error responses only (rare): the retry policy reads {@link HttpHeaders}. */
+    private static HttpHeaders jdkHeaders(MultiMap headers) {
+        Map<String, List<String>> map = new LinkedHashMap<>();
+        for (String name : headers.names()) {
+            map.put(name, headers.getAll(name));
+        }
+        return HttpHeaders.of(map, (a, b) -> true);
     }
 
     private static Throwable unwrap(Throwable t) {
@@ -236,7 +278,7 @@ public final class AnthropicClient {
             if (t instanceof AttemptFailure f) {
                 return f;
             }
-            if (t instanceof java.net.http.HttpTimeoutException) {
+            if (t instanceof TimeoutException) {
                 return new AttemptFailure(408, null, "timeout_error", "no response before the deadline", null);
             }
             String what = t.getMessage() == null ? t.getClass().getSimpleName() : t.getMessage();
@@ -249,16 +291,17 @@ public final class AnthropicClient {
         }
     }
 
-    /** Feeds SSE lines into a {@link MessageAccumulator}; completes with the message at end of stream. */
-    static final class StreamSubscriber implements Flow.Subscriber<String> {
+    /** Feeds a 200 response's bytes, line by line, into a {@link MessageAccumulator}; completes at end of stream. */
+    static final class SseStream {
+        private final LineDecoder lines;
         private final SseParser parser;
         private final MessageAccumulator accumulator;
         private final CompletableFuture<Message> outcome = new CompletableFuture<>();
-        private volatile Flow.Subscription subscription;
 
-        StreamSubscriber(ObjectMapper json, MessageAccumulator.Listener listener) {
+        SseStream(ObjectMapper json, MessageAccumulator.Listener listener) {
             this.accumulator = new MessageAccumulator(json, listener);
             this.parser = new SseParser(accumulator::apply);
+            this.lines = new LineDecoder(parser::line);
         }
 
         CompletableFuture<Message> outcome() {
@@ -269,40 +312,29 @@ public final class AnthropicClient {
             return accumulator.firstDeltaNanos();
         }
 
-        void cancel() {
-            Flow.Subscription s = subscription;
-            if (s != null) {
-                s.cancel();
-            }
+        void attach(HttpClientResponse response) {
+            response.exceptionHandler(outcome::completeExceptionally);
+            response.handler(this::chunk);
+            response.endHandler(v -> end());
         }
 
-        @Override
-        public void onSubscribe(Flow.Subscription s) {
-            subscription = s;
-            s.request(Long.MAX_VALUE);
-        }
-
-        @Override
-        public void onNext(String line) {
+        private void chunk(Buffer chunk) {
             if (outcome.isDone()) {
                 return;
             }
             try {
-                parser.line(line);
+                lines.feed(chunk.getBytes());
             } catch (RuntimeException e) {
                 outcome.completeExceptionally(e);
-                cancel();
             }
         }
 
-        @Override
-        public void onError(Throwable t) {
-            outcome.completeExceptionally(t);
-        }
-
-        @Override
-        public void onComplete() {
+        private void end() {
+            if (outcome.isDone()) {
+                return;
+            }
             try {
+                lines.end();
                 parser.end();
                 if (accumulator.complete()) {
                     outcome.complete(accumulator.result());
