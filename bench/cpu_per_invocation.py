@@ -32,6 +32,7 @@ def main():
     ap.add_argument("--concurrency", type=int, default=32)
     ap.add_argument("--warmup", type=int, default=8000)
     ap.add_argument("--mlflow", action="store_true", help="trace every invocation to a local MLflow server")
+    ap.add_argument("--jfr", default=None, help="record a JFR profile of the measured rounds to this file")
     ap.add_argument("--out", default=None)
     a = ap.parse_args()
     procs = []
@@ -46,7 +47,8 @@ def main():
             procs.append(mlflow)
             env.update(MLFLOW_TRACKING_URI=mlflow_url, MLFLOW_EXPERIMENT_NAME="bench-cpu")
         port = free_port(); env["PORT"] = str(port)
-        app = subprocess.Popen([a.java, "-jar", f"{a.app}/quarkus-run.jar"], env=env, stdout=subprocess.DEVNULL)
+        jfr = [f"-XX:StartFlightRecording=filename={a.jfr},settings=profile"] if a.jfr else []
+        app = subprocess.Popen([a.java, *jfr, "-jar", f"{a.app}/quarkus-run.jar"], env=env, stdout=subprocess.DEVNULL)
         procs.append(app)
         wait_up(f"http://127.0.0.1:{port}/q/health/ready")
         url = f"http://127.0.0.1:{port}/v1/invocations"
