@@ -10,7 +10,11 @@ Build first: ./mvnw -B -q package -DskipTests -Dquarkus.package.jar.appcds.enabl
 """
 import argparse, json, os, signal, statistics, subprocess, time, urllib.request
 
-from common import APP, ROOT, free_port, start_fake, start_mlflow, stop_all
+import common
+from common import ROOT, free_port, start_fake, start_mlflow, stop_all
+
+APP = common.APP
+TICK = os.sysconf("SC_CLK_TCK")
 
 BODY = b'{"prompt":"cold start"}'
 
@@ -35,6 +39,13 @@ def status_kb(pid, key):
                 return int(line.split()[1])
 
 
+def cpu_ms(pid):
+    """User + system CPU the process has used so far: less disturbed by a busy machine than wall time."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) * 1000 / TICK
+
+
 def start(java, flags, env):
     port = free_port()
     e = dict(env, PORT=str(port))
@@ -53,11 +64,12 @@ def stop(p):
 
 
 def measure(name, java, flags, env, runs):
-    times, rss_idle, rss_peak = [], [], []
+    times, cpu, rss_idle, rss_peak = [], [], [], []
     for _ in range(runs):
         p, port, t0 = start(java, flags, env)
         answer = first_answer(f"http://127.0.0.1:{port}/v1/invocations")
         times.append((time.monotonic() - t0) * 1000)
+        cpu.append(cpu_ms(p.pid))
         assert answer["trace"]["export"] == "delivered", answer["trace"]
         time.sleep(2)
         rss_idle.append(status_kb(p.pid, "VmRSS") / 1024)
@@ -65,6 +77,7 @@ def measure(name, java, flags, env, runs):
         stop(p)
     row = {"variant": name, "runs": runs, "first_answer_ms_median": round(statistics.median(times)),
            "first_answer_ms_all": [round(t) for t in times],
+           "cpu_ms_at_first_answer_median": round(statistics.median(cpu)), "cpu_ms_all": [round(c) for c in cpu],
            "rss_idle_mb_median": round(statistics.median(rss_idle), 1), "rss_peak_mb_median": round(statistics.median(rss_peak), 1)}
     print(row, flush=True)
     return row
@@ -88,8 +101,13 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--runs", type=int, default=5)
     ap.add_argument("--jdk25", default="/usr/lib/jvm/temurin-25-jdk-amd64")
+    ap.add_argument("--app", default=common.APP, help="a quarkus-app directory (to compare two builds)")
+    ap.add_argument("--variants", default="all", help="comma-separated: jdk17,appcds,appcds-tuned,jdk25,aot")
     ap.add_argument("--out", default=None)
     a = ap.parse_args()
+    global APP
+    APP = a.app
+    want = lambda v: a.variants == "all" or v in a.variants.split(",")
     procs = []
     try:
         fake_port = free_port()
@@ -103,12 +121,19 @@ def main():
                    MLFLOW_TRACKING_URI=mlflow_url, MLFLOW_EXPERIMENT_ID=exp,
                    AGENTFN_TRACING_SPOOL_DIRECTORY=f"{ROOT}/target/bench-spool", QUARKUS_LOG_LEVEL="WARN")
         jdk25 = f"{a.jdk25}/bin/java"
-        rows = [measure("JDK 17 fast-jar", "java", [], env, a.runs)]
-        if os.path.exists(f"{APP}/app-cds.jsa"):
-            rows.append(measure("JDK 17 fast-jar + AppCDS", "java", ["-XX:SharedArchiveFile=app-cds.jsa", "-Xshare:auto"],
-                                env, a.runs))
-        if os.path.exists(jdk25):
+        rows = []
+        cds = ["-XX:SharedArchiveFile=app-cds.jsa", "-Xshare:auto"]
+        # what docs/deploy.md recommends for a small serverless instance: C1 only, serial GC
+        tuned = ["-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC"]
+        if want("jdk17"):
+            rows.append(measure("JDK 17 fast-jar", "java", [], env, a.runs))
+        if want("appcds") and os.path.exists(f"{APP}/app-cds.jsa"):
+            rows.append(measure("JDK 17 fast-jar + AppCDS", "java", cds, env, a.runs))
+        if want("appcds-tuned") and os.path.exists(f"{APP}/app-cds.jsa"):
+            rows.append(measure("JDK 17 fast-jar + AppCDS, C1 only, SerialGC", "java", cds + tuned, env, a.runs))
+        if os.path.exists(jdk25) and want("jdk25"):
             rows.append(measure("JDK 25 fast-jar", jdk25, [], env, a.runs))
+        if os.path.exists(jdk25) and want("aot"):
             aot = train_aot(jdk25, env)
             rows.append(measure("JDK 25 + AOT cache", jdk25, [f"-XX:AOTCache={aot}"], env, a.runs))
         result = {"machine": f"{os.cpu_count()} cores", "rows": rows}
