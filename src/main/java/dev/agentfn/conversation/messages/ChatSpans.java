@@ -156,7 +156,30 @@ final class ChatSpans {
         return out;
     }
 
-    Object plain(JsonNode node) {
-        return json.convertValue(node, Object.class);
+    /**
+     * A JSON tree as maps, lists and scalars (what span attributes hold), by walking it: the same
+     * result as {@code convertValue(node, Object.class)} without serializing and re-parsing the tree.
+     */
+    static Object plain(JsonNode node) {
+        if (node == null || node.isNull() || node.isMissingNode()) {
+            return null;
+        }
+        if (node.isObject()) {
+            Map<String, Object> map = new LinkedHashMap<>(node.size() * 2);
+            node.fields().forEachRemaining(e -> map.put(e.getKey(), plain(e.getValue())));
+            return map;
+        }
+        if (node.isArray()) {
+            List<Object> list = new ArrayList<>(node.size());
+            node.forEach(v -> list.add(plain(v)));
+            return list;
+        }
+        if (node.isNumber()) {
+            return node.numberValue();
+        }
+        if (node.isBoolean()) {
+            return node.booleanValue();
+        }
+        return node.asText();
     }
 }
