@@ -6,8 +6,12 @@ set -euo pipefail
 MLFLOW_VERSION="${AGENTFN_MLFLOW_VERSION:-3.17.2}"
 CACHE="${AGENTFN_CACHE:-$HOME/.cache/agentfn}"
 VENV="$CACHE/mlflow-$MLFLOW_VERSION"
+mkdir -p "$CACHE"
+# Several processes may set up at once (bin/demo beside a test run, parallel test JVMs): one installs,
+# the others wait for it and reuse the venv.
+exec 9>"$CACHE/mlflow-$MLFLOW_VERSION.install.lock"
+flock 9
 if [ ! -f "$VENV/.installed" ]; then
-  mkdir -p "$CACHE"
   rm -rf "$VENV"
   python3 -m venv "$VENV" >&2
   "$VENV/bin/pip" install --quiet "mlflow==$MLFLOW_VERSION" >&2

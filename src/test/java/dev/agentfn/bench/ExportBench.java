@@ -19,13 +19,19 @@ import java.util.Optional;
 /**
  * Time the export adds to an invocation (OTLP spans and StartTraceV3 in flight together) against
  * one StartTraceV3 round trip alone, on the same local MLflow server, interleaved so both see the
- * same conditions. Usage: bench/export.sh [rounds]
+ * same conditions. Usage: bench/export.sh [rounds] [spans] (SQLite, one worker) or
+ * bench/export.sh --postgres [rounds] [spans] (PostgreSQL, {@code -Dbench.workers} workers).
  */
 public final class ExportBench {
     public static void main(String[] args) throws Exception {
         int rounds = args.length > 0 ? Integer.parseInt(args[0]) : 300;
         Tracer tracer = new Tracer(SpanClock.SYSTEM, new AttributePolicy(true, 65536, List.of(), List.of()), false);
-        try (MlflowServer server = MlflowServer.startSqlite()) {
+        String backend = System.getProperty("bench.backend-uri", "");
+        int workers = Integer.getInteger("bench.workers", 1);
+        System.err.println("MLflow backend: " + (backend.isEmpty() ? "sqlite" : backend.replaceAll("//[^@]*@", "//"))
+                + ", workers: " + workers);
+        try (MlflowServer server = backend.isEmpty() ? MlflowServer.startSqlite()
+                : MlflowServer.startWithBackend(backend, workers)) {
             String experiment = server.createExperiment("export-bench");
             MlflowClient client = new MlflowClient(MlflowTarget.of(server.uri().toString()));
             MlflowTraceExporter exporter = new MlflowTraceExporter(client, experiment, null);

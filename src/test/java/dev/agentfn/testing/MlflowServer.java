@@ -39,14 +39,18 @@ public final class MlflowServer implements AutoCloseable {
     private static Path venv;
 
     private final boolean fileStore;
+    private final String backendUri;
+    private final int workers;
     private final Map<String, String> extraEnv;
     private final Path dir;
     private final Path log;
     private final int port;
     private Process process;
 
-    private MlflowServer(boolean fileStore, Map<String, String> extraEnv) {
+    private MlflowServer(boolean fileStore, String backendUri, int workers, Map<String, String> extraEnv) {
         this.fileStore = fileStore;
+        this.backendUri = backendUri;
+        this.workers = workers;
         this.extraEnv = Map.copyOf(extraEnv);
         this.port = freePort();
         this.dir = projectDir().resolve("target/mlflow-servers")
@@ -78,8 +82,19 @@ public final class MlflowServer implements AutoCloseable {
         return startNew(true, Map.of());
     }
 
+    /**
+     * Starts a server on another SQL store (e.g. {@code postgresql://…}, for benchmarks that need
+     * concurrent writers) with several uvicorn workers. The database must exist; MLflow migrates it.
+     */
+    public static MlflowServer startWithBackend(String backendUri, int workers) {
+        return register(new MlflowServer(false, backendUri, workers, Map.of()));
+    }
+
     private static MlflowServer startNew(boolean fileStore, Map<String, String> env) {
-        MlflowServer server = new MlflowServer(fileStore, env);
+        return register(new MlflowServer(fileStore, null, 1, env));
+    }
+
+    private static MlflowServer register(MlflowServer server) {
         Runtime.getRuntime().addShutdownHook(new Thread(server::stop, "mlflow-server-stop-" + server.port));
         server.start();
         return server;
@@ -131,10 +146,11 @@ public final class MlflowServer implements AutoCloseable {
 
     private List<String> command() {
         Path bin = ensureVenv().resolve("bin/mlflow");
-        String store = fileStore ? dir.resolve("mlruns").toString() : "sqlite:///" + dir.resolve("mlflow.db");
+        String store = backendUri != null ? backendUri
+                : fileStore ? dir.resolve("mlruns").toString() : "sqlite:///" + dir.resolve("mlflow.db");
         return List.of(bin.toString(), "server", "--host", "127.0.0.1", "--port", Integer.toString(port),
                 "--backend-store-uri", store, "--artifacts-destination", dir.resolve("artifacts").toString(),
-                "--workers", "1");
+                "--workers", Integer.toString(workers));
     }
 
     private void awaitHealthy() {

@@ -20,11 +20,14 @@ import org.jboss.logging.Logger;
  * renamed into place and the directory fsynced: a crash leaves either the whole file or none under
  * its final name. Files are named {@code <request time ms>-<trace id>.json}, so names sort oldest
  * first and spooling the same trace again replaces it. Files that cannot be decoded (torn by a
- * crash, or written by another version) move to {@code corrupt/} and are logged.
+ * crash, or written by another version) move to {@code corrupt/}, traces MLflow refused for good to
+ * {@code rejected/}; both are logged and kept (moving a file back into the directory redelivers it).
+ * Temporary files a crash left behind are removed when the spool opens.
  */
 public final class DirectoryTraceSpool implements TraceSpool {
     private static final Logger LOG = Logger.getLogger(DirectoryTraceSpool.class);
     private static final String SUFFIX = ".json";
+    private static final String TMP = ".tmp-";
 
     private final Path dir;
     private final int maxTraces;
@@ -35,12 +38,13 @@ public final class DirectoryTraceSpool implements TraceSpool {
         this.maxTraces = maxTraces;
         this.codec = codec;
         Files.createDirectories(dir);
+        removeLeftoverTemporaries();
     }
 
     @Override
     public synchronized String put(Trace trace) throws IOException {
         String name = String.format("%013d-%s%s", trace.info().requestTimeMillis(), trace.info().traceId(), SUFFIX);
-        Path tmp = dir.resolve(".tmp-" + UUID.randomUUID());
+        Path tmp = dir.resolve(TMP + UUID.randomUUID());
         try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
             ByteBuffer buf = ByteBuffer.wrap(codec.encode(trace));
             while (buf.hasRemaining()) {
@@ -64,7 +68,7 @@ public final class DirectoryTraceSpool implements TraceSpool {
             try {
                 out.add(new SpooledTrace(p.getFileName().toString(), codec.decode(Files.readAllBytes(p))));
             } catch (IOException | RuntimeException e) {
-                setAside(p, e);
+                setAside(p, "corrupt", "unreadable: " + e.getMessage());
             }
         }
         return out;
@@ -79,6 +83,17 @@ public final class DirectoryTraceSpool implements TraceSpool {
             Files.deleteIfExists(dir.resolve(handle));
         } catch (IOException e) {
             LOG.warnf("Could not delete delivered trace %s from the spool: %s", handle, e.getMessage());
+        }
+    }
+
+    @Override
+    public synchronized void reject(String handle, String reason) {
+        if (handle.contains("/") || handle.contains("\\") || !handle.endsWith(SUFFIX)) {
+            return;
+        }
+        Path p = dir.resolve(handle);
+        if (Files.exists(p)) {
+            setAside(p, "rejected", "MLflow refused it: " + reason);
         }
     }
 
@@ -116,13 +131,29 @@ public final class DirectoryTraceSpool implements TraceSpool {
         }
     }
 
-    private void setAside(Path p, Exception why) {
+    private void setAside(Path p, String folder, String why) {
         try {
-            Path corrupt = Files.createDirectories(dir.resolve("corrupt"));
-            Files.move(p, corrupt.resolve(p.getFileName()), StandardCopyOption.REPLACE_EXISTING);
-            LOG.errorf("Spooled trace %s is unreadable (%s); moved to %s", p.getFileName(), why.getMessage(), corrupt);
+            Path target = Files.createDirectories(dir.resolve(folder));
+            Files.move(p, target.resolve(p.getFileName()), StandardCopyOption.REPLACE_EXISTING);
+            LOG.errorf("Spooled trace %s %s; moved to %s", p.getFileName(), why, target);
         } catch (IOException e) {
-            LOG.errorf("Spooled trace %s is unreadable and could not be moved: %s", p, e.getMessage());
+            LOG.errorf("Spooled trace %s %s, and could not be moved: %s", p, why, e.getMessage());
+        }
+    }
+
+    /** A {@code .tmp-} file is a write that never reached its rename: the trace was not spooled. */
+    private void removeLeftoverTemporaries() {
+        try (Stream<Path> files = Files.list(dir)) {
+            files.filter(p -> p.getFileName().toString().startsWith(TMP)).forEach(p -> {
+                try {
+                    Files.deleteIfExists(p);
+                    LOG.warnf("Removed %s, an unfinished spool write from an earlier process", p.getFileName());
+                } catch (IOException e) {
+                    LOG.warnf("Could not remove %s: %s", p, e.getMessage());
+                }
+            });
+        } catch (IOException e) {
+            LOG.warnf("Could not list spool directory %s: %s", dir, e.getMessage());
         }
     }
 

@@ -10,8 +10,9 @@ import org.jboss.logging.Logger;
 
 /**
  * Redelivers spooled traces, oldest first, one pass at a time. Runs on a timer and after every
- * successful export (MLflow is evidently back). A pass stops at the first failure so a down server
- * is not hammered. A trace leaves the spool only once MLflow confirmed it; re-sending is safe because
+ * successful export (MLflow is evidently back). A pass stops at the first retryable failure so a
+ * down server is not hammered; a trace MLflow refuses for good is set aside so it cannot block the
+ * ones behind it. A trace leaves the spool only once MLflow confirmed it; re-sending is safe because
  * MLflow upserts spans by id and StartTraceV3 merges.
  */
 public final class SpoolDrainer {
@@ -50,12 +51,15 @@ public final class SpoolDrainer {
                 ExportResult r = exporter.export(t.trace()).completeOnTimeout(
                         ExportResult.failure(true, "redelivery timed out"), perTraceTimeout.toNanos(),
                         TimeUnit.NANOSECONDS).join();
-                if (!r.delivered()) {
+                if (r.delivered()) {
+                    spool.remove(t.handle());
+                    delivered++;
+                } else if (r.retryable()) {
                     LOG.infof("Spool redelivery paused (%d waiting): %s", spool.size(), r.detail());
                     break;
+                } else {
+                    spool.reject(t.handle(), r.detail());
                 }
-                spool.remove(t.handle());
-                delivered++;
             }
         } finally {
             running.set(false);

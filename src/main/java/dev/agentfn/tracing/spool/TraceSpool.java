@@ -19,5 +19,11 @@ public interface TraceSpool {
     /** Deletes a trace after MLflow confirmed it; unknown handles are ignored. */
     void remove(String handle);
 
+    /**
+     * Sets aside a trace MLflow refused for good (e.g. 400, deleted experiment), so it no longer
+     * blocks the traces behind it; it is kept for an operator, never deleted. Unknown handles are ignored.
+     */
+    void reject(String handle, String reason);
+
     int size();
 }

@@ -1,0 +1,91 @@
+package dev.agentfn.tracing.spool;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.agentfn.mlflow.entities.Trace;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class DirectoryTraceSpoolTest {
+    @TempDir
+    Path dir;
+    final SpoolTraces traces = new SpoolTraces();
+
+    @Test
+    void returnsTracesOldestFirstAndLosslessly() throws Exception {
+        DirectoryTraceSpool spool = new DirectoryTraceSpool(dir, 10, SpoolTraces.CODEC);
+        Trace a = traces.next("a");
+        Trace b = traces.next("b");
+        spool.put(b);
+        spool.put(a);
+
+        List<SpooledTrace> out = spool.oldest(10);
+        assertEquals(List.of(a.info().traceId(), b.info().traceId()), ids(out));
+        assertEquals(a.spans().get(0).attributes(), out.get(0).trace().spans().get(0).attributes());
+        assertEquals(a.info(), out.get(0).trace().info());
+    }
+
+    @Test
+    void spoolingTheSameTraceTwiceKeepsOneCopy() throws Exception {
+        DirectoryTraceSpool spool = new DirectoryTraceSpool(dir, 10, SpoolTraces.CODEC);
+        Trace a = traces.next("a");
+        spool.put(a);
+        spool.put(a);
+        assertEquals(1, spool.size());
+    }
+
+    @Test
+    void aTornFileIsSetAsideAndDoesNotHideTheOthers() throws Exception {
+        DirectoryTraceSpool spool = new DirectoryTraceSpool(dir, 10, SpoolTraces.CODEC);
+        String torn = spool.put(traces.next("torn"));
+        Trace good = traces.next("good");
+        spool.put(good);
+        byte[] bytes = Files.readAllBytes(dir.resolve(torn));
+        Files.write(dir.resolve(torn), Arrays.copyOf(bytes, bytes.length / 2));
+
+        assertEquals(List.of(good.info().traceId()), ids(spool.oldest(10)));
+        assertTrue(Files.exists(dir.resolve("corrupt").resolve(torn)), "kept for an operator");
+        assertEquals(1, spool.size());
+    }
+
+    @Test
+    void anUnfinishedWriteFromACrashIsNeitherReturnedNorKept() throws Exception {
+        Files.write(dir.resolve(".tmp-0a1b2c"), "{\"v\":1,\"info\":{".getBytes());
+        DirectoryTraceSpool spool = new DirectoryTraceSpool(dir, 10, SpoolTraces.CODEC);
+        assertEquals(0, spool.size());
+        assertTrue(spool.oldest(10).isEmpty());
+        assertFalse(Files.exists(dir.resolve(".tmp-0a1b2c")));
+    }
+
+    @Test
+    void aFullSpoolDropsTheOldest() throws Exception {
+        DirectoryTraceSpool spool = new DirectoryTraceSpool(dir, 2, SpoolTraces.CODEC);
+        Trace first = traces.next("1");
+        spool.put(first);
+        Trace second = traces.next("2");
+        spool.put(second);
+        Trace third = traces.next("3");
+        spool.put(third);
+        assertEquals(List.of(second.info().traceId(), third.info().traceId()), ids(spool.oldest(10)));
+    }
+
+    @Test
+    void rejectedTracesLeaveTheQueueButStayOnDisk() throws Exception {
+        DirectoryTraceSpool spool = new DirectoryTraceSpool(dir, 10, SpoolTraces.CODEC);
+        String handle = spool.put(traces.next("refused"));
+        spool.reject(handle, "400 INVALID_PARAMETER_VALUE");
+        spool.reject("../escape.json", "ignored");
+        assertEquals(0, spool.size());
+        assertTrue(Files.exists(dir.resolve("rejected").resolve(handle)));
+    }
+
+    static List<String> ids(List<SpooledTrace> spooled) {
+        return spooled.stream().map(s -> s.trace().info().traceId()).toList();
+    }
+}

@@ -1,0 +1,71 @@
+package dev.agentfn.tracing.spool;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.agentfn.mlflow.entities.Trace;
+import dev.agentfn.tracing.export.ExportResult;
+import dev.agentfn.tracing.export.InMemoryTraceExporter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class SpoolDrainerTest {
+    @TempDir
+    Path dir;
+    final SpoolTraces traces = new SpoolTraces();
+    final InMemoryTraceExporter exporter = new InMemoryTraceExporter();
+    DirectoryTraceSpool spool;
+    Trace a;
+    Trace b;
+    Trace c;
+
+    @BeforeEach
+    void spoolThree() throws Exception {
+        spool = new DirectoryTraceSpool(dir, 10, SpoolTraces.CODEC);
+        a = traces.next("a");
+        b = traces.next("b");
+        c = traces.next("c");
+        for (Trace t : List.of(a, b, c)) {
+            spool.put(t);
+        }
+    }
+
+    @Test
+    void deliversOldestFirstAndEmptiesTheSpool() {
+        assertEquals(3, drainer().drainOnce());
+        assertEquals(ids(a, b, c), exporter.attemptedTraceIds());
+        assertEquals(0, spool.size());
+    }
+
+    @Test
+    void aRetryableFailureEndsThePassAndKeepsEverything() {
+        exporter.thenAnswer(ExportResult.failure(true, "MLflow unreachable"));
+        assertEquals(0, drainer().drainOnce());
+        assertEquals(ids(a), exporter.attemptedTraceIds(), "a down server is not hammered");
+        assertEquals(3, spool.size());
+    }
+
+    @Test
+    void aTraceRefusedForGoodDoesNotBlockTheOnesBehindIt() throws Exception {
+        exporter.thenAnswer(ExportResult.failure(false, "400 INVALID_PARAMETER_VALUE"));
+        assertEquals(2, drainer().drainOnce());
+        assertEquals(ids(a, b, c), exporter.attemptedTraceIds());
+        assertEquals(0, spool.size());
+        try (var rejected = Files.list(dir.resolve("rejected"))) {
+            assertTrue(rejected.anyMatch(p -> p.getFileName().toString().contains(a.info().traceId())));
+        }
+    }
+
+    private SpoolDrainer drainer() {
+        return new SpoolDrainer(spool, exporter, 10, Duration.ofSeconds(1), Runnable::run);
+    }
+
+    private static List<String> ids(Trace... ts) {
+        return List.of(ts).stream().map(t -> t.info().traceId()).toList();
+    }
+}
