@@ -126,8 +126,15 @@ public final class ClaudeCodeEngine implements ConversationEngine {
         userTurn.put("session_id", "default");
         CliRun run = new CliRun(command, env, ws, ct, policy, json, timer, settings, release);
         Object tracedPrompt = json.convertValue(last, Object.class);
-        return run.start(userTurn, tracedPrompt, request.deadline().remaining())
+        CompletableFuture<ConversationResult> out = run.start(userTurn, tracedPrompt, request.deadline().remaining())
                 .thenApply(result -> result(request, trace, ct, result, sessionId));
+        // Cancelled by the caller (client disconnected): end the process like any other failure.
+        out.whenComplete((r, err) -> {
+            if (out.isCancelled()) {
+                run.cancel();
+            }
+        });
+        return out;
     }
 
     private ConversationResult result(ConversationRequest request, ActiveTrace trace, ConversationTrace ct,

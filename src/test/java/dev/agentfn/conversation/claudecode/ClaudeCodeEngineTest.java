@@ -264,6 +264,57 @@ class ClaudeCodeEngineTest {
         assertEquals(0, fake.messageRequests().size());
     }
 
+    @Test
+    void aRefusedRequestIsA502LikeTheMessagesEngineAfterTheCliOwnRetries() {
+        for (int i = 0; i < 8; i++) {
+            fake.enqueue(FakeTurn.error(400, "invalid_request_error", "prompt is malformed", Map.of()));
+        }
+        var r = invoke("{\"prompt\":\"bad\",\"engine\":\"claude-code\"}").statusCode(502)
+                .contentType("application/problem+json").body("detail", containsString("invalid_request_error"))
+                .body("detail", containsString("HTTP 400")).extract();
+        assertTrue(fake.messageRequests().size() >= 2, "the CLI re-sends a 400 with fewer betas (spec 3.7)");
+        JsonNode t = trace(r.path("trace_id"));
+        assertEquals("ERROR", t.get("state").asText());
+    }
+
+    @Test
+    void streamingRelaysTextToolCallsAndResultsThenDone() {
+        String session = UUID.randomUUID().toString();
+        fake.enqueue(FakeTurn.toolUse("Looking.", new ToolCall("toolu_g1", "Glob", Map.of("pattern", "*.md"))),
+                FakeTurn.text("Nothing there."));
+        String body = given().contentType("application/json").accept("text/event-stream")
+                .body("{\"prompt\":\"List md files\",\"engine\":\"claude-code\",\"session_id\":\"" + session + "\"}")
+                .when().post("/v1/invocations").then().statusCode(200).extract().asString();
+        int text = body.indexOf("text_delta");
+        int call = body.indexOf("tool_call");
+        int result = body.indexOf("tool_result");
+        int done = body.indexOf("event:done");
+        assertTrue(text >= 0 && call > text && result > call && done > result, body);
+        assertTrue(body.contains("\"name\":\"Glob\"") && body.contains("Nothing there."), body);
+    }
+
+    @Test
+    void aClientThatDisconnectsMidStreamGetsItsCliProcessKilled() throws Exception {
+        fake.enqueue(FakeTurn.text("never read").withLatency(Duration.ofSeconds(5)));
+        String json = "{\"prompt\":\"slow\",\"engine\":\"claude-code\"}";
+        int port = io.restassured.RestAssured.port;
+        try (java.net.Socket s = new java.net.Socket("127.0.0.1", port)) {
+            s.getOutputStream().write(("POST /v1/invocations HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+                    + "Accept: text/event-stream\r\nContent-Length: " + json.length() + "\r\n\r\n" + json)
+                    .getBytes(java.nio.charset.StandardCharsets.UTF_8));
+            s.getOutputStream().flush();
+            long until = System.nanoTime() + Duration.ofSeconds(4).toNanos();
+            while (fake.messageRequests().isEmpty() && System.nanoTime() < until) {
+                Thread.sleep(50);
+            }
+            assertFalse(fake.messageRequests().isEmpty(), "the CLI called the model");
+        }
+        // The socket is closed long before the model would answer (5 s) or the deadline (6 s) passes.
+        long start = System.nanoTime();
+        assertNoCliProcess();
+        assertTrue(System.nanoTime() - start < Duration.ofSeconds(3).toNanos(), "killed on disconnect, not at the deadline");
+    }
+
     static JsonNode read(String s) {
         try {
             return JSON.readTree(s);
