@@ -174,6 +174,10 @@ final class CliRun {
             end(upstream("cli_malformed_output", "the CLI wrote a line that is not JSON"), false);
             return false;
         }
+        if (ending.get()) {
+            // The run is over (deadline, failure): the trace is closed and the caller answered; drain only.
+            return true;
+        }
         CliFrame f = CliFrame.of(node);
         if (f instanceof CliFrame.Init i) {
             trace.init(i);

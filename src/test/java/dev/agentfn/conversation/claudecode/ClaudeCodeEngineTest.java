@@ -74,13 +74,28 @@ class ClaudeCodeEngineTest {
         List<ProcessHandle> left = List.of();
         for (int i = 0; i < 20; i++) {
             left = ProcessHandle.allProcesses().filter(p -> p.info().command().map(cli::equals).orElse(false)).toList();
-            if (left.isEmpty() && ProcessHandle.current().children().toList().stream()
-                    .noneMatch(p -> p.info().command().map(cli::equals).orElse(false))) {
+            if (left.isEmpty() && zombieChildren().isEmpty()) {
                 return;
             }
             Thread.sleep(100);
         }
-        throw new AssertionError("CLI processes left: " + left);
+        throw new AssertionError("CLI processes left: " + left + ", zombie children: " + zombieChildren());
+    }
+
+    /** Children of this JVM that exited but were never reaped (state Z in /proc/<pid>/stat). */
+    static List<Long> zombieChildren() {
+        List<Long> out = new ArrayList<>();
+        for (ProcessHandle p : ProcessHandle.current().children().toList()) {
+            try {
+                String stat = Files.readString(Path.of("/proc", Long.toString(p.pid()), "stat"));
+                if (stat.substring(stat.lastIndexOf(')') + 2).startsWith("Z")) {
+                    out.add(p.pid());
+                }
+            } catch (IOException e) {
+                // gone meanwhile
+            }
+        }
+        return out;
     }
 
     JsonNode trace(String traceId) {
@@ -152,10 +167,8 @@ class ClaudeCodeEngineTest {
         RecordedRequest sent = fake.messageRequests().get(0);
         assertTrue(sent.path().startsWith("/v1/messages"), sent.path());
         assertTrue(sent.header("user-agent").contains("claude-cli/2.1.330"), sent.header("user-agent"));
-        String traceparent = sent.header("traceparent");
-        if (traceparent != null) {
-            assertTrue(traceparent.contains(t.at("/spans/0/span_id").asText("x")) || traceparent.startsWith("00-"));
-        }
+        assertEquals("1", String.valueOf(fake.messageRequests().size()), "no auxiliary model call (non-essential traffic off)");
+        assertTrue(fake.requests().stream().noneMatch(q -> q.path().startsWith("/api/hello")), "no connectivity probe");
     }
 
     @Test
