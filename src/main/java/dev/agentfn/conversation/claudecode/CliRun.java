@@ -99,8 +99,11 @@ final class CliRun {
         String initId = "req_1_" + Long.toHexString(ThreadLocalRandom.current().nextLong());
         CompletableFuture<JsonNode> init = new CompletableFuture<>();
         pending.put(initId, init);
-        Duration initWait = settings.initializeTimeout().compareTo(remaining) < 0 ? settings.initializeTimeout() : remaining;
-        init.orTimeout(initWait.toMillis(), TimeUnit.MILLISECONDS).whenComplete((reply, err) -> {
+        // Only a timeout shorter than the deadline is armed: otherwise the deadline (504) decides.
+        if (settings.initializeTimeout().compareTo(remaining) < 0) {
+            init.orTimeout(settings.initializeTimeout().toMillis(), TimeUnit.MILLISECONDS);
+        }
+        init.whenComplete((reply, err) -> {
             if (err != null) {
                 end(upstream("cli_initialize", "the CLI did not answer initialize: " + err), false);
             } else if (versionRejected(reply.path("claude_code_version").asText(null))) {
@@ -138,21 +141,25 @@ final class CliRun {
     private void readStdout() {
         try (Reader in = new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8)) {
             StringBuilder line = new StringBuilder();
-            int c;
-            while ((c = in.read()) != -1) {
-                if (c != '\n') {
-                    if (line.length() >= settings.maxFrameChars()) {
-                        end(upstream("cli_malformed_output", "a CLI output line exceeds "
-                                + settings.maxFrameChars() + " characters (agentfn.claude-code.max-frame-chars)"), false);
+            char[] buf = new char[8192];
+            int n;
+            while ((n = in.read(buf)) != -1) {
+                for (int i = 0; i < n; i++) {
+                    char c = buf[i];
+                    if (c != '\n') {
+                        if (line.length() >= settings.maxFrameChars()) {
+                            end(upstream("cli_malformed_output", "a CLI output line exceeds " + settings.maxFrameChars()
+                                    + " characters (agentfn.claude-code.max-frame-chars)"), false);
+                            return;
+                        }
+                        line.append(c);
+                        continue;
+                    }
+                    String l = line.toString().strip();
+                    line.setLength(0);
+                    if (l.startsWith("{") && !frame(l)) {
                         return;
                     }
-                    line.append((char) c);
-                    continue;
-                }
-                String l = line.toString().strip();
-                line.setLength(0);
-                if (l.startsWith("{") && !frame(l)) {
-                    return;
                 }
             }
         } catch (IOException e) {
@@ -349,13 +356,23 @@ final class CliRun {
         }).whenComplete((v, err) -> outcome.completeExceptionally(failure));
     }
 
-    /** Kills whatever still runs (the CLI, the tools it started) and waits, bounded, until it is reaped. */
+    /**
+     * Kills whatever still runs and waits, bounded, until it is reaped. The tools the CLI started go first,
+     * while the CLI is still alive to reap them; killed after it, they would be orphans that a container's
+     * PID 1 may never reap.
+     */
     private CompletableFuture<Void> reap(List<ProcessHandle> descendants, Duration grace) {
         Process p = process;
         return p.onExit().completeOnTimeout(p, grace.toMillis(), TimeUnit.MILLISECONDS)
                 .thenCompose(x -> {
-                    descendants.forEach(ProcessHandle::destroyForcibly);
-                    p.descendants().forEach(ProcessHandle::destroyForcibly);
+                    List<ProcessHandle> all = new java.util.ArrayList<>(descendants);
+                    p.descendants().filter(d -> !all.contains(d)).forEach(all::add);
+                    all.forEach(ProcessHandle::destroyForcibly);
+                    return CompletableFuture.allOf(all.stream().map(ProcessHandle::onExit)
+                                    .toArray(CompletableFuture[]::new))
+                            .completeOnTimeout(null, 1, TimeUnit.SECONDS);
+                })
+                .thenCompose(x -> {
                     p.destroyForcibly();
                     return p.onExit().completeOnTimeout(p, 5, TimeUnit.SECONDS);
                 })
