@@ -46,6 +46,7 @@ class CliRunTest {
     Path dir;
     Workspace ws;
     CliRun run;
+    String expectedVersion = "2.1.330";
 
     @AfterAll
     static void stopTimer() {
@@ -67,7 +68,7 @@ class CliRunTest {
         ActiveTrace trace = tracer.start("claude_code_conversation", "AGENT", Optional.empty());
         run = new CliRun(cmd, env, ws, new ConversationTrace(trace, ConversationListener.NONE, JSON),
                 new ToolPolicy(List.of("Write"), false), JSON, TIMER, new CliRun.Settings(Duration.ofSeconds(10),
-                        Duration.ofMillis(200), Duration.ofSeconds(2), 1 << 20, Optional.of("2.1.330")),
+                        Duration.ofMillis(200), Duration.ofSeconds(2), 1 << 20, Optional.of(expectedVersion)),
                 released::incrementAndGet);
         ObjectNode user = JSON.createObjectNode().put("type", "user");
         return run.start(user, "prompt", deadline);
@@ -93,6 +94,16 @@ class CliRunTest {
     void assertCleanedUp() {
         assertFalse(Files.exists(ws.root()), "workspace deleted");
         assertEquals(1, released.get(), "slot released once");
+    }
+
+    @Test
+    void aCliOfAnotherVersionIsUnavailableNamingTheSetting() throws Exception {
+        expectedVersion = "9.9.9";
+        Throwable err = failure(start("control", Duration.ofSeconds(20), Map.of()));
+        assertTrue(err instanceof ConversationException.Unavailable u
+                && u.setting().equals("agentfn.claude-code.expected-version"), err.toString());
+        assertTrue(err.getMessage().contains("2.1.330") && err.getMessage().contains("9.9.9"), err.getMessage());
+        assertCleanedUp();
     }
 
     @Test
