@@ -74,7 +74,10 @@ public interface AgentfnConfig {
         /** Extra {@code anthropic-beta} flags sent on every call. */
         Optional<List<String>> betas();
 
-        /** Retries after the first attempt, as the official SDKs do (408, 409, 429, 5xx, 529, connection errors). */
+        /**
+         * Retries after the first attempt, as the official SDKs do (408, 409, 429, 5xx, 529, connection errors).
+         * The {@code claude-code} engine hands it to the CLI as {@code CLAUDE_CODE_MAX_RETRIES}.
+         */
         @WithDefault("2")
         int maxRetries();
 

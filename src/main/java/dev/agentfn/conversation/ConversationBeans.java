@@ -112,7 +112,7 @@ public class ConversationBeans {
     ClaudeCodeEngine claudeCodeEngine(AgentfnConfig config, AnthropicClient.Endpoint endpoint, Pricing pricing,
             ObjectMapper json) {
         return new ClaudeCodeEngine(config.claudeCode(), endpoint.baseUrl().toString(), endpoint.apiKey(),
-                endpoint.authToken(), pricing, json, timer);
+                endpoint.authToken(), config.anthropic().maxRetries(), pricing, json, timer);
     }
 
     void stop(@Observes ShutdownEvent event) {

@@ -47,10 +47,14 @@ public final class ClaudeCodeEngine implements ConversationEngine {
     private final Semaphore slots;
     private final Path workRoot;
     private final CliRun.Settings settings;
+    private final int maxRetries;
 
+    /** @param maxRetries the CLI's own retries of a failed model call ({@code agentfn.anthropic.max-retries}) */
     public ClaudeCodeEngine(AgentfnConfig.ClaudeCode config, String baseUrl, java.util.Optional<String> apiKey,
-            java.util.Optional<String> authToken, Pricing pricing, ObjectMapper json, ScheduledExecutorService timer) {
+            java.util.Optional<String> authToken, int maxRetries, Pricing pricing, ObjectMapper json,
+            ScheduledExecutorService timer) {
         this.config = config;
+        this.maxRetries = maxRetries;
         this.credentials = new CliCommand.Credentials(baseUrl, apiKey, authToken);
         this.pricing = pricing;
         this.json = json;
@@ -111,7 +115,7 @@ public final class ClaudeCodeEngine implements ConversationEngine {
                 request.model(), config.permissionMode(), resume, sessionId);
         String traceparent = "00-" + trace.otelTraceId() + "-" + trace.root().spanId() + "-01";
         Map<String, String> env = CliCommand.environment(credentials, ws.cwd(), ws.config(), ws.home(), ws.tmp(),
-                traceparent, config.entrypoint());
+                traceparent, config.entrypoint(), maxRetries);
         trace.root().attribute("claude_code.resumed", resume).attribute("claude_code.permission_mode",
                 config.permissionMode()).attribute("claude_code.cwd", ws.cwd().toString())
                 .attribute("claude_code.allowed_tools", offered);

@@ -52,7 +52,7 @@ record CliCommand(Path cli, String systemPrompt, List<String> tools, List<String
      * secrets reach the CLI or the tools it runs.
      */
     static Map<String, String> environment(Credentials credentials, Path cwd, Path configDir, Path home, Path tmp,
-            String traceparent, String entrypoint) {
+            String traceparent, String entrypoint, int maxRetries) {
         Map<String, String> env = new LinkedHashMap<>();
         env.put("PATH", "/usr/local/bin:/usr/bin:/bin");
         env.put("LANG", "C.UTF-8");
@@ -63,6 +63,8 @@ record CliCommand(Path cli, String systemPrompt, List<String> tools, List<String
         env.put("CLAUDE_CODE_ENTRYPOINT", entrypoint);
         env.put("CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC", "1");
         env.put("DISABLE_AUTOUPDATER", "1");
+        // The CLI retries 529 and even 401 up to 10 times by default (spec 3.7); bound it like the messages engine.
+        env.put("CLAUDE_CODE_MAX_RETRIES", Integer.toString(maxRetries));
         env.put("ANTHROPIC_BASE_URL", credentials.baseUrl());
         credentials.apiKey().ifPresent(k -> env.put("ANTHROPIC_API_KEY", k));
         credentials.authToken().ifPresent(t -> {

@@ -291,6 +291,19 @@ class ClaudeCodeEngineTest {
     }
 
     @Test
+    void overloadIsA503AfterAsManyCliRetriesAsTheMessagesEngineMakes() {
+        for (int i = 0; i < 5; i++) {
+            fake.enqueue(FakeTurn.error(529, "overloaded_error", "Overloaded", Map.of("retry-after", "0")));
+        }
+        var r = invoke("{\"prompt\":\"busy?\",\"engine\":\"claude-code\"}").statusCode(503)
+                .contentType("application/problem+json").body("detail", containsString("overloaded_error")).extract();
+        assertEquals(3, fake.messageRequests().size(), "agentfn.anthropic.max-retries=2 bounds the CLI's retries");
+        JsonNode t = trace(r.path("trace_id"));
+        JsonNode root = spans(t, "AGENT").get(0);
+        assertEquals(2, root.get("events").findValues("name").stream().filter(n -> n.asText().equals("api_retry")).count());
+    }
+
+    @Test
     void streamingRelaysTextToolCallsAndResultsThenDone() {
         String session = UUID.randomUUID().toString();
         fake.enqueue(FakeTurn.toolUse("Looking.", new ToolCall("toolu_g1", "Glob", Map.of("pattern", "*.md"))),

@@ -38,15 +38,16 @@ class CliCommandAndPolicyTest {
     void environmentCarriesOnlyWhatTheCliNeeds() {
         Map<String, String> env = CliCommand.environment(new CliCommand.Credentials("http://127.0.0.1:1",
                 Optional.of("sk-ant-test"), Optional.empty()), Path.of("/w"), Path.of("/c"), Path.of("/h"),
-                Path.of("/t"), "00-abc-def-01", "sdk-java");
+                Path.of("/t"), "00-abc-def-01", "sdk-java", 2);
         assertEquals(Map.of("PATH", "/usr/local/bin:/usr/bin:/bin", "LANG", "C.UTF-8", "HOME", "/h", "TMPDIR", "/t",
                 "PWD", "/w", "CLAUDE_CONFIG_DIR", "/c", "CLAUDE_CODE_ENTRYPOINT", "sdk-java",
                 "CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC", "1", "DISABLE_AUTOUPDATER", "1",
-                "ANTHROPIC_BASE_URL", "http://127.0.0.1:1"), without(env, "ANTHROPIC_API_KEY", "TRACEPARENT"));
+                "ANTHROPIC_BASE_URL", "http://127.0.0.1:1"), without(env, "ANTHROPIC_API_KEY", "TRACEPARENT", "CLAUDE_CODE_MAX_RETRIES"));
+        assertEquals("2", env.get("CLAUDE_CODE_MAX_RETRIES"));
         assertEquals("sk-ant-test", env.get("ANTHROPIC_API_KEY"));
         assertEquals("00-abc-def-01", env.get("TRACEPARENT"));
         Map<String, String> gateway = CliCommand.environment(new CliCommand.Credentials("u", Optional.empty(),
-                Optional.of("tok")), Path.of("/w"), Path.of("/c"), Path.of("/h"), Path.of("/t"), "tp", "e");
+                Optional.of("tok")), Path.of("/w"), Path.of("/c"), Path.of("/h"), Path.of("/t"), "tp", "e", 0);
         assertEquals("tok", gateway.get("ANTHROPIC_AUTH_TOKEN"));
         assertEquals("", gateway.get("ANTHROPIC_API_KEY"));
         assertFalse(new CliCommand.Credentials("u", Optional.of("sk-xyz"), Optional.empty()).toString().contains("sk-xyz"));

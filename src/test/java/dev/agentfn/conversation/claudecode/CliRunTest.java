@@ -62,7 +62,7 @@ class CliRunTest {
                 false, "00000000-0000-0000-0000-000000000001");
         Map<String, String> env = new HashMap<>(CliCommand.environment(new CliCommand.Credentials("http://127.0.0.1:9",
                 Optional.of("sk-ant-secret-for-test"), Optional.empty()), ws.cwd(), ws.config(), ws.home(), ws.tmp(),
-                "00-x-y-01", "sdk-java"));
+                "00-x-y-01", "sdk-java", 0));
         env.put("MODE", mode);
         env.putAll(extraEnv);
         ActiveTrace trace = tracer.start("claude_code_conversation", "AGENT", Optional.empty());
