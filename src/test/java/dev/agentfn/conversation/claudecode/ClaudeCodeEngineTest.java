@@ -68,18 +68,34 @@ class ClaudeCodeEngineTest {
         }
     }
 
-    /** Processes running the CLI binary, children of this JVM or not; zombies would show as well. */
+    /**
+     * Processes running the CLI binary that this test run started, children of this JVM or orphans: told by
+     * their {@code CLAUDE_CONFIG_DIR} under the test's directories (other runs on a shared machine use the same
+     * cached binary). Zombie children are checked too.
+     */
     static void assertNoCliProcess() throws InterruptedException {
         String cli = FakeAnthropicResource.claudeCodeCli().toString();
         List<ProcessHandle> left = List.of();
         for (int i = 0; i < 20; i++) {
-            left = ProcessHandle.allProcesses().filter(p -> p.info().command().map(cli::equals).orElse(false)).toList();
+            left = ProcessHandle.allProcesses().filter(p -> p.info().command().map(cli::equals).orElse(false))
+                    .filter(ClaudeCodeEngineTest::startedByThisRun).toList();
             if (left.isEmpty() && zombieChildren().isEmpty()) {
                 return;
             }
             Thread.sleep(100);
         }
         throw new AssertionError("CLI processes left: " + left + ", zombie children: " + zombieChildren());
+    }
+
+    static boolean startedByThisRun(ProcessHandle p) {
+        try {
+            String env = new String(Files.readAllBytes(Path.of("/proc", Long.toString(p.pid()), "environ")),
+                    java.nio.charset.StandardCharsets.UTF_8);
+            return env.contains("CLAUDE_CONFIG_DIR=" + FakeAnthropicResource.CLAUDE_CODE_WORK)
+                    || env.contains("CLAUDE_CONFIG_DIR=" + FakeAnthropicResource.CLAUDE_CODE_SESSIONS);
+        } catch (IOException e) {
+            return false; // gone meanwhile
+        }
     }
 
     /** Children of this JVM that exited but were never reaped (state Z in /proc/<pid>/stat). */
