@@ -3,6 +3,7 @@ package dev.agentfn.api;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.agentfn.conversation.ConversationBeans;
 import dev.agentfn.conversation.ConversationEngine;
+import dev.agentfn.conversation.claudecode.ClaudeCodeEngine;
 import dev.agentfn.conversation.messages.MessagesEngine;
 import dev.agentfn.tracing.TraceDelivery;
 import dev.agentfn.tracing.Tracer;
@@ -18,10 +19,10 @@ public class ApiBeans {
 
     @Produces
     @Singleton
-    InvocationService invocationService(MessagesEngine messages, Tracer tracer, TraceDelivery delivery,
+    InvocationService invocationService(MessagesEngine messages, ClaudeCodeEngine claudeCode, Tracer tracer, TraceDelivery delivery,
             MeterRegistry registry, ConversationBeans conversation, ObjectMapper json,
             @ConfigProperty(name = "quarkus.application.version", defaultValue = "dev") String version) {
-        Map<String, ConversationEngine> engines = Map.of(messages.name(), messages);
+        Map<String, ConversationEngine> engines = Map.of(messages.name(), messages, claudeCode.name(), claudeCode);
         return new InvocationService(engines, tracer, delivery, new InvocationMetrics(registry), version,
                 conversation.standInActive(), json);
     }

@@ -10,6 +10,7 @@ import dev.agentfn.conversation.ConversationEngine;
 import dev.agentfn.conversation.ConversationListener;
 import dev.agentfn.conversation.ConversationRequest;
 import dev.agentfn.conversation.ConversationResult;
+import dev.agentfn.conversation.claudecode.ClaudeCodeEngine;
 import dev.agentfn.conversation.messages.MessagesEngine;
 import dev.agentfn.conversation.tools.ToolCatalog;
 import dev.agentfn.evaluation.AgentInvoker;
@@ -34,8 +35,7 @@ import org.eclipse.microprofile.config.inject.ConfigProperty;
  *
  * <p>That metadata is added by wrapping the engines of a second {@link InvocationService}: the
  * wrapper sees the trace before the conversation starts and the row's listener carries the run id.
- * {@link InvocationService} itself is unchanged. Only the {@code messages} engine is wrapped, as
- * {@link ApiBeans} offers only that one.
+ * {@link InvocationService} itself is unchanged. Both engines {@link ApiBeans} offers are wrapped.
  */
 @Singleton
 public class EvaluationAgent implements AgentInvoker {
@@ -44,10 +44,11 @@ public class EvaluationAgent implements AgentInvoker {
     private final ObjectMapper json;
     private final String defaultModel;
 
-    public EvaluationAgent(MessagesEngine messages, Tracer tracer, TraceDelivery delivery, MeterRegistry registry,
+    public EvaluationAgent(MessagesEngine messages, ClaudeCodeEngine claudeCode, Tracer tracer, TraceDelivery delivery, MeterRegistry registry,
             ConversationBeans conversation, ObjectMapper json, AgentfnConfig config, ToolCatalog catalog,
             @ConfigProperty(name = "quarkus.application.version", defaultValue = "dev") String version) {
-        Map<String, ConversationEngine> engines = Map.of(messages.name(), new SourceRunEngine(messages));
+        Map<String, ConversationEngine> engines = Map.of(messages.name(), new SourceRunEngine(messages),
+                claudeCode.name(), new SourceRunEngine(claudeCode));
         this.service = new InvocationService(engines, tracer, delivery, new InvocationMetrics(registry), version,
                 conversation.standInActive(), json);
         this.parser = new RequestParser(json, config, catalog, engines.keySet());

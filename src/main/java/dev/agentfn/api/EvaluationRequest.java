@@ -18,5 +18,5 @@ public record EvaluationRequest(
                 + "{\"type\":\"judge\",\"name\",\"instructions\",\"model\":\"anthropic:/…\",\"result_type\"}.",
                 required = true) List<JsonNode> scorers,
         @Schema(description = "Model for rows that name none.") String model,
-        @Schema(description = "Conversation engine.", enumeration = {"messages"}) String engine) {
+        @Schema(description = "Conversation engine: messages (the Messages API tool loop) or claude-code (the Claude Code CLI).", enumeration = {"messages", "claude-code"}) String engine) {
 }

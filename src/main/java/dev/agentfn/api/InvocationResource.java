@@ -78,6 +78,8 @@ public class InvocationResource {
         Multi<OutboundSseEvent> events = Multi.createFrom().emitter(emitter -> {
             SseListener listener = new SseListener(emitter, sse);
             InvocationService.Started started = service.start(a.request, a.conversation, a.engine, traceparent, listener);
+            // The client went away (or the stream ended): a running CLI process is killed, not left to finish.
+            emitter.onTermination(started.cancel());
             started.answer().whenComplete((r, err) -> {
                 if (err == null) {
                     emitter.emit(listener.event("done", json.valueToTree(r)));

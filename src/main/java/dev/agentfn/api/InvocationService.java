@@ -51,8 +51,14 @@ public final class InvocationService {
         return engines.keySet();
     }
 
-    /** A started invocation: its trace id is known before the conversation runs (for headers). */
-    public record Started(String traceId, CompletableFuture<InvocationResponse> answer) {
+    /**
+     * A started invocation: its trace id is known before the conversation runs (for headers).
+     * {@code cancel} tells the engine the caller is gone (a CLI process is then killed); a no-op once done.
+     */
+    public record Started(String traceId, CompletableFuture<InvocationResponse> answer, Runnable cancel) {
+        public Started(String traceId, CompletableFuture<InvocationResponse> answer) {
+            this(traceId, answer, () -> { });
+        }
     }
 
     public Started start(InvocationRequest request, ConversationRequest conversation, String engineName,
@@ -71,7 +77,8 @@ public final class InvocationService {
                         ? succeed(trace, request, result, engineName, started)
                         : fail(trace, conversation, unwrap(err), engineName, started))
                 .thenCompose(f -> f);
-        return new Started(trace.traceId(), answer);
+        CompletableFuture<ConversationResult> engineRun = run;
+        return new Started(trace.traceId(), answer, () -> engineRun.cancel(false));
     }
 
     private static String rootName(String engine) {

@@ -12,6 +12,7 @@ import com.fasterxml.jackson.databind.exc.MismatchedInputException;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.agentfn.config.AgentfnConfig;
+import dev.agentfn.conversation.claudecode.ClaudeCodeEngine;
 import dev.agentfn.conversation.ConversationRequest;
 import dev.agentfn.conversation.Deadline;
 import dev.agentfn.conversation.tools.ToolCatalog;
@@ -90,7 +91,12 @@ final class RequestParser {
         int maxTokens = bounded("max_tokens", r.maxTokens(), config.invocation().defaultMaxTokens(), MAX_OUTPUT_TOKENS);
         int maxTurns = bounded("max_turns", r.maxTurns(), config.invocation().defaultMaxTurns(),
                 config.invocation().maxTurnsLimit());
-        List<String> tools = tools(r.tools());
+        boolean claudeCode = ClaudeCodeEngine.NAME.equals(r.engine());
+        if (claudeCode && messages.size() > 1) {
+            throw ProblemException.badRequest("engine claude-code takes one user turn; continue a conversation by "
+                    + "sending its \"session_id\" again (agentfn.claude-code.session-dir must be set)");
+        }
+        List<String> tools = claudeCode ? cliTools(r.tools()) : tools(r.tools());
         checkSystem(r.system());
         checkMetadata(r.metadata());
         checkShort("session_id", r.sessionId());
@@ -217,6 +223,22 @@ final class RequestParser {
             catalog.select(Optional.of(requested));
         } catch (IllegalArgumentException e) {
             throw ProblemException.badRequest(e.getMessage());
+        }
+        return new ArrayList<>(requested);
+    }
+
+    /** CLI tool names: a request can only narrow the deployment's allow-list (empty list: all of it). */
+    private List<String> cliTools(List<String> requested) {
+        if (requested == null) {
+            return List.of();
+        }
+        AgentfnConfig.ClaudeCode cc = config.claudeCode();
+        List<String> refused = requested.stream().filter(t -> !cc.allowedTools().contains(t)
+                || (t.equals("Bash") && !cc.bashEnabled())).toList();
+        if (!refused.isEmpty()) {
+            throw ProblemException.badRequest("tools " + refused + " are not available to engine claude-code; "
+                    + "allowed: " + cc.allowedTools().stream().filter(t -> cc.bashEnabled() || !t.equals("Bash")).toList()
+                    + " (agentfn.claude-code.allowed-tools)");
         }
         return new ArrayList<>(requested);
     }

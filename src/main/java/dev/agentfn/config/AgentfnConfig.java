@@ -40,6 +40,9 @@ public interface AgentfnConfig {
     /** Batch evaluation of the agent ({@code POST /v1/evaluations}). */
     Evaluation evaluation();
 
+    /** The {@code claude-code} engine: the Claude Code CLI driven over stream-json, as the Agent SDK does. */
+    ClaudeCode claudeCode();
+
     /**
      * Price table in USD per million tokens, keyed by model id (quote ids with dots:
      * {@code agentfn.prices."claude-sonnet-5-5".input=2}). A model without an entry costs 0 and is logged once.
@@ -71,7 +74,10 @@ public interface AgentfnConfig {
         /** Extra {@code anthropic-beta} flags sent on every call. */
         Optional<List<String>> betas();
 
-        /** Retries after the first attempt, as the official SDKs do (408, 409, 429, 5xx, 529, connection errors). */
+        /**
+         * Retries after the first attempt, as the official SDKs do (408, 409, 429, 5xx, 529, connection errors).
+         * The {@code claude-code} engine hands it to the CLI as {@code CLAUDE_CODE_MAX_RETRIES}.
+         */
         @WithDefault("2")
         int maxRetries();
 
@@ -299,5 +305,70 @@ public interface AgentfnConfig {
         /** Evaluations kept in memory for {@code GET /v1/evaluations/{id}}; finished ones are dropped first. */
         @WithDefault("100")
         int retained();
+    }
+
+    interface ClaudeCode {
+        /**
+         * The Claude Code CLI binary (the native binary of the npm package
+         * {@code @anthropic-ai/claude-code-<platform>}). Absent or not executable: {@code claude-code}
+         * invocations are answered 503 naming this setting; the {@code messages} engine is unaffected.
+         */
+        Optional<Path> cliPath();
+
+        /** CLI version the deployment was tested with; when set, a CLI reporting another version gets 503. */
+        Optional<String> expectedVersion();
+
+        /**
+         * Tools the CLI may use (its built-in names); requests can only narrow this list. The CLI sees
+         * no other tool, and every permission request is checked against it again.
+         */
+        @WithDefault("Read,Write,Edit,Glob,Grep,LS,TodoWrite")
+        List<String> allowedTools();
+
+        /** Whether the {@code Bash} tool may run. Off by default: shell commands cannot be confined to a directory. */
+        @WithDefault("false")
+        boolean bashEnabled();
+
+        /** {@code --permission-mode}; with {@code default}, the CLI asks agentfn before each edit and agentfn decides. */
+        @WithDefault("default")
+        String permissionMode();
+
+        /** Parent of the per-invocation working and config directories (deleted afterwards); default: the temp dir. */
+        Optional<Path> workRoot();
+
+        /**
+         * Persistent session directory: each session id gets a working and a config directory here that
+         * outlive the invocation, so a later request with the same {@code session_id} resumes the CLI
+         * session ({@code --resume}). Absent: every invocation starts a fresh session in throw-away
+         * directories. On Lambda mount EFS here, or leave it unset.
+         */
+        Optional<Path> sessionDir();
+
+        /** CLI processes running at once; further {@code claude-code} invocations get 503. */
+        @WithDefault("4")
+        int maxProcesses();
+
+        /** Time allowed for the CLI's reply to {@code initialize} (the invocation deadline still applies). */
+        @WithDefault("60s")
+        Duration initializeTimeout();
+
+        /** After an {@code interrupt} (deadline), time the CLI gets to stop before it is killed. */
+        @WithDefault("1s")
+        Duration interruptGrace();
+
+        /** After the final {@code result}, time the CLI gets to exit once stdin is closed before it is killed. */
+        @WithDefault("5s")
+        Duration exitGrace();
+
+        /** {@code --max-budget-usd} per invocation; absent: no budget flag. */
+        Optional<BigDecimal> maxBudgetUsd();
+
+        /** Longest stdout line (one frame) accepted; a longer one fails the invocation as malformed output. */
+        @WithDefault("16777216")
+        int maxFrameChars();
+
+        /** {@code CLAUDE_CODE_ENTRYPOINT} the CLI reports in its User-Agent. */
+        @WithDefault("sdk-java")
+        String entrypoint();
     }
 }

@@ -2,6 +2,7 @@ package dev.agentfn.conversation;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.agentfn.config.AgentfnConfig;
+import dev.agentfn.conversation.claudecode.ClaudeCodeEngine;
 import dev.agentfn.conversation.messages.AnthropicClient;
 import dev.agentfn.conversation.messages.MessagesEngine;
 import dev.agentfn.conversation.messages.RetryPolicy;
@@ -42,6 +43,14 @@ public class ConversationBeans {
                 t.setDaemon(true);
                 return t;
             }, new ThreadPoolExecutor.CallerRunsPolicy());
+
+    /** Deadlines and grace periods of CLI processes: timers only, never blocking work. */
+    private final java.util.concurrent.ScheduledExecutorService timer = java.util.concurrent.Executors
+            .newSingleThreadScheduledExecutor(r -> {
+                Thread t = new Thread(r, "agentfn-claude-code-timer");
+                t.setDaemon(true);
+                return t;
+            });
 
     /** The Messages API endpoint, or the local stand-in when so configured and no credentials exist. */
     @Produces
@@ -101,7 +110,17 @@ public class ConversationBeans {
         return new MessagesEngine(client, catalog, pricing, json);
     }
 
+    /** The Claude Code CLI engine; it reaches the same Messages API endpoint (or stand-in) as {@code messages}. */
+    @Produces
+    @Singleton
+    ClaudeCodeEngine claudeCodeEngine(AgentfnConfig config, AnthropicClient.Endpoint endpoint, Pricing pricing,
+            ObjectMapper json) {
+        return new ClaudeCodeEngine(config.claudeCode(), endpoint.baseUrl().toString(), endpoint.apiKey(),
+                endpoint.authToken(), config.anthropic().maxRetries(), pricing, json, timer);
+    }
+
     void stop(@Observes ShutdownEvent event) {
+        timer.shutdownNow();
         if (standIn != null) {
             standIn.close();
         }

@@ -1,0 +1,238 @@
+package dev.agentfn.conversation.claudecode;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.agentfn.config.AgentfnConfig;
+import dev.agentfn.conversation.ConversationEngine;
+import dev.agentfn.conversation.ConversationException;
+import dev.agentfn.conversation.ConversationListener;
+import dev.agentfn.conversation.ConversationRequest;
+import dev.agentfn.conversation.ConversationResult;
+import dev.agentfn.conversation.Pricing;
+import dev.agentfn.conversation.Usage;
+import dev.agentfn.mlflow.MlflowKeys;
+import dev.agentfn.tracing.ActiveTrace;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+/**
+ * The {@code claude-code} engine: each invocation runs the Claude Code CLI in its own directories and
+ * drives it over stream-json as the Agent SDK's {@code ClaudeSDKClient} does, tracing it live
+ * (claude-conversations spec 3). Sessions: the CLI session id is the caller's {@code session_id} when it
+ * is a UUID, a UUID derived from it otherwise, or a fresh one; with a session directory configured, a
+ * later request with the same id resumes the session.
+ */
+public final class ClaudeCodeEngine implements ConversationEngine {
+    public static final String NAME = "claude-code";
+    static final String CLI_PATH_SETTING = "agentfn.claude-code.cli-path";
+    static final String VERSION_SETTING = "agentfn.claude-code.expected-version";
+
+    private final AgentfnConfig.ClaudeCode config;
+    private final CliCommand.Credentials credentials;
+    private final Pricing pricing;
+    private final ObjectMapper json;
+    private final ScheduledExecutorService timer;
+    private final ToolPolicy policy;
+    private final Semaphore slots;
+    private final Path workRoot;
+    private final CliRun.Settings settings;
+    private final int maxRetries;
+
+    /** @param maxRetries the CLI's own retries of a failed model call ({@code agentfn.anthropic.max-retries}) */
+    public ClaudeCodeEngine(AgentfnConfig.ClaudeCode config, String baseUrl, java.util.Optional<String> apiKey,
+            java.util.Optional<String> authToken, int maxRetries, Pricing pricing, ObjectMapper json,
+            ScheduledExecutorService timer) {
+        this.config = config;
+        this.maxRetries = maxRetries;
+        this.credentials = new CliCommand.Credentials(baseUrl, apiKey, authToken);
+        this.pricing = pricing;
+        this.json = json;
+        this.timer = timer;
+        this.policy = new ToolPolicy(config.allowedTools(), config.bashEnabled());
+        this.slots = new Semaphore(config.maxProcesses());
+        this.workRoot = config.workRoot().orElse(Path.of(System.getProperty("java.io.tmpdir")));
+        this.settings = new CliRun.Settings(config.initializeTimeout(), config.interruptGrace(), config.exitGrace(),
+                config.maxFrameChars(), config.expectedVersion());
+    }
+
+    @Override
+    public String name() {
+        return NAME;
+    }
+
+    /** Whether a request's tool names are all on the deployment's allow-list. */
+    public List<String> unknownTools(List<String> requested) {
+        return requested.stream().filter(t -> !policy.allows(t)).toList();
+    }
+
+    @Override
+    public CompletableFuture<ConversationResult> run(ConversationRequest request, ActiveTrace trace,
+            ConversationListener listener) {
+        Path cli = config.cliPath().orElse(null);
+        if (cli == null || !Files.isRegularFile(cli) || !Files.isExecutable(cli)) {
+            return CompletableFuture.failedFuture(new ConversationException.Unavailable(
+                    cli == null ? "no Claude Code CLI is configured" : "the Claude Code CLI is missing at " + cli,
+                    CLI_PATH_SETTING));
+        }
+        if (!slots.tryAcquire()) {
+            return CompletableFuture.failedFuture(new ConversationException.Unavailable("all "
+                    + config.maxProcesses() + " Claude Code CLI processes are busy", "agentfn.claude-code.max-processes"));
+        }
+        AtomicBoolean released = new AtomicBoolean();
+        Runnable release = () -> {
+            if (released.compareAndSet(false, true)) {
+                slots.release();
+            }
+        };
+        try {
+            return start(cli, request, trace, listener, release);
+        } catch (RuntimeException e) {
+            release.run();
+            return CompletableFuture.failedFuture(e);
+        }
+    }
+
+    private CompletableFuture<ConversationResult> start(Path cli, ConversationRequest request, ActiveTrace trace,
+            ConversationListener listener, Runnable release) {
+        String sessionId = sessionUuid(request.sessionId());
+        Workspace ws = config.sessionDir().map(d -> Workspace.forSession(d, sessionId, workRoot))
+                .orElseGet(() -> Workspace.temporary(workRoot));
+        boolean resume = ws.persistent() && ws.hasSession(sessionId);
+        List<String> offered = policy.offered(request.tools());
+        CliCommand command = new CliCommand(cli, systemText(request.system()), offered,
+                config.bashEnabled() ? List.of() : List.of(ToolPolicy.BASH), request.maxTurns(), config.maxBudgetUsd(),
+                request.model(), config.permissionMode(), resume, sessionId);
+        String traceparent = "00-" + trace.otelTraceId() + "-" + trace.root().spanId() + "-01";
+        Map<String, String> env = CliCommand.environment(credentials, ws.cwd(), ws.config(), ws.home(), ws.tmp(),
+                traceparent, config.entrypoint(), maxRetries);
+        trace.root().attribute("claude_code.resumed", resume).attribute("claude_code.permission_mode",
+                config.permissionMode()).attribute("claude_code.cwd", ws.cwd().toString())
+                .attribute("claude_code.allowed_tools", offered);
+        String session = request.sessionId() != null ? request.sessionId() : sessionId;
+        trace.metadata(MlflowKeys.Metadata.SESSION, session);
+        trace.root().attribute(MlflowKeys.Span.SESSION_ID, session).attribute(MlflowKeys.GenAi.CONVERSATION_ID, session);
+        ConversationTrace ct = new ConversationTrace(trace, listener, json);
+        JsonNode last = request.messages().get(request.messages().size() - 1);
+        ObjectNode userTurn = json.createObjectNode().put("type", "user");
+        userTurn.putObject("message").put("role", "user").set("content", last.path("content"));
+        userTurn.putNull("parent_tool_use_id");
+        userTurn.put("session_id", "default");
+        CliRun run = new CliRun(command, env, ws, ct, policy, json, timer, settings, release);
+        Object tracedPrompt = json.convertValue(last, Object.class);
+        CompletableFuture<ConversationResult> out = run.start(userTurn, tracedPrompt, request.deadline().remaining())
+                .thenApply(result -> result(request, trace, ct, result, sessionId));
+        // Cancelled by the caller (client disconnected): end the process like any other failure.
+        out.whenComplete((r, err) -> {
+            if (out.isCancelled()) {
+                run.cancel();
+            }
+        });
+        return out;
+    }
+
+    private ConversationResult result(ConversationRequest request, ActiveTrace trace, ConversationTrace ct,
+            CliFrame.Result r, String sessionId) {
+        JsonNode j = r.json();
+        String cliSession = r.sessionId() == null ? sessionId : r.sessionId();
+        String session = request.sessionId() != null ? request.sessionId() : cliSession;
+        boolean maxTurns = "error_max_turns".equals(r.subtype()) || "max_turns".equals(j.path("terminal_reason").asText());
+        if (r.isError() && !maxTurns) {
+            throw failure(r);
+        }
+        JsonNode modelUsage = j.has("model_usage_since_last_result") && j.get("model_usage_since_last_result").size() > 0
+                ? j.get("model_usage_since_last_result") : j.path("modelUsage");
+        Usage usage = Usage.ZERO;
+        Pricing.Cost listCost = Pricing.Cost.ZERO;
+        double cliCost = 0;
+        String model = request.model();
+        long mostOutput = -1;
+        for (Iterator<Map.Entry<String, JsonNode>> it = modelUsage.fields(); it.hasNext();) {
+            Map.Entry<String, JsonNode> e = it.next();
+            JsonNode m = e.getValue();
+            Usage u = new Usage(m.path("inputTokens").asLong(), m.path("outputTokens").asLong(),
+                    m.path("cacheReadInputTokens").asLong(), m.path("cacheCreationInputTokens").asLong());
+            usage = usage.plus(u);
+            listCost = listCost.plus(pricing.cost(e.getKey(), u));
+            cliCost += m.path("costUSD").asDouble();
+            if (u.outputTokens() > mostOutput) {
+                mostOutput = u.outputTokens();
+                model = e.getKey();
+            }
+        }
+        if (modelUsage.size() == 0) {
+            usage = Usage.fromJson(j.path("usage"));
+            listCost = pricing.cost(model, usage);
+            cliCost = j.path("total_cost_usd").asDouble(listCost.totalUsd());
+        }
+        String output = r.text().isEmpty() ? ct.lastText() : r.text();
+        ArrayNode content = json.createArrayNode();
+        content.addObject().put("type", "text").put("text", output);
+        String stop = maxTurns ? "max_turns" : j.path("stop_reason").asText("end_turn");
+        return new ConversationResult(output, content, stop, j.path("num_turns").asInt(ct.llmCalls()), usage,
+                split(cliCost, listCost), model, session);
+    }
+
+    /** The CLI's own price (what it reports) split into input and output in the proportion of our price table. */
+    private static Pricing.Cost split(double total, Pricing.Cost list) {
+        if (list.totalUsd() <= 0) {
+            return new Pricing.Cost(total, 0);
+        }
+        double in = total * list.inputUsd() / list.totalUsd();
+        return new Pricing.Cost(in, total - in);
+    }
+
+    /** An {@code is_error} result: an API error keeps its status so it maps like the messages engine's. */
+    private static ConversationException failure(CliFrame.Result r) {
+        JsonNode j = r.json();
+        JsonNode status = j.get("api_error_status");
+        if (status != null && status.isNumber()) {
+            return new ConversationException.Upstream(status.asInt(), j.path("api_error_type").asText("api_error"),
+                    r.text(), null, null);
+        }
+        StringBuilder msg = new StringBuilder(r.text());
+        j.path("errors").forEach(e -> msg.append(msg.length() > 0 ? "; " : "").append(e.isTextual() ? e.asText() : e.toString()));
+        String type = j.path("terminal_reason").asText(r.subtype());
+        return new ConversationException.Upstream(0, "claude_code_" + type, "the Claude Code CLI failed ("
+                + r.subtype() + "): " + msg, null, null);
+    }
+
+    /** The caller's session id when it is a UUID (the CLI requires one), else a UUID derived from it. */
+    static String sessionUuid(String requested) {
+        if (requested == null) {
+            return UUID.randomUUID().toString();
+        }
+        try {
+            return UUID.fromString(requested).toString().equals(requested.toLowerCase(java.util.Locale.ROOT))
+                    ? requested.toLowerCase(java.util.Locale.ROOT) : derived(requested);
+        } catch (IllegalArgumentException e) {
+            return derived(requested);
+        }
+    }
+
+    private static String derived(String requested) {
+        return UUID.nameUUIDFromBytes(("agentfn-session:" + requested).getBytes(StandardCharsets.UTF_8)).toString();
+    }
+
+    private static String systemText(JsonNode system) {
+        if (system == null || system.isNull()) {
+            return "";
+        }
+        if (system.isTextual()) {
+            return system.asText();
+        }
+        StringBuilder sb = new StringBuilder();
+        system.forEach(b -> sb.append(sb.length() > 0 ? "\n\n" : "").append(b.path("text").asText("")));
+        return sb.toString();
+    }
+}
