@@ -299,5 +299,12 @@ public interface AgentfnConfig {
         /** Evaluations kept in memory for {@code GET /v1/evaluations/{id}}; finished ones are dropped first. */
         @WithDefault("100")
         int retained();
+
+        /**
+         * Time budget of one trigger of an evaluation that sets no {@code time_budget}: rows not started
+         * within it are left for the next trigger of the same evaluation, which continues the same MLflow
+         * run. Absent: evaluations run to the end and are not resumed.
+         */
+        Optional<Duration> timeBudget();
     }
 }

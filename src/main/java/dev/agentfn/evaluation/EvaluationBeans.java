@@ -25,7 +25,9 @@ public class EvaluationBeans {
         if (!(exporter instanceof MlflowTraceExporter mlflow)) {
             return new Evaluations(datasets, scorers, agent, null, null, e.retained());
         }
-        EvaluationRunner runner = new EvaluationRunner(mlflow.client(), agent, new Limiter(e.agentConcurrency()));
-        return new Evaluations(datasets, scorers, agent, runner, mlflow::experiment, e.retained());
+        // A row started just before the budget ends may still take its deadline and a judge call with one retry.
+        java.time.Duration grace = config.invocation().deadline().plus(e.judgeTimeout().multipliedBy(2));
+        EvaluationRunner runner = new EvaluationRunner(mlflow.client(), agent, new Limiter(e.agentConcurrency()), grace);
+        return new Evaluations(datasets, scorers, agent, runner, mlflow::experiment, e.retained(), e.timeBudget());
     }
 }

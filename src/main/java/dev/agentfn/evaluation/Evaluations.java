@@ -15,7 +15,7 @@ import java.util.function.Supplier;
 
 /** Validates evaluation requests, starts them, and keeps recent ones for progress queries. */
 public final class Evaluations {
-    static final Set<String> FIELDS = Set.of("name", "dataset", "scorers", "engine", "model");
+    static final Set<String> FIELDS = Set.of("name", "dataset", "scorers", "engine", "model", "time_budget", "wait");
 
     private final Datasets datasets;
     private final Scorers scorers;
@@ -23,11 +23,19 @@ public final class Evaluations {
     private final EvaluationRunner runner;
     private final Supplier<CompletableFuture<String>> experiment;
     private final int retained;
+    private final Optional<java.time.Duration> defaultBudget;
     private final Map<String, EvaluationRun> runs = new LinkedHashMap<>();
 
     /** @param runner {@code null} when MLflow is not configured: evaluations are then refused */
     public Evaluations(Datasets datasets, Scorers scorers, AgentInvoker agent, EvaluationRunner runner,
             Supplier<CompletableFuture<String>> experiment, int retained) {
+        this(datasets, scorers, agent, runner, experiment, retained, Optional.empty());
+    }
+
+    /** @param defaultBudget time budget of evaluations that set none ({@code agentfn.evaluation.time-budget}) */
+    public Evaluations(Datasets datasets, Scorers scorers, AgentInvoker agent, EvaluationRunner runner,
+            Supplier<CompletableFuture<String>> experiment, int retained, Optional<java.time.Duration> defaultBudget) {
+        this.defaultBudget = defaultBudget;
         this.datasets = datasets;
         this.scorers = scorers;
         this.agent = agent;
@@ -70,7 +78,30 @@ public final class Evaluations {
             agent.validate(inputs, "dataset " + row.where());
         }
         String name = body.path("name").asText("evaluation-" + UUID.randomUUID().toString().substring(0, 8));
-        return new EvaluationPlan(name, dataset, list, engine, model);
+        java.time.Duration budget = body.has("time_budget") ? budget(body.get("time_budget"))
+                : defaultBudget.orElse(null);
+        String key = EvaluationKey.of(name, dataset, body.get("scorers"), engine, model);
+        return new EvaluationPlan(name, dataset, list, engine, model, key, budget);
+    }
+
+    /** Seconds (a number) or a duration text: {@code 90s}, {@code 10m}, {@code PT10M}. */
+    static java.time.Duration budget(JsonNode v) {
+        java.time.Duration d;
+        try {
+            if (v.isNumber()) {
+                d = java.time.Duration.ofMillis(Math.round(v.asDouble() * 1000));
+            } else {
+                String t = v.asText().strip().toUpperCase(java.util.Locale.ROOT);
+                d = java.time.Duration.parse(t.startsWith("P") ? t : "PT" + t);
+            }
+        } catch (RuntimeException e) {
+            throw new EvaluationException("\"time_budget\" must be seconds or a duration such as \"10m\" or "
+                    + "\"PT10M\", got " + v);
+        }
+        if (d.isNegative() || d.isZero()) {
+            throw new EvaluationException("\"time_budget\" must be positive, got " + v);
+        }
+        return d;
     }
 
     private Dataset dataset(JsonNode spec) {

@@ -204,6 +204,10 @@ class EvaluationToMlflowTest {
     }
 
     JsonNode readBack(String runId) {
+        return readBack(python, runId);
+    }
+
+    static JsonNode readBack(MlflowPython python, String runId) {
         return python.json("""
                 import mlflow, json
                 c = mlflow.MlflowClient()
@@ -214,6 +218,7 @@ class EvaluationToMlflowTest {
                 out = {"status": run.info.status, "tags": run.data.tags, "params": run.data.params,
                        "metrics": run.data.metrics,
                        "traces": [{"id": t.info.trace_id, "metadata": t.info.trace_metadata, "root_span_id": root(t),
+                                   "request": t.info.request_preview,
                                    "assessments": [{"name": a.name, "value": a.value, "rationale": a.rationale,
                                                     "error": None if a.error is None else a.error.error_message,
                                                     "source_type": a.source.source_type, "source_id": a.source.source_id,
