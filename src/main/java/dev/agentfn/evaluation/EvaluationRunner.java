@@ -144,20 +144,22 @@ public final class EvaluationRunner {
         if (plan.model() != null && !inputs.has("model")) {
             inputs.put("model", plan.model());
         }
-        boolean resumable = plan.timeBudget() != null;
-        return agentCalls.submit(() -> {
+        CompletableFuture<AgentInvoker.Invocation> invocation = row.recorded() != null
+                ? CompletableFuture.completedFuture(row.recorded())
+                : agentCalls.submit(() -> {
             // Checked when the row's slot frees up, not when it is queued: rows wait for the limiter.
             if (System.nanoTime() - stopStarting > 0) {
                 skipped.incrementAndGet();
                 return CompletableFuture.completedFuture((AgentInvoker.Invocation) null);
             }
             return agent.invoke(inputs, plan.engine(), state.runId());
-        }).thenCompose(inv -> inv == null ? CompletableFuture.completedFuture(null)
+        });
+        return invocation.thenCompose(inv -> inv == null ? CompletableFuture.completedFuture(null)
                 : score(plan, row, inv.outcome())
                         .thenCompose(assessments -> post(state, plan.scorers(), inv, assessments)
                                 .thenCompose(posted -> {
                                     EvaluationRun.RowResult r = result(row, inv.outcome(), assessments);
-                                    return (resumable && posted ? markDone(state, r) : CompletableFuture
+                                    return (posted ? markDone(state, plan, r) : CompletableFuture
                                             .<Void>completedFuture(null)).thenRun(() -> state.rowDone(r));
                                 })))
                 .exceptionally(t -> {
@@ -169,8 +171,17 @@ public final class EvaluationRunner {
                 });
     }
 
-    private CompletableFuture<Void> markDone(EvaluationRun state, EvaluationRun.RowResult r) {
-        return progress.markDone(state.runId(), r).exceptionally(t -> {
+    /** Resumable runs record the row's progress; monitors mark the trace as scored. */
+    private CompletableFuture<Void> markDone(EvaluationRun state, EvaluationPlan plan, EvaluationRun.RowResult r) {
+        CompletableFuture<Void> mark;
+        if (plan.monitorTag() != null) {
+            mark = mlflow.setTraceTag(r.traceId(), plan.monitorTag(), state.runId());
+        } else if (plan.timeBudget() != null) {
+            mark = progress.markDone(state.runId(), r);
+        } else {
+            return CompletableFuture.completedFuture(null);
+        }
+        return mark.exceptionally(t -> {
             state.mlflowError("progress", "recording row " + r.index() + " as done failed: " + message(t));
             return null;
         });
