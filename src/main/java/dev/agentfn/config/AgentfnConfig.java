@@ -306,5 +306,22 @@ public interface AgentfnConfig {
          * run. Absent: evaluations run to the end and are not resumed.
          */
         Optional<Duration> timeBudget();
+
+        /** An evaluation started on a cron schedule, in process (long-running deployments: JVM, Knative, Cloud Run). */
+        Schedule schedule();
+    }
+
+    interface Schedule {
+        /**
+         * Quartz-style cron expression with seconds ({@code 0 0 3 * * ?}: daily at 03:00 in the server's
+         * time zone). Absent: no schedule. Needs {@code request} or {@code request-file}.
+         */
+        Optional<String> cron();
+
+        /** The evaluation to run: a {@code POST /v1/evaluations} body as JSON text. */
+        Optional<String> request();
+
+        /** The evaluation to run, read from a JSON file at each trigger (instead of {@code request}). */
+        Optional<Path> requestFile();
     }
 }
