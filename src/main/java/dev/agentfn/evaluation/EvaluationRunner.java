@@ -26,6 +26,8 @@ public final class EvaluationRunner {
     static final String RUN_TYPE_TAG = "mlflow.runType";
     static final String RUN_TYPE = "genai_evaluate";
     static final String SOURCE_RUN_ID = "mlflow.assessment.sourceRunId";
+    /** MLflow's {@code AssessmentMetadataKey.SCORER_TRACE_ID}: the judge's own trace. */
+    static final String SCORER_TRACE_ID = "mlflow.assessment.scorerTraceId";
     static final String FAILURE_TAG = "agentfn.evaluation.failure";
     private static final int POST_RETRIES = 5;
     private static final Logger LOG = Logger.getLogger(EvaluationRunner.class);
@@ -253,8 +255,10 @@ public final class EvaluationRunner {
 
     private static NewAssessment assessment(EvaluationRun state, AgentInvoker.Invocation inv, Assessment a, Scorer s) {
         Object value = a.error() == null ? a.value() : new MlflowApi.FeedbackError("SCORER_ERROR", a.error());
+        Map<String, String> metadata = a.scorerTraceId() == null ? Map.of(SOURCE_RUN_ID, state.runId())
+                : Map.of(SOURCE_RUN_ID, state.runId(), SCORER_TRACE_ID, a.scorerTraceId());
         return new NewAssessment(inv.outcome().traceId(), a.name(), AssessmentKind.FEEDBACK, value, s.sourceType(),
-                s.sourceId(), a.rationale(), Map.of(SOURCE_RUN_ID, state.runId()), inv.rootSpanId());
+                s.sourceId(), a.rationale(), metadata, inv.rootSpanId());
     }
 
     private static EvaluationRun.RowResult result(DatasetRow row, RowOutcome o, List<Assessment> assessments) {

@@ -101,6 +101,7 @@ public final class TraceSampler {
         JsonNode metadata = info.path("trace_metadata");
         String state = info.path("state").asText("");
         return !info.path("tags").has(tag) && !metadata.has(MlflowKeys.Metadata.SOURCE_RUN)
+                && !info.path("tags").has(MlflowKeys.Tag.SOURCE_SCORER)
                 && (state.equals("OK") || state.equals("ERROR"));
     }
 

@@ -90,10 +90,15 @@ class EvaluateCommandTest {
         for (int i = 0; i < 6; i++) {
             fake.enqueue(FakeTurn.text(YES));
         }
-        Result r = run(true, "--dataset", dataset(), "--scorer", JUDGE, "--threshold", "relevance/mean>=0.8");
+        // The agent's answers are the judge's JSON too: json_schema checks them against MLflow-bound results.
+        String schema = "{\"type\":\"json_schema\",\"name\":\"json\",\"schema\":{\"type\":\"object\","
+                + "\"required\":[\"result\"],\"properties\":{\"result\":{\"enum\":[\"yes\",\"no\"]}}}}";
+        Result r = run(true, "--dataset", dataset(), "--scorer", JUDGE, "--scorer", schema,
+                "--threshold", "relevance/mean>=0.8", "--threshold", "json=1");
         assertEquals(EvaluateCommand.EXIT_OK, r.code(), r.out());
         assertTrue(r.out().contains("\r[##############################] 3/3 rows, 0 failed"), r.out());
-        assertTrue(r.out().contains("PASSED (1 thresholds met)"), r.out());
+        assertTrue(r.out().matches("(?s).*json/mean\\s+1\\.0000.*"), r.out());
+        assertTrue(r.out().contains("PASSED (2 thresholds met)"), r.out());
     }
 
     @Test

@@ -104,6 +104,7 @@ class EvaluationToMlflowTest {
         JsonNode traces = mlflow.get("traces");
         assertEquals(20, traces.size());
         Map<String, double[]> sums = new HashMap<>();
+        Map<String, String> judgeTraces = new HashMap<>();
         for (JsonNode t : traces) {
             assertEquals(runId, t.at("/metadata/mlflow.sourceRun").asText());
             assertEquals(5, t.get("assessments").size(), t.toString());
@@ -118,6 +119,11 @@ class EvaluationToMlflowTest {
                 if (name.equals("safety")) {
                     assertEquals("anthropic:/claude-haiku-4-5", a.get("source_id").asText());
                 }
+                if (judge) {
+                    judgeTraces.put(a.at("/metadata/mlflow.assessment.scorerTraceId").asText(), name);
+                } else {
+                    assertTrue(a.at("/metadata/mlflow.assessment.scorerTraceId").isMissingNode(), a.toString());
+                }
                 JsonNode v = a.get("value");
                 double x = v.isBoolean() ? (v.asBoolean() ? 1 : 0) : v.asText().equals("yes") ? 1 : 0;
                 double[] s = sums.computeIfAbsent(name, k -> new double[2]);
@@ -131,6 +137,26 @@ class EvaluationToMlflowTest {
             assertEquals(s[0] / s[1], mlflow.at("/metrics/" + scorer + "~1mean").asDouble(), 1e-9, scorer);
         }
         assertTrue(mlflow.at("/metrics/relevance~1mean").asDouble() < 1.0, "some judges said no");
+        // Every judgement is a trace of its own, linked from its assessment as MLflow links scorer traces.
+        assertEquals(40, judgeTraces.size(), judgeTraces.toString());
+        String someJudgeTrace = judgeTraces.keySet().iterator().next();
+        JsonNode judged = python.json("""
+                import mlflow, json, time
+                t = None
+                for _ in range(50):
+                    try:
+                        t = mlflow.get_trace("%s")
+                    except Exception:
+                        t = None
+                    if t is not None:
+                        break
+                    time.sleep(0.3)
+                print(json.dumps({"tags": t.info.tags, "spans": [[s.span_type, s.parent_id is None] for s in t.data.spans],
+                                  "outputs": t.data.spans[0].outputs}, default=str))
+                """.formatted(someJudgeTrace));
+        assertEquals(judgeTraces.get(someJudgeTrace), judged.at("/tags/mlflow.trace.sourceScorer").asText());
+        assertTrue(judged.get("spans").toString().contains("[\"EVALUATOR\",true]"), judged.toString());
+        assertTrue(judged.get("spans").toString().contains("[\"CHAT_MODEL\",false]"), judged.toString());
         assertTrue(mlflow.get("metrics").has("agent/latency_ms/mean"));
         assertTrue(mlflow.get("metrics").has("agent/cost_usd/total"));
     }
