@@ -27,6 +27,16 @@ final class EvaluationKey {
         return HexFormat.of().formatHex(sha.digest()).substring(0, 32);
     }
 
+    /** A short content digest of the rows (the run input's {@code digest}). */
+    static String digest(Dataset dataset) {
+        MessageDigest sha = sha256();
+        for (DatasetRow row : dataset.rows()) {
+            update(sha, row.inputs().toString());
+            update(sha, row.expectations().toString());
+        }
+        return HexFormat.of().formatHex(sha.digest()).substring(0, 8);
+    }
+
     private static void update(MessageDigest sha, String s) {
         byte[] b = s.getBytes(StandardCharsets.UTF_8);
         sha.update(Integer.toString(b.length).getBytes(StandardCharsets.US_ASCII));

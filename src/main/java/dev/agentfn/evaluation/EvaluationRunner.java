@@ -73,7 +73,8 @@ public final class EvaluationRunner {
         return mlflow.createRun(experimentId, plan.name(), tags).thenCompose(run -> {
             EvaluationRun state = new EvaluationRun(id, run.runId(), experimentId, plan.dataset().source(),
                     plan.dataset().rows().size(), plan.scorerNames());
-            return mlflow.logBatch(run.runId(), List.of(), params(plan), Map.of()).thenApply(v -> state)
+            return mlflow.logBatch(run.runId(), List.of(), params(plan), Map.of())
+                    .thenCompose(v -> logInput(run.runId(), plan)).thenApply(v -> state)
                     .whenComplete((s, err) -> {
                         if (err != null) {
                             mlflow.updateRun(run.runId(), RunStatus.FAILED, System.currentTimeMillis());
@@ -110,6 +111,18 @@ public final class EvaluationRunner {
     /** Until then no other trigger takes the run over: the budget, then the rows in flight (deadline, judges). */
     private long leaseUntil(EvaluationPlan plan) {
         return System.currentTimeMillis() + plan.timeBudget().toMillis() + inFlightGrace.toMillis();
+    }
+
+    /** The dataset as the run's input (Overview and dataset columns of the MLflow UI). */
+    private CompletableFuture<Void> logInput(String runId, EvaluationPlan plan) {
+        Dataset d = plan.dataset();
+        boolean inline = d.source().startsWith("inline:");
+        boolean traces = plan.monitorTag() != null;
+        String sourceType = inline ? "code" : traces ? "mlflow_traces" : "local";
+        String source = inline || traces ? "{}" : "{\"uri\": " + com.fasterxml.jackson.databind.node.TextNode
+                .valueOf(d.source()) + "}";
+        return mlflow.logDatasetInput(runId, truncate(d.source()), EvaluationKey.digest(d), sourceType, source,
+                "{\"num_rows\": " + d.rows().size() + "}");
     }
 
     private Map<String, String> params(EvaluationPlan plan) {

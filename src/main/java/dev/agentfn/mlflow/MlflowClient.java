@@ -365,6 +365,20 @@ public final class MlflowClient {
         });
     }
 
+    /**
+     * {@code POST /api/2.0/mlflow/runs/log-inputs}: one dataset as the run's input, as {@code mlflow.log_input}
+     * records it (name, digest, source type and source JSON, profile JSON).
+     */
+    public CompletableFuture<Void> logDatasetInput(String runId, String name, String digest, String sourceType,
+            String source, String profile) {
+        ObjectNode body = JsonValues.MAPPER.createObjectNode().put("run_id", runId);
+        ObjectNode input = body.putArray("datasets").addObject();
+        input.putArray("tags");
+        input.putObject("dataset").put("name", name).put("digest", digest).put("source_type", sourceType)
+                .put("source", source).put("profile", profile);
+        return call("POST", "/api/2.0/mlflow/runs/log-inputs", body).thenApply(json -> null);
+    }
+
     /** {@code GET /api/2.0/mlflow/runs/get}: the run JSON ({@code info}, {@code data} with tags and params). */
     public CompletableFuture<JsonNode> getRun(String runId) {
         return call("GET", "/api/2.0/mlflow/runs/get?run_id=" + encodeSegment(runId), null)

@@ -100,6 +100,10 @@ class EvaluationToMlflowTest {
         assertEquals("claude-sonnet-5-5", mlflow.at("/params/model").asText());
         assertEquals("messages", mlflow.at("/params/engine").asText());
         assertEquals(String.join(",", SCORERS), mlflow.at("/params/scorers").asText());
+        assertEquals(path, mlflow.at("/inputs/0/name").asText(), "the dataset is the run's input");
+        assertEquals("local", mlflow.at("/inputs/0/source_type").asText());
+        assertEquals(20, mlflow.at("/inputs/0/num_rows").asInt());
+        assertEquals(8, mlflow.at("/inputs/0/digest").asText().length());
 
         JsonNode traces = mlflow.get("traces");
         assertEquals(20, traces.size());
@@ -201,12 +205,13 @@ class EvaluationToMlflowTest {
     @Test
     void csvDatasetWithToolExpectationsSeesTheToolsTheAgentCalled() throws Exception {
         fake.enqueue(FakeTurn.toolUse(null, new ToolCall("toolu_1", "weather", Map.of("city", "Oslo"))),
-                FakeTurn.text("Cold in Oslo."));
+                FakeTurn.text("Cold in Oslo."), FakeTurn.text(YES));
         String path = dataset("prompt,tools,expected_response,expected_tools\n"
                 + "Weather in Oslo?,\"[\"\"weather\"\",\"\"clock\"\"]\",Cold,\"[\"\"weather\"\",\"\"clock\"\"]\"\n");
         JsonPath started = given().contentType("application/json").body("""
                 {"dataset":{"path":"%s"},"scorers":["expected_tools_called","contains",
-                  {"type":"tokens_under","threshold":1000000},{"type":"regex","pattern":"(?i)oslo"}]}
+                  {"type":"tokens_under","threshold":1000000},{"type":"regex","pattern":"(?i)oslo"},
+                  {"type":"judge","name":"process","instructions":"Were the tools used sensibly? {{ trace }}"}]}
                 """.formatted(path)).when().post("/v1/evaluations").then().statusCode(202).extract().jsonPath();
         JsonPath done = await(started.getString("id"));
         assertEquals("FINISHED", done.getString("status"), done.prettify());
@@ -216,6 +221,11 @@ class EvaluationToMlflowTest {
         assertEquals(true, done.getBoolean("results[0].assessments[2].value"));
         assertEquals(true, done.getBoolean("results[0].assessments[3].value"));
         assertEquals(0.0, done.getDouble("metrics.'expected_tools_called/mean'"));
+        // {{ trace }}: the judge saw what the agent did, not just the answer.
+        String judgePrompt = fake.messageRequests().get(2).body();
+        assertTrue(judgePrompt.contains("tool calls (in order): weather"), judgePrompt);
+        assertTrue(judgePrompt.contains("status: OK") && judgePrompt.contains("final answer: Cold in Oslo."), judgePrompt);
+        assertEquals("yes", done.getString("results[0].assessments[4].value"));
     }
 
     JsonPath await(String id) throws InterruptedException {
@@ -243,6 +253,8 @@ class EvaluationToMlflowTest {
                     return [s.span_id for s in t.data.spans if s.parent_id is None][0]
                 out = {"status": run.info.status, "tags": run.data.tags, "params": run.data.params,
                        "metrics": run.data.metrics,
+                       "inputs": [{"name": d.dataset.name, "digest": d.dataset.digest, "source_type": d.dataset.source_type,
+                                   "num_rows": json.loads(d.dataset.profile)["num_rows"]} for d in run.inputs.dataset_inputs],
                        "traces": [{"id": t.info.trace_id, "metadata": t.info.trace_metadata, "root_span_id": root(t),
                                    "request": t.info.request_preview,
                                    "assessments": [{"name": a.name, "value": a.value, "rationale": a.rationale,
