@@ -33,6 +33,8 @@ def main():
     ap.add_argument("--judge-ms", type=int, default=500)
     ap.add_argument("--concurrency", type=int, default=16)
     ap.add_argument("--java", default="java")
+    ap.add_argument("--mlflow-workers", type=int, default=4, help="MLflow server workers (one is a bottleneck)")
+    ap.add_argument("--trace-judges", default="true", help="agentfn.evaluation.trace-judges")
     ap.add_argument("--out", default=None)
     a = ap.parse_args()
     procs = []
@@ -42,14 +44,14 @@ def main():
         fake = f"http://127.0.0.1:{fake_port}"
         wait_up(f"{fake}/api/hello")
         post(f"{fake}/_fake/config", {"latency_ms": a.agent_ms, "model_latency_ms": {JUDGE_MODEL: a.judge_ms}})
-        mlflow, mlflow_url = start_mlflow("bench-evaluation-mlflow")
+        mlflow, mlflow_url = start_mlflow("bench-evaluation-mlflow", a.mlflow_workers)
         procs.append(mlflow)
         port = free_port()
         env = dict(os.environ, ANTHROPIC_BASE_URL=fake, ANTHROPIC_API_KEY="bench-key", ANTHROPIC_MODEL=AGENT_MODEL,
                    MLFLOW_TRACKING_URI=mlflow_url, MLFLOW_EXPERIMENT_NAME="bench-evaluation", PORT=str(port),
                    AGENTFN_EVALUATION_AGENT_CONCURRENCY=str(a.concurrency),
                    AGENTFN_EVALUATION_JUDGE_CONCURRENCY=str(a.concurrency),
-                   AGENTFN_EVALUATION_MAX_ROWS=str(max(a.rows, 10000)),
+                   AGENTFN_EVALUATION_MAX_ROWS=str(max(a.rows, 10000)), AGENTFN_EVALUATION_TRACE_JUDGES=a.trace_judges,
                    AGENTFN_TRACING_SPOOL_DIRECTORY=f"{ROOT}/target/bench-evaluation-spool", QUARKUS_LOG_LEVEL="WARN")
         procs.append(subprocess.Popen([a.java, "-jar", f"{APP}/quarkus-run.jar"], env=env, stdout=subprocess.DEVNULL))
         app = f"http://127.0.0.1:{port}"
@@ -69,7 +71,7 @@ def main():
         result = post(f"{app}/v1/evaluations", body)
         wall = time.monotonic() - started
         ideal = (a.rows * a.agent_ms + a.rows * 2 * a.judge_ms) / 1000 / a.concurrency
-        out = {"rows": a.rows, "agent_ms": a.agent_ms, "judge_ms": a.judge_ms, "concurrency": a.concurrency,
+        out = {"mlflow_workers": a.mlflow_workers, "trace_judges": a.trace_judges, "rows": a.rows, "agent_ms": a.agent_ms, "judge_ms": a.judge_ms, "concurrency": a.concurrency,
                "status": result["status"], "rows_done": result["rows_done"], "rows_failed": result["rows_failed"],
                "wall_s": round(wall, 2), "ideal_s": round(ideal, 2), "ratio": round(wall / ideal, 3),
                "relevance_mean": result.get("metrics", {}).get("relevance/mean")}

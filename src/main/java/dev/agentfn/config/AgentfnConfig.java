@@ -307,6 +307,13 @@ public interface AgentfnConfig {
          */
         Optional<Duration> timeBudget();
 
+        /**
+         * Trace every judge call (a trace per judgement, linked from its assessment as MLflow does). Off
+         * halves the trace writes of an evaluation with two judges, for a slow tracking server.
+         */
+        @WithDefault("true")
+        boolean traceJudges();
+
         /** An evaluation started on a cron schedule, in process (long-running deployments: JVM, Knative, Cloud Run). */
         Schedule schedule();
     }

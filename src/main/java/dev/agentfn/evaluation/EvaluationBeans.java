@@ -20,7 +20,7 @@ public class EvaluationBeans {
             TraceExporter exporter, AgentInvoker agent, Tracer tracer, TraceDelivery delivery) {
         AgentfnConfig.Evaluation e = config.evaluation();
         Judge.Services judges = new Judge.Services(anthropic, json, new Limiter(e.judgeConcurrency()),
-                e.judgeMaxTokens(), e.judgeTimeout(), tracer, delivery);
+                e.judgeMaxTokens(), e.judgeTimeout(), e.traceJudges() ? tracer : null, delivery);
         Scorers scorers = new Scorers(e.judgeModel().orElse(config.anthropic().defaultModel()), judges);
         Datasets datasets = new Datasets(json, e.datasetRoot(), e.maxRows());
         // Results live in MLflow: without a tracking server there is nothing to evaluate into.
