@@ -10,7 +10,7 @@ def free_port():
     s = socket.socket(); s.bind(("127.0.0.1", 0)); p = s.getsockname()[1]; s.close(); return p
 
 
-def wait_up(url, seconds=120):
+def wait_up(url, seconds=240):
     end = time.time() + seconds
     while time.time() < end:
         try:

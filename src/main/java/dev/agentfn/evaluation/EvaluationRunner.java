@@ -204,7 +204,7 @@ public final class EvaluationRunner {
 
     /** The budget ran out: links what this trigger scored and leaves the run RUNNING for the next trigger. */
     private CompletableFuture<Void> pause(EvaluationRun state) {
-        return mlflow.linkTracesToRun(state.runId(), state.newTraceIds())
+        return link(state.runId(), state.newTraceIds(), 0)
                 .thenCompose(v -> mlflow.logBatch(state.runId(), List.of(), Map.of(), Map.of(
                         RunProgress.STATE_TAG, "PAUSED", RunProgress.LEASE_TAG, "0",
                         "agentfn.evaluation.progress", state.doneRows() + "/" + state.totalRows())))
@@ -266,6 +266,24 @@ public final class EvaluationRunner {
         }).thenCompose(f -> f);
     }
 
+    /**
+     * Linking comes last, when a busy tracking server may still be taking the spooled traces: a timed-out
+     * link is tried again (linking is idempotent per trace in MLflow's SQL store) before the run fails.
+     */
+    private CompletableFuture<Void> link(String runId, List<String> traces, int attempt) {
+        return mlflow.linkTracesToRun(runId, traces).handle((v, t) -> {
+            if (t == null) {
+                return CompletableFuture.<Void>completedFuture(null);
+            }
+            if (attempt >= 2) {
+                return CompletableFuture.<Void>failedFuture(t);
+            }
+            LOG.warnf("linking traces to run %s failed (%s); trying again", runId, message(t));
+            Executor later = CompletableFuture.delayedExecutor(2L << attempt, TimeUnit.SECONDS);
+            return CompletableFuture.supplyAsync(() -> null, later).thenCompose(x -> link(runId, traces, attempt + 1));
+        }).thenCompose(f -> f);
+    }
+
     private static NewAssessment assessment(EvaluationRun state, AgentInvoker.Invocation inv, Assessment a, Scorer s) {
         Object value = a.error() == null ? a.value() : new MlflowApi.FeedbackError("SCORER_ERROR", a.error());
         Map<String, String> metadata = a.scorerTraceId() == null ? Map.of(SOURCE_RUN_ID, state.runId())
@@ -306,7 +324,7 @@ public final class EvaluationRunner {
         long now = System.currentTimeMillis();
         List<MlflowApi.Metric> logged = metrics.entrySet().stream()
                 .map(e -> new MlflowApi.Metric(e.getKey(), e.getValue(), now, 0)).toList();
-        return mlflow.linkTracesToRun(state.runId(), traces)
+        return link(state.runId(), traces, 0)
                 .thenCompose(v -> mlflow.logBatch(state.runId(), logged, Map.of(), Map.of()))
                 .thenCompose(v -> {
                     Map<String, String> errors = state.mlflowErrors();
