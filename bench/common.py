@@ -10,7 +10,7 @@ def free_port():
     s = socket.socket(); s.bind(("127.0.0.1", 0)); p = s.getsockname()[1]; s.close(); return p
 
 
-def wait_up(url, seconds=120):
+def wait_up(url, seconds=240):
     end = time.time() + seconds
     while time.time() < end:
         try:
@@ -26,7 +26,7 @@ def start_fake(port, *args):
                             stdout=subprocess.DEVNULL)
 
 
-def start_mlflow(name):
+def start_mlflow(name, workers=1):
     """A throwaway MLflow server (SQLite, one worker, no job runner); returns (process, base URL)."""
     venv = subprocess.run(["bash", f"{ROOT}/.ci/setup-mlflow.sh"], capture_output=True, text=True,
                           check=True).stdout.strip().splitlines()[-1]
@@ -36,7 +36,7 @@ def start_mlflow(name):
     os.makedirs(d)
     proc = subprocess.Popen([f"{venv}/bin/mlflow", "server", "--host", "127.0.0.1", "--port", str(port),
                              "--backend-store-uri", f"sqlite:///{d}/mlflow.db", "--artifacts-destination",
-                             f"{d}/artifacts", "--workers", "1"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                             f"{d}/artifacts", "--workers", str(workers)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                             env=dict(os.environ, MLFLOW_MODEL_CATALOG_URI="", MLFLOW_SERVER_ENABLE_JOB_EXECUTION="false"))
     url = f"http://127.0.0.1:{port}"
     wait_up(f"{url}/health")

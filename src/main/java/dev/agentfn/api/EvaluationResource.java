@@ -3,7 +3,9 @@ package dev.agentfn.api;
 import com.fasterxml.jackson.core.JsonParseException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.agentfn.evaluation.EvaluationConflictException;
 import dev.agentfn.evaluation.EvaluationException;
+import dev.agentfn.evaluation.EvaluationRun;
 import dev.agentfn.evaluation.EvaluationPlan;
 import dev.agentfn.evaluation.Evaluations;
 import io.smallrye.common.annotation.Blocking;
@@ -50,17 +52,39 @@ public class EvaluationResource {
                     "evaluations record into MLflow; set MLFLOW_TRACKING_URI (agentfn.mlflow.tracking-uri)"));
         }
         EvaluationPlan plan;
+        boolean wait;
         try {
-            plan = evaluations.plan(read(body));
+            JsonNode tree = read(body);
+            plan = evaluations.plan(tree);
+            wait = tree.path("wait").asBoolean(false);
         } catch (EvaluationException e) {
             throw ProblemException.badRequest(e.getMessage());
         }
+        if (wait) {
+            // For triggers that must not return before the work is done (a Lambda instance is frozen after it answers).
+            return evaluations.start(plan).thenCompose(EvaluationRun::settled)
+                    .thenApply(run -> Response.ok(EvaluationStatus.of(run)).type(MediaType.APPLICATION_JSON).build())
+                    .exceptionally(EvaluationResource::startFailed);
+        }
         return evaluations.start(plan)
                 .thenApply(run -> Response.accepted(new EvaluationStarted(run.id(), run.runId(), run.experimentId(),
-                        run.status().name(), run.totalRows())).type(MediaType.APPLICATION_JSON).build())
-                .exceptionally(t -> ProblemMappers.response(Problem.of(502, "mlflow-unavailable",
-                        "MLflow unavailable", "could not create the evaluation run: "
-                                + InvocationService.unwrap(t).getMessage()), java.util.Map.of()));
+                        run.status().name(), run.totalRows(), run.resumedRows())).type(MediaType.APPLICATION_JSON)
+                        .build())
+                .exceptionally(EvaluationResource::startFailed);
+    }
+
+    private static Response startFailed(Throwable t) {
+        Throwable cause = InvocationService.unwrap(t);
+        if (cause instanceof EvaluationConflictException c) {
+            return ProblemMappers.response(Problem.of(409, "evaluation-in-progress", "Evaluation in progress",
+                    c.getMessage()), java.util.Map.of());
+        }
+        if (cause instanceof EvaluationException e) {
+            return ProblemMappers.response(Problem.of(400, "invalid-request", "Invalid request", e.getMessage()),
+                    java.util.Map.of());
+        }
+        return ProblemMappers.response(Problem.of(502, "mlflow-unavailable", "MLflow unavailable",
+                "could not create the evaluation run: " + cause.getMessage()), java.util.Map.of());
     }
 
     @GET

@@ -15,7 +15,8 @@ import java.util.Map;
 public record EvaluationStatus(String id, @JsonProperty("run_id") String runId,
         @JsonProperty("experiment_id") String experimentId, String status, String failure, String dataset,
         List<String> scorers, @JsonProperty("rows_total") int rowsTotal, @JsonProperty("rows_done") int rowsDone,
-        @JsonProperty("rows_failed") int rowsFailed, @JsonProperty("started_at") Instant startedAt,
+        @JsonProperty("rows_failed") int rowsFailed, @JsonProperty("rows_resumed") int rowsResumed,
+        @JsonProperty("started_at") Instant startedAt,
         @JsonProperty("ended_at") Instant endedAt, Map<String, Double> metrics, List<Row> results) {
 
     /** One scored row. */
@@ -36,7 +37,7 @@ public record EvaluationStatus(String id, @JsonProperty("run_id") String runId,
         List<Row> rows = run.rows().stream().map(r -> new Row(r.index(), r.traceId(), r.error(), r.latencyMs(),
                 r.costUsd(), r.assessments().stream().map(EvaluationStatus::score).toList())).toList();
         return new EvaluationStatus(run.id(), run.runId(), run.experimentId(), run.status().name(), run.failure(),
-                run.dataset(), run.scorers(), run.totalRows(), run.doneRows(), run.failedRows(), run.startedAt(),
+                run.dataset(), run.scorers(), run.totalRows(), run.doneRows(), run.failedRows(), run.resumedRows(), run.startedAt(),
                 run.endedAt(), run.metrics(), rows);
     }
 

@@ -305,6 +305,37 @@ public interface AgentfnConfig {
         /** Evaluations kept in memory for {@code GET /v1/evaluations/{id}}; finished ones are dropped first. */
         @WithDefault("100")
         int retained();
+
+        /**
+         * Time budget of one trigger of an evaluation that sets no {@code time_budget}: rows not started
+         * within it are left for the next trigger of the same evaluation, which continues the same MLflow
+         * run. Absent: evaluations run to the end and are not resumed.
+         */
+        Optional<Duration> timeBudget();
+
+        /**
+         * Trace every judge call (a trace per judgement, linked from its assessment as MLflow does). Off
+         * halves the trace writes of an evaluation with two judges, for a slow tracking server.
+         */
+        @WithDefault("true")
+        boolean traceJudges();
+
+        /** An evaluation started on a cron schedule, in process (long-running deployments: JVM, Knative, Cloud Run). */
+        Schedule schedule();
+    }
+
+    interface Schedule {
+        /**
+         * Quartz-style cron expression with seconds ({@code 0 0 3 * * ?}: daily at 03:00 in the server's
+         * time zone). Absent: no schedule. Needs {@code request} or {@code request-file}.
+         */
+        Optional<String> cron();
+
+        /** The evaluation to run: a {@code POST /v1/evaluations} body as JSON text. */
+        Optional<String> request();
+
+        /** The evaluation to run, read from a JSON file at each trigger (instead of {@code request}). */
+        Optional<Path> requestFile();
     }
 
     interface ClaudeCode {

@@ -5,8 +5,17 @@ package dev.agentfn.evaluation;
  *
  * @param value {@code Boolean}, {@code String} ("yes", "pass", a category) or {@code Double}; {@code null} on error
  * @param error why no value could be produced, or {@code null}
+ * @param scorerTraceId the judge's own trace (MLflow metadata {@code mlflow.assessment.scorerTraceId}), or {@code null}
  */
-public record Assessment(String name, Object value, String rationale, String error) {
+public record Assessment(String name, Object value, String rationale, String error, String scorerTraceId) {
+
+    public Assessment(String name, Object value, String rationale, String error) {
+        this(name, value, rationale, error, null);
+    }
+
+    public Assessment withScorerTrace(String traceId) {
+        return new Assessment(name, value, rationale, error, traceId);
+    }
 
     public static Assessment of(String name, Object value, String rationale) {
         return new Assessment(name, value, rationale, null);

@@ -13,7 +13,9 @@ import java.util.regex.PatternSyntaxException;
 public final class CodeScorers {
     /** Scorer types this class builds, for error messages. */
     public static final Set<String> TYPES = Set.of("exact_match", "contains", "regex", "expected_tools_called",
-            "no_error", "latency_under_ms", "cost_under_usd", "tokens_under");
+            "no_error", "latency_under_ms", "cost_under_usd", "tokens_under", "json_schema");
+
+    private static final com.fasterxml.jackson.databind.ObjectMapper JSON = new com.fasterxml.jackson.databind.ObjectMapper();
 
     private CodeScorers() {
     }
@@ -53,6 +55,7 @@ public final class CodeScorers {
             case "latency_under_ms" -> under(name, spec, where, "latency", "ms", o -> (double) o.latencyMs());
             case "cost_under_usd" -> under(name, spec, where, "cost", "USD", RowOutcome::costUsd);
             case "tokens_under" -> under(name, spec, where, "tokens", "tokens", o -> (double) o.totalTokens());
+            case "json_schema" -> jsonSchema(name, spec, where);
             default -> throw new EvaluationException(where + ": unknown scorer type '" + type + "'");
         };
     }
@@ -104,6 +107,44 @@ public final class CodeScorers {
             return Assessment.of(name, found, (found ? "the response matches /" : "the response does not match /")
                     + source + "/");
         });
+    }
+
+    /** The response (code fences around it tolerated) is JSON valid against {@code "schema"}. */
+    private static Scorer jsonSchema(String name, JsonNode spec, String where) {
+        JsonNode schema = spec.get("schema");
+        if (schema == null) {
+            throw new EvaluationException(where + ": json_schema needs \"schema\" (a JSON Schema object)");
+        }
+        JsonSchema validator = JsonSchema.of(schema, where);
+        return new CodeScorer(name, (r, o) -> {
+            if (o.failed()) {
+                return Assessment.failed(name, "no response to validate: " + o.error());
+            }
+            JsonNode value;
+            try {
+                value = JSON.readTree(unfenced(o.output()));
+            } catch (java.io.IOException e) {
+                return Assessment.of(name, false, "the response is not JSON");
+            }
+            if (value == null || value.isMissingNode()) {
+                return Assessment.of(name, false, "the response is empty");
+            }
+            List<String> errors = validator.validate(value);
+            return Assessment.of(name, errors.isEmpty(), errors.isEmpty() ? "the response is JSON valid against the schema"
+                    : "the response violates the schema: " + String.join("; ", errors));
+        });
+    }
+
+    private static String unfenced(String text) {
+        String t = text.strip();
+        if (t.startsWith("```")) {
+            int firstLine = t.indexOf('\n');
+            int end = t.lastIndexOf("```");
+            if (firstLine > 0 && end > firstLine) {
+                return t.substring(firstLine + 1, end);
+            }
+        }
+        return t;
     }
 
     private static Assessment toolsCalled(String name, DatasetRow row, RowOutcome o) {

@@ -10,7 +10,8 @@ import java.util.concurrent.atomic.AtomicInteger;
 
 /** The live state of one evaluation: progress, results per row, and the outcome. Thread-safe. */
 public final class EvaluationRun {
-    public enum Status { RUNNING, FINISHED, FAILED }
+    /** PAUSED: the trigger's time budget ran out; the next trigger of the same evaluation continues the run. */
+    public enum Status { RUNNING, PAUSED, FINISHED, FAILED }
 
     /** One scored row. @param error why the agent failed, or {@code null} */
     public record RowResult(int index, String traceId, String error, long latencyMs, double costUsd,
@@ -34,6 +35,9 @@ public final class EvaluationRun {
     private volatile String failure;
     private volatile Instant endedAt;
     private volatile Map<String, Double> metrics = Map.of();
+    private final java.util.Set<Integer> earlier = ConcurrentHashMap.newKeySet();
+    private final java.util.concurrent.CompletableFuture<EvaluationRun> settled =
+            new java.util.concurrent.CompletableFuture<>();
 
     public EvaluationRun(String id, String runId, String experimentId, String dataset, int totalRows,
             List<String> scorers) {
@@ -43,6 +47,32 @@ public final class EvaluationRun {
         this.dataset = dataset;
         this.totalRows = totalRows;
         this.scorers = List.copyOf(scorers);
+    }
+
+    /** A row an earlier trigger of this run finished (read back from MLflow). */
+    void earlierRow(RowResult r) {
+        earlier.add(r.index());
+        rowDone(r);
+    }
+
+    /** Rows earlier triggers finished. */
+    public int resumedRows() {
+        return earlier.size();
+    }
+
+    boolean isDone(int index) {
+        return rows.containsKey(index);
+    }
+
+    /** Trace ids of rows this trigger finished (earlier ones are linked to the run already). */
+    List<String> newTraceIds() {
+        return rows.values().stream().filter(r -> !earlier.contains(r.index()) && r.traceId() != null)
+                .map(RowResult::traceId).toList();
+    }
+
+    /** Completes when this trigger is over: FINISHED, FAILED or PAUSED. */
+    public java.util.concurrent.CompletableFuture<EvaluationRun> settled() {
+        return settled;
     }
 
     void rowDone(RowResult r) {
@@ -65,12 +95,20 @@ public final class EvaluationRun {
     void finish() {
         endedAt = Instant.now();
         status = Status.FINISHED;
+        settled.complete(this);
+    }
+
+    void pause() {
+        endedAt = Instant.now();
+        status = Status.PAUSED;
+        settled.complete(this);
     }
 
     void fail(String reason) {
         failure = reason;
         endedAt = Instant.now();
         status = Status.FAILED;
+        settled.complete(this);
     }
 
     public String id() {

@@ -13,6 +13,8 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.jboss.logging.Logger;
 
 /**
@@ -24,6 +26,8 @@ public final class EvaluationRunner {
     static final String RUN_TYPE_TAG = "mlflow.runType";
     static final String RUN_TYPE = "genai_evaluate";
     static final String SOURCE_RUN_ID = "mlflow.assessment.sourceRunId";
+    /** MLflow's {@code AssessmentMetadataKey.SCORER_TRACE_ID}: the judge's own trace. */
+    static final String SCORER_TRACE_ID = "mlflow.assessment.scorerTraceId";
     static final String FAILURE_TAG = "agentfn.evaluation.failure";
     private static final int POST_RETRIES = 5;
     private static final Logger LOG = Logger.getLogger(EvaluationRunner.class);
@@ -31,29 +35,94 @@ public final class EvaluationRunner {
     private final MlflowClient mlflow;
     private final AgentInvoker agent;
     private final Limiter agentCalls;
+    private final RunProgress progress;
+    private final java.time.Duration inFlightGrace;
 
-    public EvaluationRunner(MlflowClient mlflow, AgentInvoker agent, Limiter agentCalls) {
+    /** @param inFlightGrace how long rows started just before a time budget ends may still take */
+    public EvaluationRunner(MlflowClient mlflow, AgentInvoker agent, Limiter agentCalls,
+            java.time.Duration inFlightGrace) {
         this.mlflow = mlflow;
         this.agent = agent;
         this.agentCalls = agentCalls;
+        this.progress = new RunProgress(mlflow);
+        this.inFlightGrace = inFlightGrace;
     }
 
-    /** Creates the run and logs its params; completes when both are in MLflow. The rows then run in the background. */
+    /**
+     * Creates the run and logs its params (or, for a plan with a time budget, continues the unfinished
+     * run of the same evaluation); completes when MLflow has them. The rows then run in the background.
+     */
     public CompletableFuture<EvaluationRun> start(String id, String experimentId, EvaluationPlan plan) {
-        Map<String, String> tags = Map.of(RUN_TYPE_TAG, RUN_TYPE, "agentfn.evaluation.id", id);
+        if (plan.timeBudget() == null) {
+            return create(id, experimentId, plan).thenApply(state -> runRows(state, plan));
+        }
+        return progress.find(experimentId, plan.key()).thenCompose(previous -> {
+            if (previous.isEmpty()) {
+                return create(id, experimentId, plan);
+            }
+            return resume(id, experimentId, plan, previous.get());
+        }).thenApply(state -> runRows(state, plan));
+    }
+
+    private CompletableFuture<EvaluationRun> create(String id, String experimentId, EvaluationPlan plan) {
+        Map<String, String> tags = new java.util.HashMap<>(Map.of(RUN_TYPE_TAG, RUN_TYPE, "agentfn.evaluation.id", id));
+        if (plan.timeBudget() != null) {
+            tags.put(RunProgress.KEY_TAG, plan.key());
+            tags.put(RunProgress.LEASE_TAG, Long.toString(leaseUntil(plan)));
+        }
         return mlflow.createRun(experimentId, plan.name(), tags).thenCompose(run -> {
             EvaluationRun state = new EvaluationRun(id, run.runId(), experimentId, plan.dataset().source(),
                     plan.dataset().rows().size(), plan.scorerNames());
-            return mlflow.logBatch(run.runId(), List.of(), params(plan), Map.of()).thenApply(v -> state)
+            return mlflow.logBatch(run.runId(), List.of(), params(plan), Map.of())
+                    .thenCompose(v -> logInput(run.runId(), plan)).thenApply(v -> state)
                     .whenComplete((s, err) -> {
                         if (err != null) {
                             mlflow.updateRun(run.runId(), RunStatus.FAILED, System.currentTimeMillis());
                         }
                     });
-        }).thenApply(state -> {
-            runRows(state, plan);
-            return state;
         });
+    }
+
+    /**
+     * Continues an unfinished run: rows it finished are taken as they are (not run or scored again);
+     * traces of rows it was cut off in are deleted, and those rows run again.
+     */
+    private CompletableFuture<EvaluationRun> resume(String id, String experimentId, EvaluationPlan plan,
+            RunProgress.Previous previous) {
+        if (previous.leaseUntil() > System.currentTimeMillis()) {
+            throw new EvaluationConflictException("evaluation '" + plan.name() + "' is running in another trigger "
+                    + "(MLflow run " + previous.runId() + ") until " + java.time.Instant.ofEpochMilli(previous.leaseUntil()));
+        }
+        EvaluationRun state = new EvaluationRun(id, previous.runId(), experimentId, plan.dataset().source(),
+                plan.dataset().rows().size(), plan.scorerNames());
+        int total = plan.dataset().rows().size();
+        previous.done().stream().filter(r -> r.index() < total).forEach(state::earlierRow);
+        LOG.infof("evaluation %s continues MLflow run %s: %d of %d rows were done, %d cut-off traces removed", id,
+                previous.runId(), state.doneRows(), total, previous.unfinishedTraces().size());
+        CompletableFuture<Integer> cleaned = previous.unfinishedTraces().isEmpty()
+                ? CompletableFuture.completedFuture(0)
+                : mlflow.deleteTraces(experimentId, previous.unfinishedTraces());
+        return cleaned.thenCompose(n -> mlflow.logBatch(previous.runId(), List.of(), Map.of(),
+                Map.of(RunProgress.LEASE_TAG, Long.toString(leaseUntil(plan)), RunProgress.STATE_TAG, "RUNNING",
+                        "agentfn.evaluation.id", id)))
+                .thenApply(v -> state);
+    }
+
+    /** Until then no other trigger takes the run over: the budget, then the rows in flight (deadline, judges). */
+    private long leaseUntil(EvaluationPlan plan) {
+        return System.currentTimeMillis() + plan.timeBudget().toMillis() + inFlightGrace.toMillis();
+    }
+
+    /** The dataset as the run's input (Overview and dataset columns of the MLflow UI). */
+    private CompletableFuture<Void> logInput(String runId, EvaluationPlan plan) {
+        Dataset d = plan.dataset();
+        boolean inline = d.source().startsWith("inline:");
+        boolean traces = plan.monitorTag() != null;
+        String sourceType = inline ? "code" : traces ? "mlflow_traces" : "local";
+        String source = inline || traces ? "{}" : "{\"uri\": " + com.fasterxml.jackson.databind.node.TextNode
+                .valueOf(d.source()) + "}";
+        return mlflow.logDatasetInput(runId, truncate(d.source()), EvaluationKey.digest(d), sourceType, source,
+                "{\"num_rows\": " + d.rows().size() + "}");
     }
 
     private Map<String, String> params(EvaluationPlan plan) {
@@ -62,30 +131,52 @@ public final class EvaluationRunner {
                 "engine", plan.engine(),
                 "scorers", truncate(String.join(",", plan.scorerNames())),
                 "rows", Integer.toString(plan.dataset().rows().size()));
+        // (time-budgeted runs also carry the evaluation key as a tag, for the next trigger to find them)
     }
 
-    private void runRows(EvaluationRun state, EvaluationPlan plan) {
+    private EvaluationRun runRows(EvaluationRun state, EvaluationPlan plan) {
+        long stopStarting = plan.timeBudget() == null ? Long.MAX_VALUE
+                : System.nanoTime() + plan.timeBudget().toNanos();
+        AtomicInteger skipped = new AtomicInteger();
         List<CompletableFuture<Void>> rows = new ArrayList<>();
         for (DatasetRow row : plan.dataset().rows()) {
-            rows.add(row(state, plan, row));
+            if (!state.isDone(row.index())) {
+                rows.add(row(state, plan, row, stopStarting, skipped));
+            }
         }
         CompletableFuture.allOf(rows.toArray(CompletableFuture[]::new))
-                .thenCompose(v -> complete(state, plan))
+                .thenCompose(v -> skipped.get() > 0 ? pause(state) : complete(state, plan))
                 .exceptionally(t -> {
                     failRun(state, "finishing the run failed: " + message(t));
                     return null;
                 });
+        return state;
     }
 
-    private CompletableFuture<Void> row(EvaluationRun state, EvaluationPlan plan, DatasetRow row) {
+    private CompletableFuture<Void> row(EvaluationRun state, EvaluationPlan plan, DatasetRow row, long stopStarting,
+            AtomicInteger skipped) {
         ObjectNode inputs = row.inputs().deepCopy();
         if (plan.model() != null && !inputs.has("model")) {
             inputs.put("model", plan.model());
         }
-        return agentCalls.submit(() -> agent.invoke(inputs, plan.engine(), state.runId()))
-                .thenCompose(inv -> score(plan, row, inv.outcome())
+        CompletableFuture<AgentInvoker.Invocation> invocation = row.recorded() != null
+                ? CompletableFuture.completedFuture(row.recorded())
+                : agentCalls.submit(() -> {
+            // Checked when the row's slot frees up, not when it is queued: rows wait for the limiter.
+            if (System.nanoTime() - stopStarting > 0) {
+                skipped.incrementAndGet();
+                return CompletableFuture.completedFuture((AgentInvoker.Invocation) null);
+            }
+            return agent.invoke(inputs, plan.engine(), state.runId());
+        });
+        return invocation.thenCompose(inv -> inv == null ? CompletableFuture.completedFuture(null)
+                : score(plan, row, inv.outcome())
                         .thenCompose(assessments -> post(state, plan.scorers(), inv, assessments)
-                                .thenRun(() -> state.rowDone(result(row, inv.outcome(), assessments)))))
+                                .thenCompose(posted -> {
+                                    EvaluationRun.RowResult r = result(row, inv.outcome(), assessments);
+                                    return (posted ? markDone(state, plan, r) : CompletableFuture
+                                            .<Void>completedFuture(null)).thenRun(() -> state.rowDone(r));
+                                })))
                 .exceptionally(t -> {
                     // Only a bug gets here (agent and scorers report failures as values); count the row anyway.
                     LOG.errorf(t, "evaluation %s row %d failed", state.id(), row.index());
@@ -95,19 +186,55 @@ public final class EvaluationRunner {
                 });
     }
 
+    /** Resumable runs record the row's progress; monitors mark the trace as scored. */
+    private CompletableFuture<Void> markDone(EvaluationRun state, EvaluationPlan plan, EvaluationRun.RowResult r) {
+        CompletableFuture<Void> mark;
+        if (plan.monitorTag() != null) {
+            mark = mlflow.setTraceTag(r.traceId(), plan.monitorTag(), state.runId());
+        } else if (plan.timeBudget() != null) {
+            mark = progress.markDone(state.runId(), r);
+        } else {
+            return CompletableFuture.completedFuture(null);
+        }
+        return mark.exceptionally(t -> {
+            state.mlflowError("progress", "recording row " + r.index() + " as done failed: " + message(t));
+            return null;
+        });
+    }
+
+    /** The budget ran out: links what this trigger scored and leaves the run RUNNING for the next trigger. */
+    private CompletableFuture<Void> pause(EvaluationRun state) {
+        return link(state.runId(), state.newTraceIds(), 0)
+                .thenCompose(v -> mlflow.logBatch(state.runId(), List.of(), Map.of(), Map.of(
+                        RunProgress.STATE_TAG, "PAUSED", RunProgress.LEASE_TAG, "0",
+                        "agentfn.evaluation.progress", state.doneRows() + "/" + state.totalRows())))
+                .thenCompose(v -> {
+                    Map<String, String> errors = state.mlflowErrors();
+                    if (!errors.isEmpty()) {
+                        return failRun(state, "incomplete in MLflow: " + String.join("; ", errors.values()));
+                    }
+                    LOG.infof("evaluation %s paused after its time budget: %d of %d rows done; the next trigger "
+                            + "continues run %s", state.id(), state.doneRows(), state.totalRows(), state.runId());
+                    state.pause();
+                    return CompletableFuture.completedFuture(null);
+                });
+    }
+
     private static CompletableFuture<List<Assessment>> score(EvaluationPlan plan, DatasetRow row, RowOutcome o) {
         List<CompletableFuture<Assessment>> all = plan.scorers().stream().map(s -> s.score(row, o)).toList();
         return CompletableFuture.allOf(all.toArray(CompletableFuture[]::new))
                 .thenApply(v -> all.stream().map(CompletableFuture::join).toList());
     }
 
-    private CompletableFuture<Void> post(EvaluationRun state, List<Scorer> scorers, AgentInvoker.Invocation inv,
+    /** Completes with whether every assessment is in MLflow. */
+    private CompletableFuture<Boolean> post(EvaluationRun state, List<Scorer> scorers, AgentInvoker.Invocation inv,
             List<Assessment> list) {
         String traceId = inv.outcome().traceId();
         if (traceId == null) {
             state.mlflowError("trace", "a row has no trace to attach assessments to: " + inv.outcome().error());
-            return CompletableFuture.completedFuture(null);
+            return CompletableFuture.completedFuture(false);
         }
+        AtomicBoolean all = new AtomicBoolean(true);
         List<CompletableFuture<String>> posts = new ArrayList<>();
         for (int i = 0; i < list.size(); i++) {
             Assessment a = list.get(i);
@@ -115,10 +242,11 @@ public final class EvaluationRunner {
             posts.add(createWithRetry(assessment(state, inv, a, s), 0).exceptionally(t -> {
                 state.mlflowError("assessment", "posting assessment " + a.name() + " on " + traceId + " failed: "
                         + message(t));
+                all.set(false);
                 return null;
             }));
         }
-        return CompletableFuture.allOf(posts.toArray(CompletableFuture[]::new));
+        return CompletableFuture.allOf(posts.toArray(CompletableFuture[]::new)).thenApply(v -> all.get());
     }
 
     /**
@@ -138,10 +266,30 @@ public final class EvaluationRunner {
         }).thenCompose(f -> f);
     }
 
+    /**
+     * Linking comes last, when a busy tracking server may still be taking the spooled traces: a timed-out
+     * link is tried again (linking is idempotent per trace in MLflow's SQL store) before the run fails.
+     */
+    private CompletableFuture<Void> link(String runId, List<String> traces, int attempt) {
+        return mlflow.linkTracesToRun(runId, traces).handle((v, t) -> {
+            if (t == null) {
+                return CompletableFuture.<Void>completedFuture(null);
+            }
+            if (attempt >= 2) {
+                return CompletableFuture.<Void>failedFuture(t);
+            }
+            LOG.warnf("linking traces to run %s failed (%s); trying again", runId, message(t));
+            Executor later = CompletableFuture.delayedExecutor(2L << attempt, TimeUnit.SECONDS);
+            return CompletableFuture.supplyAsync(() -> null, later).thenCompose(x -> link(runId, traces, attempt + 1));
+        }).thenCompose(f -> f);
+    }
+
     private static NewAssessment assessment(EvaluationRun state, AgentInvoker.Invocation inv, Assessment a, Scorer s) {
         Object value = a.error() == null ? a.value() : new MlflowApi.FeedbackError("SCORER_ERROR", a.error());
+        Map<String, String> metadata = a.scorerTraceId() == null ? Map.of(SOURCE_RUN_ID, state.runId())
+                : Map.of(SOURCE_RUN_ID, state.runId(), SCORER_TRACE_ID, a.scorerTraceId());
         return new NewAssessment(inv.outcome().traceId(), a.name(), AssessmentKind.FEEDBACK, value, s.sourceType(),
-                s.sourceId(), a.rationale(), Map.of(SOURCE_RUN_ID, state.runId()), inv.rootSpanId());
+                s.sourceId(), a.rationale(), metadata, inv.rootSpanId());
     }
 
     private static EvaluationRun.RowResult result(DatasetRow row, RowOutcome o, List<Assessment> assessments) {
@@ -170,14 +318,13 @@ public final class EvaluationRunner {
     }
 
     private CompletableFuture<Void> complete(EvaluationRun state, EvaluationPlan plan) {
-        List<String> traces = state.rows().stream().map(EvaluationRun.RowResult::traceId)
-                .filter(java.util.Objects::nonNull).toList();
+        List<String> traces = state.newTraceIds();
         Map<String, Double> metrics = RunMetrics.of(state.scorers(), state.rows());
         state.metrics(metrics);
         long now = System.currentTimeMillis();
         List<MlflowApi.Metric> logged = metrics.entrySet().stream()
                 .map(e -> new MlflowApi.Metric(e.getKey(), e.getValue(), now, 0)).toList();
-        return mlflow.linkTracesToRun(state.runId(), traces)
+        return link(state.runId(), traces, 0)
                 .thenCompose(v -> mlflow.logBatch(state.runId(), logged, Map.of(), Map.of()))
                 .thenCompose(v -> {
                     Map<String, String> errors = state.mlflowErrors();
@@ -188,9 +335,15 @@ public final class EvaluationRunner {
                     if (!judges.isEmpty()) {
                         return failRun(state, "every call failed for " + String.join("; ", judges));
                     }
-                    state.finish();
-                    return mlflow.updateRun(state.runId(), RunStatus.FINISHED, System.currentTimeMillis());
+                    return mlflow.logBatch(state.runId(), List.of(), Map.of(), finishedTags(plan))
+                            .thenCompose(x -> mlflow.updateRun(state.runId(), RunStatus.FINISHED,
+                                    System.currentTimeMillis()))
+                            .thenRun(state::finish);
                 });
+    }
+
+    private static Map<String, String> finishedTags(EvaluationPlan plan) {
+        return plan.timeBudget() == null ? Map.of() : Map.of(RunProgress.STATE_TAG, "FINISHED", RunProgress.LEASE_TAG, "0");
     }
 
     private CompletableFuture<Void> failRun(EvaluationRun state, String reason) {

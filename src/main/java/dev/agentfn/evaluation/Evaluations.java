@@ -15,7 +15,7 @@ import java.util.function.Supplier;
 
 /** Validates evaluation requests, starts them, and keeps recent ones for progress queries. */
 public final class Evaluations {
-    static final Set<String> FIELDS = Set.of("name", "dataset", "scorers", "engine", "model");
+    static final Set<String> FIELDS = Set.of("name", "dataset", "scorers", "engine", "model", "time_budget", "wait");
 
     private final Datasets datasets;
     private final Scorers scorers;
@@ -23,17 +23,34 @@ public final class Evaluations {
     private final EvaluationRunner runner;
     private final Supplier<CompletableFuture<String>> experiment;
     private final int retained;
+    private final Optional<java.time.Duration> defaultBudget;
+    private TraceSampler sampler;
+    private int maxTraces = 10_000;
     private final Map<String, EvaluationRun> runs = new LinkedHashMap<>();
 
     /** @param runner {@code null} when MLflow is not configured: evaluations are then refused */
     public Evaluations(Datasets datasets, Scorers scorers, AgentInvoker agent, EvaluationRunner runner,
             Supplier<CompletableFuture<String>> experiment, int retained) {
+        this(datasets, scorers, agent, runner, experiment, retained, Optional.empty());
+    }
+
+    /** @param defaultBudget time budget of evaluations that set none ({@code agentfn.evaluation.time-budget}) */
+    public Evaluations(Datasets datasets, Scorers scorers, AgentInvoker agent, EvaluationRunner runner,
+            Supplier<CompletableFuture<String>> experiment, int retained, Optional<java.time.Duration> defaultBudget) {
+        this.defaultBudget = defaultBudget;
         this.datasets = datasets;
         this.scorers = scorers;
         this.agent = agent;
         this.runner = runner;
         this.experiment = experiment;
         this.retained = retained;
+    }
+
+    /** Enables {@code "dataset": {"traces": …}} (monitoring of production traces). */
+    public Evaluations withTraces(TraceSampler traceSampler, int max) {
+        this.sampler = traceSampler;
+        this.maxTraces = max;
+        return this;
     }
 
     public boolean available() {
@@ -60,6 +77,9 @@ public final class Evaluations {
                     + new TreeSet<>(agent.engines()));
         }
         String model = body.hasNonNull("model") ? body.get("model").asText() : null;
+        if (body.path("dataset").has("traces")) {
+            return monitor(body, engine, model);
+        }
         Dataset dataset = dataset(body.get("dataset"));
         List<Scorer> list = scorers.create(body.get("scorers"));
         for (DatasetRow row : dataset.rows()) {
@@ -70,7 +90,85 @@ public final class Evaluations {
             agent.validate(inputs, "dataset " + row.where());
         }
         String name = body.path("name").asText("evaluation-" + UUID.randomUUID().toString().substring(0, 8));
-        return new EvaluationPlan(name, dataset, list, engine, model);
+        java.time.Duration budget = body.has("time_budget") ? duration(body.get("time_budget"), "time_budget")
+                : defaultBudget.orElse(null);
+        String key = EvaluationKey.of(name, dataset, body.get("scorers"), engine, model);
+        return new EvaluationPlan(name, dataset, list, engine, model, key, budget, null);
+    }
+
+    /**
+     * Scores recent production traces instead of running the agent. Needs a {@code name}: it names the
+     * tag that keeps this monitor from scoring a trace twice.
+     */
+    private EvaluationPlan monitor(JsonNode body, String engine, String model) {
+        JsonNode spec = body.get("dataset");
+        if (spec.size() != 1) {
+            throw new EvaluationException("\"dataset\" needs exactly one of \"path\", \"rows\" and \"traces\"");
+        }
+        if (!body.hasNonNull("name")) {
+            throw new EvaluationException("a trace dataset needs a \"name\": traces this monitor scored are tagged "
+                    + "with it and skipped next time");
+        }
+        if (body.has("time_budget")) {
+            throw new EvaluationException("\"time_budget\" does not apply to trace datasets: traces left unscored "
+                    + "are picked up by the next run of the monitor");
+        }
+        if (sampler == null) {
+            throw new EvaluationException("trace datasets need MLflow (agentfn.mlflow.tracking-uri)");
+        }
+        TraceSampler.Spec traces = traceSpec(spec.get("traces"));
+        List<Scorer> list = scorers.create(body.get("scorers"));
+        String name = body.get("name").asText();
+        String experimentId = spec.get("traces").hasNonNull("experiment_id")
+                ? spec.get("traces").get("experiment_id").asText() : experiment.get().join();
+        Dataset dataset = sampler.select(experimentId, traces, name);
+        return new EvaluationPlan(name, dataset, list, engine, model, null, null, TraceSampler.tagFor(name));
+    }
+
+    private TraceSampler.Spec traceSpec(JsonNode t) {
+        if (t == null || !t.isObject()) {
+            throw new EvaluationException("dataset.traces must be an object: {\"filter\", \"window\", \"sample\", "
+                    + "\"max_traces\", \"experiment_id\"}");
+        }
+        Set<String> known = Set.of("filter", "window", "sample", "max_traces", "experiment_id");
+        t.fieldNames().forEachRemaining(f -> {
+            if (!known.contains(f)) {
+                throw new EvaluationException("dataset.traces: unknown field \"" + f + "\"; known: " + new TreeSet<>(known));
+            }
+        });
+        java.time.Duration window = t.has("window") ? duration(t.get("window"), "dataset.traces.window")
+                : java.time.Duration.ofHours(1);
+        double sample = t.path("sample").asDouble(1.0);
+        if (!(sample > 0 && sample <= 1)) {
+            throw new EvaluationException("dataset.traces.sample must be in (0, 1], got " + t.get("sample"));
+        }
+        int max = t.path("max_traces").asInt(maxTraces);
+        if (max < 1 || max > maxTraces) {
+            throw new EvaluationException("dataset.traces.max_traces must be between 1 and " + maxTraces
+                    + " (agentfn.evaluation.max-rows)");
+        }
+        String filter = t.hasNonNull("filter") ? t.get("filter").asText() : null;
+        return new TraceSampler.Spec(filter, window, sample, max);
+    }
+
+    /** Seconds (a number) or a duration text: {@code 90s}, {@code 10m}, {@code PT10M}. */
+    static java.time.Duration duration(JsonNode v, String field) {
+        java.time.Duration d;
+        try {
+            if (v.isNumber()) {
+                d = java.time.Duration.ofMillis(Math.round(v.asDouble() * 1000));
+            } else {
+                String t = v.asText().strip().toUpperCase(java.util.Locale.ROOT);
+                d = java.time.Duration.parse(t.startsWith("P") ? t : "PT" + t);
+            }
+        } catch (RuntimeException e) {
+            throw new EvaluationException("\"" + field + "\" must be seconds or a duration such as \"10m\" or "
+                    + "\"PT10M\", got " + v);
+        }
+        if (d.isNegative() || d.isZero()) {
+            throw new EvaluationException("\"" + field + "\" must be positive, got " + v);
+        }
+        return d;
     }
 
     private Dataset dataset(JsonNode spec) {
@@ -94,6 +192,13 @@ public final class Evaluations {
     /** Completes once the MLflow run exists; the rows continue in the background. */
     public CompletableFuture<EvaluationRun> start(EvaluationPlan plan) {
         String id = "ev-" + UUID.randomUUID().toString().replace("-", "");
+        if (plan.dataset().rows().isEmpty()) {
+            // A monitor that found nothing new: no empty run every few minutes.
+            EvaluationRun none = new EvaluationRun(id, null, null, plan.dataset().source(), 0, plan.scorerNames());
+            none.finish();
+            remember(none);
+            return CompletableFuture.completedFuture(none);
+        }
         return experiment.get().thenCompose(exp -> runner.start(id, exp, plan)).thenApply(run -> {
             remember(run);
             return run;

@@ -7,6 +7,11 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.agentfn.conversation.Deadline;
 import dev.agentfn.conversation.messages.AnthropicClient;
 import dev.agentfn.conversation.messages.wire.MessagesRequest;
+import dev.agentfn.mlflow.MlflowKeys;
+import dev.agentfn.tracing.ActiveTrace;
+import dev.agentfn.tracing.LiveSpan;
+import dev.agentfn.tracing.TraceDelivery;
+import dev.agentfn.tracing.Tracer;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.List;
@@ -25,9 +30,20 @@ public final class Judge implements Scorer {
     private static final String SYSTEM = "You are an impartial evaluator. Answer with a single JSON object and "
             + "nothing else: {\"result\": <result>, \"rationale\": \"<one or two sentences>\"}.";
 
-    /** Shared by all judges: the client, the JSON mapper, the concurrency limit and the call budget. */
+    /**
+     * Shared by all judges: the client, the JSON mapper, the concurrency limit and the call budget;
+     * {@code tracer} and {@code delivery} trace each judgement (both {@code null}: untraced).
+     */
     public record Services(AnthropicClient client, ObjectMapper json, Limiter limiter, int maxTokens,
-            Duration timeout) {
+            Duration timeout, Tracer tracer, TraceDelivery delivery) {
+
+        public Services(AnthropicClient client, ObjectMapper json, Limiter limiter, int maxTokens, Duration timeout) {
+            this(client, json, limiter, maxTokens, timeout, null, null);
+        }
+
+        boolean traced() {
+            return tracer != null && delivery != null && delivery.enabled();
+        }
     }
 
     private final String name;
@@ -83,26 +99,75 @@ public final class Judge implements Scorer {
     public CompletableFuture<Assessment> score(DatasetRow row, RowOutcome outcome) {
         String prompt = template.render(row, outcome) + "\n\nAnswer with JSON only. \"result\" must be "
                 + type.instruction() + ".";
-        return attempt(prompt, true)
+        ActiveTrace trace = services.traced() ? startTrace(prompt, outcome) : null;
+        CompletableFuture<Assessment> judged = attempt(prompt, true, trace)
                 .exceptionally(t -> Assessment.failed(name, CALL_FAILED + message(t)));
+        return trace == null ? judged : judged.thenCompose(a -> finishTrace(trace, a));
     }
 
-    private CompletableFuture<Assessment> attempt(String prompt, boolean retryMalformed) {
-        return services.limiter().submit(() -> call(prompt)).thenCompose(text -> {
+    /** The judgement as MLflow traces a scorer call: its own trace, tagged with the scorer's name. */
+    private ActiveTrace startTrace(String prompt, RowOutcome outcome) {
+        ActiveTrace trace = services.tracer().start(name, MlflowKeys.SpanType.EVALUATOR, java.util.Optional.empty());
+        java.util.Map<String, Object> inputs = new java.util.LinkedHashMap<>();
+        inputs.put("prompt", prompt);
+        inputs.put("model", modelUri);
+        if (outcome.traceId() != null) {
+            inputs.put("trace_id", outcome.traceId());
+        }
+        trace.root().inputs(inputs);
+        trace.tag(MlflowKeys.Tag.SOURCE_SCORER, name).requestPreview(prompt);
+        return trace;
+    }
+
+    private CompletableFuture<Assessment> finishTrace(ActiveTrace trace, Assessment a) {
+        java.util.Map<String, Object> out = new java.util.LinkedHashMap<>();
+        out.put("value", a.value());
+        out.put("rationale", a.rationale());
+        if (a.error() != null) {
+            trace.root().recordError("JudgeError", a.error(), null);
+            out.put("error", a.error());
+        }
+        trace.root().outputs(out);
+        trace.responsePreview(a.error() != null ? a.error() : String.valueOf(a.value()));
+        // The assessment points at the trace; it does not wait for it (a spooled trace arrives later).
+        String traceId = trace.traceId();
+        services.delivery().deliver(trace.finish());
+        return CompletableFuture.completedFuture(a.withScorerTrace(traceId));
+    }
+
+    private CompletableFuture<Assessment> attempt(String prompt, boolean retryMalformed, ActiveTrace trace) {
+        return services.limiter().submit(() -> call(prompt, trace)).thenCompose(text -> {
             Assessment a = parse(text);
             if (a.error() != null && retryMalformed) {
-                return attempt(prompt, false);
+                return attempt(prompt, false, trace);
             }
             return CompletableFuture.completedFuture(a);
         });
     }
 
-    private CompletableFuture<String> call(String prompt) {
+    private CompletableFuture<String> call(String prompt, ActiveTrace trace) {
         ObjectNode user = JsonNodeFactory.instance.objectNode().put("role", "user").put("content", prompt);
         MessagesRequest request = new MessagesRequest(model, services.maxTokens(), List.of(user),
                 JsonNodeFactory.instance.textNode(SYSTEM), List.of(), List.of(), null, List.of());
+        LiveSpan span = trace == null ? null : trace.startSpan("messages.create", MlflowKeys.SpanType.CHAT_MODEL,
+                trace.root()).attribute(MlflowKeys.Span.LLM_MODEL, model).attribute(MlflowKeys.Span.LLM_PROVIDER,
+                        "anthropic");
+        if (span != null) {
+            span.inputs(java.util.Map.of("model", model, "messages", List.of(java.util.Map.of("role", "user",
+                    "content", prompt))));
+        }
         return services.client().call(request, SILENT, Deadline.after(services.timeout()))
-                .thenApply(r -> r.message().text());
+                .thenApply(r -> r.message().text())
+                .whenComplete((text, t) -> {
+                    if (span != null) {
+                        if (t != null) {
+                            span.recordError("JudgeCallFailed", message(t), null);
+                        } else {
+                            span.outputs(java.util.Map.of("text", text == null ? "" : text));
+                        }
+                        span.end();
+                    }
+                });
     }
 
     /** The answer's JSON object, tolerating code fences and prose around it. */

@@ -353,6 +353,69 @@ public final class MlflowClient {
         return call("POST", "/api/3.0/mlflow/traces/search", req.toJson()).thenApply(TracePage::fromJson);
     }
 
+    /** {@code POST /api/2.0/mlflow/runs/search}: runs (JSON, tags included) of one experiment matching the filter. */
+    public CompletableFuture<List<JsonNode>> searchRuns(String experimentId, String filter, int maxResults) {
+        ObjectNode body = JsonValues.MAPPER.createObjectNode();
+        body.putArray("experiment_ids").add(experimentId);
+        body.put("filter", filter).put("max_results", maxResults);
+        return call("POST", "/api/2.0/mlflow/runs/search", body).thenApply(json -> {
+            List<JsonNode> runs = new java.util.ArrayList<>();
+            json.path("runs").forEach(runs::add);
+            return runs;
+        });
+    }
+
+    /**
+     * {@code POST /api/2.0/mlflow/runs/log-inputs}: one dataset as the run's input, as {@code mlflow.log_input}
+     * records it (name, digest, source type and source JSON, profile JSON).
+     */
+    public CompletableFuture<Void> logDatasetInput(String runId, String name, String digest, String sourceType,
+            String source, String profile) {
+        ObjectNode body = JsonValues.MAPPER.createObjectNode().put("run_id", runId);
+        ObjectNode input = body.putArray("datasets").addObject();
+        input.putArray("tags");
+        input.putObject("dataset").put("name", name).put("digest", digest).put("source_type", sourceType)
+                .put("source", source).put("profile", profile);
+        return call("POST", "/api/2.0/mlflow/runs/log-inputs", body).thenApply(json -> null);
+    }
+
+    /** {@code GET /api/2.0/mlflow/runs/get}: the run JSON ({@code info}, {@code data} with tags and params). */
+    public CompletableFuture<JsonNode> getRun(String runId) {
+        return call("GET", "/api/2.0/mlflow/runs/get?run_id=" + encodeSegment(runId), null)
+                .thenApply(json -> json.path("run"));
+    }
+
+    /** {@code PATCH /api/3.0/mlflow/traces/{trace_id}/tags}: sets one tag on a stored trace. */
+    public CompletableFuture<Void> setTraceTag(String traceId, String key, String value) {
+        ObjectNode body = JsonValues.MAPPER.createObjectNode().put("key", key).put("value", value);
+        return call("PATCH", "/api/3.0/mlflow/traces/" + encodeSegment(traceId) + "/tags", body)
+                .thenApply(json -> null);
+    }
+
+    /** {@code POST /api/2.0/mlflow/traces/delete-traces} for the given ids; completes with the number deleted. */
+    public CompletableFuture<Integer> deleteTraces(String experimentId, List<String> traceIds) {
+        ObjectNode body = JsonValues.MAPPER.createObjectNode().put("experiment_id", experimentId);
+        traceIds.forEach(body.putArray("request_ids")::add);
+        return call("POST", "/api/2.0/mlflow/traces/delete-traces", body)
+                .thenApply(json -> json.path("traces_deleted").asInt());
+    }
+
+    /**
+     * {@code GET /api/3.0/mlflow/traces/get}: the whole trace ({@code trace_info} and OTLP-shaped
+     * {@code spans}) when MLflow keeps spans in its tracking store; empty if unknown.
+     */
+    public CompletableFuture<Optional<JsonNode>> getTrace(String traceId) {
+        return call("GET", "/api/3.0/mlflow/traces/get?trace_id=" + encodeSegment(traceId), null)
+                .thenApply(json -> Optional.of(json.path("trace")))
+                .exceptionally(t -> {
+                    MlflowClientException e = asClientException(t, "GET trace");
+                    if (isNotFound(e)) {
+                        return Optional.empty();
+                    }
+                    throw e;
+                });
+    }
+
     /** The {@code trace_info} JSON (assessments included), or empty if the trace is unknown. */
     public CompletableFuture<Optional<JsonNode>> getTraceInfo(String traceId) {
         return call("GET", "/api/3.0/mlflow/traces/" + encodeSegment(traceId), null)

@@ -110,6 +110,8 @@ public final class MlflowKeys {
         public static final String ARTIFACT_LOCATION = "mlflow.artifactLocation";
         public static final String SPANS_LOCATION = "mlflow.trace.spansLocation";
         public static final String EVAL_REQUEST_ID = "mlflow.eval.requestId";
+        /** On a judge's own trace: the scorer that made it (MLflow's {@code TraceTagKey.SOURCE_SCORER_NAME}). */
+        public static final String SOURCE_SCORER = "mlflow.trace.sourceScorer";
     }
 
     /** HTTP headers of MLflow's OTLP endpoint. */

@@ -53,6 +53,10 @@ final class ControlEndpoint {
         if (config.hasNonNull("latency_ms")) {
             server.defaultLatency(Duration.ofMillis(config.get("latency_ms").asLong()));
         }
+        if (config.hasNonNull("model_latency_ms")) {
+            config.get("model_latency_ms").fields().forEachRemaining(e -> server.modelLatency(e.getKey(),
+                    e.getValue().isNull() ? null : Duration.ofMillis(e.getValue().asLong())));
+        }
         if (config.hasNonNull("scenario")) {
             server.scenario(Scenario.parse(config.get("scenario").asText()));
         }

@@ -9,6 +9,7 @@ import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
 import java.util.Queue;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.LinkedBlockingQueue;
@@ -34,7 +35,8 @@ import java.util.stream.Collectors;
  * GET  /_fake/requests  → [{"method","path" (with query),"headers":{lower-case name: value},
  *                           "body" (raw),"json" (parsed or null),"received_at" (ISO-8601),"received_nanos"}]
  * POST /_fake/reset     clears queue and recordings (config kept) → config
- * POST /_fake/config    {"latency_ms":2000,"scenario":"echo"|"tool-loop","tool_rounds":2} (all optional) → config
+ * POST /_fake/config    {"latency_ms":2000,"scenario":"echo"|"tool-loop","tool_rounds":2,
+ *                        "model_latency_ms":{"claude-haiku-4-5":500}} (all optional) → config
  * GET  /_fake/config    → {"latency_ms","scenario","tool_rounds","pending_turns","recorded_requests"}
  * </pre>
  * Turn objects ({@code latency_ms} is optional on all of them):
@@ -74,6 +76,7 @@ public final class FakeAnthropicServer implements AutoCloseable {
     private final Queue<FakeTurn> turns = new ConcurrentLinkedQueue<>();
     private final Queue<RecordedRequest> recorded = new ConcurrentLinkedQueue<>();
     private volatile Duration defaultLatency = Duration.ZERO;
+    private final Map<String, Duration> modelLatency = new java.util.concurrent.ConcurrentHashMap<>();
     private volatile Scenario scenario = Scenario.ECHO;
     private volatile int toolRounds = 2;
     private HttpServer server;
@@ -174,6 +177,21 @@ public final class FakeAnthropicServer implements AutoCloseable {
 
     public Duration defaultLatency() {
         return defaultLatency;
+    }
+
+    /** Latency for requests naming this model (e.g. a judge model faster than the agent's); null removes it. */
+    public FakeAnthropicServer modelLatency(String model, Duration latency) {
+        if (latency == null) {
+            modelLatency.remove(model);
+        } else {
+            modelLatency.put(model, latency);
+        }
+        return this;
+    }
+
+    /** The latency of a turn without its own: the model's, else the default. */
+    public Duration latencyFor(String model) {
+        return model == null ? defaultLatency : modelLatency.getOrDefault(model, defaultLatency);
     }
 
     public FakeAnthropicServer scenario(Scenario newScenario) {

@@ -22,7 +22,7 @@ final class MessagesEndpoint {
             return;
         }
         FakeTurn turn = server.nextTurn(req.json());
-        sleep(turn.latency() != null ? turn.latency() : server.defaultLatency());
+        sleep(turn.latency() != null ? turn.latency() : server.latencyFor(req.json().path("model").asText(null)));
         play(ex, turn, req, req.json().path("stream").asBoolean(false));
     }
 

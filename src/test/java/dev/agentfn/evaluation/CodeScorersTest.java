@@ -73,4 +73,29 @@ class CodeScorersTest {
         assertThrows(EvaluationException.class, () -> CodeScorers.create("regex", spec("{\"pattern\":\"(\"}"), "s"));
         assertThrows(EvaluationException.class, () -> CodeScorers.create("tokens_under", spec("{\"threshold\":\"x\"}"), "s"));
     }
+
+    @Test
+    void jsonSchemaValidatesTheResponse() {
+        String spec = """
+                {"schema":{"type":"object","required":["city","temp"],"additionalProperties":false,
+                  "properties":{"city":{"type":"string","minLength":2},"temp":{"type":"number","minimum":-90},
+                                "tags":{"type":"array","items":{"enum":["cold","warm"]},"uniqueItems":true}}}}""";
+        DatasetRow r = row("{}");
+        Assessment good = score("json_schema", spec, r, ok("```json\n{\"city\":\"Oslo\",\"temp\":-3,\"tags\":[\"cold\"]}\n```"));
+        assertEquals(true, good.value(), good.rationale());
+        Assessment bad = score("json_schema", spec, r, ok("{\"city\":\"O\",\"tags\":[\"hot\"],\"x\":1}"));
+        assertEquals(false, bad.value());
+        assertTrue(bad.rationale().contains("missing required property \"temp\""), bad.rationale());
+        assertTrue(bad.rationale().contains("/city: shorter than minLength 2"), bad.rationale());
+        assertTrue(bad.rationale().contains("/tags/0: not one of"), bad.rationale());
+        assertTrue(bad.rationale().contains("property \"x\" is not allowed"), bad.rationale());
+        assertEquals(false, score("json_schema", spec, r, ok("Oslo is cold")).value());
+        assertTrue(score("json_schema", spec, r, new RowOutcome("t", null, "boom", 1, 0, 0, List.of())).error()
+                .contains("boom"));
+        EvaluationException unsupported = org.junit.jupiter.api.Assertions.assertThrows(EvaluationException.class,
+                () -> CodeScorers.create("json_schema", spec("{\"schema\":{\"$ref\":\"#/x\"}}"), "scorers[2]"));
+        assertTrue(unsupported.getMessage().startsWith("scorers[2].schema: unsupported JSON Schema keyword \"$ref\""));
+        org.junit.jupiter.api.Assertions.assertThrows(EvaluationException.class,
+                () -> CodeScorers.create("json_schema", spec("{}"), "scorers[0]"));
+    }
 }

@@ -100,10 +100,15 @@ class EvaluationToMlflowTest {
         assertEquals("claude-sonnet-5-5", mlflow.at("/params/model").asText());
         assertEquals("messages", mlflow.at("/params/engine").asText());
         assertEquals(String.join(",", SCORERS), mlflow.at("/params/scorers").asText());
+        assertEquals(path, mlflow.at("/inputs/0/name").asText(), "the dataset is the run's input");
+        assertEquals("local", mlflow.at("/inputs/0/source_type").asText());
+        assertEquals(20, mlflow.at("/inputs/0/num_rows").asInt());
+        assertEquals(8, mlflow.at("/inputs/0/digest").asText().length());
 
         JsonNode traces = mlflow.get("traces");
         assertEquals(20, traces.size());
         Map<String, double[]> sums = new HashMap<>();
+        Map<String, String> judgeTraces = new HashMap<>();
         for (JsonNode t : traces) {
             assertEquals(runId, t.at("/metadata/mlflow.sourceRun").asText());
             assertEquals(5, t.get("assessments").size(), t.toString());
@@ -118,6 +123,11 @@ class EvaluationToMlflowTest {
                 if (name.equals("safety")) {
                     assertEquals("anthropic:/claude-haiku-4-5", a.get("source_id").asText());
                 }
+                if (judge) {
+                    judgeTraces.put(a.at("/metadata/mlflow.assessment.scorerTraceId").asText(), name);
+                } else {
+                    assertTrue(a.at("/metadata/mlflow.assessment.scorerTraceId").isMissingNode(), a.toString());
+                }
                 JsonNode v = a.get("value");
                 double x = v.isBoolean() ? (v.asBoolean() ? 1 : 0) : v.asText().equals("yes") ? 1 : 0;
                 double[] s = sums.computeIfAbsent(name, k -> new double[2]);
@@ -131,6 +141,26 @@ class EvaluationToMlflowTest {
             assertEquals(s[0] / s[1], mlflow.at("/metrics/" + scorer + "~1mean").asDouble(), 1e-9, scorer);
         }
         assertTrue(mlflow.at("/metrics/relevance~1mean").asDouble() < 1.0, "some judges said no");
+        // Every judgement is a trace of its own, linked from its assessment as MLflow links scorer traces.
+        assertEquals(40, judgeTraces.size(), judgeTraces.toString());
+        String someJudgeTrace = judgeTraces.keySet().iterator().next();
+        JsonNode judged = python.json("""
+                import mlflow, json, time
+                t = None
+                for _ in range(50):
+                    try:
+                        t = mlflow.get_trace("%s")
+                    except Exception:
+                        t = None
+                    if t is not None:
+                        break
+                    time.sleep(0.3)
+                print(json.dumps({"tags": t.info.tags, "spans": [[s.span_type, s.parent_id is None] for s in t.data.spans],
+                                  "outputs": t.data.spans[0].outputs}, default=str))
+                """.formatted(someJudgeTrace));
+        assertEquals(judgeTraces.get(someJudgeTrace), judged.at("/tags/mlflow.trace.sourceScorer").asText());
+        assertTrue(judged.get("spans").toString().contains("[\"EVALUATOR\",true]"), judged.toString());
+        assertTrue(judged.get("spans").toString().contains("[\"CHAT_MODEL\",false]"), judged.toString());
         assertTrue(mlflow.get("metrics").has("agent/latency_ms/mean"));
         assertTrue(mlflow.get("metrics").has("agent/cost_usd/total"));
     }
@@ -175,12 +205,13 @@ class EvaluationToMlflowTest {
     @Test
     void csvDatasetWithToolExpectationsSeesTheToolsTheAgentCalled() throws Exception {
         fake.enqueue(FakeTurn.toolUse(null, new ToolCall("toolu_1", "weather", Map.of("city", "Oslo"))),
-                FakeTurn.text("Cold in Oslo."));
+                FakeTurn.text("Cold in Oslo."), FakeTurn.text(YES));
         String path = dataset("prompt,tools,expected_response,expected_tools\n"
                 + "Weather in Oslo?,\"[\"\"weather\"\",\"\"clock\"\"]\",Cold,\"[\"\"weather\"\",\"\"clock\"\"]\"\n");
         JsonPath started = given().contentType("application/json").body("""
                 {"dataset":{"path":"%s"},"scorers":["expected_tools_called","contains",
-                  {"type":"tokens_under","threshold":1000000},{"type":"regex","pattern":"(?i)oslo"}]}
+                  {"type":"tokens_under","threshold":1000000},{"type":"regex","pattern":"(?i)oslo"},
+                  {"type":"judge","name":"process","instructions":"Were the tools used sensibly? {{ trace }}"}]}
                 """.formatted(path)).when().post("/v1/evaluations").then().statusCode(202).extract().jsonPath();
         JsonPath done = await(started.getString("id"));
         assertEquals("FINISHED", done.getString("status"), done.prettify());
@@ -190,6 +221,11 @@ class EvaluationToMlflowTest {
         assertEquals(true, done.getBoolean("results[0].assessments[2].value"));
         assertEquals(true, done.getBoolean("results[0].assessments[3].value"));
         assertEquals(0.0, done.getDouble("metrics.'expected_tools_called/mean'"));
+        // {{ trace }}: the judge saw what the agent did, not just the answer.
+        String judgePrompt = fake.messageRequests().get(2).body();
+        assertTrue(judgePrompt.contains("tool calls (in order): weather"), judgePrompt);
+        assertTrue(judgePrompt.contains("status: OK") && judgePrompt.contains("final answer: Cold in Oslo."), judgePrompt);
+        assertEquals("yes", done.getString("results[0].assessments[4].value"));
     }
 
     JsonPath await(String id) throws InterruptedException {
@@ -204,6 +240,10 @@ class EvaluationToMlflowTest {
     }
 
     JsonNode readBack(String runId) {
+        return readBack(python, runId);
+    }
+
+    static JsonNode readBack(MlflowPython python, String runId) {
         return python.json("""
                 import mlflow, json
                 c = mlflow.MlflowClient()
@@ -213,7 +253,10 @@ class EvaluationToMlflowTest {
                     return [s.span_id for s in t.data.spans if s.parent_id is None][0]
                 out = {"status": run.info.status, "tags": run.data.tags, "params": run.data.params,
                        "metrics": run.data.metrics,
+                       "inputs": [{"name": d.dataset.name, "digest": d.dataset.digest, "source_type": d.dataset.source_type,
+                                   "num_rows": json.loads(d.dataset.profile)["num_rows"]} for d in run.inputs.dataset_inputs],
                        "traces": [{"id": t.info.trace_id, "metadata": t.info.trace_metadata, "root_span_id": root(t),
+                                   "request": t.info.request_preview,
                                    "assessments": [{"name": a.name, "value": a.value, "rationale": a.rationale,
                                                     "error": None if a.error is None else a.error.error_message,
                                                     "source_type": a.source.source_type, "source_id": a.source.source_id,

@@ -1,0 +1,89 @@
+#!/usr/bin/env python3
+"""Batch evaluation throughput (issue #6): N rows, agent latency A, judge latency J, concurrency C.
+
+Starts the fake Messages API (agent model answers after A, the judge model after J), a local MLflow
+server and the built jar (./mvnw package first), then times one POST /v1/evaluations with "wait":true:
+every row runs the agent once and two judges once each, with assessments, links and metrics written to
+MLflow. The ideal is (N*A + N*2*J) / C, the issue's yardstick. Numbers depend on the machine; on a shared
+one they are noisy.
+
+  python3 bench/evaluation.py [--rows 200] [--agent-ms 1000] [--judge-ms 500] [--concurrency 16] [--out f.json]
+"""
+import argparse, json, os, subprocess, sys, time, urllib.request
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from common import APP, ROOT, free_port, start_fake, start_mlflow, stop_all, wait_up  # noqa: E402
+
+AGENT_MODEL = "claude-sonnet-4-5"
+JUDGE_MODEL = "claude-haiku-4-5"
+VERDICT = json.dumps({"result": "yes", "rationale": "benchmark"})
+
+
+def post(url, body, timeout=3600):
+    req = urllib.request.Request(url, data=json.dumps(body).encode(), method="POST",
+                                 headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(req, timeout=timeout) as r:
+        return json.loads(r.read() or b"null")
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--rows", type=int, default=200)
+    ap.add_argument("--agent-ms", type=int, default=1000)
+    ap.add_argument("--judge-ms", type=int, default=500)
+    ap.add_argument("--concurrency", type=int, default=16)
+    ap.add_argument("--java", default="java")
+    ap.add_argument("--mlflow-workers", type=int, default=4, help="MLflow server workers (one is a bottleneck)")
+    ap.add_argument("--trace-judges", default="true", help="agentfn.evaluation.trace-judges")
+    ap.add_argument("--out", default=None)
+    a = ap.parse_args()
+    procs = []
+    try:
+        fake_port = free_port()
+        procs.append(start_fake(fake_port, "--threads", str(4 * a.concurrency + 16)))
+        fake = f"http://127.0.0.1:{fake_port}"
+        wait_up(f"{fake}/api/hello")
+        post(f"{fake}/_fake/config", {"latency_ms": a.agent_ms, "model_latency_ms": {JUDGE_MODEL: a.judge_ms}})
+        mlflow, mlflow_url = start_mlflow("bench-evaluation-mlflow", a.mlflow_workers)
+        procs.append(mlflow)
+        port = free_port()
+        env = dict(os.environ, ANTHROPIC_BASE_URL=fake, ANTHROPIC_API_KEY="bench-key", ANTHROPIC_MODEL=AGENT_MODEL,
+                   MLFLOW_TRACKING_URI=mlflow_url, MLFLOW_EXPERIMENT_NAME="bench-evaluation", PORT=str(port),
+                   AGENTFN_EVALUATION_AGENT_CONCURRENCY=str(a.concurrency),
+                   AGENTFN_EVALUATION_JUDGE_CONCURRENCY=str(a.concurrency),
+                   AGENTFN_EVALUATION_MAX_ROWS=str(max(a.rows, 10000)), AGENTFN_EVALUATION_TRACE_JUDGES=a.trace_judges,
+                   AGENTFN_TRACING_SPOOL_DIRECTORY=f"{ROOT}/target/bench-evaluation-spool", QUARKUS_LOG_LEVEL="WARN")
+        procs.append(subprocess.Popen([a.java, "-jar", f"{APP}/quarkus-run.jar"], env=env, stdout=subprocess.DEVNULL))
+        app = f"http://127.0.0.1:{port}"
+        wait_up(f"{app}/q/health/ready")
+        judge = lambda name: {"type": "judge", "name": name, "model": f"anthropic:/{JUDGE_MODEL}",
+                              "instructions": f"Is {{{{ outputs }}}} {name} for {{{{ inputs }}}}?"}
+        body = {"name": "bench", "wait": True, "scorers": [judge("relevance"), judge("correctness"), "no_error"],
+                "dataset": {"rows": [{"inputs": {"prompt": f"Question {i}"}} for i in range(a.rows)]}}
+        # Warm-up on a few rows with no latency (JIT, connection pools, the MLflow experiment).
+        post(f"{fake}/_fake/config", {"latency_ms": 0, "model_latency_ms": {JUDGE_MODEL: 0}})
+        post(f"{fake}/_fake/turns", [{"type": "text", "text": VERDICT}] * 3 * 20)
+        post(f"{app}/v1/evaluations", dict(body, name="warmup", dataset={"rows": body["dataset"]["rows"][:20]}))
+        post(f"{fake}/_fake/config", {"latency_ms": a.agent_ms, "model_latency_ms": {JUDGE_MODEL: a.judge_ms}})
+        # Every call gets a verdict-shaped answer (a fine agent answer too), so no judge retries a malformed one.
+        post(f"{fake}/_fake/turns", [{"type": "text", "text": VERDICT}] * 3 * a.rows)
+        started = time.monotonic()
+        result = post(f"{app}/v1/evaluations", body)
+        wall = time.monotonic() - started
+        ideal = (a.rows * a.agent_ms + a.rows * 2 * a.judge_ms) / 1000 / a.concurrency
+        out = {"mlflow_workers": a.mlflow_workers, "trace_judges": a.trace_judges, "rows": a.rows, "agent_ms": a.agent_ms, "judge_ms": a.judge_ms, "concurrency": a.concurrency,
+               "status": result["status"], "rows_done": result["rows_done"], "rows_failed": result["rows_failed"],
+               "wall_s": round(wall, 2), "ideal_s": round(ideal, 2), "ratio": round(wall / ideal, 3),
+               "relevance_mean": result.get("metrics", {}).get("relevance/mean")}
+        print(json.dumps(out, indent=2))
+        if a.out:
+            with open(a.out, "w") as f:
+                json.dump(out, f, indent=2)
+        if result["status"] != "FINISHED":
+            raise SystemExit(f"evaluation ended {result['status']}: {result.get('failure')}")
+    finally:
+        stop_all(procs)
+
+
+if __name__ == "__main__":
+    main()

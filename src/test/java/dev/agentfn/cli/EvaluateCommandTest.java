@@ -1,0 +1,144 @@
+package dev.agentfn.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.agentfn.evaluation.EvaluationRun;
+import dev.agentfn.evaluation.EvaluationSchedule;
+import dev.agentfn.standin.FakeAnthropicServer;
+import dev.agentfn.standin.FakeTurn;
+import dev.agentfn.testing.FakeAnthropicResource;
+import dev.agentfn.testing.MlflowPython;
+import dev.agentfn.testing.MlflowServerResource;
+import dev.agentfn.testing.ToolServerResource;
+import io.quarkus.test.common.QuarkusTestResource;
+import io.quarkus.test.junit.QuarkusTest;
+import jakarta.inject.Inject;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.UUID;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/** The {@code evaluate} command (progress, summary, MLflow link, exit code) and the in-process cron schedule. */
+@QuarkusTest
+@QuarkusTestResource(value = FakeAnthropicResource.class, restrictToAnnotatedClass = false)
+@QuarkusTestResource(value = ToolServerResource.class, restrictToAnnotatedClass = false)
+@QuarkusTestResource(value = MlflowServerResource.class, restrictToAnnotatedClass = false)
+class EvaluateCommandTest {
+    static final String YES = "{\"result\":\"yes\",\"rationale\":\"fine\"}";
+    static final String NO = "{\"result\":\"no\",\"rationale\":\"off topic\"}";
+    static final String JUDGE = "{\"type\":\"judge\",\"name\":\"relevance\",\"instructions\":\"Is {{ outputs }} relevant?\"}";
+
+    @Inject
+    EvaluateCommand command;
+    @Inject
+    EvaluationSchedule schedule;
+    FakeAnthropicServer fake = FakeAnthropicResource.fake();
+
+    @BeforeEach
+    void reset() {
+        fake.reset();
+    }
+
+    record Result(int code, String out) {
+    }
+
+    Result run(boolean terminal, String... args) {
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        int code = command.run(args, new PrintStream(bytes, true, StandardCharsets.UTF_8), terminal);
+        return new Result(code, bytes.toString(StandardCharsets.UTF_8));
+    }
+
+    static String dataset() throws Exception {
+        Path root = Path.of("target/evaluation-datasets");
+        Files.createDirectories(root);
+        String name = "cli-" + UUID.randomUUID() + ".jsonl";
+        Files.writeString(root.resolve(name), """
+                {"inputs":{"prompt":"one"}}
+                {"inputs":{"prompt":"two"}}
+                {"inputs":{"prompt":"three"}}
+                """);
+        return name;
+    }
+
+    @Test
+    void aMissedThresholdIsExitCodeOneWithTheSummaryAndTheRunLink() throws Exception {
+        // One worker at a time is not guaranteed: every turn is a valid judge answer and a fine agent answer.
+        fake.enqueue(FakeTurn.text(YES), FakeTurn.text(YES), FakeTurn.text(YES), FakeTurn.text(YES),
+                FakeTurn.text(NO), FakeTurn.text(NO));
+        Result r = run(false, "--dataset", dataset(), "--scorer", "no_error", "--scorer", JUDGE,
+                "--threshold", "relevance=0.8", "--threshold", "no_error/mean>=1", "--name", "ci-gate");
+        assertEquals(EvaluateCommand.EXIT_THRESHOLD, r.code(), r.out());
+        assertTrue(r.out().contains("progress: 3/3 rows, 0 failed"), r.out());
+        assertTrue(r.out().matches("(?s).*relevance/mean\\s+0\\.\\d{4}.*"), r.out());
+        assertTrue(r.out().matches("(?s).*no_error/mean\\s+1\\.0000.*"), r.out());
+        assertTrue(r.out().contains("THRESHOLD MISSED: relevance/mean >= 0.8: got"), r.out());
+        assertTrue(r.out().matches("(?s).*MLflow run: http://[^ ]+/#/experiments/" + MlflowServerResource.experimentId()
+                + "/runs/[0-9a-f]{32}\n.*"), r.out());
+    }
+
+    @Test
+    void metThresholdsPassAndATerminalGetsABar() throws Exception {
+        for (int i = 0; i < 6; i++) {
+            fake.enqueue(FakeTurn.text(YES));
+        }
+        // The agent's answers are the judge's JSON too: json_schema checks them against MLflow-bound results.
+        String schema = "{\"type\":\"json_schema\",\"name\":\"json\",\"schema\":{\"type\":\"object\","
+                + "\"required\":[\"result\"],\"properties\":{\"result\":{\"enum\":[\"yes\",\"no\"]}}}}";
+        Result r = run(true, "--dataset", dataset(), "--scorer", JUDGE, "--scorer", schema,
+                "--threshold", "relevance/mean>=0.8", "--threshold", "json=1");
+        assertEquals(EvaluateCommand.EXIT_OK, r.code(), r.out());
+        assertTrue(r.out().contains("\r[##############################] 3/3 rows, 0 failed"), r.out());
+        assertTrue(r.out().matches("(?s).*json/mean\\s+1\\.0000.*"), r.out());
+        assertTrue(r.out().contains("PASSED (2 thresholds met)"), r.out());
+    }
+
+    @Test
+    void badInputIsExitCodeTwoWithTheReason() {
+        Result unknown = run(false, "--dataset", "nope.jsonl", "--scorer", "no_error");
+        assertEquals(EvaluateCommand.EXIT_USAGE, unknown.code());
+        assertTrue(unknown.out().contains("error: dataset file nope.jsonl does not exist"), unknown.out());
+        Result option = run(false, "--frobnicate", "x");
+        assertEquals(EvaluateCommand.EXIT_USAGE, option.code());
+        assertTrue(option.out().contains("unknown option --frobnicate") && option.out().contains("usage:"));
+        assertThrows(IllegalArgumentException.class, () -> Threshold.parse("relevance ~ 3"));
+        assertEquals(new Threshold("agent/latency_ms/p90", "<", 5000), Threshold.parse("agent/latency_ms/p90<5000"));
+        assertTrue(Threshold.parse("x=0.5").missed(Map.of()).contains("no such metric"));
+    }
+
+    @Test
+    void aCronScheduleStartsTheEvaluationInProcess() throws Exception {
+        fake.enqueue(FakeTurn.text("scheduled answer"));
+        String name = "cron-" + UUID.randomUUID();
+        String request = "{\"name\":\"" + name + "\",\"dataset\":{\"rows\":[{\"inputs\":{\"prompt\":\"Hi\"}}]},"
+                + "\"scorers\":[\"no_error\"]}";
+        schedule.schedule("test-schedule", "0/1 * * * * ?", () -> request);
+        EvaluationRun run;
+        try {
+            long until = System.currentTimeMillis() + 30_000;
+            while ((run = schedule.last()) == null && System.currentTimeMillis() < until) {
+                Thread.sleep(100);
+            }
+        } finally {
+            schedule.unschedule("test-schedule");
+        }
+        assertNotNull(run, "the schedule fired");
+        run.settled().get();
+        JsonNode mlflow = new MlflowPython(MlflowServerResource.server()).json("""
+                import mlflow, json
+                r = mlflow.MlflowClient().get_run("%s")
+                print(json.dumps({"status": r.info.status, "name": r.info.run_name, "tags": r.data.tags}))
+                """.formatted(run.runId()));
+        assertEquals("FINISHED", mlflow.get("status").asText());
+        assertEquals(name, mlflow.get("name").asText());
+        assertEquals("genai_evaluate", mlflow.at("/tags/mlflow.runType").asText());
+    }
+}
