@@ -47,13 +47,14 @@ public final class TraceDelivery {
         }
         CompletableFuture<ExportResult> export = exporter.export(trace);
         return export.copy().completeOnTimeout(TIMED_OUT, timeout.toNanos(), TimeUnit.NANOSECONDS)
-                .thenComposeAsync(result -> {
+                .thenCompose(result -> {
                     if (result.delivered()) {
+                        // the common case answers at once, on the thread that saw the confirmation
                         drainer.nudge();
                         return CompletableFuture.completedFuture(ExportStatus.DELIVERED);
                     }
-                    return CompletableFuture.completedFuture(spool(trace, result, export));
-                }, spoolExecutor);
+                    return CompletableFuture.supplyAsync(() -> spool(trace, result, export), spoolExecutor);
+                });
     }
 
     private ExportStatus spool(Trace trace, ExportResult why, CompletableFuture<ExportResult> inFlight) {

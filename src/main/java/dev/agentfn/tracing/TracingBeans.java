@@ -32,13 +32,15 @@ import org.jboss.logging.Logger;
 @Singleton
 public class TracingBeans {
     private static final Logger LOG = Logger.getLogger(TracingBeans.class);
-    /** Spool writes and redelivery: file I/O and joins stay off the event loop; bounded, callers run when full. */
-    private final ExecutorService spoolExecutor = new ThreadPoolExecutor(1, 2, 30, TimeUnit.SECONDS,
-            new ArrayBlockingQueue<>(4096), r -> {
-                Thread t = new Thread(r, "agentfn-spool");
-                t.setDaemon(true);
-                return t;
-            }, new ThreadPoolExecutor.CallerRunsPolicy());
+    /** Spool writes (fsync) stay off the event loop; bounded, callers run when full. */
+    private final ExecutorService spoolExecutor = new ThreadPoolExecutor(2, 2, 30, TimeUnit.SECONDS,
+            new ArrayBlockingQueue<>(4096), daemon("agentfn-spool"), new ThreadPoolExecutor.CallerRunsPolicy());
+    /**
+     * Redelivery passes get their own thread: a pass joins one export after another and must never
+     * hold up the spooling of a live answer. One pass runs, at most one waits; more nudges are dropped.
+     */
+    private final ExecutorService drainExecutor = new ThreadPoolExecutor(1, 1, 0, TimeUnit.SECONDS,
+            new ArrayBlockingQueue<>(1), daemon("agentfn-spool-drain"), new ThreadPoolExecutor.DiscardPolicy());
 
     @jakarta.inject.Inject
     jakarta.inject.Provider<SpoolDrainer> drainer;
@@ -102,7 +104,7 @@ public class TracingBeans {
     @Singleton
     SpoolDrainer drainer(TraceSpool spool, TraceExporter exporter, AgentfnConfig config) {
         return new SpoolDrainer(spool, exporter, config.tracing().spool().drainBatch(),
-                config.mlflow().requestTimeout(), spoolExecutor);
+                config.mlflow().requestTimeout(), drainExecutor);
     }
 
     @Produces
@@ -122,6 +124,15 @@ public class TracingBeans {
 
     void stop(@Observes ShutdownEvent event) {
         spoolExecutor.shutdown();
+        drainExecutor.shutdown();
+    }
+
+    private static java.util.concurrent.ThreadFactory daemon(String name) {
+        return r -> {
+            Thread t = new Thread(r, name);
+            t.setDaemon(true);
+            return t;
+        };
     }
 
     /** Values that must never appear in a trace even if a user pastes them into a prompt. */
