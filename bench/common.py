@@ -1,5 +1,5 @@
 """What the benchmark scripts share: paths, ports, and starting the fake and a local MLflow server."""
-import os, shutil, socket, subprocess, time, urllib.request
+import json, os, shutil, socket, subprocess, time, urllib.request
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 APP = f"{ROOT}/target/quarkus-app"
@@ -26,8 +26,22 @@ def start_fake(port, *args):
                             stdout=subprocess.DEVNULL)
 
 
-def start_mlflow(name):
-    """A throwaway MLflow server (SQLite, one worker, no job runner); returns (process, base URL)."""
+def first_answer(url, body, deadline_s=120):
+    """POSTs body to url until the first 200 (connection refused while the process starts); returns the JSON."""
+    end = time.time() + deadline_s
+    while time.time() < end:
+        try:
+            req = urllib.request.Request(url, data=body, headers={"content-type": "application/json"})
+            with urllib.request.urlopen(req, timeout=30) as r:
+                if r.status == 200:
+                    return json.loads(r.read())
+        except Exception:
+            time.sleep(0.005)
+    raise SystemExit(f"no answer from {url} within {deadline_s} s")
+
+
+def start_mlflow(name, workers=1):
+    """A throwaway MLflow server (SQLite, `workers` uvicorn workers, no job runner); returns (process, base URL)."""
     venv = subprocess.run(["bash", f"{ROOT}/.ci/setup-mlflow.sh"], capture_output=True, text=True,
                           check=True).stdout.strip().splitlines()[-1]
     port = free_port()
@@ -36,7 +50,7 @@ def start_mlflow(name):
     os.makedirs(d)
     proc = subprocess.Popen([f"{venv}/bin/mlflow", "server", "--host", "127.0.0.1", "--port", str(port),
                              "--backend-store-uri", f"sqlite:///{d}/mlflow.db", "--artifacts-destination",
-                             f"{d}/artifacts", "--workers", "1"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                             f"{d}/artifacts", "--workers", str(workers)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                             env=dict(os.environ, MLFLOW_MODEL_CATALOG_URI="", MLFLOW_SERVER_ENABLE_JOB_EXECUTION="false"))
     url = f"http://127.0.0.1:{port}"
     wait_up(f"{url}/health")
