@@ -40,8 +40,9 @@ def first_answer(url, body, deadline_s=120):
     raise SystemExit(f"no answer from {url} within {deadline_s} s")
 
 
-def start_mlflow(name, workers=1):
-    """A throwaway MLflow server (SQLite, `workers` uvicorn workers, no job runner); returns (process, base URL)."""
+def start_mlflow(name, workers=1, env=None):
+    """A throwaway MLflow server (SQLite, `workers` uvicorn workers, no job runner); returns (process, base URL).
+    env: extra environment of the server (e.g. MLFLOW_SQLALCHEMYSTORE_POOLCLASS)."""
     venv = subprocess.run(["bash", f"{ROOT}/.ci/setup-mlflow.sh"], capture_output=True, text=True,
                           check=True).stdout.strip().splitlines()[-1]
     port = free_port()
@@ -51,7 +52,8 @@ def start_mlflow(name, workers=1):
     proc = subprocess.Popen([f"{venv}/bin/mlflow", "server", "--host", "127.0.0.1", "--port", str(port),
                              "--backend-store-uri", f"sqlite:///{d}/mlflow.db", "--artifacts-destination",
                              f"{d}/artifacts", "--workers", str(workers)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                            env=dict(os.environ, MLFLOW_MODEL_CATALOG_URI="", MLFLOW_SERVER_ENABLE_JOB_EXECUTION="false"))
+                            env=dict(os.environ, MLFLOW_MODEL_CATALOG_URI="", MLFLOW_SERVER_ENABLE_JOB_EXECUTION="false",
+                                     **(env or {})))
     url = f"http://127.0.0.1:{port}"
     wait_up(f"{url}/health")
     return proc, url

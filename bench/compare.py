@@ -132,7 +132,7 @@ class Side:
         if self.proc:
             try:
                 os.killpg(self.proc.pid, signal.SIGTERM)
-                self.proc.wait(30)
+                self.proc.wait(10)
             except subprocess.TimeoutExpired:
                 os.killpg(self.proc.pid, signal.SIGKILL)
                 self.proc.wait(10)
@@ -228,7 +228,8 @@ class Bench:
         self.procs.append(start_fake(fake_port, "--latency-ms", "0", "--threads", "1200"))
         self.fake_url = f"http://127.0.0.1:{fake_port}"
         wait_up(f"{self.fake_url}/_fake/config")
-        mlflow, self.mlflow_url = start_mlflow("bench-compare-mlflow", self.a.mlflow_workers)
+        pool = {"MLFLOW_SQLALCHEMYSTORE_POOLCLASS": self.a.mlflow_pool} if self.a.mlflow_pool else {}
+        mlflow, self.mlflow_url = start_mlflow("bench-compare-mlflow", self.a.mlflow_workers, pool)
         self.procs.append(mlflow)
         tool, self.tool_url = self.load.tool_server()
         self.procs.append(tool)
@@ -752,6 +753,9 @@ def main():
     ap.add_argument("--cc-max-concurrency", type=int, default=16,
                     help="highest level for the Claude Code pair: each invocation is a CLI process (~100+ MB)")
     ap.add_argument("--mlflow-workers", type=int, default=1)
+    ap.add_argument("--mlflow-pool", default="NullPool",
+                    help="MLFLOW_SQLALCHEMYSTORE_POOLCLASS of the MLflow server; '' = MLflow's default QueuePool, "
+                         "which stopped answering under 256 concurrent trace writes (see docs/benchmarks.md)")
     ap.add_argument("--peer-delivery", choices=("sync", "flush"), default="sync",
                     help="how the Messages peer delivers its trace before answering (bench/peers/messages_service.py)")
     ap.add_argument("--jfr", action="store_true", help="JFR profile of agentfn (JDK 17) into target/bench-compare/")
@@ -779,7 +783,7 @@ def main():
             "settings": {"latency_ms": bench.latency, "levels": bench.levels, "runs": bench.runs,
                          "cold_runs": bench.cold_runs, "warmup": bench.warmup, "max_seconds_per_level": bench.max_s,
                          "throughput": {"requests": bench.tput_n, "seconds": bench.tput_s, "concurrency": bench.tput_c},
-                         "peer_workers": PEER_WORKERS, "peer_delivery": a.peer_delivery, "mlflow_workers": a.mlflow_workers, "quick": a.quick}}
+                         "peer_workers": PEER_WORKERS, "peer_delivery": a.peer_delivery, "mlflow_workers": a.mlflow_workers, "mlflow_pool": a.mlflow_pool, "quick": a.quick}}
     files = charts(summary, a.out_dir, bench)
     md = markdown(summary, meta, files, bench)
     with open(f"{a.out_dir}/compare.json", "w") as f:
