@@ -26,7 +26,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  * load --url U --body-file F --concurrency C --requests N --max-seconds S --out latencies.csv [--header "k: v"]...
  *     C threads each send POST U with the body of F ("{n}" replaced by a run-unique sequence number)
  *     until N requests were sent or S seconds passed (then the rest is not sent: bounded in count and
- *     time). One CSV row per request: n,start_ms,latency_ms,status,trace_id. Prints a one-line summary.
+ *     time). One CSV row per request: n,start_ms,latency_ms,status,trace_id,export (agentfn's trace.export). Prints a one-line summary.
  * tool-server --port P
  *     POST /weather answers {"temp_c":21,"sky":"clear"} at once (the tool of the 3-turn tool loop).
  * </pre>
@@ -65,7 +65,9 @@ public final class LoadGen {
         return out;
     }
 
-    private record Row(int n, long startMs, double latencyMs, int status, String traceId) {
+    private static final java.util.regex.Pattern EXPORT = java.util.regex.Pattern.compile("\"export\"\\s*:\\s*\"(\\w+)\"");
+
+    private record Row(int n, long startMs, double latencyMs, int status, String traceId, String export) {
     }
 
     private static void load(String[] args) throws Exception {
@@ -102,15 +104,18 @@ public final class LoadGen {
                         long start = System.nanoTime();
                         int status;
                         String traceId = "";
+                        String export = "";
                         try {
                             HttpResponse<byte[]> r = client.send(b.build(), HttpResponse.BodyHandlers.ofByteArray());
                             status = r.statusCode();
                             traceId = r.headers().firstValue("x-trace-id").orElse("");
+                            var m = EXPORT.matcher(new String(r.body(), StandardCharsets.UTF_8));
+                            export = m.find() ? m.group(1) : ""; // agentfn: delivered | spooled | ...
                         } catch (IOException e) {
                             status = -1; // connection failure or timeout: counted, never dropped
                         }
                         long end = System.nanoTime();
-                        rows.add(new Row(n, TimeUnit.NANOSECONDS.toMillis(start - t0), (end - start) / 1e6, status, traceId));
+                        rows.add(new Row(n, TimeUnit.NANOSECONDS.toMillis(start - t0), (end - start) / 1e6, status, traceId, export));
                     }
                 } catch (InterruptedException e) {
                     Thread.currentThread().interrupt();
@@ -123,9 +128,10 @@ public final class LoadGen {
         pool.shutdown();
         double wallS = (System.nanoTime() - t0) / 1e9;
         try (PrintWriter w = new PrintWriter(Files.newBufferedWriter(out, StandardCharsets.UTF_8))) {
-            w.println("n,start_ms,latency_ms,status,trace_id");
+            w.println("n,start_ms,latency_ms,status,trace_id,export");
             for (Row r : rows) {
-                w.printf(java.util.Locale.ROOT, "%d,%d,%.3f,%d,%s%n", r.n, r.startMs, r.latencyMs, r.status, r.traceId);
+                w.printf(java.util.Locale.ROOT, "%d,%d,%.3f,%d,%s,%s%n", r.n, r.startMs, r.latencyMs, r.status, r.traceId,
+                        r.export);
             }
         }
         long ok = rows.stream().filter(r -> r.status == 200).count();

@@ -19,7 +19,7 @@ RSS (whole process tree) under scenario 1 at concurrency 256; 5 throughput ceili
 latency (traced and untraced); 6 traces in MLflow per side afterwards: every answered invocation has
 exactly one trace (each prompt carries a unique token, found again in the trace's request preview).
 """
-import argparse, csv, datetime, json, os, platform, re, shlex, signal, statistics, subprocess, sys, threading, time
+import argparse, csv, datetime, json, os, platform, re, shlex, shutil, signal, statistics, subprocess, sys, threading, time
 import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -128,11 +128,11 @@ class Side:
                                      start_new_session=True)
         return t0
 
-    def stop(self):
+    def stop(self, wait_s=10):
         if self.proc:
             try:
                 os.killpg(self.proc.pid, signal.SIGTERM)
-                self.proc.wait(10)
+                self.proc.wait(wait_s)
             except subprocess.TimeoutExpired:
                 os.killpg(self.proc.pid, signal.SIGKILL)
                 self.proc.wait(10)
@@ -176,7 +176,7 @@ class Load:
                                   "--max-seconds", str(max_s), "--first", str(first), "--out", out],
                                  check=True, capture_output=True, text=True).stdout
         with open(out) as f:
-            rows = [(int(r["n"]), float(r["latency_ms"]), int(r["status"])) for r in csv.DictReader(f)]
+            rows = [(int(r["n"]), float(r["latency_ms"]), int(r["status"]), r["export"]) for r in csv.DictReader(f)]
         return rows, json.loads(summary.strip().splitlines()[-1])
 
 
@@ -223,6 +223,9 @@ class Bench:
 
     def setup(self):
         os.makedirs(f"{ROOT}/target/bench-compare", exist_ok=True)
+        for d in os.listdir(f"{ROOT}/target/bench-compare"):
+            if d.startswith("spool-"):  # a spool left by an earlier run would deliver into this run's experiments
+                shutil.rmtree(f"{ROOT}/target/bench-compare/{d}")
         self.load = Load(self.a.out_dir)
         fake_port = free_port()
         self.procs.append(start_fake(fake_port, "--latency-ms", "0", "--threads", "1200"))
@@ -245,11 +248,15 @@ class Bench:
         sides = []
         cli = self.claude_cli()
 
-        def agentfn_env(key):
+        def agentfn_env(key, cli=None):
             exp = self.experiment(f"bench-{self.load.run_id}-{key}")
 
             def env(traced):
-                e = dict(base, QUARKUS_LOG_LEVEL="WARN", AGENTFN_TRACING_SPOOL_DIRECTORY=f"{ROOT}/target/bench-compare/spool-{key}")
+                # An environment variable, not -D: a build without the engine rejects unknown agentfn.* properties.
+                e = dict(base, **({"AGENTFN_CLAUDE_CODE_CLI_PATH": cli} if cli else {}), QUARKUS_LOG_LEVEL="WARN",
+                         AGENTFN_TRACING_SPOOL_DIRECTORY=self.spool(key),
+                         # redeliver spooled traces within seconds, so scenario 6 can count them at the end
+                         AGENTFN_TRACING_SPOOL_DRAIN_INTERVAL="2s", AGENTFN_TRACING_SPOOL_DRAIN_BATCH="500")
                 if traced:
                     e.update(MLFLOW_TRACKING_URI=self.mlflow_url, MLFLOW_EXPERIMENT_ID=exp)
                 return e
@@ -269,7 +276,7 @@ class Bench:
                  "-Dagentfn.tools.allowed-hosts=127.0.0.1"]
         jar = ["-jar", f"{APP}/quarkus-run.jar"]
         cds = ["-XX:SharedArchiveFile=app-cds.jsa", "-Xshare:auto"] if os.path.exists(f"{APP}/app-cds.jsa") else []
-        jfr = [f"-XX:StartFlightRecording=filename={ROOT}/target/bench-compare/agentfn-jdk17.jfr,settings=profile"] \
+        jfr = [f"-XX:StartFlightRecording=filename={ROOT}/target/bench-compare/agentfn-jdk17.jfr,settings=profile,dumponexit=true"] \
             if self.a.jfr else []
         sides.append(Side("agentfn-jdk17", "agentfn, JDK 17" + (" + AppCDS" if cds else ""), "agentfn",
                           ["java", *cds, *jfr, *props, *jar], agentfn_env("agentfn-jdk17"), agentfn_body(None),
@@ -301,9 +308,8 @@ class Bench:
                           "peer", [*peer_cmd, "messages_service:app"], peer_env("peer-messages"), peer_body))
         if not self.a.no_claude_code:
             cc_levels = [c for c in self.levels if c <= self.a.cc_max_concurrency]
-            cc_props = [f"-Dagentfn.claude-code.cli-path={cli}"] if cli else []
             sides.append(Side("agentfn-cc", "agentfn claude-code engine, JDK 17", "agentfn",
-                              ["java", *cds, *cc_props, *props, *jar], agentfn_env("agentfn-cc"),
+                              ["java", *cds, *props, *jar], agentfn_env("agentfn-cc", cli),
                               agentfn_body("claude-code"), cwd=APP, workloads=("plain",), levels=cc_levels,
                               pair="peer-agent-sdk"))
             sides.append(Side("peer-agent-sdk", f"Python: FastAPI + Claude Agent SDK + autolog ({PEER_WORKERS} uvicorn workers)",
@@ -311,6 +317,23 @@ class Bench:
                               workloads=("plain",), levels=cc_levels))
         only = set(self.a.sides.split(",")) if self.a.sides else None
         return [s for s in sides if not only or s.key in only]
+
+    @staticmethod
+    def spool(key):
+        return f"{ROOT}/target/bench-compare/spool-{key}"
+
+    def drain_spools(self, sides, max_s=300):
+        """Waits until every traced agentfn's spool is empty (traces MLflow did not confirm within 2 s)."""
+        end = time.time() + max_s
+        left = {}
+        while time.time() < end:
+            left = {s.key: len(os.listdir(self.spool(s.key))) if os.path.isdir(self.spool(s.key)) else 0
+                    for s in sides if s.kind == "agentfn"}
+            if not any(left.values()):
+                break
+            time.sleep(2)
+        self.results["spool_left"] = left
+        print(f"  spooled traces still waiting: {left}", flush=True)
 
     def claude_cli(self):
         setup = f"{ROOT}/.ci/setup-claude-code.sh"
@@ -329,8 +352,10 @@ class Bench:
                                      for c in side.cmd]
         side.start()
         for i in range(50):
-            first_answer(side.url(), side.body("plain", f"aot-training-{i}").encode())
-        side.stop()
+            tok = self.load.token(side, f"aot{i}")
+            first_answer(side.url(), side.body("plain", tok).encode())
+            side.ok_tokens.append(tok)
+        side.stop(wait_s=180)  # the JVM writes the cache while it exits
         side.cmd = saved
         if not os.path.exists(aot):
             raise SystemExit("the JDK wrote no AOT cache")
@@ -381,6 +406,7 @@ class Bench:
         row = {"side": side.key, "workload": workload, "concurrency": c, "traced": traced, "requests": n,
                "sent": len(rows), "ok": len(ok), "non_200": len(rows) - len(ok),
                "statuses": sorted({r[2] for r in rows if r[2] != 200}), "wall_s": summary["wall_s"],
+               "export": {e: sum(1 for r in ok if r[3] == e) for e in sorted({r[3] for r in ok if r[3]})},
                "model_calls_per_invocation": round(calls / len(rows), 2) if rows else None,
                "scripted_model_ms": model_ms,
                "p50": pct(over, 50), "p95": pct(over, 95), "p99": pct(over, 99)}
@@ -453,8 +479,11 @@ class Bench:
                     side.prepare(side)
                 if side.kind == "agentfn" and '"engine"' in side.body("plain", "x"):
                     side.start()
-                    wait_up(f"http://127.0.0.1:{side.port}/q/health/ready")
-                    why = self.probe(side)
+                    try:
+                        wait_up(f"http://127.0.0.1:{side.port}/q/health/ready", 180)
+                        why = self.probe(side)
+                    except SystemExit:
+                        why = "did not start: " + open(f"{ROOT}/target/bench-compare/{side.key}.log").read()[-300:]
                     side.stop()
                     if why:
                         side.unavailable = why
@@ -476,6 +505,7 @@ class Bench:
                 for side in live:
                     self.throughput(side, True, run)
                     self.overhead(side, True, run, side.levels or self.levels, self.results["overhead"])
+            self.drain_spools(live)
             for side in live:
                 side.stop()
             print("== scenario 2 (same services without tracing) and 5 untraced", flush=True)
@@ -552,6 +582,7 @@ def summarize(bench, sides):
                         overhead.append({"side": s.key, "workload": w, "concurrency": c, "traced": traced,
                                          "runs": len(rs), "ok": sum(x["ok"] for x in rs), "sent": sum(x["sent"] for x in rs),
                                          "model_calls_per_invocation": med([x["model_calls_per_invocation"] for x in rs]),
+                                         "export": sum_counts(x.get("export", {}) for x in rs),
                                          **{p: med([x[p] for x in rs]) for p in ("p50", "p95", "p99")}})
 
     def ov(side, w, c, traced, p):
@@ -613,7 +644,16 @@ def summarize(bench, sides):
                           "limit": 0, "met": t["missing"] == 0 and t["duplicated"] == 0})
     return {"overhead": overhead, "ratios": ratios, "delivery": delivery, "cold_start": cold, "throughput": tput,
             "rss_peak_mb": {k: v for k, v in r["rss"].items() if v}, "traces": r["traces"], "goals": goals,
+            "spool_left_before_count": r.get("spool_left", {}),
             "unavailable": r["unavailable"], "labels": labels}
+
+
+def sum_counts(dicts):
+    out = {}
+    for d in dicts:
+        for k, v in d.items():
+            out[k] = out.get(k, 0) + v
+    return out
 
 
 def diff(a, b):
@@ -705,13 +745,15 @@ def markdown(summary, meta, files, bench):
     for k, why in summary["unavailable"].items():
         out.append(f"| {L[k]} | **not available**: {why} | | skipped |")
     out += ["", "**Scenario 1: overhead per invocation** (response time − scripted model time, ms; traced):", "",
-            "| Side | Workload | Concurrency | Answered/sent | Model calls/inv | p50 | p95 | p99 |", "|---|---|---:|---:|---:|---:|---:|---:|"]
+            "| Side | Workload | Concurrency | Answered/sent | agentfn export | Model calls/inv | p50 | p95 | p99 |",
+            "|---|---|---:|---:|---|---:|---:|---:|---:|"]
     for x in summary["overhead"]:
         if x["traced"]:
-            out.append(f"| {L[x['side']]} | {x['workload']} | {x['concurrency']} | {x['ok']}/{x['sent']} | "
+            exp = ", ".join(f"{k} {v}" for k, v in x["export"].items()) or "–"
+            out.append(f"| {L[x['side']]} | {x['workload']} | {x['concurrency']} | {x['ok']}/{x['sent']} | {exp} | "
                        f"{fmt(x['model_calls_per_invocation'], 2)} | {fmt(x['p50'])} | {fmt(x['p95'])} | {fmt(x['p99'])} |")
     for k, why in summary["unavailable"].items():
-        out.append(f"| {L[k]} | – | – | **not available** | | | | |")
+        out.append(f"| {L[k]} | – | – | **not available** | | | | | |")
     out += ["", "**Ratios agentfn/peer** (overhead, traced; < 1 means agentfn adds less):", "",
             "| agentfn | Peer | Workload | Concurrency | p50 ratio | p99 ratio |", "|---|---|---|---:|---:|---:|"]
     for x in summary["ratios"]:
