@@ -432,7 +432,7 @@ class Bench:
         for w in side.workloads:
             self.fake(scenario="tool-loop" if w == "tool" else "echo", tool_rounds=2)
             for c in levels:
-                sampler = RssSampler(side.proc.pid) if (traced and c == max(self.levels)) else None
+                sampler = RssSampler(side.proc.pid) if (traced and c == max(levels)) else None
                 if sampler:
                     with sampler:
                         row = self.measure(side, w, c, self.requests(c), self.max_s, traced, record)
@@ -718,7 +718,8 @@ def charts(summary, out_dir, bench):
     files["delivery"] = save(fig, out_dir, "delivery.png")
     bars("cold_start", "Cold start: process start to first answered invocation (median)",
          {k: v["median_ms"] for k, v in summary["cold_start"].items()}, "ms")
-    bars("rss", "Peak RSS of the process tree under load (concurrency %d)" % max(bench.levels),
+    bars("rss", "Peak RSS of the process tree at the highest concurrency (256; Claude Code pair: %d)"
+         % bench.a.cc_max_concurrency,
          summary["rss_peak_mb"], "MB")
     bars("throughput", "Throughput with zero model latency, traced (answered invocations/s)",
          {k: v.get("traced") for k, v in summary["throughput"].items()}, "invocations/s")
@@ -763,16 +764,17 @@ def markdown(summary, meta, files, bench):
             "restarted without tracing, ms):", "", "| Side | Workload | Concurrency | p50 | p99 |", "|---|---|---:|---:|---:|"]
     for x in summary["delivery"]:
         out.append(f"| {L[x['side']]} | {x['workload']} | {x['concurrency']} | {fmt(x['p50'])} | {fmt(x['p99'])} |")
-    out += ["", "**Scenarios 3–6:**", "", "| Side | Cold start median (all), ms | Peak RSS at c=%d, MB | "
-            "Throughput traced / untraced, inv/s | Traces: answered / in MLflow / missing / duplicated / extra |" % max(bench.levels),
-            "|---|---|---:|---:|---|"]
+    out += ["", "**Scenarios 3–6:**", "", "| Side | Cold start median (all), ms | Peak RSS at top concurrency (%d; CC pair lower), MB | "
+            "Throughput traced / untraced, inv/s | Spooled traces left before counting | Traces: answered / in MLflow / missing / duplicated / extra |" % max(bench.levels),
+            "|---|---|---:|---:|---:|---|"]
     for k in L:
         if k in summary["unavailable"]:
-            out.append(f"| {L[k]} | not available | | | |")
+            out.append(f"| {L[k]} | not available | | | | |")
             continue
         c, t, tp = summary["cold_start"].get(k), summary["traces"].get(k), summary["throughput"].get(k, {})
         out.append(f"| {L[k]} | {fmt(c and c['median_ms'], 0)} ({', '.join(map(str, c['all_ms'])) if c else ''}) | "
                    f"{fmt(summary['rss_peak_mb'].get(k), 0)} | {fmt(tp.get('traced'), 0)} / {fmt(tp.get('untraced'), 0)} | "
+                   f"{summary['spool_left_before_count'].get(k, '–')} | "
                    + (f"{t['answered']} / {t['traces']} / {t['missing']} / {t['duplicated']} / {t['extra']} |" if t else " |"))
     out += ["", "Versions: " + ", ".join(f"{k} {v}" for k, v in meta["versions"].items()) + ".",
             f"Machine: {meta['machine']['cpus']} × {meta['machine']['cpu']}, {meta['machine']['memory_gb']} GB, "
