@@ -205,7 +205,7 @@ class Bench:
         self.runs = a.runs or (1 if q else 3)
         self.cold_runs = a.cold_runs or (1 if q else 3)
         self.warmup = 100 if q else 1500
-        self.max_s = 15 if q else 90
+        self.max_s = 15 if q else 60
         self.requests = (lambda c: max(c, 5)) if q else (lambda c: max(2 * c, 30))
         self.tput_n, self.tput_s, self.tput_c = (200, 5, 16) if q else (3000, 15, 32)
         self.results = {"overhead": [], "throughput": [], "cold_start": {}, "rss": {}, "delivery": [],
@@ -418,7 +418,7 @@ class Bench:
         self.fake(latency_ms=0)
         for w in side.workloads:
             self.fake(scenario="tool-loop" if w == "tool" else "echo", tool_rounds=2)
-            self.measure(side, w, 16, self.warmup // len(side.workloads), self.max_s, traced, None)
+            self.measure(side, w, 16, self.warmup // len(side.workloads), min(self.max_s, 30), traced, None)
 
     def throughput(self, side, traced, run):
         self.fake(latency_ms=0, scenario="echo")
