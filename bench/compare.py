@@ -305,7 +305,8 @@ class Bench:
             return json.dumps({"prompt": f"bench {token}", **({"tools": ["weather"]} if workload == "tool" else {})})
 
         sides.append(Side("peer-messages", f"Python: FastAPI + anthropic SDK + autolog ({PEER_WORKERS} uvicorn workers)",
-                          "peer", [*peer_cmd, "messages_service:app"], peer_env("peer-messages"), peer_body))
+                          "peer", [*peer_cmd, "messages_service:app"], peer_env("peer-messages"), peer_body,
+                          cwd=f"{ROOT}/target/bench-compare"))  # MLflow's Claude tracing log lands in cwd/.claude
         if not self.a.no_claude_code:
             cc_levels = [c for c in self.levels if c <= self.a.cc_max_concurrency]
             sides.append(Side("agentfn-cc", "agentfn claude-code engine, JDK 17", "agentfn",
@@ -314,6 +315,7 @@ class Bench:
                               pair="peer-agent-sdk"))
             sides.append(Side("peer-agent-sdk", f"Python: FastAPI + Claude Agent SDK + autolog ({PEER_WORKERS} uvicorn workers)",
                               "peer", [*peer_cmd, "agent_sdk_service:app"], peer_env("peer-agent-sdk"), peer_body,
+                              cwd=f"{ROOT}/target/bench-compare",
                               workloads=("plain",), levels=cc_levels))
         only = set(self.a.sides.split(",")) if self.a.sides else None
         return [s for s in sides if not only or s.key in only]
