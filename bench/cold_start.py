@@ -11,25 +11,11 @@ Build first: ./mvnw -B -q package -DskipTests -Dquarkus.package.jar.appcds.enabl
 import argparse, json, os, signal, statistics, subprocess, time, urllib.request
 
 import common
-from common import ROOT, free_port, start_fake, start_mlflow, stop_all
+from common import APP, ROOT, first_answer, free_port, start_fake, start_mlflow, stop_all
 
-APP = common.APP
 TICK = os.sysconf("SC_CLK_TCK")
 
 BODY = b'{"prompt":"cold start"}'
-
-
-def first_answer(url, deadline_s=60):
-    end = time.time() + deadline_s
-    while time.time() < end:
-        try:
-            req = urllib.request.Request(url, data=BODY, headers={"content-type": "application/json"})
-            with urllib.request.urlopen(req, timeout=10) as r:
-                if r.status == 200:
-                    return json.loads(r.read())
-        except Exception:
-            time.sleep(0.005)
-    raise SystemExit("no answer")
 
 
 def status_kb(pid, key):
@@ -67,7 +53,7 @@ def measure(name, java, flags, env, runs):
     times, cpu, rss_idle, rss_peak = [], [], [], []
     for _ in range(runs):
         p, port, t0 = start(java, flags, env)
-        answer = first_answer(f"http://127.0.0.1:{port}/v1/invocations")
+        answer = first_answer(f"http://127.0.0.1:{port}/v1/invocations", BODY)
         times.append((time.monotonic() - t0) * 1000)
         cpu.append(cpu_ms(p.pid))
         assert answer["trace"]["export"] == "delivered", answer["trace"]
@@ -90,7 +76,7 @@ def train_aot(java, env):
         os.remove(aot)
     p, port, _ = start(java, [f"-XX:AOTCacheOutput={aot}"], env)
     for _ in range(50):
-        first_answer(f"http://127.0.0.1:{port}/v1/invocations")
+        first_answer(f"http://127.0.0.1:{port}/v1/invocations", BODY)
     stop(p)
     if not os.path.exists(aot):
         raise SystemExit("the JDK wrote no AOT cache")
