@@ -8,6 +8,7 @@ import dev.agentfn.conversation.ConversationListener;
 import dev.agentfn.conversation.ConversationRequest;
 import io.smallrye.mutiny.Multi;
 import io.smallrye.mutiny.subscription.MultiEmitter;
+import io.vertx.ext.web.RoutingContext;
 import jakarta.ws.rs.Consumes;
 import jakarta.ws.rs.HeaderParam;
 import jakarta.ws.rs.POST;
@@ -55,10 +56,13 @@ public class InvocationResource {
     @APIResponse(responseCode = "200", content = @Content(schema = @Schema(implementation = InvocationResponse.class)))
     @APIResponse(responseCode = "400", description = "Invalid request", content = @Content(mediaType = Problem.MEDIA_TYPE,
             schema = @Schema(implementation = Problem.class)))
-    public CompletionStage<Response> invoke(byte[] body, @HeaderParam("traceparent") String traceparent) {
+    public CompletionStage<Response> invoke(byte[] body, @HeaderParam("traceparent") String traceparent,
+            @Context RoutingContext http) {
         Accepted a = accept(body);
         InvocationService.Started started = service.start(a.request, a.conversation, a.engine, traceparent,
                 ConversationListener.NONE);
+        // The caller hung up before the answer: a running CLI process is killed, not left to the deadline.
+        http.addEndHandler(ignored -> started.cancel().run());
         return started.answer()
                 .thenApply(r -> Response.ok(r, MediaType.APPLICATION_JSON).header("X-Trace-Id", r.trace().id()).build())
                 .exceptionally(err -> InvocationService.problemOf(err)

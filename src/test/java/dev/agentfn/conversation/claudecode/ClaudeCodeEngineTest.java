@@ -337,12 +337,21 @@ class ClaudeCodeEngineTest {
 
     @Test
     void aClientThatDisconnectsMidStreamGetsItsCliProcessKilled() throws Exception {
+        disconnectWhileTheModelThinks("text/event-stream");
+    }
+
+    @Test
+    void aClientThatHangsUpOnAJsonRequestGetsItsCliProcessKilled() throws Exception {
+        disconnectWhileTheModelThinks("application/json");
+    }
+
+    private void disconnectWhileTheModelThinks(String accept) throws Exception {
         fake.enqueue(FakeTurn.text("never read").withLatency(Duration.ofSeconds(5)));
         String json = "{\"prompt\":\"slow\",\"engine\":\"claude-code\"}";
         int port = io.restassured.RestAssured.port;
         try (java.net.Socket s = new java.net.Socket("127.0.0.1", port)) {
             s.getOutputStream().write(("POST /v1/invocations HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
-                    + "Accept: text/event-stream\r\nContent-Length: " + json.length() + "\r\n\r\n" + json)
+                    + "Accept: " + accept + "\r\nContent-Length: " + json.length() + "\r\n\r\n" + json)
                     .getBytes(java.nio.charset.StandardCharsets.UTF_8));
             s.getOutputStream().flush();
             long until = System.nanoTime() + Duration.ofSeconds(4).toNanos();
