@@ -185,6 +185,20 @@ public final class AnthropicClient {
                 done.complete(new CallResult(message, requestId.get(), Duration.ofNanos(ttft), retry + 1));
             }
         });
+        // On an event-loop context the response callbacks run as soon as the head arrives, before any body
+        // bytes are handled; called from another thread they would run later and could miss a short stream.
+        vertx.getOrCreateContext().runOnContext(ignored -> exchange(request, body, retry, done, stream, requestId, sent));
+        done.whenComplete((ok, err) -> {
+            HttpClientRequest req = sent.get();
+            if (err != null && req != null) {
+                req.reset();
+            }
+        });
+        return done;
+    }
+
+    private void exchange(MessagesRequest request, Buffer body, int retry, CompletableFuture<CallResult> done,
+            SseStream stream, AtomicReference<String> requestId, AtomicReference<HttpClientRequest> sent) {
         http.request(requestOptions(request, retry)).compose(req -> {
             sent.set(req);
             if (done.isDone()) {
@@ -204,13 +218,6 @@ public final class AnthropicClient {
             done.completeExceptionally(err);
             stream.outcome().completeExceptionally(err);
         });
-        done.whenComplete((ok, err) -> {
-            HttpClientRequest req = sent.get();
-            if (err != null && req != null) {
-                req.reset();
-            }
-        });
-        return done;
     }
 
     private AttemptFailure httpError(HttpClientResponse response, Buffer body, String requestId) {
