@@ -123,9 +123,7 @@ def main():
             aot = train_aot(jdk25, env)
             rows.append(measure("JDK 25 + AOT cache", jdk25, [f"-XX:AOTCache={aot}"], env, a.runs))
         result = {"machine": f"{os.cpu_count()} cores", "rows": rows}
-        if a.out:
-            with open(a.out, "w") as f:
-                json.dump(result, f, indent=2)
+        common.report(result, a.out)
     finally:
         stop_all(procs)
 

@@ -67,3 +67,12 @@ def stop_all(procs):
             p.wait(10)
         except Exception:
             p.kill()
+
+
+def report(result, out=None):
+    """Prints a benchmark's result as JSON and writes it to `out` when given."""
+    print(json.dumps(result, indent=2))
+    if out:
+        os.makedirs(os.path.dirname(os.path.abspath(out)), exist_ok=True)
+        with open(out, "w") as f:
+            json.dump(result, f, indent=2)

@@ -11,6 +11,7 @@ Usage: bench/cpu_per_invocation.py [--app target/quarkus-app] [--requests 4000] 
 """
 import argparse, json, os, statistics, subprocess, time
 
+import common
 from common import APP, ROOT, free_port, start_fake, start_mlflow, stop_all, wait_up
 from invocation_overhead import hey, set_latency
 
@@ -70,10 +71,7 @@ def main():
                   "cpu_us_per_invocation_all": [round(x) for x in per_call],
                   "cpu_us_per_invocation_median": round(statistics.median(per_call)),
                   "invocations_per_s_median": round(statistics.median(rates)), "peak_rss_mb": round(hwm, 1)}
-        print(json.dumps(result, indent=2))
-        if a.out:
-            with open(a.out, "w") as f:
-                json.dump(result, f, indent=2)
+        common.report(result, a.out)
     finally:
         stop_all(procs)
 

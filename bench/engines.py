@@ -12,6 +12,7 @@ Usage: bench/engines.py [--requests 10] [--latency-ms 500] [--out target/bench-e
 """
 import argparse, json, os, statistics, subprocess, threading, time, urllib.request
 
+import common
 from common import APP, ROOT, free_port, start_fake, stop_all, wait_up
 
 PROMPT = "Say hello to the benchmark"
@@ -129,10 +130,7 @@ def main():
         results["agentfn_jvm_rss_peak_mb"] = round(vmhwm_mb(app.pid), 1)
         results["config"] = {"requests": a.requests, "latency_ms": a.latency_ms, "nproc": os.cpu_count(),
                              "loadavg_at_end": os.getloadavg()}
-        print(json.dumps(results, indent=2))
-        os.makedirs(os.path.dirname(a.out), exist_ok=True)
-        with open(a.out, "w") as f:
-            json.dump(results, f, indent=2)
+        common.report(results, a.out)
     finally:
         stop_all(procs)
 

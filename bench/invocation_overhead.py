@@ -10,6 +10,7 @@ Usage: bench/invocation_overhead.py [--latency-ms 2000] [--levels 1,50,500] [--m
 """
 import argparse, json, os, re, shutil, subprocess, urllib.request
 
+import common
 from common import APP, ROOT, free_port, start_fake, start_mlflow, stop_all, wait_up
 
 
@@ -89,10 +90,7 @@ def main():
             print(rows[-1], flush=True)
         result = {"model_latency_ms": a.latency_ms, "mlflow": a.mlflow, "java": a.java, "levels": rows,
                   "peak_rss_mb": round(vmhwm_mb(app.pid), 1)}
-        print(json.dumps(result, indent=2))
-        if a.out:
-            with open(a.out, "w") as f:
-                json.dump(result, f, indent=2)
+        common.report(result, a.out)
     finally:
         stop_all(procs)
 
