@@ -186,15 +186,10 @@ final class CliRun {
             return true;
         }
         CliFrame f = CliFrame.of(node);
-        if (f instanceof CliFrame.Init i) {
-            trace.init(i);
-        } else if (f instanceof CliFrame.Assistant a) {
-            trace.assistant(a);
-        } else if (f instanceof CliFrame.ToolResults r) {
-            trace.toolResults(r);
-        } else if (f instanceof CliFrame.ApiRetry r) {
-            trace.apiRetry(r);
-        } else if (f instanceof CliFrame.ControlRequest r) {
+        if (trace.record(f)) {
+            return true;
+        }
+        if (f instanceof CliFrame.ControlRequest r) {
             control(r);
         } else if (f instanceof CliFrame.ControlResponse r) {
             CompletableFuture<JsonNode> p = pending.remove(r.requestId());

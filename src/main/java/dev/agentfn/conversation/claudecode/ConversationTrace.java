@@ -75,6 +75,25 @@ final class ConversationTrace {
         contexts.put(ROOT_CONTEXT, root);
     }
 
+    /**
+     * Records a frame that describes the conversation (init, assistant message, tool results, API
+     * retry); returns false for the others (control traffic, the result), which the caller handles.
+     */
+    boolean record(CliFrame f) {
+        if (f instanceof CliFrame.Init i) {
+            init(i);
+        } else if (f instanceof CliFrame.Assistant a) {
+            assistant(a);
+        } else if (f instanceof CliFrame.ToolResults r) {
+            toolResults(r);
+        } else if (f instanceof CliFrame.ApiRetry r) {
+            apiRetry(r);
+        } else {
+            return false;
+        }
+        return true;
+    }
+
     synchronized void init(CliFrame.Init f) {
         JsonNode j = f.json();
         trace.root().attribute("claude_code.session_id", f.sessionId())

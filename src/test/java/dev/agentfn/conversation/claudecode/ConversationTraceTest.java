@@ -75,15 +75,10 @@ class ConversationTraceTest {
         ct.promptSent(Map.of("role", "user", "content", "prompt"));
         for (JsonNode j : frames) {
             CliFrame f = CliFrame.of(j);
-            if (f instanceof CliFrame.Init i) {
-                ct.init(i);
-            } else if (f instanceof CliFrame.Assistant a) {
-                ct.assistant(a);
-            } else if (f instanceof CliFrame.ToolResults r) {
-                ct.toolResults(r);
-            } else if (f instanceof CliFrame.ApiRetry r) {
-                ct.apiRetry(r);
-            } else if (f instanceof CliFrame.ControlRequest r && r.subtype().equals("can_use_tool")) {
+            if (ct.record(f)) {
+                continue;
+            }
+            if (f instanceof CliFrame.ControlRequest r && r.subtype().equals("can_use_tool")) {
                 ct.permission(r.request().path("tool_use_id").asText(), r.request().path("tool_name").asText(),
                         policy.decide(r.request().path("tool_name").asText(), r.request().path("input"),
                                 List.of("Bash", "Read", "Write", "Task"), Path.of("/workspace")));
