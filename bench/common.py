@@ -76,3 +76,14 @@ def report(result, out=None):
         os.makedirs(os.path.dirname(os.path.abspath(out)), exist_ok=True)
         with open(out, "w") as f:
             json.dump(result, f, indent=2)
+
+
+def agentfn_env(fake_port, mlflow_url=None, experiment="bench"):
+    """Environment of an agentfn process for a benchmark: the fake Messages API, a spool in target/,
+    quiet logs, and tracing to mlflow_url (off without one)."""
+    env = dict(os.environ, ANTHROPIC_BASE_URL=f"http://127.0.0.1:{fake_port}", ANTHROPIC_API_KEY="bench-key",
+               AGENTFN_TRACING_SPOOL_DIRECTORY=f"{ROOT}/target/bench-spool", QUARKUS_LOG_LEVEL="WARN")
+    env.pop("MLFLOW_TRACKING_URI", None)
+    if mlflow_url:
+        env.update(MLFLOW_TRACKING_URI=mlflow_url, MLFLOW_EXPERIMENT_NAME=experiment)
+    return env

@@ -40,13 +40,11 @@ def main():
     try:
         fake_port = free_port()
         procs.append(start_fake(fake_port, "--latency-ms", "0", "--threads", "200"))
-        env = dict(os.environ, ANTHROPIC_BASE_URL=f"http://127.0.0.1:{fake_port}", ANTHROPIC_API_KEY="bench-key",
-                   AGENTFN_TRACING_SPOOL_DIRECTORY=f"{ROOT}/target/bench-spool", QUARKUS_LOG_LEVEL="WARN")
-        env.pop("MLFLOW_TRACKING_URI", None)
+        mlflow_url = None
         if a.mlflow:
             mlflow, mlflow_url = start_mlflow("bench-mlflow-cpu")
             procs.append(mlflow)
-            env.update(MLFLOW_TRACKING_URI=mlflow_url, MLFLOW_EXPERIMENT_NAME="bench-cpu")
+        env = common.agentfn_env(fake_port, mlflow_url, "bench-cpu")
         port = free_port(); env["PORT"] = str(port)
         jfr = [f"-XX:StartFlightRecording=filename={a.jfr},settings=profile"] if a.jfr else []
         app = subprocess.Popen([a.java, *jfr, "-jar", f"{a.app}/quarkus-run.jar"], env=env, stdout=subprocess.DEVNULL)

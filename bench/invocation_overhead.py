@@ -56,13 +56,11 @@ def main():
     try:
         fake_port = free_port()
         procs.append(start_fake(fake_port, "--latency-ms", str(a.latency_ms), "--threads", "1200"))
-        env = dict(os.environ, ANTHROPIC_BASE_URL=f"http://127.0.0.1:{fake_port}", ANTHROPIC_API_KEY="bench-key",
-                   AGENTFN_TRACING_SPOOL_DIRECTORY=f"{ROOT}/target/bench-spool", QUARKUS_LOG_LEVEL="WARN")
-        env.pop("MLFLOW_TRACKING_URI", None)
+        mlflow_url = None
         if a.mlflow:
             mlflow, mlflow_url = start_mlflow("bench-mlflow")
             procs.append(mlflow)
-            env.update(MLFLOW_TRACKING_URI=mlflow_url, MLFLOW_EXPERIMENT_NAME="bench")
+        env = common.agentfn_env(fake_port, mlflow_url, "bench")
         port = free_port(); env["PORT"] = str(port)
         app = subprocess.Popen([a.java, "-jar", f"{APP}/quarkus-run.jar"], env=env,
                                stdout=subprocess.DEVNULL)
