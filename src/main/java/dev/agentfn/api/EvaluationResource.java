@@ -24,8 +24,10 @@ import org.eclipse.microprofile.openapi.annotations.media.Content;
 import org.eclipse.microprofile.openapi.annotations.media.Schema;
 import org.eclipse.microprofile.openapi.annotations.parameters.RequestBody;
 import org.eclipse.microprofile.openapi.annotations.responses.APIResponse;
+import org.eclipse.microprofile.openapi.annotations.tags.Tag;
 
 /** {@code POST /v1/evaluations} starts a batch evaluation; {@code GET /v1/evaluations/{id}} reports on it. */
+@Tag(name = "Evaluation Resource") // the tag Quarkus' OpenAPI extension gave every operation
 @Path("/v1/evaluations")
 public class EvaluationResource {
     private final Evaluations evaluations;

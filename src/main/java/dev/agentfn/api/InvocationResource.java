@@ -26,8 +26,10 @@ import org.eclipse.microprofile.openapi.annotations.media.Content;
 import org.eclipse.microprofile.openapi.annotations.media.Schema;
 import org.eclipse.microprofile.openapi.annotations.parameters.RequestBody;
 import org.eclipse.microprofile.openapi.annotations.responses.APIResponse;
+import org.eclipse.microprofile.openapi.annotations.tags.Tag;
 
 /** {@code POST /v1/invocations}: JSON in, JSON out, or SSE when the caller accepts {@code text/event-stream}. */
+@Tag(name = "Invocation Resource") // the tag Quarkus' OpenAPI extension gave every operation
 @Path("/v1/invocations")
 public class InvocationResource {
     private final InvocationService service;

@@ -45,8 +45,7 @@ import org.yaml.snakeyaml.nodes.SequenceNode;
  * no platform and no Quarkus: the Knative and Cloud Run services (kind, image, probes on /q/health, env var
  * names the application knows, credentials only from secret references that docs/deploy.md creates,
  * scale-to-zero) and the SAM template (the function, the HTTP API route, the schedule, timeouts, no
- * plaintext secrets). YAML is read with SnakeYAML, which is already on the classpath (through
- * smallrye-open-api's jackson-dataformat-yaml); CloudFormation's short tags (!Ref, !Sub, ...) become the
+ * plaintext secrets). YAML is read with SnakeYAML (a test dependency); CloudFormation's short tags (!Ref, !Sub, ...) become the
  * long-form maps ({"Ref": ...}, {"Fn::Sub": ...}).
  *
  * <p>Each check returns a list of problems; the tests at the bottom feed deliberately broken copies to show
