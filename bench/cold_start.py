@@ -1,9 +1,11 @@
 #!/usr/bin/env python3
 """Cold start: process start to first answered invocation, and RSS, for the JVM variants.
 
-Variants: JDK 17 fast-jar; JDK 17 fast-jar + AppCDS (Quarkus builds app-cds.jsa); JDK 25 fast-jar;
-JDK 25 + AOT cache (JEP 483/515, from a training run of a few invocations). Each start answers one
-POST /v1/invocations against the fake Messages API (no model latency) with tracing to a local MLflow.
+Variants: JDK 17 fast-jar; JDK 17 fast-jar + AppCDS (Quarkus builds app-cds.jsa, from a run that only
+starts); the same with C1 only + SerialGC ("tuned"); JDK 17 + a CDS archive dumped at the end of a training
+run of 50 invocations, tuned; JDK 25 fast-jar; JDK 25 + AOT cache (JEP 483/515, from a training run of 50
+invocations), with the JVM's defaults and tuned. Each start answers one POST /v1/invocations against the fake
+Messages API (no model latency) with tracing to a local MLflow.
 
 Usage: bench/cold_start.py [--runs 5] [--jdk25 /usr/lib/jvm/temurin-25-jdk-amd64] [--out target/bench-cold-start.json]
 Build first: ./mvnw -B -q package -DskipTests -Dquarkus.package.jar.appcds.enabled=true
@@ -69,18 +71,19 @@ def measure(name, java, flags, env, runs):
     return row
 
 
-def train_aot(java, env):
-    """One training run that exercises the invocation path; the JVM writes app.aot when it exits."""
-    aot = f"{APP}/app.aot"
-    if os.path.exists(aot):
-        os.remove(aot)
-    p, port, _ = start(java, [f"-XX:AOTCacheOutput={aot}"], env)
+def train(java, output_flag, file, env, flags=()):
+    """One training run that exercises the invocation path; the JVM writes the archive when it exits.
+    output_flag: -XX:AOTCacheOutput (JDK 25 AOT cache) or -XX:ArchiveClassesAtExit (CDS)."""
+    path = f"{APP}/{file}"
+    if os.path.exists(path):
+        os.remove(path)
+    p, port, _ = start(java, [*flags, f"{output_flag}={path}"], env)
     for _ in range(50):
         first_answer(f"http://127.0.0.1:{port}/v1/invocations", BODY)
     stop(p)
-    if not os.path.exists(aot):
-        raise SystemExit("the JDK wrote no AOT cache")
-    return aot
+    if not os.path.exists(path):
+        raise SystemExit(f"the JVM wrote no {file}")
+    return path
 
 
 def main():
@@ -88,7 +91,8 @@ def main():
     ap.add_argument("--runs", type=int, default=5)
     ap.add_argument("--jdk25", default="/usr/lib/jvm/temurin-25-jdk-amd64")
     ap.add_argument("--app", default=common.APP, help="a quarkus-app directory (to compare two builds)")
-    ap.add_argument("--variants", default="all", help="comma-separated: jdk17,appcds,appcds-tuned,jdk25,aot")
+    ap.add_argument("--variants", default="all",
+                    help="comma-separated: jdk17,appcds,appcds-tuned,cds-trained-tuned,jdk25,aot,aot-tuned")
     ap.add_argument("--out", default=None)
     a = ap.parse_args()
     global APP
@@ -117,11 +121,19 @@ def main():
             rows.append(measure("JDK 17 fast-jar + AppCDS", "java", cds, env, a.runs))
         if want("appcds-tuned") and os.path.exists(f"{APP}/app-cds.jsa"):
             rows.append(measure("JDK 17 fast-jar + AppCDS, C1 only, SerialGC", "java", cds + tuned, env, a.runs))
+        if want("cds-trained-tuned"):
+            jsa = train("java", "-XX:ArchiveClassesAtExit", "trained-cds.jsa", env, tuned)
+            rows.append(measure("JDK 17 + CDS archive from a training run, C1 only, SerialGC", "java",
+                                [f"-XX:SharedArchiveFile={jsa}"] + tuned, env, a.runs))
         if os.path.exists(jdk25) and want("jdk25"):
             rows.append(measure("JDK 25 fast-jar", jdk25, [], env, a.runs))
         if os.path.exists(jdk25) and want("aot"):
-            aot = train_aot(jdk25, env)
+            aot = train(jdk25, "-XX:AOTCacheOutput", "app.aot", env)
             rows.append(measure("JDK 25 + AOT cache", jdk25, [f"-XX:AOTCache={aot}"], env, a.runs))
+        if os.path.exists(jdk25) and want("aot-tuned"):
+            aot = train(jdk25, "-XX:AOTCacheOutput", "app-tuned.aot", env, tuned)
+            rows.append(measure("JDK 25 + AOT cache, C1 only, SerialGC", jdk25, [f"-XX:AOTCache={aot}"] + tuned, env,
+                                a.runs))
         result = {"machine": f"{os.cpu_count()} cores", "rows": rows}
         common.report(result, a.out)
     finally:

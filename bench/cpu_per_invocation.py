@@ -7,7 +7,7 @@ fixed number of POST /v1/invocations sent by `hey`, and reports CPU microseconds
 rounds). Wall-clock throughput is printed too but depends on what else runs on the machine.
 
 Usage: bench/cpu_per_invocation.py [--app target/quarkus-app] [--requests 4000] [--rounds 5] [--concurrency 32]
-       [--mlflow] [--out target/bench-cpu.json]
+       [--jvm-flags '-XX:TieredStopAtLevel=1 -XX:+UseSerialGC'] [--mlflow] [--out target/bench-cpu.json]
 """
 import argparse, json, os, statistics, subprocess, time
 
@@ -28,6 +28,7 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--app", default=APP, help="a quarkus-app directory (to compare two builds)")
     ap.add_argument("--java", default="java")
+    ap.add_argument("--jvm-flags", default="", help="JVM flags, space-separated, e.g. '-XX:TieredStopAtLevel=1 -XX:+UseSerialGC'")
     ap.add_argument("--requests", type=int, default=4000)
     ap.add_argument("--rounds", type=int, default=5)
     ap.add_argument("--concurrency", type=int, default=32)
@@ -47,7 +48,8 @@ def main():
         env = common.agentfn_env(fake_port, mlflow_url, "bench-cpu")
         port = free_port(); env["PORT"] = str(port)
         jfr = [f"-XX:StartFlightRecording=filename={a.jfr},settings=profile"] if a.jfr else []
-        app = subprocess.Popen([a.java, *jfr, "-jar", f"{a.app}/quarkus-run.jar"], env=env, stdout=subprocess.DEVNULL)
+        app = subprocess.Popen([a.java, *a.jvm_flags.split(), *jfr, "-jar", f"{a.app}/quarkus-run.jar"], env=env,
+                               stdout=subprocess.DEVNULL)
         procs.append(app)
         wait_up(f"http://127.0.0.1:{port}/q/health/ready")
         url = f"http://127.0.0.1:{port}/v1/invocations"
@@ -65,7 +67,7 @@ def main():
             print(f"round: {per_call[-1]:.0f} us CPU per invocation, {rates[-1]:.0f} invocations/s", flush=True)
         with open(f"/proc/{app.pid}/status") as f:
             hwm = next(int(l.split()[1]) for l in f if l.startswith("VmHWM")) / 1024
-        result = {"app": a.app, "mlflow": a.mlflow, "requests_per_round": a.requests, "concurrency": a.concurrency,
+        result = {"app": a.app, "jvm_flags": a.jvm_flags, "mlflow": a.mlflow, "requests_per_round": a.requests, "concurrency": a.concurrency,
                   "cpu_us_per_invocation_all": [round(x) for x in per_call],
                   "cpu_us_per_invocation_median": round(statistics.median(per_call)),
                   "invocations_per_s_median": round(statistics.median(rates)), "peak_rss_mb": round(hwm, 1)}
