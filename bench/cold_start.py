@@ -7,13 +7,13 @@ run of 50 invocations, tuned; JDK 25 fast-jar; JDK 25 + AOT cache (JEP 483/515, 
 invocations), with the JVM's defaults and tuned. Each start answers one POST /v1/invocations against the fake
 Messages API (no model latency) with tracing to a local MLflow.
 
-Usage: bench/cold_start.py [--runs 5] [--jdk25 /usr/lib/jvm/temurin-25-jdk-amd64] [--out target/bench-cold-start.json]
+Usage: bench/cold_start.py [--runs 5] [--app DIR[,DIR...]] [--variants appcds,aot-tuned,...] [--jdk25 /usr/lib/jvm/temurin-25-jdk-amd64] [--out target/bench-cold-start.json]
 Build first: ./mvnw -B -q package -DskipTests -Dquarkus.package.jar.appcds.enabled=true
 """
 import argparse, json, os, signal, statistics, subprocess, time, urllib.request
 
 import common
-from common import APP, ROOT, first_answer, free_port, start_fake, start_mlflow, stop_all
+from common import ROOT, first_answer, free_port, start_fake, start_mlflow, stop_all
 
 TICK = os.sysconf("SC_CLK_TCK")
 
@@ -34,11 +34,11 @@ def cpu_ms(pid):
     return (int(fields[11]) + int(fields[12])) * 1000 / TICK
 
 
-def start(java, flags, env):
+def start(java, flags, env, app):
     port = free_port()
     e = dict(env, PORT=str(port))
     t0 = time.monotonic()
-    p = subprocess.Popen([java, *flags, "-jar", "quarkus-run.jar"], cwd=APP, env=e,
+    p = subprocess.Popen([java, *flags, "-jar", "quarkus-run.jar"], cwd=app, env=e,
                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     return p, port, t0
 
@@ -51,33 +51,43 @@ def stop(p):
         p.kill()
 
 
-def measure(name, java, flags, env, runs):
-    times, cpu, rss_idle, rss_peak = [], [], [], []
+def measure(name, java, flags, env, runs, apps):
+    """runs starts of each app; the apps take turns so that a busy machine disturbs them alike.
+    flags: a function app -> JVM flags."""
+    samples = {app: ([], [], [], []) for app in apps}
     for _ in range(runs):
-        p, port, t0 = start(java, flags, env)
-        answer = first_answer(f"http://127.0.0.1:{port}/v1/invocations", BODY)
-        times.append((time.monotonic() - t0) * 1000)
-        cpu.append(cpu_ms(p.pid))
-        assert answer["trace"]["export"] == "delivered", answer["trace"]
-        time.sleep(2)
-        rss_idle.append(status_kb(p.pid, "VmRSS") / 1024)
-        rss_peak.append(status_kb(p.pid, "VmHWM") / 1024)
-        stop(p)
-    row = {"variant": name, "runs": runs, "first_answer_ms_median": round(statistics.median(times)),
-           "first_answer_ms_all": [round(t) for t in times],
-           "cpu_ms_at_first_answer_median": round(statistics.median(cpu)), "cpu_ms_all": [round(c) for c in cpu],
-           "rss_idle_mb_median": round(statistics.median(rss_idle), 1), "rss_peak_mb_median": round(statistics.median(rss_peak), 1)}
-    print(row, flush=True)
-    return row
+        for app in apps:
+            times, cpu, rss_idle, rss_peak = samples[app]
+            p, port, t0 = start(java, flags(app), env, app)
+            try:
+                answer = first_answer(f"http://127.0.0.1:{port}/v1/invocations", BODY)
+                times.append((time.monotonic() - t0) * 1000)
+                cpu.append(cpu_ms(p.pid))
+                assert answer["trace"]["export"] == "delivered", answer["trace"]
+                time.sleep(2)
+                rss_idle.append(status_kb(p.pid, "VmRSS") / 1024)
+                rss_peak.append(status_kb(p.pid, "VmHWM") / 1024)
+            finally:
+                stop(p)
+    rows = []
+    for app, (times, cpu, rss_idle, rss_peak) in samples.items():
+        row = {"variant": name, "app": app, "runs": runs, "first_answer_ms_median": round(statistics.median(times)),
+               "first_answer_ms_all": [round(t) for t in times],
+               "cpu_ms_at_first_answer_median": round(statistics.median(cpu)), "cpu_ms_all": [round(c) for c in cpu],
+               "rss_idle_mb_median": round(statistics.median(rss_idle), 1),
+               "rss_peak_mb_median": round(statistics.median(rss_peak), 1)}
+        print(row, flush=True)
+        rows.append(row)
+    return rows
 
 
-def train(java, output_flag, file, env, flags=()):
+def train(java, output_flag, file, env, app, flags=()):
     """One training run that exercises the invocation path; the JVM writes the archive when it exits.
     output_flag: -XX:AOTCacheOutput (JDK 25 AOT cache) or -XX:ArchiveClassesAtExit (CDS)."""
-    path = f"{APP}/{file}"
+    path = f"{app}/{file}"
     if os.path.exists(path):
         os.remove(path)
-    p, port, _ = start(java, [*flags, f"{output_flag}={path}"], env)
+    p, port, _ = start(java, [*flags, f"{output_flag}={path}"], env, app)
     for _ in range(50):
         first_answer(f"http://127.0.0.1:{port}/v1/invocations", BODY)
     stop(p)
@@ -90,13 +100,13 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--runs", type=int, default=5)
     ap.add_argument("--jdk25", default="/usr/lib/jvm/temurin-25-jdk-amd64")
-    ap.add_argument("--app", default=common.APP, help="a quarkus-app directory (to compare two builds)")
+    ap.add_argument("--app", default=common.APP,
+                    help="a quarkus-app directory; several, comma-separated, to compare builds (starts interleaved)")
     ap.add_argument("--variants", default="all",
                     help="comma-separated: jdk17,appcds,appcds-tuned,cds-trained-tuned,jdk25,aot,aot-tuned")
     ap.add_argument("--out", default=None)
     a = ap.parse_args()
-    global APP
-    APP = a.app
+    apps = a.app.split(",")
     want = lambda v: a.variants == "all" or v in a.variants.split(",")
     procs = []
     try:
@@ -115,25 +125,27 @@ def main():
         cds = ["-XX:SharedArchiveFile=app-cds.jsa", "-Xshare:auto"]
         # what docs/deploy.md recommends for a small serverless instance: C1 only, serial GC
         tuned = ["-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC"]
+        have_cds = all(os.path.exists(f"{app}/app-cds.jsa") for app in apps)
         if want("jdk17"):
-            rows.append(measure("JDK 17 fast-jar", "java", [], env, a.runs))
-        if want("appcds") and os.path.exists(f"{APP}/app-cds.jsa"):
-            rows.append(measure("JDK 17 fast-jar + AppCDS", "java", cds, env, a.runs))
-        if want("appcds-tuned") and os.path.exists(f"{APP}/app-cds.jsa"):
-            rows.append(measure("JDK 17 fast-jar + AppCDS, C1 only, SerialGC", "java", cds + tuned, env, a.runs))
+            rows += measure("JDK 17 fast-jar", "java", lambda app: [], env, a.runs, apps)
+        if want("appcds") and have_cds:
+            rows += measure("JDK 17 fast-jar + AppCDS", "java", lambda app: cds, env, a.runs, apps)
+        if want("appcds-tuned") and have_cds:
+            rows += measure("JDK 17 fast-jar + AppCDS, C1 only, SerialGC", "java", lambda app: cds + tuned, env,
+                            a.runs, apps)
         if want("cds-trained-tuned"):
-            jsa = train("java", "-XX:ArchiveClassesAtExit", "trained-cds.jsa", env, tuned)
-            rows.append(measure("JDK 17 + CDS archive from a training run, C1 only, SerialGC", "java",
-                                [f"-XX:SharedArchiveFile={jsa}"] + tuned, env, a.runs))
+            jsa = {app: train("java", "-XX:ArchiveClassesAtExit", "trained-cds.jsa", env, app, tuned) for app in apps}
+            rows += measure("JDK 17 + CDS archive from a training run, C1 only, SerialGC", "java",
+                            lambda app: [f"-XX:SharedArchiveFile={jsa[app]}"] + tuned, env, a.runs, apps)
         if os.path.exists(jdk25) and want("jdk25"):
-            rows.append(measure("JDK 25 fast-jar", jdk25, [], env, a.runs))
+            rows += measure("JDK 25 fast-jar", jdk25, lambda app: [], env, a.runs, apps)
         if os.path.exists(jdk25) and want("aot"):
-            aot = train(jdk25, "-XX:AOTCacheOutput", "app.aot", env)
-            rows.append(measure("JDK 25 + AOT cache", jdk25, [f"-XX:AOTCache={aot}"], env, a.runs))
+            aot = {app: train(jdk25, "-XX:AOTCacheOutput", "app.aot", env, app) for app in apps}
+            rows += measure("JDK 25 + AOT cache", jdk25, lambda app: [f"-XX:AOTCache={aot[app]}"], env, a.runs, apps)
         if os.path.exists(jdk25) and want("aot-tuned"):
-            aot = train(jdk25, "-XX:AOTCacheOutput", "app-tuned.aot", env, tuned)
-            rows.append(measure("JDK 25 + AOT cache, C1 only, SerialGC", jdk25, [f"-XX:AOTCache={aot}"] + tuned, env,
-                                a.runs))
+            aot = {app: train(jdk25, "-XX:AOTCacheOutput", "app-tuned.aot", env, app, tuned) for app in apps}
+            rows += measure("JDK 25 + AOT cache, C1 only, SerialGC", jdk25,
+                            lambda app: [f"-XX:AOTCache={aot[app]}"] + tuned, env, a.runs, apps)
         result = {"machine": f"{os.cpu_count()} cores", "rows": rows}
         common.report(result, a.out)
     finally:
