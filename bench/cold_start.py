@@ -119,7 +119,9 @@ def main():
             headers={"content-type": "application/json"})).read())["experiment_id"]
         env = dict(os.environ, ANTHROPIC_BASE_URL=f"http://127.0.0.1:{fake_port}", ANTHROPIC_API_KEY="bench-key",
                    MLFLOW_TRACKING_URI=mlflow_url, MLFLOW_EXPERIMENT_ID=exp,
-                   AGENTFN_TRACING_SPOOL_DIRECTORY=f"{ROOT}/target/bench-spool", QUARKUS_LOG_LEVEL="WARN")
+                   AGENTFN_TRACING_SPOOL_DIRECTORY=f"{ROOT}/target/bench-spool", QUARKUS_LOG_LEVEL="WARN",
+                   # A busy machine's MLflow can answer late: wait for the delivery rather than spool the trace.
+                   AGENTFN_TRACING_EXPORT_TIMEOUT="60s")
         jdk25 = f"{a.jdk25}/bin/java"
         rows = []
         cds = ["-XX:SharedArchiveFile=app-cds.jsa", "-Xshare:auto"]
