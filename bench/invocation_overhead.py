@@ -84,6 +84,8 @@ def main():
     ap.add_argument("--levels", default="1,50,500")
     ap.add_argument("--mlflow", action="store_true", help="trace to a local MLflow server too")
     ap.add_argument("--java", default="java")
+    ap.add_argument("--jvm-args", default="", help="extra JVM options for agentfn, e.g. '-XX:MaxRAM=1g' to size "
+                    "the heap as in a 1 GB container (the JVM otherwise sizes it from the whole machine)")
     ap.add_argument("--warmup", type=int, default=5000, help="zero-latency requests before measuring")
     ap.add_argument("--arrivals", choices=("burst", "steady"), default="burst")
     ap.add_argument("--out", default=None)
@@ -99,7 +101,7 @@ def main():
             procs.append(mlflow)
         env = common.agentfn_env(fake_port, mlflow_url, "bench")
         port = free_port(); env["PORT"] = str(port)
-        app = subprocess.Popen([a.java, "-jar", f"{APP}/quarkus-run.jar"], env=env,
+        app = subprocess.Popen([a.java, *a.jvm_args.split(), "-jar", f"{APP}/quarkus-run.jar"], env=env,
                                stdout=subprocess.DEVNULL)
         procs.append(app)
         wait_up(f"http://127.0.0.1:{port}/q/health/ready")
@@ -123,7 +125,7 @@ def main():
                          "fake_alone_p50_ms": round((fpct[50] - model_s) * 1000, 1),
                          "fake_alone_p99_ms": round((fpct[99] - model_s) * 1000, 1)})
             print(rows[-1], flush=True)
-        result = {"model_latency_ms": a.latency_ms, "arrivals": a.arrivals, "mlflow": a.mlflow, "java": a.java, "levels": rows,
+        result = {"model_latency_ms": a.latency_ms, "arrivals": a.arrivals, "mlflow": a.mlflow, "java": a.java, "jvm_args": a.jvm_args, "levels": rows,
                   "peak_rss_mb": round(vmhwm_mb(app.pid), 1)}
         common.report(result, a.out)
     finally:
