@@ -289,7 +289,11 @@ class Bench:
 
             def env(traced):
                 # An environment variable, not -D: a build without the engine rejects unknown agentfn.* properties.
-                e = dict(base, **({"AGENTFN_CLAUDE_CODE_CLI_PATH": cli} if cli else {}), QUARKUS_LOG_LEVEL="WARN",
+                # agentfn.claude-code.max-processes (default 4, then 503) raised to the pair's top level:
+                # the peer has no such limit, and both sides must run as many CLI processes at once.
+                cc = {"AGENTFN_CLAUDE_CODE_CLI_PATH": cli,
+                      "AGENTFN_CLAUDE_CODE_MAX_PROCESSES": str(self.a.cc_max_concurrency)} if cli else {}
+                e = dict(base, **cc, QUARKUS_LOG_LEVEL="WARN",
                          AGENTFN_TRACING_SPOOL_DIRECTORY=self.spool(key, traced),
                          # redeliver spooled traces within seconds, so scenario 6 can count them at the end
                          AGENTFN_TRACING_SPOOL_DRAIN_INTERVAL="2s", AGENTFN_TRACING_SPOOL_DRAIN_BATCH="500")
