@@ -122,12 +122,13 @@ class Side:
         self.body, self.workloads, self.levels, self.pair, self.prepare = body, workloads, levels, pair, prepare
         self.proc, self.port, self.unavailable, self.cold_ms, self.rss_peak_mb = None, None, None, [], None
         self.ok_tokens = []  # unique request tokens answered 200 while traced (scenario 6)
+        self.err_tokens = []  # tokens answered with an error while traced: a trace of the failure is allowed
         self.traced, self.twin = True, None
 
     def untraced_twin(self):
         """The same service started without tracing (scenario 2), kept up beside the traced one."""
         t = copy.copy(self)
-        t.proc, t.port, t.traced, t.ok_tokens, t.twin = None, None, False, [], None
+        t.proc, t.port, t.traced, t.ok_tokens, t.err_tokens, t.twin = None, None, False, [], [], None
         self.twin = t
         return t
 
@@ -226,7 +227,7 @@ class Bench:
         self.max_s = 15 if q else 60
         # Samples per point, pooled over the runs: p99 needs 100 (MIN_SAMPLES). Each run of a level sends
         # max(concurrency, ceil(samples / runs)) requests; the Claude Code pair (a CLI process per
-        # invocation, ~1.5 s each) gets fewer and reports p50 (and p95 from 20) only.
+        # invocation, ~1.5 s each) gets fewer at concurrency 1 and reports p50 (and p95 from 20) only there.
         self.samples = a.samples or (5 if q else 100)
         self.cc_samples = a.cc_samples or (2 if q else 30)
         self.tput_n, self.tput_s, self.tput_c = (200, 4, 16) if q else (2000, 8, 32)
@@ -236,7 +237,7 @@ class Bench:
         self.timing, self.t0 = {}, time.monotonic()
 
     def requests(self, side, c):
-        target = self.cc_samples if side.key in CC_SIDES else self.samples
+        target = self.cc_samples if side.key in CC_SIDES and c == 1 else self.samples
         return max(c, math.ceil(target / self.runs))
 
     def timed(self, name, fn, *args):
@@ -464,6 +465,7 @@ class Bench:
         ok = [r for r in rows if r[2] == 200]
         if side.traced:
             side.ok_tokens.extend(self.load.token(side, r[0]) for r in ok)
+            side.err_tokens.extend(self.load.token(side, r[0]) for r in rows if r[2] != 200)
         model_ms = scripted_turns * self.fake_latency
         over = [r[1] - model_ms for r in ok]
         row = {"side": side.key, "workload": workload, "concurrency": c, "traced": side.traced, "requests": n,
@@ -552,10 +554,11 @@ class Bench:
             token = page.token
             if not token:
                 break
-        expected = set(side.ok_tokens)
+        expected, failed = set(side.ok_tokens), set(side.err_tokens)
         return {"answered": len(expected), "traces": sum(found.values()) + untokened,
                 "missing": len(expected - set(found)), "duplicated": sum(1 for v in found.values() if v > 1),
-                "extra": len(set(found) - expected) + untokened}
+                "failed_traced": len(set(found) & failed),  # error answers whose failure was traced (allowed)
+                "extra": len(set(found) - expected - failed) + untokened}
 
     def lap(self, what):
         print(f"== [{time.monotonic() - self.t0:6.0f} s] {what}", flush=True)
@@ -855,7 +858,7 @@ def markdown(summary, meta, files, bench):
     for x in summary["delivery"]:
         out.append(f"| {L[x['side']]} | {x['workload']} | {x['concurrency']} | {fmt(x['p50'])} | {fmt(x['p99'])} |")
     out += ["", "**Scenarios 3–6:**", "", "| Side | Cold start median (all), ms | Peak RSS at top concurrency (%d; CC pair lower), MB | "
-            "Throughput traced / untraced, inv/s | Spooled traces left before counting | Traces: answered / in MLflow / missing / duplicated / extra |" % max(bench.levels),
+            "Throughput traced / untraced, inv/s | Spooled traces left before counting | Traces: answered / in MLflow / missing / duplicated / extra (+ traced failures) |" % max(bench.levels),
             "|---|---|---:|---:|---:|---|"]
     for k in L:
         if k in summary["unavailable"]:
@@ -865,7 +868,8 @@ def markdown(summary, meta, files, bench):
         out.append(f"| {L[k]} | {fmt(c and c['median_ms'], 0)} ({', '.join(map(str, c['all_ms'])) if c else ''}) | "
                    f"{fmt(summary['rss_peak_mb'].get(k), 0)} | {fmt(tp.get('traced'), 0)} / {fmt(tp.get('untraced'), 0)} | "
                    f"{summary['spool_left_before_count'].get(k, '–')} | "
-                   + (f"{t['answered']} / {t['traces']} / {t['missing']} / {t['duplicated']} / {t['extra']} |" if t else " |"))
+                   + (f"{t['answered']} / {t['traces']} / {t['missing']} / {t['duplicated']} / {t['extra']}"
+                      + (f" (+ {t['failed_traced']})" if t.get("failed_traced") else "") + " |" if t else " |"))
     out += ["", "Versions: " + ", ".join(f"{k} {v}" for k, v in meta["versions"].items()) + ".",
             f"Machine: {meta['machine']['cpus']} × {meta['machine']['cpu']}, {meta['machine']['memory_gb']} GB, "
             f"{meta['machine']['os']}, kernel {meta['machine']['kernel']}; load average before/after "

@@ -3,10 +3,11 @@
 
 Starts the fake Messages API, MLflow (PostgreSQL, 4 workers by default, as bench/compare.py does) and two
 agentfn processes (JVM, JDK 17): one tracing to MLflow, one not. Both are warmed up; then, with the spool
-empty, N plain invocations are sent one at a time to each. While the traced ones run:
+empty, N plain invocations are sent one at a time to each, first without any profiler (response times and
+CPU time of agentfn, of the MLflow server and of PostgreSQL, read from /proc), then N more to the traced one
+while:
   - JFR (settings=profile) records agentfn (jcmd JFR.start / JFR.dump);
   - py-spy (bench/setup-py-spy.sh) samples the MLflow server's master and workers (on-CPU samples);
-  - the CPU time of agentfn, of the MLflow server and of PostgreSQL is read from /proc before and after.
 Prints (and writes to --out/summary.json): delivery = traced - untraced response time (p50/p99), CPU ms per
 invocation on each side, agentfn's hottest methods (JFR) and the MLflow server's hottest frames (py-spy).
 
@@ -95,6 +96,38 @@ def pyspy_top(raw, n=25):
     return total, own.most_common(n), incl.most_common(n)
 
 
+def server_split(raw, n):
+    """py-spy samples (200/s) inside MLflow's two write handlers, in ms per request, split into SQL round trips
+    (execute, commit, rollback, the pool's pre-ping) and Python (MLflow, SQLAlchemy ORM, Flask/WSGI bridge)."""
+    out = collections.Counter()
+    for line in open(raw):
+        stack, _, count = line.rstrip("\n").rpartition(" ")
+        if not count.isdigit():
+            continue
+        handler = "StartTraceV3 (start_trace)" if "SqlAlchemyStore.start_trace " in stack else \
+            "OTLP spans (log_spans)" if "SqlAlchemyStore.log_spans " in stack else None
+        if not handler:
+            continue
+        leaf = stack.rsplit(";", 1)[-1]
+        sql = any(k in leaf for k in ("do_execute", "do_commit", "do_rollback", "do_ping"))
+        out[f"{handler}: {'SQL round trips' if sql else 'Python'}"] += int(count)
+    return {k: round(v / 200 / n * 1000, 1) for k, v in sorted(out.items())}
+
+
+def jfr_split(jfr, n):
+    """agentfn's JFR execution samples during the profiled pass: total, and those with tracing/MLflow code on
+    the stack (export, serialization, the JDK HTTP client the exporter uses)."""
+    if not os.path.exists(JFR_TOOL):
+        return None
+    text = subprocess.run([JFR_TOOL, "print", "--events", "jdk.ExecutionSample", "--stack-depth", "64", jfr],
+                          capture_output=True, text=True).stdout
+    events = text.split("jdk.ExecutionSample {")[1:]
+    tracing = sum(1 for e in events if "dev.agentfn.tracing" in e or "dev.agentfn.mlflow" in e)
+    http = sum(1 for e in events if "jdk.internal.net.http" in e)
+    return {"samples": len(events), "with_tracing_or_mlflow_frames": tracing, "jdk_http_client": http,
+            "samples_per_invocation": round(len(events) / n, 2)}
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--requests", type=int, default=300)
@@ -125,6 +158,18 @@ def main():
         while spooled("traced") and time.time() < end:
             time.sleep(1)
         time.sleep(2)
+        procs_of = {"agentfn": [traced.pid], "mlflow": [mlflow.pid], "postgres": [mlflow.pg.pid] if mlflow.pg else []}
+        c0 = {k: tree_cpu_s(v) for k, v in procs_of.items()}
+        t0 = time.monotonic()
+        lat_t, exports = invoke(traced_url, a.requests, "traced")
+        wall = time.monotonic() - t0
+        c1 = {k: tree_cpu_s(v) for k, v in procs_of.items()}
+        u0 = tree_cpu_s([untraced.pid])
+        lat_u, _ = invoke(untraced_url, a.requests, "untraced")
+        u1 = tree_cpu_s([untraced.pid])
+        end = time.time() + 120
+        while spooled("traced") and time.time() < end:
+            time.sleep(1)
         jfr = f"{a.out}/agentfn-c1.jfr"
         subprocess.run(["jcmd", str(traced.pid), "JFR.start", "name=delivery", "settings=profile"], check=True,
                        capture_output=True)
@@ -135,20 +180,13 @@ def main():
                                 "--rate", "200", "--output", raw, "--nonblocking"],
                                stdout=subprocess.DEVNULL, stderr=open(f"{a.out}/py-spy.log", "w"))
         time.sleep(2)
-        c0 = {"agentfn": tree_cpu_s([traced.pid]), "mlflow": tree_cpu_s([mlflow.pid]),
-              "postgres": tree_cpu_s([mlflow.pg.pid]) if mlflow.pg else 0.0}
-        t0 = time.monotonic()
-        lat_t, exports = invoke(traced_url, a.requests, "traced")
-        wall = time.monotonic() - t0
-        c1 = {"agentfn": tree_cpu_s([traced.pid]), "mlflow": tree_cpu_s([mlflow.pid]),
-              "postgres": tree_cpu_s([mlflow.pg.pid]) if mlflow.pg else 0.0}
+        p0 = time.monotonic()
+        _, exports_profiled = invoke(traced_url, a.requests, "profiled")
+        profiled_s = time.monotonic() - p0
         spy.send_signal(signal.SIGINT)
         spy.wait(60)
         subprocess.run(["jcmd", str(traced.pid), "JFR.dump", "name=delivery", f"filename={jfr}"], check=True,
                        capture_output=True)
-        u0 = tree_cpu_s([untraced.pid])
-        lat_u, _ = invoke(untraced_url, a.requests, "untraced")
-        u1 = tree_cpu_s([untraced.pid])
         per = {k: round((c1[k] - c0[k]) / a.requests * 1000, 2) for k in c0}
         per["agentfn_untraced"] = round((u1 - u0) / a.requests * 1000, 2)
         result = {
@@ -160,10 +198,13 @@ def main():
                             "p99": round(pct(lat_t, 99) - pct(lat_u, 99), 1)},
             "cpu_ms_per_invocation": per,
             "cpu_share_of_wall": {k: round((c1[k] - c0[k]) / wall, 3) for k in c0},
-            "jfr": jfr, "pyspy_raw": raw}
+            "jfr": jfr, "pyspy_raw": raw, "profiled_pass": {"exports": exports_profiled, "wall_s": round(profiled_s, 1)}}
         if os.path.exists(raw):
             total, own, incl = pyspy_top(raw)
-            result["mlflow_pyspy"] = {"samples": total, "own_top": own[:20], "inclusive_top": incl[:40]}
+            result["mlflow_pyspy"] = {"samples_per_s": 200, "samples": total,
+                                      "per_request_ms": server_split(raw, a.requests),
+                                      "own_top": own[:15], "inclusive_top": incl[:30]}
+        result["agentfn_jfr"] = jfr_split(jfr, a.requests)
         common.report(result, f"{a.out}/summary.json")
         if os.path.exists(JFR_TOOL):
             for view in ("hot-methods", "allocation-by-site"):
