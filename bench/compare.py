@@ -230,7 +230,7 @@ class Bench:
         # invocation, ~1.5 s each) gets fewer at concurrency 1 and reports p50 (and p95 from 20) only there.
         self.samples = a.samples or (5 if q else 100)
         self.cc_samples = a.cc_samples or (2 if q else 30)
-        self.tput_n, self.tput_s, self.tput_c = (200, 4, 16) if q else (2000, 8, 32)
+        self.tput_n, self.tput_s, self.tput_c = (200, 4, 16) if q else (2000, 5, 32)
         self.results = {"overhead": [], "throughput": [], "cold_start": {}, "rss": {}, "delivery": [],
                         "traces": {}, "unavailable": {}, "settle": []}
         self.procs = []
