@@ -294,7 +294,9 @@ class Bench:
                 # the peer has no such limit, and both sides must run as many CLI processes at once.
                 cc = {"AGENTFN_CLAUDE_CODE_CLI_PATH": cli,
                       "AGENTFN_CLAUDE_CODE_MAX_PROCESSES": str(self.a.cc_max_concurrency)} if cli else {}
-                e = dict(base, **cc, QUARKUS_LOG_LEVEL="WARN",
+                # The invocation deadline (default 25 s, then 504) up to the load generator's own 120 s: the
+                # peers have none, and 16 CLI processes at once on 2 busy cores can take longer than 25 s.
+                e = dict(base, **cc, QUARKUS_LOG_LEVEL="WARN", AGENTFN_INVOCATION_DEADLINE="120s",
                          AGENTFN_TRACING_SPOOL_DIRECTORY=self.spool(key, traced),
                          # redeliver spooled traces within seconds, so scenario 6 can count them at the end
                          AGENTFN_TRACING_SPOOL_DRAIN_INTERVAL="2s", AGENTFN_TRACING_SPOOL_DRAIN_BATCH="500")
