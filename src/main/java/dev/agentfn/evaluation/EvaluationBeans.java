@@ -16,6 +16,7 @@ import jakarta.inject.Singleton;
 /** Wires evaluations from the shared Anthropic client, the MLflow exporter's client and the agent. */
 @Singleton
 public class EvaluationBeans {
+    private static final org.jboss.logging.Logger LOG = org.jboss.logging.Logger.getLogger(EvaluationBeans.class);
 
     @Produces
     @Singleton
@@ -28,9 +29,7 @@ public class EvaluationBeans {
                 e.openai().baseUrl(), e.openai().apiKey(), retries, Sleeper.SYSTEM);
         Judge.Services judges = new Judge.Services(anthropic, json, new Limiter(e.judgeConcurrency()),
                 e.judgeMaxTokens(), e.judgeTimeout(), e.traceJudges() ? tracer : null, delivery, openai);
-        AgentInvoker agent = e.functionUrl().isEmpty() ? inProcess : new RemoteAgentInvoker(vertx, json, inProcess,
-                e.functionUrl().get(), functionKey(config), e.functionTimeout()
-                        .orElse(config.invocation().deadline().plusSeconds(30)), tracer, delivery);
+        AgentInvoker agent = e.functionUrl().isEmpty() ? inProcess : remote(config, json, inProcess, tracer, delivery, vertx);
         Scorers scorers = new Scorers(e.judgeModel().orElse(config.anthropic().defaultModel()), judges);
         Datasets datasets = new Datasets(json, e.datasetRoot(), e.maxRows());
         // Results live in MLflow: without a tracking server there is nothing to evaluate into.
@@ -42,6 +41,20 @@ public class EvaluationBeans {
         EvaluationRunner runner = new EvaluationRunner(mlflow.client(), agent, new Limiter(e.agentConcurrency()), grace);
         return new Evaluations(datasets, scorers, agent, runner, mlflow::experiment, e.retained(), e.timeBudget())
                 .withTraces(new TraceSampler(mlflow.client(), java.time.Duration.ofSeconds(60)), e.maxRows());
+    }
+
+    private static AgentInvoker remote(AgentfnConfig config, ObjectMapper json, AgentInvoker inProcess, Tracer tracer,
+            TraceDelivery delivery, Vertx vertx) {
+        AgentfnConfig.Evaluation e = config.evaluation();
+        java.util.Optional<String> key = functionKey(config);
+        if (key.isEmpty()) {
+            // The function refuses X-Agentfn-Source-Run without authentication: every row would fail with a 400.
+            LOG.warn("agentfn.evaluation.function-url is set but no key for it (agentfn.evaluation.function-api-key "
+                    + "or agentfn.auth.api-keys): the function will refuse the rows");
+        }
+        LOG.infof("evaluation rows fan out to %s", e.functionUrl().get());
+        return new RemoteAgentInvoker(vertx, json, inProcess, e.functionUrl().get(), key,
+                e.functionTimeout().orElse(config.invocation().deadline().plusSeconds(30)), tracer, delivery);
     }
 
     private static java.util.Optional<String> functionKey(AgentfnConfig config) {

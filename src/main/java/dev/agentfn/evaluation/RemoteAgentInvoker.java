@@ -56,6 +56,11 @@ public final class RemoteAgentInvoker implements AgentInvoker {
 
     public RemoteAgentInvoker(Vertx vertx, ObjectMapper json, AgentInvoker local, URI functionUrl,
             Optional<String> apiKey, Duration timeout, Tracer tracer, TraceDelivery delivery) {
+        if (functionUrl.getHost() == null || !("http".equals(functionUrl.getScheme())
+                || "https".equals(functionUrl.getScheme()))) {
+            throw new IllegalArgumentException("agentfn.evaluation.function-url must be an http(s) URL with a host, got '"
+                    + functionUrl + "'");
+        }
         this.vertx = vertx;
         // One pool for all rows; the agent-concurrency limiter bounds what is in flight.
         this.http = vertx.createHttpClient(new HttpClientOptions().setName("agentfn-fan-out").setMaxPoolSize(1024)
