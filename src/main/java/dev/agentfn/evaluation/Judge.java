@@ -44,10 +44,6 @@ public final class Judge implements Scorer {
             this(client, json, limiter, maxTokens, timeout, null, null, null);
         }
 
-        public Services withOpenAi(OpenAiChatClient chat) {
-            return new Services(client, json, limiter, maxTokens, timeout, tracer, delivery, chat);
-        }
-
         boolean traced() {
             return tracer != null && delivery != null && delivery.enabled();
         }
