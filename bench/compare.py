@@ -1,33 +1,41 @@
 #!/usr/bin/env python3
 """agentfn beside the Python MLflow stack a team would deploy instead (issue 7), in one run on one machine.
 
-Starts the fake Messages API (fixed model latency), one local MLflow 3.17.2 server, the HTTP tool both
-sides call, agentfn (JVM: JDK 17 + AppCDS, Temurin 25 + AOT cache) and the Python peers from
-bench/peers/ (installed into a cached venv by bench/peers/setup.sh), then runs the scenarios of issue 7
-and writes docs/benchmarks/compare.{md,json} and PNG charts, and refreshes the generated block of
-docs/benchmarks.md. Load comes from bench/LoadGen.java (a second process, loopback, bounded in count
-and time). Sides run one at a time (the others idle), runs interleaved side by side so drift on a
-shared machine hits every side alike; medians over runs; ratios agentfn/peer computed run by run.
+Starts the fake Messages API (fixed model latency), one local MLflow 3.17.2 server (on a throwaway PostgreSQL
+15 cluster with 4 workers by default, --mlflow-backend sqlite for the tests' set-up), the HTTP tool both
+sides call, agentfn (JVM: JDK 17 + AppCDS, Temurin 25 + AOT cache) and the Python peers from bench/peers/
+(installed into a cached venv by bench/peers/setup.sh), then runs the scenarios of issue 7 and writes
+docs/benchmarks/compare.{md,json} and PNG charts, and refreshes the generated block of docs/benchmarks.md.
+Load comes from bench/LoadGen.java (a second process, loopback, bounded in count and time). Every side runs
+as two processes kept up for the whole run, one traced and one untraced (the last cold start is the traced
+one); sides take turns (the others idle), runs interleaved side by side so drift on a shared machine hits
+every side alike; p50 = median of the runs, p95/p99 over the pooled samples (>= 100 for p99).
 
-    python3 bench/compare.py            # full run (about 15 minutes on 2 cores)
+    python3 bench/compare.py            # full run: 3 runs, all five sides (aim: about 15 minutes on 2 cores)
     python3 bench/compare.py --quick    # smoke test: seconds per scenario, numbers meaningless
 
 Scenarios: 1 overhead (response time - scripted model time) p50/p95/p99 at concurrency 1/16/256, plain
-answer and 3-turn tool loop; 2 trace delivery before return (overhead traced - overhead untraced, same
-service restarted without tracing); 3 cold start (process start to first answered invocation); 4 peak
-RSS (whole process tree) under scenario 1 at concurrency 256; 5 throughput ceiling with zero model
-latency (traced and untraced); 6 traces in MLflow per side afterwards: every answered invocation has
-exactly one trace (each prompt carries a unique token, found again in the trace's request preview).
+answer and 3-turn tool loop; 2 trace delivery before return (overhead traced - overhead untraced, the same
+service started without tracing); 3 cold start (process start to first answered invocation); 4 peak RSS
+(whole process tree) under scenario 1 at concurrency 256; 5 throughput ceiling with zero model latency
+(traced and untraced); 6 traces in MLflow per side afterwards: every answered invocation has exactly one
+trace (each prompt carries a unique token, found again in the trace's request preview). Each side's run
+starts from a drained state (agentfn's spool empty, MLflow idle) and measures concurrency 1 before the
+256 burst and the throughput ceiling, whose backlog is drained before the next measurement.
 """
-import argparse, csv, datetime, json, os, platform, re, shlex, shutil, signal, statistics, subprocess, sys, threading, time
-import urllib.request
+import argparse, copy, csv, datetime, json, math, os, platform, re, shlex, shutil, signal, statistics, subprocess, sys, \
+    threading, time
+import urllib.error, urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from common import APP, ROOT, first_answer, free_port, start_fake, start_mlflow, stop_all, wait_up  # noqa: E402
+from common import APP, MLFLOW_BACKENDS, ROOT, default_mlflow_workers, first_answer, free_port, start_fake, \
+    start_mlflow, stop_all, wait_up  # noqa: E402
 
 JDK25 = "/usr/lib/jvm/temurin-25-jdk-amd64/bin/java"
+CC_SIDES = ("agentfn-cc", "peer-agent-sdk")  # the Claude Code pair: one CLI process per invocation
 PEER_WORKERS = 2  # uvicorn workers: one per core, what a team would run on this 2-core machine
 GOALS = {"overhead_p99_c256": 0.2, "delivery": 0.7, "cold_start": 0.5}
+MIN_SAMPLES = {"p50": 1, "p95": 20, "p99": 100}  # a percentile is reported only from at least this many samples
 
 
 def ensure_venv():
@@ -114,17 +122,26 @@ class Side:
         self.body, self.workloads, self.levels, self.pair, self.prepare = body, workloads, levels, pair, prepare
         self.proc, self.port, self.unavailable, self.cold_ms, self.rss_peak_mb = None, None, None, [], None
         self.ok_tokens = []  # unique request tokens answered 200 while traced (scenario 6)
+        self.err_tokens = []  # tokens answered with an error while traced: a trace of the failure is allowed
+        self.traced, self.twin = True, None
+
+    def untraced_twin(self):
+        """The same service started without tracing (scenario 2), kept up beside the traced one."""
+        t = copy.copy(self)
+        t.proc, t.port, t.traced, t.ok_tokens, t.err_tokens, t.twin = None, None, False, [], [], None
+        self.twin = t
+        return t
 
     def url(self):
         return f"http://127.0.0.1:{self.port}/v1/invocations"
 
-    def start(self, traced=True):
+    def start(self):
         self.port = free_port()
-        env = dict(self.env(traced), PORT=str(self.port))
+        env = dict(self.env(self.traced), PORT=str(self.port))
         cmd = [c.replace("{port}", str(self.port)) for c in self.cmd]
         t0 = time.monotonic()
         self.proc = subprocess.Popen(cmd, cwd=self.cwd, env=env, stdout=subprocess.DEVNULL,
-                                     stderr=open(f"{ROOT}/target/bench-compare/{self.key}.log", "a"),
+                                     stderr=open(f"{ROOT}/target/bench-compare/{self.key}{'' if self.traced else '-untraced'}.log", "a"),
                                      start_new_session=True)
         return t0
 
@@ -204,13 +221,32 @@ class Bench:
         self.levels = [int(x) for x in a.levels.split(",")]
         self.runs = a.runs or (1 if q else 3)
         self.cold_runs = a.cold_runs or (1 if q else 3)
-        self.warmup = 100 if q else 1500
+        # Untraced processes warm up fast (JIT); traced ones are capped so the warm-up burst is not a backlog.
+        self.warmup = {"untraced": 100, "traced": 50, "peer": 10, "cc": 2} if q else \
+            {"untraced": 1000, "traced": 300, "peer": 40, "cc": 4}
         self.max_s = 15 if q else 60
-        self.requests = (lambda c: max(c, 5)) if q else (lambda c: max(2 * c, 30))
-        self.tput_n, self.tput_s, self.tput_c = (200, 5, 16) if q else (3000, 15, 32)
+        # Samples per point, pooled over the runs: p99 needs 100 (MIN_SAMPLES). Each run of a level sends
+        # max(concurrency, ceil(samples / runs)) requests; the Claude Code pair (a CLI process per
+        # invocation, ~1.5 s each) gets fewer at concurrency 1 and reports p50 (and p95 from 20) only there.
+        self.samples = a.samples or (5 if q else 100)
+        self.cc_samples = a.cc_samples or (2 if q else 30)
+        self.tput_n, self.tput_s, self.tput_c = (200, 4, 16) if q else (2000, 5, 32)
         self.results = {"overhead": [], "throughput": [], "cold_start": {}, "rss": {}, "delivery": [],
-                        "traces": {}, "unavailable": {}}
+                        "traces": {}, "unavailable": {}, "settle": []}
         self.procs = []
+        self.timing, self.t0 = {}, time.monotonic()
+
+    def requests(self, side, c):
+        target = self.cc_samples if side.key in CC_SIDES and c == 1 else self.samples
+        return max(c, math.ceil(target / self.runs))
+
+    def timed(self, name, fn, *args):
+        """Runs fn(*args), adds its wall time to the scenario's budget line, returns its result."""
+        t = time.monotonic()
+        try:
+            return fn(*args)
+        finally:
+            self.timing[name] = self.timing.get(name, 0.0) + time.monotonic() - t
 
     def fake(self, **config):
         return post_json(f"{self.fake_url}/_fake/config", config)
@@ -232,8 +268,9 @@ class Bench:
         self.fake_url = f"http://127.0.0.1:{fake_port}"
         wait_up(f"{self.fake_url}/_fake/config")
         pool = {"MLFLOW_SQLALCHEMYSTORE_POOLCLASS": self.a.mlflow_pool} if self.a.mlflow_pool else {}
-        mlflow, self.mlflow_url = start_mlflow("bench-compare-mlflow", self.a.mlflow_workers, pool)
-        self.procs.append(mlflow)
+        self.mlflow, self.mlflow_url = start_mlflow("bench-compare-mlflow", self.a.mlflow_workers, pool,
+                                                    backend=self.a.mlflow_backend)
+        self.procs.append(self.mlflow)
         tool, self.tool_url = self.load.tool_server()
         self.procs.append(tool)
         self.sides = self.make_sides()
@@ -253,8 +290,14 @@ class Bench:
 
             def env(traced):
                 # An environment variable, not -D: a build without the engine rejects unknown agentfn.* properties.
-                e = dict(base, **({"AGENTFN_CLAUDE_CODE_CLI_PATH": cli} if cli else {}), QUARKUS_LOG_LEVEL="WARN",
-                         AGENTFN_TRACING_SPOOL_DIRECTORY=self.spool(key),
+                # agentfn.claude-code.max-processes (default 4, then 503) raised to the pair's top level:
+                # the peer has no such limit, and both sides must run as many CLI processes at once.
+                cc = {"AGENTFN_CLAUDE_CODE_CLI_PATH": cli,
+                      "AGENTFN_CLAUDE_CODE_MAX_PROCESSES": str(self.a.cc_max_concurrency)} if cli else {}
+                # The invocation deadline (default 25 s, then 504) up to the load generator's own 120 s: the
+                # peers have none, and 16 CLI processes at once on 2 busy cores can take longer than 25 s.
+                e = dict(base, **cc, QUARKUS_LOG_LEVEL="WARN", AGENTFN_INVOCATION_DEADLINE="120s",
+                         AGENTFN_TRACING_SPOOL_DIRECTORY=self.spool(key, traced),
                          # redeliver spooled traces within seconds, so scenario 6 can count them at the end
                          AGENTFN_TRACING_SPOOL_DRAIN_INTERVAL="2s", AGENTFN_TRACING_SPOOL_DRAIN_BATCH="500")
                 if traced:
@@ -321,21 +364,49 @@ class Bench:
         return [s for s in sides if not only or s.key in only]
 
     @staticmethod
-    def spool(key):
-        return f"{ROOT}/target/bench-compare/spool-{key}"
+    def spool(key, traced=True):
+        return f"{ROOT}/target/bench-compare/spool-{key}{'' if traced else '-untraced'}"
 
-    def drain_spools(self, sides, max_s=300):
-        """Waits until every traced agentfn's spool is empty (traces MLflow did not confirm within 2 s)."""
-        end = time.time() + max_s
-        left = {}
-        while time.time() < end:
-            left = {s.key: len(os.listdir(self.spool(s.key))) if os.path.isdir(self.spool(s.key)) else 0
-                    for s in sides if s.kind == "agentfn"}
-            if not any(left.values()):
+    def spooled(self, sides):
+        """Traces waiting in each traced agentfn's spool (one <time>-<trace id>.json file each; agentfn has
+        no backlog metric, the directory is the truth)."""
+        return {s.key: sum(1 for f in os.listdir(self.spool(s.key)) if f.endswith(".json"))
+                if os.path.isdir(self.spool(s.key)) else 0 for s in sides if s.kind == "agentfn"}
+
+    def mlflow_cpu_s(self):
+        """CPU seconds used so far by the MLflow server's processes (master, workers; the PostgreSQL cluster)."""
+        total = 0
+        for root in self.mlflow.pids():
+            for pid in tree_pids(root):
+                try:
+                    with open(f"/proc/{pid}/stat") as f:
+                        fields = f.read().rsplit(")", 1)[1].split()
+                    total += int(fields[11]) + int(fields[12])
+                except (OSError, IndexError, ValueError):
+                    pass
+        return total / os.sysconf("SC_CLK_TCK")
+
+    def settle(self, why, max_s=180):
+        """Waits for a drained state: every traced agentfn's spool empty (the spooled traces of an earlier
+        burst redelivered) and MLflow idle (its processes used < 5 % of a core in each of two 0.5 s
+        windows), so the next measurement sees no backlog. Returns the seconds waited."""
+        t0, end, quiet, left = time.monotonic(), time.monotonic() + max_s, 0, {}
+        cpu = self.mlflow_cpu_s()
+        while time.monotonic() < end:
+            left = self.spooled(self.live)
+            time.sleep(0.5)
+            now = self.mlflow_cpu_s()
+            quiet = quiet + 1 if not any(left.values()) and now - cpu < 0.025 else 0
+            cpu = now
+            if quiet >= 2:
                 break
-            time.sleep(2)
-        self.results["spool_left"] = left
-        print(f"  spooled traces still waiting: {left}", flush=True)
+        waited = time.monotonic() - t0
+        self.results["settle"].append({"before": why, "waited_s": round(waited, 1), "drained": quiet >= 2,
+                                       "spooled_left": left})
+        if waited > 1.5 or quiet < 2:
+            print(f"  settle before {why}: {waited:.1f} s" + ("" if quiet >= 2 else f" (NOT drained: spooled {left})"),
+                  flush=True)
+        return waited
 
     def claude_cli(self):
         setup = f"{ROOT}/.ci/setup-claude-code.sh"
@@ -365,86 +436,106 @@ class Bench:
     # -- scenarios --
 
     def cold_start(self, side):
-        """Scenario 3: each start answers one plain invocation (no model latency, traced)."""
+        """Scenario 3: each start answers one plain invocation (no model latency, traced). The first answer
+        also tells whether the side can run at all (agentfn without an engine answers 400/503): then it is
+        marked not available. The last start stays up: it is the traced process of every later scenario."""
         self.fake(latency_ms=0, scenario="echo")
         for i in range(self.cold_runs):
             t0 = side.start()
-            body = side.body("plain", self.load.token(side, f"cold{i}")).encode()
+            tok = self.load.token(side, f"cold{i}")
             try:
-                answer = first_answer(side.url(), body, deadline_s=180)
-            except SystemExit:
-                answer = None
-            if answer is None:
+                first_answer(side.url(), side.body("plain", tok).encode(), deadline_s=180, http_errors_final=True)
+            except urllib.error.HTTPError as e:
                 side.stop()
-                raise SystemExit(f"{side.label} did not answer its first invocation")
+                return f"HTTP {e.code}: {e.read()[:300].decode(errors='replace')}"
+            except SystemExit:
+                side.stop()
+                log = f"{ROOT}/target/bench-compare/{side.key}.log"
+                return "did not answer its first invocation: " + (open(log).read()[-300:] if os.path.exists(log) else "")
             side.cold_ms.append((time.monotonic() - t0) * 1000)
-            side.ok_tokens.append(self.load.token(side, f"cold{i}"))
+            side.ok_tokens.append(tok)
             if i < self.cold_runs - 1:
-                side.stop()  # the last one stays up for the probe
+                side.stop()
         print(f"  cold start {side.key}: {[round(x) for x in side.cold_ms]} ms", flush=True)
+        return None
 
-    def probe(self, side):
-        """agentfn answers 400 for an engine it does not have (before the claude-code engine is merged)."""
-        req = urllib.request.Request(side.url(), data=side.body("plain", "probe").encode(),
-                                     headers={"content-type": "application/json"})
-        try:
-            with urllib.request.urlopen(req, timeout=120) as r:
-                return None if r.status == 200 else f"HTTP {r.status}"
-        except urllib.error.HTTPError as e:
-            return f"HTTP {e.code}: {e.read()[:300].decode(errors='replace')}"
-        except Exception as e:
-            return str(e)
-
-    def measure(self, side, workload, c, n, max_s, traced, record):
+    def measure(self, side, workload, c, n, max_s, record):
         scripted_turns = 3 if workload == "tool" else 1
         before = self.fake_calls()
         rows, summary = self.load.run(side, workload, c, n, max_s)
         calls = self.fake_calls() - before
         ok = [r for r in rows if r[2] == 200]
-        if traced:
+        if side.traced:
             side.ok_tokens.extend(self.load.token(side, r[0]) for r in ok)
+            side.err_tokens.extend(self.load.token(side, r[0]) for r in rows if r[2] != 200)
         model_ms = scripted_turns * self.fake_latency
         over = [r[1] - model_ms for r in ok]
-        row = {"side": side.key, "workload": workload, "concurrency": c, "traced": traced, "requests": n,
+        row = {"side": side.key, "workload": workload, "concurrency": c, "traced": side.traced, "requests": n,
                "sent": len(rows), "ok": len(ok), "non_200": len(rows) - len(ok),
                "statuses": sorted({r[2] for r in rows if r[2] != 200}), "wall_s": summary["wall_s"],
                "export": {e: sum(1 for r in ok if r[3] == e) for e in sorted({r[3] for r in ok if r[3]})},
                "model_calls_per_invocation": round(calls / len(rows), 2) if rows else None,
                "scripted_model_ms": model_ms,
-               "p50": pct(over, 50), "p95": pct(over, 95), "p99": pct(over, 99)}
+               "p50": pct(over, 50), "p95": pct(over, 95), "p99": pct(over, 99),
+               "overhead_ms": [round(x, 2) for x in over]}  # pooled over the runs for p95/p99
         if record is not None:
             record.append(row)
         return row
 
-    def warm(self, side, traced):
+    def warm(self, side):
+        kind = "cc" if side.key in CC_SIDES else "peer" if side.kind == "peer" else \
+            "traced" if side.traced else "untraced"
+        n = self.warmup[kind]
         self.fake(latency_ms=0)
         for w in side.workloads:
             self.fake(scenario="tool-loop" if w == "tool" else "echo", tool_rounds=2)
-            self.measure(side, w, 16, self.warmup // len(side.workloads), min(self.max_s, 30), traced, None)
+            self.measure(side, w, min(8, n), n, min(self.max_s, 20), None)
 
-    def throughput(self, side, traced, run):
+    def throughput(self, side, run):
         self.fake(latency_ms=0, scenario="echo")
-        row = self.measure(side, "plain", self.tput_c, self.tput_n, self.tput_s, traced, None)
-        self.results["throughput"].append({"side": side.key, "traced": traced, "run": run, "ok": row["ok"],
-                                           "non_200": row["non_200"], "concurrency": self.tput_c,
+        c = min(self.tput_c, self.a.cc_max_concurrency) if side.key in CC_SIDES else self.tput_c
+        row = self.measure(side, "plain", c, self.tput_n, self.tput_s, None)
+        self.results["throughput"].append({"side": side.key, "traced": side.traced, "run": run, "ok": row["ok"],
+                                           "non_200": row["non_200"], "concurrency": c,
                                            "per_s": row["ok"] / max(row["wall_s"], 0.001)})
 
-    def overhead(self, side, traced, run, levels, record):
-        self.fake(latency_ms=self.fake_latency)
+    def level(self, side, w, c, run, rss=False):
+        """One point of scenario 1 (and 2 when untraced; 4 when rss)."""
+        self.fake(latency_ms=self.fake_latency, scenario="tool-loop" if w == "tool" else "echo", tool_rounds=2)
+        n = self.requests(side, c)
+        if rss:
+            with RssSampler(side.proc.pid) as sampler:
+                row = self.measure(side, w, c, n, self.max_s, self.results["overhead"])
+            side.rss_peak_mb = max(side.rss_peak_mb or 0, sampler.peak)
+        else:
+            row = self.measure(side, w, c, n, self.max_s, self.results["overhead"])
+        row["run"] = run
+        print(f"  {side.key:15} {'traced' if side.traced else 'untraced':8} {w:5} c={c:<3} run {run}: "
+              f"ok {row['ok']}/{row['sent']} p50 {fmt(row['p50'])} p99 {fmt(row['p99'])} ms "
+              f"(model calls/inv {row['model_calls_per_invocation']}, {row['wall_s']:.1f} s)", flush=True)
+
+    def one_run(self, side, run):
+        """Every scenario of one run for one side, in the order that keeps each fair: a drained state first;
+        concurrency 1 (trace delivery: traced and untraced back to back, so drift hits both) before any
+        burst; then 16; the 256 burst (with RSS) and the zero-latency throughput last, each after a settle,
+        so their backlog never reaches a delivery measurement."""
+        levels = side.levels or self.levels
+        top = max(levels)
+        untraced_levels = [c for c in levels if c < top]
+        self.timed("settle (drain spools, MLflow idle)", self.settle, f"{side.key} run {run}")
+        for c in [c for c in levels if c < top]:
+            name = "1+2 delivery at c=1 (traced + untraced)" if c == 1 else f"1+2 overhead at c={c} (traced + untraced)"
+            for w in side.workloads:
+                self.timed(name, self.level, side, w, c, run)
+                if side.twin and c in untraced_levels:
+                    self.timed(name, self.level, side.twin, w, c, run)
+        self.timed("settle (drain spools, MLflow idle)", self.settle, f"{side.key} c={top} run {run}")
         for w in side.workloads:
-            self.fake(scenario="tool-loop" if w == "tool" else "echo", tool_rounds=2)
-            for c in levels:
-                sampler = RssSampler(side.proc.pid) if (traced and c == max(levels)) else None
-                if sampler:
-                    with sampler:
-                        row = self.measure(side, w, c, self.requests(c), self.max_s, traced, record)
-                    side.rss_peak_mb = max(side.rss_peak_mb or 0, sampler.peak)
-                else:
-                    row = self.measure(side, w, c, self.requests(c), self.max_s, traced, record)
-                row["run"] = run
-                print(f"  {side.key:15} {'traced' if traced else 'untraced':8} {w:5} c={c:<3} run {run}: "
-                      f"ok {row['ok']}/{row['sent']} p50 {fmt(row['p50'])} p99 {fmt(row['p99'])} ms "
-                      f"(model calls/inv {row['model_calls_per_invocation']})", flush=True)
+            self.timed(f"1+4 overhead and RSS at c={top} (traced)", self.level, side, w, top, run, True)
+        self.timed("settle (drain spools, MLflow idle)", self.settle, f"{side.key} throughput run {run}")
+        self.timed("5 throughput (traced + untraced)", self.throughput, side, run)
+        if side.twin:
+            self.timed("5 throughput (traced + untraced)", self.throughput, side.twin, run)
 
     def traces(self, side):
         """Scenario 6: every answered traced invocation has exactly one trace in the side's experiment."""
@@ -465,75 +556,67 @@ class Bench:
             token = page.token
             if not token:
                 break
-        expected = set(side.ok_tokens)
+        expected, failed = set(side.ok_tokens), set(side.err_tokens)
         return {"answered": len(expected), "traces": sum(found.values()) + untokened,
                 "missing": len(expected - set(found)), "duplicated": sum(1 for v in found.values() if v > 1),
-                "extra": len(set(found) - expected) + untokened}
+                "failed_traced": len(set(found) & failed),  # error answers whose failure was traced (allowed)
+                "extra": len(set(found) - expected - failed) + untokened}
+
+    def lap(self, what):
+        print(f"== [{time.monotonic() - self.t0:6.0f} s] {what}", flush=True)
 
     def run(self):
         self.setup()
+        self.timing["setup (fake, MLflow, tool server)"] = time.monotonic() - self.t0
         self.fake_latency = self.latency
-        live = []
+        self.live = live = []
         try:
             for side in self.sides:
                 if side.prepare:
-                    print(f"== preparing {side.key}", flush=True)
-                    side.prepare(side)
-                if side.kind == "agentfn" and '"engine"' in side.body("plain", "x"):
-                    side.start()
-                    try:
-                        wait_up(f"http://127.0.0.1:{side.port}/q/health/ready", 180)
-                        why = self.probe(side)
-                    except SystemExit:
-                        why = "did not start: " + open(f"{ROOT}/target/bench-compare/{side.key}.log").read()[-300:]
-                    side.stop()
-                    if why:
-                        side.unavailable = why
-                        self.results["unavailable"][side.key] = why
-                        print(f"  !! {side.label}: NOT AVAILABLE ({why}): every scenario skipped", flush=True)
-                        continue
-                print(f"== scenario 3 (cold start): {side.label}", flush=True)
-                self.cold_start(side)
-                live.append(side)
-                side.stop()
-            for side in live:  # all up at once, idle while another side is measured
-                side.start()
-                tok = self.load.token(side, "restart")
-                first_answer(side.url(), side.body("plain", tok).encode(), deadline_s=180)
-                side.ok_tokens.append(tok)
-                self.warm(side, True)
-            print("== scenarios 1, 4 and 5 (traced), runs interleaved side by side", flush=True)
+                    self.lap(f"preparing {side.key}")
+                    self.timed("AOT cache training (Temurin 25)", side.prepare, side)
+                self.lap(f"scenario 3 (cold start): {side.label}")
+                why = self.timed("3 cold start", self.cold_start, side)
+                if why:
+                    side.unavailable = why
+                    self.results["unavailable"][side.key] = why
+                    print(f"  !! {side.label}: NOT AVAILABLE ({why}): every scenario skipped", flush=True)
+                    continue
+                live.append(side)  # the last cold start stays up as the traced process
+            self.lap("untraced twins up; warm-up of every process")
+            for side in live:
+                twin = side.untraced_twin()
+                self.timed("start untraced twins", lambda: (twin.start(), first_answer(
+                    twin.url(), twin.body("plain", "untraced").encode(), deadline_s=180)))
+                for inst in (side, twin):
+                    self.timed("warm-up", self.warm, inst)
             for run in range(self.runs):
                 for side in live:
-                    self.throughput(side, True, run)
-                    self.overhead(side, True, run, side.levels or self.levels, self.results["overhead"])
-            self.drain_spools(live)
+                    self.lap(f"run {run + 1}/{self.runs}: {side.label}")
+                    self.one_run(side, run)
+            self.lap("final drain")
+            self.timed("settle (drain spools, MLflow idle)", self.settle, "counting", 300)
+            self.results["spool_left"] = self.spooled(live)
             for side in live:
                 side.stop()
-            print("== scenario 2 (same services without tracing) and 5 untraced", flush=True)
-            untraced_levels = [c for c in self.levels if c < max(self.levels)]
+                side.twin.stop()
+            self.lap("scenario 6 (traces in MLflow)")
             for side in live:
-                side.start(traced=False)
-                first_answer(side.url(), side.body("plain", "untraced").encode(), deadline_s=180)
-                self.warm(side, False)
-            for run in range(self.runs):
-                for side in live:
-                    self.throughput(side, False, run)
-                    self.overhead(side, False, run, [c for c in (side.levels or untraced_levels)
-                                                     if c in untraced_levels], self.results["overhead"])
-            for side in live:
-                side.stop()
-            print("== scenario 6 (traces in MLflow)", flush=True)
-            for side in live:
-                self.results["traces"][side.key] = self.traces(side)
+                self.results["traces"][side.key] = self.timed("6 traces counted in MLflow", self.traces, side)
                 print(f"  {side.key}: {self.results['traces'][side.key]}", flush=True)
         finally:
             for side in self.sides:
                 side.stop()
+                if side.twin:
+                    side.twin.stop()
             stop_all(self.procs)
         for side in self.sides:
             self.results["cold_start"][side.key] = side.cold_ms
             self.results["rss"][side.key] = side.rss_peak_mb
+        self.timing["total"] = time.monotonic() - self.t0
+        print("== time budget (wall seconds per scenario):", flush=True)
+        for k, v in self.timing.items():
+            print(f"  {v:7.1f}  {k}", flush=True)
         return self.sides
 
 
@@ -581,11 +664,16 @@ def summarize(bench, sides):
                 for c in (s.levels or bench.levels):
                     rs = runs_of(s.key, w, c, traced)
                     if rs:
+                        pooled = [v for x in rs for v in x.get("overhead_ms", [])]
                         overhead.append({"side": s.key, "workload": w, "concurrency": c, "traced": traced,
                                          "runs": len(rs), "ok": sum(x["ok"] for x in rs), "sent": sum(x["sent"] for x in rs),
                                          "model_calls_per_invocation": med([x["model_calls_per_invocation"] for x in rs]),
                                          "export": sum_counts(x.get("export", {}) for x in rs),
-                                         **{p: med([x[p] for x in rs]) for p in ("p50", "p95", "p99")}})
+                                         # p50: median of the runs' medians; p95/p99: over the pooled samples of
+                                         # every run, and only from enough of them (MIN_SAMPLES)
+                                         "p50": med([x["p50"] for x in rs]),
+                                         **{p: pct(pooled, int(p[1:])) if len(pooled) >= MIN_SAMPLES[p] else None
+                                            for p in ("p95", "p99")}})
 
     def ov(side, w, c, traced, p):
         return next((x[p] for x in overhead if x["side"] == side and x["workload"] == w and x["concurrency"] == c
@@ -609,10 +697,10 @@ def summarize(bench, sides):
             for c in (s.levels or bench.levels):
                 a_runs, p_runs = runs_of(s.key, w, c, True), runs_of(peer.key, w, c, True)
                 row = {"agentfn": s.key, "peer": peer.key, "workload": w, "concurrency": c}
-                for p in ("p50", "p99"):
-                    pairs = [ratio(x[p], y[p]) for x, y in zip(sorted(a_runs, key=lambda x: x["run"]),
-                                                               sorted(p_runs, key=lambda x: x["run"]))]
-                    row[f"{p}_ratio"] = med(pairs)
+                pairs = [ratio(x["p50"], y["p50"]) for x, y in zip(sorted(a_runs, key=lambda x: x["run"]),
+                                                                   sorted(p_runs, key=lambda x: x["run"]))]
+                row["p50_ratio"] = med(pairs)  # run by run, then the median
+                row["p99_ratio"] = ratio(ov(s.key, w, c, True, "p99"), ov(peer.key, w, c, True, "p99"))  # pooled
                 ratios.append(row)
     cold = {k: {"median_ms": med(v), "all_ms": [round(x) for x in v]} for k, v in r["cold_start"].items() if v}
     tput = {}
@@ -667,7 +755,8 @@ def ratio(a, b):
 
 
 def goal(name, value, limit):
-    return {"goal": name, "value": value, "limit": limit, "met": value is not None and value <= limit}
+    """A goal row; value None = not measured (a side missing, or too few samples for the percentile)."""
+    return {"goal": name, "value": value, "limit": limit, "met": None if value is None else value <= limit}
 
 
 def charts(summary, out_dir, bench):
@@ -737,14 +826,18 @@ def save(fig, out_dir, name):
 def markdown(summary, meta, files, bench):
     L = summary["labels"]
     out = [f"Run of {meta['date']} ({'--quick: smoke test, numbers meaningless' if bench.a.quick else 'full run'}; "
-           f"{meta['note']}). Fake model latency {bench.latency} ms per model call; {bench.runs} run(s) per point, "
-           "medians; ratios agentfn/peer computed run by run, then the median.", ""]
+           f"{meta['note']}). MLflow 3.17.2 on {'PostgreSQL 15' if bench.a.mlflow_backend == 'postgres' else 'SQLite'}, "
+           f"{bench.a.mlflow_workers} worker(s), one server for every side. Fake model latency {bench.latency} ms per "
+           f"model call; {bench.runs} run(s) per point; p50 = median of the runs' p50 (ratios agentfn/peer run by "
+           f"run, then the median); p95/p99 over the samples of all runs pooled ({bench.samples} per point, Claude "
+           f"Code pair at concurrency 1: {bench.cc_samples}), '–' where fewer than 20 (p95) or 100 (p99).", ""]
     for name in ("overhead", "delivery", "cold_start", "rss", "throughput"):
         if name in files:
             out.append(f"![{name}](benchmarks/{files[name]})")
     out += ["", "**Goals** (issue 7, ratios agentfn/peer in this run):", "", "| Goal | Value | Limit | Met |", "|---|---:|---:|---|"]
     for g in summary["goals"]:
-        out.append(f"| {g['goal']} | {fmt(g['value'], 2)} | {g['limit']} | {'yes' if g['met'] else '**NO**'} |")
+        met = "not measured (too few samples)" if g["met"] is None else "yes" if g["met"] else "**NO**"
+        out.append(f"| {g['goal']} | {fmt(g['value'], 2)} | {g['limit']} | {met} |")
     for k, why in summary["unavailable"].items():
         out.append(f"| {L[k]} | **not available**: {why} | | skipped |")
     out += ["", "**Scenario 1: overhead per invocation** (response time − scripted model time, ms; traced):", "",
@@ -763,11 +856,11 @@ def markdown(summary, meta, files, bench):
         out.append(f"| {L[x['agentfn']]} | {L[x['peer']]} | {x['workload']} | {x['concurrency']} | "
                    f"{fmt(x['p50_ratio'], 2)} | {fmt(x['p99_ratio'], 2)} |")
     out += ["", "**Scenario 2: trace delivery before return** (overhead traced − overhead untraced, same service "
-            "restarted without tracing, ms):", "", "| Side | Workload | Concurrency | p50 | p99 |", "|---|---|---:|---:|---:|"]
+            "started without tracing and kept up beside it, ms; p99 from pooled samples):", "", "| Side | Workload | Concurrency | p50 | p99 |", "|---|---|---:|---:|---:|"]
     for x in summary["delivery"]:
         out.append(f"| {L[x['side']]} | {x['workload']} | {x['concurrency']} | {fmt(x['p50'])} | {fmt(x['p99'])} |")
     out += ["", "**Scenarios 3–6:**", "", "| Side | Cold start median (all), ms | Peak RSS at top concurrency (%d; CC pair lower), MB | "
-            "Throughput traced / untraced, inv/s | Spooled traces left before counting | Traces: answered / in MLflow / missing / duplicated / extra |" % max(bench.levels),
+            "Throughput traced / untraced, inv/s | Spooled traces left before counting | Traces: answered / in MLflow / missing / duplicated / extra (+ traced failures) |" % max(bench.levels),
             "|---|---|---:|---:|---:|---|"]
     for k in L:
         if k in summary["unavailable"]:
@@ -777,11 +870,14 @@ def markdown(summary, meta, files, bench):
         out.append(f"| {L[k]} | {fmt(c and c['median_ms'], 0)} ({', '.join(map(str, c['all_ms'])) if c else ''}) | "
                    f"{fmt(summary['rss_peak_mb'].get(k), 0)} | {fmt(tp.get('traced'), 0)} / {fmt(tp.get('untraced'), 0)} | "
                    f"{summary['spool_left_before_count'].get(k, '–')} | "
-                   + (f"{t['answered']} / {t['traces']} / {t['missing']} / {t['duplicated']} / {t['extra']} |" if t else " |"))
+                   + (f"{t['answered']} / {t['traces']} / {t['missing']} / {t['duplicated']} / {t['extra']}"
+                      + (f" (+ {t['failed_traced']})" if t.get("failed_traced") else "") + " |" if t else " |"))
     out += ["", "Versions: " + ", ".join(f"{k} {v}" for k, v in meta["versions"].items()) + ".",
             f"Machine: {meta['machine']['cpus']} × {meta['machine']['cpu']}, {meta['machine']['memory_gb']} GB, "
             f"{meta['machine']['os']}, kernel {meta['machine']['kernel']}; load average before/after "
             f"{' '.join(meta['machine']['loadavg'])} / {' '.join(meta['loadavg_after'])}. Duration {meta['duration_s']:.0f} s.",
+            "", "Time budget (wall seconds per scenario, all sides and runs): "
+            + ", ".join(f"{k} {v:.0f}" for k, v in meta["timing_s"].items()) + ".",
             "", "Commands:", "", "```", meta["command"]] + [f"{k}: {v}" for k, v in meta["side_commands"].items()] + ["```"]
     return "\n".join(out) + "\n"
 
@@ -789,19 +885,30 @@ def markdown(summary, meta, files, bench):
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--quick", action="store_true", help="smoke test: few requests, one run")
-    ap.add_argument("--latency-ms", type=int, default=None, help="fake model latency per model call (default 200; quick 50)")
+    ap.add_argument("--latency-ms", type=int, default=50,
+                    help="fake model latency per model call (default 50: overhead = response - scripted model time "
+                         "does not depend on it, the run's duration does)")
     ap.add_argument("--levels", default="1,16,256")
     ap.add_argument("--runs", type=int, default=None, help="runs per point (default 3; quick 1)")
     ap.add_argument("--cold-runs", type=int, default=None, help="cold starts per side (default 3; quick 1)")
+    ap.add_argument("--samples", type=int, default=None,
+                    help="samples per point pooled over the runs (default 100, what p99 needs; quick 5)")
+    ap.add_argument("--cc-samples", type=int, default=None,
+                    help="the same for the Claude Code pair at concurrency 1 (default 30: p50 and p95 only; quick 2)")
     ap.add_argument("--sides", default=None, help="comma-separated subset: agentfn-jdk17,agentfn-jdk25,peer-messages,agentfn-cc,peer-agent-sdk")
     ap.add_argument("--no-jdk25", action="store_true")
     ap.add_argument("--no-claude-code", action="store_true", help="skip the Claude Code pair")
     ap.add_argument("--cc-max-concurrency", type=int, default=16,
                     help="highest level for the Claude Code pair: each invocation is a CLI process (~100+ MB)")
-    ap.add_argument("--mlflow-workers", type=int, default=1)
-    ap.add_argument("--mlflow-pool", default="NullPool",
-                    help="MLFLOW_SQLALCHEMYSTORE_POOLCLASS of the MLflow server; '' = MLflow's default QueuePool, "
-                         "which stopped answering under 256 concurrent trace writes (see docs/benchmarks.md)")
+    ap.add_argument("--mlflow-backend", choices=MLFLOW_BACKENDS, default="postgres",
+                    help="store of the one MLflow server every side traces to: a throwaway PostgreSQL 15 cluster "
+                         "(default, what a production tracking server runs on) or SQLite (the tests' set-up)")
+    ap.add_argument("--mlflow-workers", type=int, default=None, help="MLflow server workers (default 4 on "
+                    "PostgreSQL, 1 on SQLite)")
+    ap.add_argument("--mlflow-pool", default=None,
+                    help="MLFLOW_SQLALCHEMYSTORE_POOLCLASS of the MLflow server; '' = MLflow's default QueuePool "
+                         "(the default on PostgreSQL); NullPool by default on SQLite, whose QueuePool stopped "
+                         "answering under 256 concurrent trace writes (see docs/benchmarks.md)")
     ap.add_argument("--peer-delivery", choices=("sync", "flush"), default="sync",
                     help="how the Messages peer delivers its trace before answering (bench/peers/messages_service.py)")
     ap.add_argument("--jfr", action="store_true", help="JFR profile of agentfn (JDK 17) into target/bench-compare/")
@@ -809,8 +916,9 @@ def main():
     ap.add_argument("--out-dir", default=f"{ROOT}/docs/benchmarks")
     ap.add_argument("--no-doc", action="store_true", help="do not refresh the generated block of docs/benchmarks.md")
     a = ap.parse_args()
-    if a.latency_ms is None:
-        a.latency_ms = 50 if a.quick else 200
+    a.mlflow_workers = a.mlflow_workers or default_mlflow_workers(a.mlflow_backend)
+    if a.mlflow_pool is None:
+        a.mlflow_pool = "NullPool" if a.mlflow_backend == "sqlite" else ""
     command = "python3 bench/compare.py " + " ".join(shlex.quote(x) for x in sys.argv[1:])
     ensure_venv()
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # so the finally blocks stop every process
@@ -823,11 +931,14 @@ def main():
     sides = bench.run()
     summary = summarize(bench, sides)
     meta = {"date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"), "note": a.note,
+            "timing_s": {k: round(v, 1) for k, v in bench.timing.items()},
             "command": command, "versions": versions(bench), "machine": meta_machine,
             "loadavg_after": open("/proc/loadavg").read().split()[:3], "duration_s": time.time() - started,
             "side_commands": {s.key: s.command_line() for s in sides},
             "settings": {"latency_ms": bench.latency, "levels": bench.levels, "runs": bench.runs,
                          "cold_runs": bench.cold_runs, "warmup": bench.warmup, "max_seconds_per_level": bench.max_s,
+                         "samples_per_point": bench.samples, "cc_samples_per_point": bench.cc_samples,
+                         "mlflow_backend": a.mlflow_backend,
                          "throughput": {"requests": bench.tput_n, "seconds": bench.tput_s, "concurrency": bench.tput_c},
                          "peer_workers": PEER_WORKERS, "peer_delivery": a.peer_delivery, "mlflow_workers": a.mlflow_workers, "mlflow_pool": a.mlflow_pool, "quick": a.quick}}
     files = charts(summary, a.out_dir, bench)
@@ -845,8 +956,10 @@ def main():
             with open(doc, "w") as f:
                 f.write(text)
     print(md)
-    failed = [g for g in summary["goals"] if not g["met"]]
-    print(f"{len(summary['goals']) - len(failed)} goals met, {len(failed)} not met; "
+    failed = [g for g in summary["goals"] if g["met"] is False]
+    unmeasured = [g for g in summary["goals"] if g["met"] is None]
+    print(f"{len(summary['goals']) - len(failed) - len(unmeasured)} goals met, {len(failed)} not met, "
+          f"{len(unmeasured)} not measured; "
           f"not available: {', '.join(summary['unavailable']) or 'none'}")
 
 

@@ -5,14 +5,17 @@ Starts the fake Messages API (agent model answers after A, the judge model after
 server and the built jar (./mvnw package first), then times one POST /v1/evaluations with "wait":true:
 every row runs the agent once and two judges once each, with assessments, links and metrics written to
 MLflow. The ideal is (N*A + N*2*J) / C, the issue's yardstick. Numbers depend on the machine; on a shared
-one they are noisy.
+one they are noisy. MLflow runs on a throwaway PostgreSQL cluster with 4 workers by default (common.Postgres),
+as a production tracking server would; --mlflow-backend sqlite is the tests' set-up (one writer).
 
-  python3 bench/evaluation.py [--rows 200] [--agent-ms 1000] [--judge-ms 500] [--concurrency 16] [--out f.json]
+  python3 bench/evaluation.py [--rows 200] [--agent-ms 1000] [--judge-ms 500] [--concurrency 16]
+                              [--mlflow-backend postgres|sqlite] [--mlflow-workers N] [--out f.json]
 """
 import argparse, json, os, subprocess, sys, time, urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from common import APP, ROOT, free_port, start_fake, start_mlflow, stop_all, wait_up  # noqa: E402
+from common import APP, MLFLOW_BACKENDS, ROOT, default_mlflow_workers, free_port, start_fake, start_mlflow, stop_all, \
+    wait_up  # noqa: E402
 
 AGENT_MODEL = "claude-sonnet-4-5"
 JUDGE_MODEL = "claude-haiku-4-5"
@@ -27,16 +30,20 @@ def post(url, body, timeout=3600):
 
 
 def main():
-    ap = argparse.ArgumentParser()
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--rows", type=int, default=200)
     ap.add_argument("--agent-ms", type=int, default=1000)
     ap.add_argument("--judge-ms", type=int, default=500)
     ap.add_argument("--concurrency", type=int, default=16)
     ap.add_argument("--java", default="java")
-    ap.add_argument("--mlflow-workers", type=int, default=4, help="MLflow server workers (one is a bottleneck)")
+    ap.add_argument("--mlflow-backend", choices=MLFLOW_BACKENDS, default="postgres",
+                    help="MLflow's store: a throwaway PostgreSQL 15 cluster (default) or SQLite")
+    ap.add_argument("--mlflow-workers", type=int, default=None,
+                    help="MLflow server workers (default 4 on PostgreSQL, 1 on SQLite)")
     ap.add_argument("--trace-judges", default="true", help="agentfn.evaluation.trace-judges")
     ap.add_argument("--out", default=None)
     a = ap.parse_args()
+    a.mlflow_workers = a.mlflow_workers or default_mlflow_workers(a.mlflow_backend)
     procs = []
     try:
         fake_port = free_port()
@@ -44,7 +51,8 @@ def main():
         fake = f"http://127.0.0.1:{fake_port}"
         wait_up(f"{fake}/api/hello")
         post(f"{fake}/_fake/config", {"latency_ms": a.agent_ms, "model_latency_ms": {JUDGE_MODEL: a.judge_ms}})
-        mlflow, mlflow_url = start_mlflow("bench-evaluation-mlflow", a.mlflow_workers)
+        mlflow, mlflow_url = start_mlflow("bench-evaluation-mlflow", a.mlflow_workers,
+                                          backend=a.mlflow_backend)
         procs.append(mlflow)
         port = free_port()
         env = dict(os.environ, ANTHROPIC_BASE_URL=fake, ANTHROPIC_API_KEY="bench-key", ANTHROPIC_MODEL=AGENT_MODEL,
@@ -71,7 +79,7 @@ def main():
         result = post(f"{app}/v1/evaluations", body)
         wall = time.monotonic() - started
         ideal = (a.rows * a.agent_ms + a.rows * 2 * a.judge_ms) / 1000 / a.concurrency
-        out = {"mlflow_workers": a.mlflow_workers, "trace_judges": a.trace_judges, "rows": a.rows, "agent_ms": a.agent_ms, "judge_ms": a.judge_ms, "concurrency": a.concurrency,
+        out = {"mlflow_backend": a.mlflow_backend, "mlflow_workers": a.mlflow_workers, "trace_judges": a.trace_judges, "rows": a.rows, "agent_ms": a.agent_ms, "judge_ms": a.judge_ms, "concurrency": a.concurrency,
                "status": result["status"], "rows_done": result["rows_done"], "rows_failed": result["rows_failed"],
                "wall_s": round(wall, 2), "ideal_s": round(ideal, 2), "ratio": round(wall / ideal, 3),
                "relevance_mean": result.get("metrics", {}).get("relevance/mean")}

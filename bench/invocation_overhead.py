@@ -6,9 +6,16 @@ Starts the fake (fixed model latency), optionally a local MLflow server, and age
 drives POST /v1/invocations with `hey` at several concurrencies and reports p50/p99 overhead and
 agentfn's peak RSS (VmHWM). Bounded: each level sends a fixed number of requests to loopback only.
 
-Usage: bench/invocation_overhead.py [--latency-ms 2000] [--levels 1,50,500] [--mlflow] [--out docs/bench-invocation.json]
+Two arrival patterns (--arrivals):
+  burst   `hey`: all C callers send at the same instant, and again each time the model answers them all
+          (a synchronized worst case: the p99 is the time 2 cores need to work through C requests at once);
+  steady  bench/LoadGen.java with --ramp-ms = model latency: the C callers' first requests are spread over
+          one model latency, so C invocations are in flight at any time and arrive at C / latency per
+          second (500 concurrent at 2 s = 250 invocations/s), as independent users do.
+
+Usage: bench/invocation_overhead.py [--latency-ms 2000] [--levels 1,50,500] [--arrivals burst|steady] [--mlflow] [--out docs/bench-invocation.json]
 """
-import argparse, json, os, re, shutil, subprocess, urllib.request
+import argparse, csv, json, os, re, shutil, subprocess, tempfile, urllib.request
 
 import common
 from common import APP, ROOT, free_port, start_fake, start_mlflow, stop_all, wait_up
@@ -30,6 +37,34 @@ def hey(url, n, c, body=INVOCATION, headers=()):
     return pct, codes, out
 
 
+class Steady:
+    """Closed loop with spread first arrivals, through bench/LoadGen.java (compiled once)."""
+
+    def __init__(self, ramp_ms):
+        self.dir = tempfile.mkdtemp(prefix="agentfn-bench-")
+        subprocess.run(["javac", "-d", self.dir, f"{ROOT}/bench/LoadGen.java"], check=True)
+        self.ramp_ms = ramp_ms
+
+    def __call__(self, url, n, c, body=INVOCATION, headers=()):
+        body_file, out = f"{self.dir}/body.json", f"{self.dir}/lat.csv"
+        with open(body_file, "w") as f:
+            f.write(body)
+        extra = [x for h in headers for x in ("--header", h)]
+        subprocess.run(["java", "-Xss512k", "-cp", self.dir, "LoadGen", "load", "--url", url, "--body-file", body_file,
+                        "--concurrency", str(c), "--requests", str(n), "--max-seconds", "600",
+                        "--ramp-ms", str(self.ramp_ms if c > 1 else 0), "--warmup", str(max(3, c)),
+                        "--out", out, *extra],
+                       check=True, capture_output=True, text=True)
+        with open(out) as f:
+            rows = list(csv.DictReader(f))
+        lat = sorted(float(r["latency_ms"]) / 1000 for r in rows)
+        pct = {p: lat[min(len(lat) - 1, int(len(lat) * p / 100))] for p in (50, 90, 99)}
+        codes = {}
+        for r in rows:
+            codes[r["status"]] = codes.get(r["status"], 0) + 1
+        return pct, codes, None
+
+
 def set_latency(port, ms):
     req = urllib.request.Request(f"http://127.0.0.1:{port}/_fake/config", data=json.dumps({"latency_ms": ms}).encode(),
                                  method="POST", headers={"content-type": "application/json"})
@@ -49,9 +84,13 @@ def main():
     ap.add_argument("--levels", default="1,50,500")
     ap.add_argument("--mlflow", action="store_true", help="trace to a local MLflow server too")
     ap.add_argument("--java", default="java")
+    ap.add_argument("--jvm-args", default="", help="extra JVM options for agentfn, e.g. '-XX:MaxRAM=1g' to size "
+                    "the heap as in a 1 GB container (the JVM otherwise sizes it from the whole machine)")
     ap.add_argument("--warmup", type=int, default=5000, help="zero-latency requests before measuring")
+    ap.add_argument("--arrivals", choices=("burst", "steady"), default="burst")
     ap.add_argument("--out", default=None)
     a = ap.parse_args()
+    load = hey if a.arrivals == "burst" else Steady(a.latency_ms)
     procs = []
     try:
         fake_port = free_port()
@@ -62,7 +101,7 @@ def main():
             procs.append(mlflow)
         env = common.agentfn_env(fake_port, mlflow_url, "bench")
         port = free_port(); env["PORT"] = str(port)
-        app = subprocess.Popen([a.java, "-jar", f"{APP}/quarkus-run.jar"], env=env,
+        app = subprocess.Popen([a.java, *a.jvm_args.split(), "-jar", f"{APP}/quarkus-run.jar"], env=env,
                                stdout=subprocess.DEVNULL)
         procs.append(app)
         wait_up(f"http://127.0.0.1:{port}/q/health/ready")
@@ -78,15 +117,15 @@ def main():
         rows = []
         for c in [int(x) for x in a.levels.split(",")]:
             n = max(4 * c, 10)
-            pct, codes, _ = hey(url, n, c)
-            fpct, _, _ = hey(fake_url, n, c, MESSAGES, fake_headers)
+            pct, codes, _ = load(url, n, c)
+            fpct, _, _ = load(fake_url, n, c, MESSAGES, fake_headers)
             rows.append({"concurrency": c, "requests": n, "status_codes": codes,
                          "p50_overhead_ms": round((pct[50] - model_s) * 1000, 1),
                          "p99_overhead_ms": round((pct[99] - model_s) * 1000, 1),
                          "fake_alone_p50_ms": round((fpct[50] - model_s) * 1000, 1),
                          "fake_alone_p99_ms": round((fpct[99] - model_s) * 1000, 1)})
             print(rows[-1], flush=True)
-        result = {"model_latency_ms": a.latency_ms, "mlflow": a.mlflow, "java": a.java, "levels": rows,
+        result = {"model_latency_ms": a.latency_ms, "arrivals": a.arrivals, "mlflow": a.mlflow, "java": a.java, "jvm_args": a.jvm_args, "levels": rows,
                   "peak_rss_mb": round(vmhwm_mb(app.pid), 1)}
         common.report(result, a.out)
     finally:

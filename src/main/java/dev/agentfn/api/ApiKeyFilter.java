@@ -33,6 +33,12 @@ public class ApiKeyFilter {
         this.digests = keys.stream().filter(k -> !k.isBlank()).map(ApiKeyFilter::sha256).toList();
     }
 
+    /** Whether the API is protected: keys (or a key file) are configured, so every {@code /v1/} request is authenticated. */
+    public static boolean keysConfigured(AgentfnConfig config) {
+        return config.auth().apiKeys().map(l -> l.stream().anyMatch(k -> !k.isBlank())).orElse(false)
+                || config.auth().apiKeysFile().isPresent();
+    }
+
     @ServerRequestFilter(preMatching = true)
     public jakarta.ws.rs.core.Response check(ContainerRequestContext ctx) {
         if (digests.isEmpty() || !ctx.getUriInfo().getPath().startsWith("/v1/")) {

@@ -36,6 +36,18 @@ public class InvocationResource {
     private final ObjectMapper json;
     private final RequestParser parser;
     private final long maxBodyBytes;
+    private final boolean authenticated;
+
+    /**
+     * An evaluation row sent here by an evaluation's function-URL fan-out: the MLflow run the trace
+     * belongs to ({@code mlflow.sourceRun}). Accepted only when API keys are configured, i.e. on
+     * requests the {@link ApiKeyFilter} authenticated: otherwise anyone could file traces under a run.
+     */
+    public static final String SOURCE_RUN_HEADER = dev.agentfn.evaluation.RemoteAgentInvoker.SOURCE_RUN_HEADER;
+    /** The trace's root span, answered with every JSON response (evaluation assessments attach there). */
+    public static final String ROOT_SPAN_HEADER = dev.agentfn.evaluation.RemoteAgentInvoker.ROOT_SPAN_HEADER;
+    /** MLflow run ids: 32 lowercase hex digits (a UUID without dashes). */
+    private static final java.util.regex.Pattern RUN_ID = java.util.regex.Pattern.compile("[0-9a-f]{32}");
 
     public InvocationResource(InvocationService service, ObjectMapper json, AgentfnConfig config,
             dev.agentfn.conversation.tools.ToolCatalog catalog) {
@@ -43,10 +55,12 @@ public class InvocationResource {
         this.json = json;
         this.parser = new RequestParser(json, config, catalog, service.engineNames());
         this.maxBodyBytes = config.invocation().maxBodySize().asLongValue();
+        this.authenticated = ApiKeyFilter.keysConfigured(config);
     }
 
     /** A request, parsed and validated before anything else happens. */
-    private record Accepted(InvocationRequest request, ConversationRequest conversation, String engine) {
+    private record Accepted(InvocationRequest request, ConversationRequest conversation, String engine,
+            String sourceRunId) {
     }
 
     @POST
@@ -59,17 +73,25 @@ public class InvocationResource {
     @APIResponse(responseCode = "400", description = "Invalid request", content = @Content(mediaType = Problem.MEDIA_TYPE,
             schema = @Schema(implementation = Problem.class)))
     public CompletionStage<Response> invoke(byte[] body, @HeaderParam("traceparent") String traceparent,
-            @Context RoutingContext http) {
-        Accepted a = accept(body);
+            @HeaderParam(SOURCE_RUN_HEADER) java.util.List<String> sourceRun, @Context RoutingContext http) {
+        Accepted a = accept(body, sourceRun);
         InvocationService.Started started = service.start(a.request, a.conversation, a.engine, traceparent,
-                ConversationListener.NONE);
+                ConversationListener.NONE, a.sourceRunId);
         // The caller hung up before the answer: a running CLI process is killed, not left to the deadline.
         http.addEndHandler(ignored -> started.cancel().run());
         return started.answer()
-                .thenApply(r -> Response.ok(r, MediaType.APPLICATION_JSON).header("X-Trace-Id", r.trace().id()).build())
+                .thenApply(r -> Response.ok(r, MediaType.APPLICATION_JSON).header("X-Trace-Id", r.trace().id())
+                        .header(ROOT_SPAN_HEADER, started.rootSpanId()).build())
                 .exceptionally(err -> InvocationService.problemOf(err)
-                        .map(p -> ProblemMappers.response(p.problem(), p.headers()))
+                        .map(p -> ProblemMappers.response(p.problem(), withRootSpan(p.headers(), started)))
                         .orElseThrow(() -> new IllegalStateException(InvocationService.unwrap(err))));
+    }
+
+    private static java.util.Map<String, String> withRootSpan(java.util.Map<String, String> headers,
+            InvocationService.Started started) {
+        java.util.Map<String, String> all = new java.util.HashMap<>(headers);
+        all.put(ROOT_SPAN_HEADER, started.rootSpanId());
+        return all;
     }
 
     @POST
@@ -78,12 +100,13 @@ public class InvocationResource {
     @Operation(summary = "Run an agent conversation, streamed", description = "Events: text_delta, tool_call, "
             + "tool_result, then exactly one done (the JSON answer) or error (a problem document).")
     public Multi<OutboundSseEvent> stream(byte[] body, @HeaderParam("traceparent") String traceparent,
-            @Context Sse sse) {
-        Accepted a = accept(body);
+            @HeaderParam(SOURCE_RUN_HEADER) java.util.List<String> sourceRun, @Context Sse sse) {
+        Accepted a = accept(body, sourceRun);
         String[] traceId = new String[1];
         Multi<OutboundSseEvent> events = Multi.createFrom().emitter(emitter -> {
             SseListener listener = new SseListener(emitter, sse);
-            InvocationService.Started started = service.start(a.request, a.conversation, a.engine, traceparent, listener);
+            InvocationService.Started started = service.start(a.request, a.conversation, a.engine, traceparent, listener,
+                    a.sourceRunId);
             // The client went away (or the stream ended): a running CLI process is killed, not left to finish.
             emitter.onTermination(started.cancel());
             started.answer().whenComplete((r, err) -> {
@@ -100,7 +123,8 @@ public class InvocationResource {
         return events;
     }
 
-    private Accepted accept(byte[] body) {
+    private Accepted accept(byte[] body, java.util.List<String> sourceRun) {
+        String sourceRunId = sourceRun(sourceRun);
         if (body != null && body.length > maxBodyBytes) {
             throw new ProblemException(Problem.of(413, "body-too-large", "Request body too large",
                     "the body has " + body.length + " bytes; the limit is " + maxBodyBytes
@@ -108,7 +132,24 @@ public class InvocationResource {
         }
         InvocationRequest request = parser.parse(body);
         String engine = parser.engine(request);
-        return new Accepted(request, parser.toConversation(request), engine);
+        return new Accepted(request, parser.toConversation(request), engine, sourceRunId);
+    }
+
+    /** The evaluation run of a fanned-out row, checked like every other input. */
+    private String sourceRun(java.util.List<String> values) {
+        if (values == null || values.isEmpty()) {
+            return null;
+        }
+        if (!authenticated) {
+            throw new ProblemException(Problem.of(400, "source-run-not-accepted", "Source run not accepted",
+                    SOURCE_RUN_HEADER + " is accepted only on authenticated requests; configure agentfn.auth.api-keys"));
+        }
+        String v = values.size() == 1 ? values.get(0).strip() : null;
+        if (v == null || !RUN_ID.matcher(v).matches()) {
+            throw new ProblemException(Problem.of(400, "invalid-source-run", "Invalid source run",
+                    SOURCE_RUN_HEADER + " must be one MLflow run id (32 lowercase hex digits)"));
+        }
+        return v;
     }
 
     /** Relays the conversation as SSE events; thread-safe because tool calls end on several threads. */

@@ -3,9 +3,14 @@ package dev.agentfn.api;
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonProperty;
 import com.fasterxml.jackson.databind.JsonNode;
+import java.util.List;
 import io.quarkus.runtime.annotations.RegisterForReflection;
 
-/** Answer of {@code POST /v1/invocations}, also the data of the final SSE {@code done} event. */
+/**
+ * Answer of {@code POST /v1/invocations}, also the data of the final SSE {@code done} event.
+ * {@code tools_called} (tool names in call order) is present only on evaluation rows
+ * (requests with {@code X-Agentfn-Source-Run}).
+ */
 @RegisterForReflection
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public record InvocationResponse(
@@ -21,7 +26,8 @@ public record InvocationResponse(
         @JsonProperty("duration_ms") long durationMs,
         TraceBody trace,
         @JsonProperty("stand_in") Boolean standIn,
-        String warning) {
+        String warning,
+        @JsonProperty("tools_called") List<String> toolsCalled) {
 
     /** Tokens summed over the conversation, Anthropic's convention: input excludes cache reads and writes. */
     @RegisterForReflection
@@ -34,8 +40,10 @@ public record InvocationResponse(
 
     /**
      * @param export {@code delivered}, {@code spooled}, {@code disabled} or {@code failed}
+     * @param rootSpanId the root span (where evaluation assessments attach)
      */
     @RegisterForReflection
-    public record TraceBody(String id, String export) {
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    public record TraceBody(String id, String export, @JsonProperty("root_span_id") String rootSpanId) {
     }
 }

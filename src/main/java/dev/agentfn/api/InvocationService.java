@@ -52,20 +52,36 @@ public final class InvocationService {
     }
 
     /**
-     * A started invocation: its trace id is known before the conversation runs (for headers).
+     * A started invocation: its trace and root span ids are known before the conversation runs (for headers).
      * {@code cancel} tells the engine the caller is gone (a CLI process is then killed); a no-op once done.
      */
-    public record Started(String traceId, CompletableFuture<InvocationResponse> answer, Runnable cancel) {
+    public record Started(String traceId, String rootSpanId, CompletableFuture<InvocationResponse> answer,
+            Runnable cancel) {
         public Started(String traceId, CompletableFuture<InvocationResponse> answer) {
-            this(traceId, answer, () -> { });
+            this(traceId, null, answer, () -> { });
         }
     }
 
     public Started start(InvocationRequest request, ConversationRequest conversation, String engineName,
             String traceparent, ConversationListener listener) {
+        return start(request, conversation, engineName, traceparent, listener, null);
+    }
+
+    /**
+     * @param sourceRunId an evaluation row's MLflow run: the trace carries {@code mlflow.sourceRun} from its
+     *        creation and the answer lists the tools called; {@code null} for an ordinary invocation
+     */
+    public Started start(InvocationRequest request, ConversationRequest conversation, String engineName,
+            String traceparent, ConversationListener listener, String sourceRunId) {
         long started = System.nanoTime();
         ActiveTrace trace = tracer.start(rootName(engineName), MlflowKeys.SpanType.AGENT, Ids.parseTraceparent(traceparent));
         describeRoot(trace, request, conversation, engineName);
+        ToolsCalled tools = null;
+        if (sourceRunId != null) {
+            trace.metadata(MlflowKeys.Metadata.SOURCE_RUN, sourceRunId);
+            tools = new ToolsCalled(listener);
+            listener = tools;
+        }
         ConversationEngine engine = engines.get(engineName);
         CompletableFuture<ConversationResult> run;
         try {
@@ -73,12 +89,44 @@ public final class InvocationService {
         } catch (RuntimeException e) {
             run = CompletableFuture.failedFuture(e);
         }
+        ToolsCalled called = tools;
         CompletableFuture<InvocationResponse> answer = run.handle((result, err) -> err == null
-                        ? succeed(trace, request, result, engineName, started)
+                        ? succeed(trace, request, result, engineName, started, called)
                         : fail(trace, conversation, unwrap(err), engineName, started))
                 .thenCompose(f -> f);
         CompletableFuture<ConversationResult> engineRun = run;
-        return new Started(trace.traceId(), answer, () -> engineRun.cancel(false));
+        return new Started(trace.traceId(), trace.root().spanId(), answer, () -> engineRun.cancel(false));
+    }
+
+    /** Passes everything on and remembers tool names in call order (for an evaluation's expected_tools_called). */
+    private static final class ToolsCalled implements ConversationListener {
+        private final ConversationListener delegate;
+        private final List<String> names = new java.util.concurrent.CopyOnWriteArrayList<>();
+
+        ToolsCalled(ConversationListener delegate) {
+            this.delegate = delegate;
+        }
+
+        @Override
+        public void textDelta(String text) {
+            delegate.textDelta(text);
+        }
+
+        @Override
+        public void toolCall(String toolUseId, String name, com.fasterxml.jackson.databind.JsonNode input) {
+            names.add(name);
+            delegate.toolCall(toolUseId, name, input);
+        }
+
+        @Override
+        public void toolResult(String toolUseId, String name, String content, boolean isError) {
+            delegate.toolResult(toolUseId, name, content, isError);
+        }
+
+        @Override
+        public boolean relayedAnything() {
+            return delegate.relayedAnything();
+        }
     }
 
     private static String rootName(String engine) {
@@ -123,7 +171,7 @@ public final class InvocationService {
     }
 
     private CompletableFuture<InvocationResponse> succeed(ActiveTrace trace, InvocationRequest request,
-            ConversationResult result, String engine, long started) {
+            ConversationResult result, String engine, long started, ToolsCalled tools) {
         Map<String, Object> outputs = new LinkedHashMap<>();
         outputs.put("response", result.output());
         outputs.put("status", "completed");
@@ -134,7 +182,7 @@ public final class InvocationService {
         return delivery.deliver(trace.finish()).thenApply(status -> {
             long ms = Duration.ofNanos(System.nanoTime() - started).toMillis();
             metrics.success(engine, result, ms, status);
-            return response(result, engine, trace.traceId(), status, ms);
+            return response(result, engine, trace, status, ms, tools == null ? null : List.copyOf(tools.names));
         });
     }
 
@@ -165,15 +213,15 @@ public final class InvocationService {
         trace.jsonMetadata(MlflowKeys.Metadata.TOKEN_USAGE, usage).jsonMetadata(MlflowKeys.Metadata.COST, cost);
     }
 
-    private InvocationResponse response(ConversationResult r, String engine, String traceId, ExportStatus status,
-            long ms) {
+    private InvocationResponse response(ConversationResult r, String engine, ActiveTrace trace, ExportStatus status,
+            long ms, List<String> toolsCalled) {
         Usage u = r.usage();
         return new InvocationResponse(r.output(), r.content(), r.stopReason(), r.turns(),
                 new InvocationResponse.UsageBody(u.inputTokens(), u.outputTokens(), u.cacheReadInputTokens(),
                         u.cacheCreationInputTokens()),
                 r.cost().totalUsd(), r.model(), engine, r.sessionId(), ms,
-                new InvocationResponse.TraceBody(traceId, status.wireName()),
-                standIn ? Boolean.TRUE : null, standIn ? STAND_IN_WARNING : null);
+                new InvocationResponse.TraceBody(trace.traceId(), status.wireName(), trace.root().spanId()),
+                standIn ? Boolean.TRUE : null, standIn ? STAND_IN_WARNING : null, toolsCalled);
     }
 
     private static String lastUserText(ConversationRequest c) {

@@ -322,6 +322,44 @@ public interface AgentfnConfig {
 
         /** An evaluation started on a cron schedule, in process (long-running deployments: JVM, Knative, Cloud Run). */
         Schedule schedule();
+
+        /** The OpenAI-compatible chat-completions endpoint of {@code openai:/<model>} judges. */
+        OpenAi openai();
+
+        /**
+         * Base URL of the deployed function itself ({@code https://….lambda-url….on.aws}, a Knative or
+         * Cloud Run URL). Set: each row is sent as {@code POST <url>/v1/invocations} with
+         * {@code X-Agentfn-Source-Run}, so the platform's concurrency fans the rows out and the instance
+         * that runs a row traces it. Absent: rows run in this process.
+         */
+        Optional<java.net.URI> functionUrl();
+
+        /**
+         * Bearer key for {@code function-url} (the function only accepts the source run on authenticated
+         * requests). Absent: the first of {@code agentfn.auth.api-keys}.
+         */
+        Optional<String> functionApiKey();
+
+        /**
+         * Time one fanned-out row may take, HTTP included; a row that gets no answer in time fails with an
+         * error assessment. Absent: the invocation deadline plus 30 s (trace export and a cold start).
+         */
+        Optional<Duration> functionTimeout();
+    }
+
+    interface OpenAi {
+        /**
+         * Base URL up to and including the API version; requests go to {@code <base>/chat/completions}.
+         * Defaults to {@code OPENAI_BASE_URL}, else {@code https://api.openai.com/v1}.
+         */
+        @WithDefault("https://api.openai.com/v1")
+        String baseUrl();
+
+        /**
+         * Bearer key sent to the endpoint; defaults to {@code OPENAI_API_KEY}. Absent: no
+         * {@code Authorization} header (local servers such as vLLM or Ollama need none). Never logged or traced.
+         */
+        Optional<String> apiKey();
     }
 
     interface Schedule {

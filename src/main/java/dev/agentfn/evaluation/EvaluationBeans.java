@@ -2,7 +2,10 @@ package dev.agentfn.evaluation;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.agentfn.config.AgentfnConfig;
+import dev.agentfn.conversation.Sleeper;
 import dev.agentfn.conversation.messages.AnthropicClient;
+import dev.agentfn.conversation.messages.RetryPolicy;
+import io.vertx.core.Vertx;
 import dev.agentfn.tracing.TraceDelivery;
 import dev.agentfn.tracing.Tracer;
 import dev.agentfn.tracing.export.MlflowTraceExporter;
@@ -13,14 +16,20 @@ import jakarta.inject.Singleton;
 /** Wires evaluations from the shared Anthropic client, the MLflow exporter's client and the agent. */
 @Singleton
 public class EvaluationBeans {
+    private static final org.jboss.logging.Logger LOG = org.jboss.logging.Logger.getLogger(EvaluationBeans.class);
 
     @Produces
     @Singleton
     Evaluations evaluations(AgentfnConfig config, ObjectMapper json, AnthropicClient anthropic,
-            TraceExporter exporter, AgentInvoker agent, Tracer tracer, TraceDelivery delivery) {
+            TraceExporter exporter, AgentInvoker inProcess, Tracer tracer, TraceDelivery delivery, Vertx vertx) {
         AgentfnConfig.Evaluation e = config.evaluation();
+        RetryPolicy retries = new RetryPolicy(config.anthropic().maxRetries(), config.anthropic().maxRetryAfter(),
+                () -> java.util.concurrent.ThreadLocalRandom.current().nextDouble());
+        OpenAiChatClient openai = new OpenAiChatClient(vertx, config.anthropic().connectTimeout(), json,
+                e.openai().baseUrl(), e.openai().apiKey(), retries, Sleeper.SYSTEM);
         Judge.Services judges = new Judge.Services(anthropic, json, new Limiter(e.judgeConcurrency()),
-                e.judgeMaxTokens(), e.judgeTimeout(), e.traceJudges() ? tracer : null, delivery);
+                e.judgeMaxTokens(), e.judgeTimeout(), e.traceJudges() ? tracer : null, delivery, openai);
+        AgentInvoker agent = e.functionUrl().isEmpty() ? inProcess : remote(config, json, inProcess, tracer, delivery, vertx);
         Scorers scorers = new Scorers(e.judgeModel().orElse(config.anthropic().defaultModel()), judges);
         Datasets datasets = new Datasets(json, e.datasetRoot(), e.maxRows());
         // Results live in MLflow: without a tracking server there is nothing to evaluate into.
@@ -32,5 +41,24 @@ public class EvaluationBeans {
         EvaluationRunner runner = new EvaluationRunner(mlflow.client(), agent, new Limiter(e.agentConcurrency()), grace);
         return new Evaluations(datasets, scorers, agent, runner, mlflow::experiment, e.retained(), e.timeBudget())
                 .withTraces(new TraceSampler(mlflow.client(), java.time.Duration.ofSeconds(60)), e.maxRows());
+    }
+
+    private static AgentInvoker remote(AgentfnConfig config, ObjectMapper json, AgentInvoker inProcess, Tracer tracer,
+            TraceDelivery delivery, Vertx vertx) {
+        AgentfnConfig.Evaluation e = config.evaluation();
+        java.util.Optional<String> key = functionKey(config);
+        if (key.isEmpty()) {
+            // The function refuses X-Agentfn-Source-Run without authentication: every row would fail with a 400.
+            LOG.warn("agentfn.evaluation.function-url is set but no key for it (agentfn.evaluation.function-api-key "
+                    + "or agentfn.auth.api-keys): the function will refuse the rows");
+        }
+        LOG.infof("evaluation rows fan out to %s", e.functionUrl().get());
+        return new RemoteAgentInvoker(vertx, json, inProcess, e.functionUrl().get(), key,
+                e.functionTimeout().orElse(config.invocation().deadline().plusSeconds(30)), tracer, delivery);
+    }
+
+    private static java.util.Optional<String> functionKey(AgentfnConfig config) {
+        return config.evaluation().functionApiKey()
+                .or(() -> config.auth().apiKeys().flatMap(keys -> keys.stream().filter(k -> !k.isBlank()).findFirst()));
     }
 }

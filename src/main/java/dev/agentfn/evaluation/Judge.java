@@ -25,20 +25,23 @@ import java.util.concurrent.CompletionException;
  */
 public final class Judge implements Scorer {
     static final String MODEL_PREFIX = "anthropic:/";
+    /** Any OpenAI-compatible chat-completions endpoint ({@code agentfn.evaluation.openai.*}). */
+    static final String OPENAI_PREFIX = "openai:/";
     /** Start of the error of a call that got no answer (as opposed to a malformed one). */
     static final String CALL_FAILED = "judge call failed: ";
     private static final String SYSTEM = "You are an impartial evaluator. Answer with a single JSON object and "
             + "nothing else: {\"result\": <result>, \"rationale\": \"<one or two sentences>\"}.";
 
     /**
-     * Shared by all judges: the client, the JSON mapper, the concurrency limit and the call budget;
-     * {@code tracer} and {@code delivery} trace each judgement (both {@code null}: untraced).
+     * Shared by all judges: the clients, the JSON mapper, the concurrency limit and the call budget;
+     * {@code tracer} and {@code delivery} trace each judgement (both {@code null}: untraced);
+     * {@code openai} is {@code null} where {@code openai:/} judges are not offered.
      */
     public record Services(AnthropicClient client, ObjectMapper json, Limiter limiter, int maxTokens,
-            Duration timeout, Tracer tracer, TraceDelivery delivery) {
+            Duration timeout, Tracer tracer, TraceDelivery delivery, OpenAiChatClient openai) {
 
         public Services(AnthropicClient client, ObjectMapper json, Limiter limiter, int maxTokens, Duration timeout) {
-            this(client, json, limiter, maxTokens, timeout, null, null);
+            this(client, json, limiter, maxTokens, timeout, null, null, null);
         }
 
         boolean traced() {
@@ -49,6 +52,7 @@ public final class Judge implements Scorer {
     private final String name;
     private final String modelUri;
     private final String model;
+    private final boolean openai;
     private final JudgeTemplate template;
     private final JudgeResultType type;
     private final Services services;
@@ -56,7 +60,8 @@ public final class Judge implements Scorer {
     private Judge(String name, String modelUri, JudgeTemplate template, JudgeResultType type, Services services) {
         this.name = name;
         this.modelUri = modelUri;
-        this.model = modelUri.substring(MODEL_PREFIX.length());
+        this.openai = modelUri.startsWith(OPENAI_PREFIX);
+        this.model = modelUri.substring(openai ? OPENAI_PREFIX.length() : MODEL_PREFIX.length());
         this.template = template;
         this.type = type;
         this.services = services;
@@ -69,8 +74,15 @@ public final class Judge implements Scorer {
             throw new EvaluationException(where + ": a judge needs a \"name\"");
         }
         String modelUri = spec.path("model").asText(MODEL_PREFIX + defaultModel);
-        if (!modelUri.startsWith(MODEL_PREFIX) || modelUri.length() == MODEL_PREFIX.length()) {
-            throw new EvaluationException(where + ": model must be anthropic:/<model>, got '" + modelUri + "'");
+        boolean anthropic = modelUri.startsWith(MODEL_PREFIX) && modelUri.length() > MODEL_PREFIX.length();
+        boolean openai = modelUri.startsWith(OPENAI_PREFIX) && modelUri.length() > OPENAI_PREFIX.length();
+        if (!anthropic && !openai) {
+            throw new EvaluationException(where + ": model must be anthropic:/<model> or openai:/<model>, got '"
+                    + modelUri + "'");
+        }
+        if (openai && services.openai() == null) {
+            throw new EvaluationException(where + ": openai:/ judges are not configured here "
+                    + "(agentfn.evaluation.openai.base-url)");
         }
         return new Judge(name, modelUri, JudgeTemplate.parse(spec.path("instructions").asText(null), where),
                 JudgeResultType.parse(spec, where), services);
@@ -146,6 +158,37 @@ public final class Judge implements Scorer {
     }
 
     private CompletableFuture<String> call(String prompt, ActiveTrace trace) {
+        return openai ? callOpenAi(prompt, trace) : callAnthropic(prompt, trace);
+    }
+
+    private CompletableFuture<String> callOpenAi(String prompt, ActiveTrace trace) {
+        List<OpenAiChatClient.ChatMessage> messages = List.of(new OpenAiChatClient.ChatMessage("system", SYSTEM),
+                new OpenAiChatClient.ChatMessage("user", prompt));
+        LiveSpan span = trace == null ? null : trace.startSpan("chat.completions.create", MlflowKeys.SpanType.CHAT_MODEL,
+                trace.root()).attribute(MlflowKeys.Span.LLM_MODEL, model).attribute(MlflowKeys.Span.LLM_PROVIDER,
+                        "openai");
+        if (span != null) {
+            span.inputs(java.util.Map.of("model", model, "messages", messages));
+        }
+        return services.openai().complete(new OpenAiChatClient.ChatRequest(model, messages, services.maxTokens()),
+                        Deadline.after(services.timeout()))
+                .thenApply(OpenAiChatClient.Completion::text)
+                .whenComplete((text, t) -> endSpan(span, text, t));
+    }
+
+    private static void endSpan(LiveSpan span, String text, Throwable t) {
+        if (span == null) {
+            return;
+        }
+        if (t != null) {
+            span.recordError("JudgeCallFailed", message(t), null);
+        } else {
+            span.outputs(java.util.Map.of("text", text == null ? "" : text));
+        }
+        span.end();
+    }
+
+    private CompletableFuture<String> callAnthropic(String prompt, ActiveTrace trace) {
         ObjectNode user = JsonNodeFactory.instance.objectNode().put("role", "user").put("content", prompt);
         MessagesRequest request = new MessagesRequest(model, services.maxTokens(), List.of(user),
                 JsonNodeFactory.instance.textNode(SYSTEM), List.of(), List.of(), null, List.of());
@@ -158,16 +201,7 @@ public final class Judge implements Scorer {
         }
         return services.client().call(request, SILENT, Deadline.after(services.timeout()))
                 .thenApply(r -> r.message().text())
-                .whenComplete((text, t) -> {
-                    if (span != null) {
-                        if (t != null) {
-                            span.recordError("JudgeCallFailed", message(t), null);
-                        } else {
-                            span.outputs(java.util.Map.of("text", text == null ? "" : text));
-                        }
-                        span.end();
-                    }
-                });
+                .whenComplete((text, t) -> endSpan(span, text, t));
     }
 
     /** The answer's JSON object, tolerating code fences and prose around it. */

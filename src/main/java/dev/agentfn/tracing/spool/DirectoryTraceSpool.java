@@ -32,6 +32,8 @@ public final class DirectoryTraceSpool implements TraceSpool {
     private final Path dir;
     private final int maxTraces;
     private final TraceCodec codec;
+    // What the last listing saw; lets the drainer skip listing the directory after every delivered export.
+    private volatile boolean mayHoldTraces = true;
 
     public DirectoryTraceSpool(Path dir, int maxTraces, TraceCodec codec) throws IOException {
         this.dir = dir;
@@ -102,16 +104,23 @@ public final class DirectoryTraceSpool implements TraceSpool {
         return entries().size();
     }
 
+    @Override
+    public boolean mayHoldTraces() {
+        return mayHoldTraces;
+    }
+
     public Path directory() {
         return dir;
     }
 
     private List<Path> entries() {
         try (Stream<Path> files = Files.list(dir)) {
-            return files.filter(p -> {
+            List<Path> found = files.filter(p -> {
                 String n = p.getFileName().toString();
                 return n.endsWith(SUFFIX) && !n.startsWith(".") && Files.isRegularFile(p);
             }).sorted().toList();
+            mayHoldTraces = !found.isEmpty();
+            return found;
         } catch (IOException e) {
             LOG.errorf("Spool directory %s is unreadable: %s", dir, e.getMessage());
             return List.of();

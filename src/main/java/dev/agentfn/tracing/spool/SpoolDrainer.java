@@ -33,9 +33,9 @@ public final class SpoolDrainer {
         this.executor = executor;
     }
 
-    /** Starts a pass in the background unless one is running. */
+    /** Starts a pass in the background unless one is running or the spool is known to be empty. */
     public void nudge() {
-        if (exporter.enabled() && !running.get()) {
+        if (exporter.enabled() && !running.get() && spool.mayHoldTraces()) {
             executor.execute(this::drainOnce);
         }
     }

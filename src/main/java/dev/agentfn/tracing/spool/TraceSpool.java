@@ -26,4 +26,13 @@ public interface TraceSpool {
     void reject(String handle, String reason);
 
     int size();
+
+    /**
+     * False only when this process knows the spool is empty (its last look found nothing and it has
+     * stored nothing since); a cheap check that lets the drainer skip a pass. Traces another process
+     * adds to a shared store may go unseen until the next full pass.
+     */
+    default boolean mayHoldTraces() {
+        return true;
+    }
 }

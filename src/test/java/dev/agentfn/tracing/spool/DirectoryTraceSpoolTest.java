@@ -32,6 +32,22 @@ class DirectoryTraceSpoolTest {
     }
 
     @Test
+    void knowsWhenItIsEmptyOnlyAfterLooking() throws Exception {
+        Files.write(dir.resolve("0000000000001-left-by-a-frozen-instance.json"), "{}".getBytes());
+        DirectoryTraceSpool spool = new DirectoryTraceSpool(dir, 10, SpoolTraces.CODEC);
+        assertTrue(spool.mayHoldTraces(), "a new spool has not looked yet");
+        assertEquals(List.of(), spool.oldest(10), "the unreadable file was set aside");
+        assertEquals(0, spool.size());
+        assertFalse(spool.mayHoldTraces());
+        String handle = spool.put(traces.next("a"));
+        assertTrue(spool.mayHoldTraces());
+        spool.remove(handle);
+        assertTrue(spool.mayHoldTraces(), "stays cautious until the next look");
+        assertEquals(0, spool.size());
+        assertFalse(spool.mayHoldTraces());
+    }
+
+    @Test
     void spoolingTheSameTraceTwiceKeepsOneCopy() throws Exception {
         DirectoryTraceSpool spool = new DirectoryTraceSpool(dir, 10, SpoolTraces.CODEC);
         Trace a = traces.next("a");

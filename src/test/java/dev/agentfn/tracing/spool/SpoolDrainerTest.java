@@ -61,6 +61,27 @@ class SpoolDrainerTest {
         }
     }
 
+    @Test
+    void aNudgeSkipsTheSpoolOnceAPassFoundItEmptyUntilATraceIsStoredAgain() throws Exception {
+        java.util.concurrent.atomic.AtomicInteger passes = new java.util.concurrent.atomic.AtomicInteger();
+        SpoolDrainer drainer = new SpoolDrainer(spool, exporter, 10, Duration.ofSeconds(1), pass -> {
+            passes.incrementAndGet();
+            pass.run();
+        });
+        drainer.nudge();
+        assertEquals(1, passes.get());
+        assertEquals(0, spool.size());
+
+        drainer.nudge();
+        assertEquals(1, passes.get(), "known empty: no pass, no directory listing");
+
+        Trace d = traces.next("d");
+        spool.put(d);
+        drainer.nudge();
+        assertEquals(2, passes.get());
+        assertEquals(ids(a, b, c, d), exporter.attemptedTraceIds());
+    }
+
     private SpoolDrainer drainer() {
         return new SpoolDrainer(spool, exporter, 10, Duration.ofSeconds(1), Runnable::run);
     }
