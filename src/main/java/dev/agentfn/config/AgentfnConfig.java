@@ -219,6 +219,13 @@ public interface AgentfnConfig {
         /** Traces redelivered per drain pass, oldest first. */
         @WithDefault("50")
         int drainBatch();
+
+        /**
+         * Redelivery exports in flight at once during a drain pass. A pass stops after the first window
+         * with a retryable failure, so a server that is still down sees at most this many attempts.
+         */
+        @WithDefault("4")
+        int drainConcurrency();
     }
 
     interface Mlflow {
