@@ -251,10 +251,14 @@ public final class EvaluationRunner {
 
     /**
      * A trace whose export was not confirmed in time is spooled and redelivered later; until then
-     * MLflow answers 404 for its assessments. Waits 0.5, 1, 2, 4 and 8 s for it before giving up.
+     * MLflow answers 404 for its assessments. Waits 0.5, 1, 2, 4 and 8 s for it before giving up. A
+     * create that timed out may have been stored all the same, so each retry first looks for it.
      */
     private CompletableFuture<String> createWithRetry(NewAssessment a, int attempt) {
-        return mlflow.createAssessment(a).handle((id, t) -> {
+        CompletableFuture<String> create = attempt == 0 ? mlflow.createAssessment(a)
+                : mlflow.findAssessment(a).thenCompose(found -> found.map(CompletableFuture::completedFuture)
+                        .orElseGet(() -> mlflow.createAssessment(a)));
+        return create.handle((id, t) -> {
             if (t == null) {
                 return CompletableFuture.completedFuture(id);
             }

@@ -347,6 +347,32 @@ public final class MlflowClient {
                 .thenApply(json -> json.path("assessment").path("assessment_id").asText());
     }
 
+    /**
+     * The id of an assessment already on the trace with the same name, source and metadata, if any. A
+     * create that timed out may have been stored anyway; looking first keeps a retry from adding a twin.
+     */
+    public CompletableFuture<Optional<String>> findAssessment(NewAssessment wanted) {
+        return getTraceInfo(wanted.traceId()).thenApply(info -> info.flatMap(i -> {
+            for (JsonNode a : i.path("assessments")) {
+                if (sameAssessment(a, wanted)) {
+                    return Optional.of(a.path("assessment_id").asText());
+                }
+            }
+            return Optional.empty();
+        }));
+    }
+
+    private static boolean sameAssessment(JsonNode stored, NewAssessment wanted) {
+        if (!stored.path("assessment_name").asText().equals(wanted.name())
+                || !stored.path("source").path("source_id").asText()
+                        .equals(wanted.sourceId() == null ? "agentfn" : wanted.sourceId())) {
+            return false;
+        }
+        JsonNode metadata = stored.path("metadata");
+        return wanted.metadata().entrySet().stream()
+                .allMatch(e -> e.getValue().equals(metadata.path(e.getKey()).asText(null)));
+    }
+
     public CompletableFuture<TracePage> searchTraces(String experimentId, String filter, int maxResults,
             String pageToken) {
         SearchTraces req = new SearchTraces(experimentId, filter, maxResults, pageToken);
