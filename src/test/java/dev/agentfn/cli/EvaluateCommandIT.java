@@ -103,7 +103,8 @@ class EvaluateCommandIT {
                 "--scorer", "exact_match", "--threshold", "no_error/mean>=1", "--threshold", "exact_match=1");
         String why = "stdout:\n" + r.out() + "\nstderr:\n" + r.err();
         assertEquals(0, r.code(), why);
-        assertTrue(r.out().contains("evaluation ev-"), why);
+        assertTrue(r.out().startsWith("evaluation ev-"), "stdout is the report, logs go to stderr: " + why);
+        assertTrue(r.err().contains("Listening on: http://127.0.0.1:"), why);
         // Plain progress lines, no bar redrawn with carriage returns.
         assertTrue(r.out().contains("progress: 6/6 rows, 0 failed"), why);
         assertTrue(r.out().lines().filter(l -> l.startsWith("progress: ")).count() >= 2, why);
