@@ -3,6 +3,11 @@ package dev.agentfn.mlflow;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.agentfn.mlflow.MlflowApi.CreateRun;
+import dev.agentfn.mlflow.MlflowApi.DatasetRecordPage;
+import dev.agentfn.mlflow.MlflowApi.EvaluationDataset;
+import dev.agentfn.mlflow.MlflowApi.EvaluationDatasetPage;
+import dev.agentfn.mlflow.MlflowApi.GetDatasetRecords;
+import dev.agentfn.mlflow.MlflowApi.SearchEvaluationDatasets;
 import dev.agentfn.mlflow.MlflowApi.Experiment;
 import dev.agentfn.mlflow.MlflowApi.LinkTracesToRun;
 import dev.agentfn.mlflow.MlflowApi.LogBatch;
@@ -403,6 +408,31 @@ public final class MlflowClient {
         input.putObject("dataset").put("name", name).put("digest", digest).put("source_type", sourceType)
                 .put("source", source).put("profile", profile);
         return call("POST", "/api/2.0/mlflow/runs/log-inputs", body).thenApply(json -> null);
+    }
+
+    /** {@code GET /api/3.0/mlflow/datasets/{dataset_id}}: the evaluation dataset, or empty if unknown. */
+    public CompletableFuture<Optional<EvaluationDataset>> getEvaluationDataset(String datasetId) {
+        return call("GET", "/api/3.0/mlflow/datasets/" + encodeSegment(datasetId), null)
+                .thenApply(json -> Optional.of(EvaluationDataset.fromJson(json.path("dataset"))))
+                .exceptionally(t -> {
+                    MlflowClientException e = asClientException(t, "GET dataset");
+                    if (isNotFound(e)) {
+                        return Optional.empty();
+                    }
+                    throw e;
+                });
+    }
+
+    /** {@code POST /api/3.0/mlflow/datasets/search}: evaluation datasets named exactly {@code name}. */
+    public CompletableFuture<EvaluationDatasetPage> searchEvaluationDatasets(String name, int maxResults) {
+        return call("POST", "/api/3.0/mlflow/datasets/search", new SearchEvaluationDatasets(name, maxResults).toJson())
+                .thenApply(EvaluationDatasetPage::fromJson);
+    }
+
+    /** {@code GET /api/3.0/mlflow/datasets/{dataset_id}/records}: one page of records. */
+    public CompletableFuture<DatasetRecordPage> getDatasetRecords(String datasetId, int maxResults, String pageToken) {
+        GetDatasetRecords req = new GetDatasetRecords(datasetId, maxResults, pageToken);
+        return call("GET", req.pathAndQuery(MlflowClient::encodeQuery), null).thenApply(DatasetRecordPage::fromJson);
     }
 
     /** {@code GET /api/2.0/mlflow/runs/get}: the run JSON ({@code info}, {@code data} with tags and params). */
