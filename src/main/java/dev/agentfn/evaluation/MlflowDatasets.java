@@ -84,12 +84,15 @@ public final class MlflowDatasets {
             return f.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
         } catch (TimeoutException e) {
             f.cancel(true);
-            throw new EvaluationException(what + " timed out");
+            throw new DatasetUnavailableException(what + " timed out");
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            throw new EvaluationException(what + " was interrupted");
+            throw new DatasetUnavailableException(what + " was interrupted");
         } catch (ExecutionException e) {
-            throw new EvaluationException(what + " failed: " + e.getCause().getMessage());
+            if (e.getCause() instanceof EvaluationException bad) {
+                throw bad;
+            }
+            throw new DatasetUnavailableException(what + " failed: " + e.getCause().getMessage());
         }
     }
 }
