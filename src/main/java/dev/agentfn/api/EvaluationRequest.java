@@ -12,6 +12,8 @@ import org.eclipse.microprofile.openapi.annotations.media.Schema;
 public record EvaluationRequest(
         @Schema(description = "MLflow run name.") String name,
         @Schema(description = "{\"path\":\"<file under agentfn.evaluation.dataset-root>.jsonl|.csv\"}, "
+                + "{\"url\":\"https://<allowed host>/….jsonl|.csv\"}, "
+                + "{\"mlflow_dataset\":\"<MLflow evaluation dataset name or id>\",\"prompt_key\":\"<optional input key>\"}, "
                 + "{\"rows\":[{\"inputs\":{…},\"expectations\":{…}}]} or, to score recent production traces, "
                 + "{\"traces\":{\"filter\",\"window\",\"sample\",\"max_traces\",\"experiment_id\"}}",
                 required = true) JsonNode dataset,

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.core.JsonParseException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.agentfn.evaluation.EvaluationConflictException;
+import dev.agentfn.evaluation.DatasetUnavailableException;
 import dev.agentfn.evaluation.EvaluationException;
 import dev.agentfn.evaluation.EvaluationRun;
 import dev.agentfn.evaluation.EvaluationPlan;
@@ -61,6 +62,8 @@ public class EvaluationResource {
             wait = tree.path("wait").asBoolean(false);
         } catch (EvaluationException e) {
             throw ProblemException.badRequest(e.getMessage());
+        } catch (DatasetUnavailableException e) {
+            throw new ProblemException(Problem.of(502, "mlflow-unavailable", "MLflow unavailable", e.getMessage()));
         }
         if (wait) {
             // For triggers that must not return before the work is done (a Lambda instance is frozen after it answers).

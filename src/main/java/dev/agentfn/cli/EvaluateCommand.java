@@ -36,10 +36,11 @@ public class EvaluateCommand {
     static final int EXIT_PAUSED = 3;
     private static final long PLAIN_EVERY_MS = 2000;
     static final String USAGE = """
-            usage: evaluate [--request FILE.json] [--dataset FILE.jsonl|.csv] [--scorer NAME|JSON]... [--name NAME]
+            usage: evaluate [--request FILE.json] [--dataset FILE|URL|mlflow:NAME] [--scorer NAME|JSON]... [--name NAME]
                             [--model MODEL] [--engine ENGINE] [--time-budget 10m] [--threshold METRIC>=X]...
               --request     a POST /v1/evaluations body; the other options override or extend it
-              --dataset     a JSONL or CSV file (under agentfn.evaluation.dataset-root, default: this directory)
+              --dataset     a JSONL or CSV file (under agentfn.evaluation.dataset-root, default: this directory),
+                            an https:// URL of one, or mlflow:NAME_OR_ID for an MLflow evaluation dataset
               --scorer      a code scorer name or a scorer JSON object; repeatable
               --threshold   relevance/mean>=0.8, agent/latency_ms/p90<5000, or relevance=0.8 (= relevance/mean>=0.8)
             exit code: 0 passed, 1 a threshold missed, 2 bad input or the run failed, 3 paused by its time budget""";
@@ -166,7 +167,7 @@ public class EvaluateCommand {
                         }
                     });
                 }
-                case "--dataset" -> body.putObject("dataset").put("path", v);
+                case "--dataset" -> body.putObject("dataset").put(datasetKind(v), datasetValue(v));
                 case "--scorer" -> scorers.add(v.strip().startsWith("{") ? parse(v, a) : json.getNodeFactory().textNode(v));
                 case "--name" -> body.put("name", v);
                 case "--model" -> body.put("model", v);
@@ -181,6 +182,17 @@ public class EvaluateCommand {
         }
         body.remove("wait");
         return body;
+    }
+
+    /** {@code https://…} and {@code http://…} are URLs, {@code mlflow:NAME} an MLflow dataset, the rest a path. */
+    private static String datasetKind(String v) {
+        String lower = v.toLowerCase(java.util.Locale.ROOT);
+        return lower.startsWith("https://") || lower.startsWith("http://") ? "url"
+                : lower.startsWith("mlflow:") ? "mlflow_dataset" : "path";
+    }
+
+    private static String datasetValue(String v) {
+        return datasetKind(v).equals("mlflow_dataset") ? v.substring("mlflow:".length()) : v;
     }
 
     private static String value(String[] args, int i, String option) {

@@ -22,8 +22,28 @@ public class Main implements QuarkusApplication {
             // A command: no fixed port to collide with a running server, and dataset paths relative to here.
             defaultProperty("quarkus.http.port", "0");
             defaultProperty("agentfn.evaluation.dataset-root", Path.of("").toAbsolutePath().toString());
+            // Nothing reaches the HTTP port from outside, and stdout is the report a CI job reads: logs go to stderr.
+            defaultProperty("quarkus.http.host", "127.0.0.1");
+            defaultProperty("quarkus.log.console.stderr", "true");
+            defaultProperty("quarkus.banner.enabled", "false");
         }
         Quarkus.run(Main.class, args);
+    }
+
+    /**
+     * Whether stdout is a terminal. Up to Java 21 {@code System.console()} is null when a stream is redirected;
+     * from Java 22 it is not, and {@code Console.isTerminal()} (looked up reflectively: this code targets 17) says.
+     */
+    static boolean terminal() {
+        java.io.Console console = System.console();
+        if (console == null) {
+            return false;
+        }
+        try {
+            return (Boolean) java.io.Console.class.getMethod("isTerminal").invoke(console);
+        } catch (ReflectiveOperationException e) {
+            return true;
+        }
     }
 
     private static void defaultProperty(String key, String value) {
@@ -40,7 +60,7 @@ public class Main implements QuarkusApplication {
             return 0;
         }
         if (args[0].equals(EvaluateCommand.NAME)) {
-            return evaluate.run(Arrays.copyOfRange(args, 1, args.length), System.out, System.console() != null);
+            return evaluate.run(Arrays.copyOfRange(args, 1, args.length), System.out, terminal());
         }
         System.err.println("unknown command '" + args[0] + "'; commands: evaluate (no arguments: serve HTTP)");
         return EvaluateCommand.EXIT_USAGE;

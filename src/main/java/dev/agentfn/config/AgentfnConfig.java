@@ -219,6 +219,13 @@ public interface AgentfnConfig {
         /** Traces redelivered per drain pass, oldest first. */
         @WithDefault("50")
         int drainBatch();
+
+        /**
+         * Redelivery exports in flight at once during a drain pass. A pass stops after the first window
+         * with a retryable failure, so a server that is still down sees at most this many attempts.
+         */
+        @WithDefault("4")
+        int drainConcurrency();
     }
 
     interface Mlflow {
@@ -345,6 +352,12 @@ public interface AgentfnConfig {
          * error assessment. Absent: the invocation deadline plus 30 s (trace export and a cold start).
          */
         Optional<Duration> functionTimeout();
+        /** Datasets given as an {@code https://} URL of a JSONL or CSV file ({@code "dataset": {"url": …}}). */
+        DatasetUrls datasetUrls();
+
+        /** Page size when reading the records of an MLflow evaluation dataset ({@code "dataset": {"mlflow_dataset": …}}). */
+        @WithDefault("500")
+        int mlflowDatasetPageSize();
     }
 
     interface OpenAi {
@@ -360,6 +373,29 @@ public interface AgentfnConfig {
          * {@code Authorization} header (local servers such as vLLM or Ollama need none). Never logged or traced.
          */
         Optional<String> apiKey();
+    }
+
+    interface DatasetUrls {
+        /**
+         * Hosts dataset URLs may name (exact host names, no wildcards). Absent or empty: URL datasets are
+         * refused, so an HTTP caller cannot make the function fetch arbitrary addresses.
+         */
+        Optional<List<String>> allowedHosts();
+
+        /** Largest dataset download; a larger body is refused (checked while reading, not only from Content-Length). */
+        @WithDefault("32M")
+        io.quarkus.runtime.configuration.MemorySize maxSize();
+
+        /** Time allowed for one download, redirects included. */
+        @WithDefault("30s")
+        Duration timeout();
+
+        /**
+         * Accept {@code http://} URLs (still only to allowed hosts). Off: only {@code https://}. Meant for
+         * tests and private networks; never needed for public hosts.
+         */
+        @WithDefault("false")
+        boolean allowPlainHttp();
     }
 
     interface Schedule {

@@ -23,12 +23,19 @@ public final class Datasets {
     private final ObjectMapper json;
     private final Optional<Path> root;
     private final int maxRows;
+    private final DatasetFetcher fetcher;
 
     /** @param root files must lie under it; empty: file datasets are refused */
     public Datasets(ObjectMapper json, Optional<Path> root, int maxRows) {
+        this(json, root, maxRows, null);
+    }
+
+    /** @param fetcher downloads URL datasets; {@code null}: URL datasets are refused */
+    public Datasets(ObjectMapper json, Optional<Path> root, int maxRows, DatasetFetcher fetcher) {
         this.json = json;
         this.root = root.map(p -> p.toAbsolutePath().normalize());
         this.maxRows = maxRows;
+        this.fetcher = fetcher;
     }
 
     /** Inline rows, each {@code {"inputs":{…},"expectations":{…}}}. */
@@ -60,6 +67,83 @@ public final class Datasets {
             throw new EvaluationException("dataset " + path + " has no rows");
         }
         return new Dataset(path, rows);
+    }
+
+    /**
+     * A JSONL or CSV file at an {@code https://} URL: the format comes from the path's extension, else from
+     * the Content-Type. Errors name the line as for files.
+     */
+    public Dataset url(String url) {
+        if (fetcher == null) {
+            throw new EvaluationException("URL datasets are disabled; set " + DatasetFetcher.HOSTS_PROPERTY);
+        }
+        DatasetFetcher.Download d = fetcher.fetch(url);
+        String path = d.fetched().toLowerCase(Locale.ROOT);
+        String type = d.contentType().toLowerCase(Locale.ROOT);
+        List<DatasetRow> rows;
+        if (path.endsWith(".jsonl") || path.endsWith(".ndjson")) {
+            rows = jsonl(d.lines());
+        } else if (path.endsWith(".csv")) {
+            rows = csv(d.lines());
+        } else if (type.contains("ndjson") || type.contains("jsonl") || type.contains("json-lines")) {
+            rows = jsonl(d.lines());
+        } else if (type.startsWith("text/csv")) {
+            rows = csv(d.lines());
+        } else {
+            throw new EvaluationException("dataset URL " + d.shown() + ": unknown format; use a .jsonl or .csv path "
+                    + "or serve it as application/x-ndjson or text/csv (Content-Type was '" + d.contentType() + "')");
+        }
+        if (rows.isEmpty()) {
+            throw new EvaluationException("dataset URL " + d.shown() + " has no rows");
+        }
+        return new Dataset(d.shown(), rows, new Dataset.Origin(d.shown(), "http",
+                json.createObjectNode().put("url", d.shown()).toString(), null, null));
+    }
+
+    /**
+     * Records of an MLflow evaluation dataset as rows. {@code where} names each record for messages.
+     *
+     * @param promptKey {@code null}: the record's inputs must be an invocation request ({@code prompt} or
+     *     {@code messages}); else the text under this input key becomes the {@code prompt}, other input keys
+     *     are not sent to the agent
+     */
+    Dataset records(List<Record> records, String promptKey, String source, Dataset.Origin origin) {
+        checkSize(records.size());
+        List<DatasetRow> rows = new ArrayList<>();
+        for (Record r : records) {
+            ObjectNode node = json.createObjectNode();
+            JsonNode inputs = r.inputs();
+            if (promptKey != null) {
+                JsonNode prompt = inputs.path(promptKey);
+                if (!prompt.isTextual() || prompt.asText().isBlank()) {
+                    throw new EvaluationException(r.where() + ": inputs." + promptKey
+                            + " (dataset.prompt_key) must be a non-empty text; inputs have " + fieldNames(inputs));
+                }
+                inputs = json.createObjectNode().put("prompt", prompt.asText());
+            } else if (inputs.isObject() && !inputs.has("prompt") && !inputs.has("messages")) {
+                throw new EvaluationException(r.where() + ": inputs need \"prompt\" or \"messages\"; inputs have "
+                        + fieldNames(inputs) + " (set dataset.prompt_key to use one of them as the prompt)");
+            }
+            node.set("inputs", inputs);
+            if (r.expectations() != null && !r.expectations().isNull()) {
+                node.set("expectations", r.expectations());
+            }
+            rows.add(row(rows.size(), node, r.where()));
+        }
+        if (rows.isEmpty()) {
+            throw new EvaluationException("dataset " + source + " has no records");
+        }
+        return new Dataset(source, rows, origin);
+    }
+
+    /** One record of an MLflow evaluation dataset. */
+    record Record(String where, JsonNode inputs, JsonNode expectations) {
+    }
+
+    private static List<String> fieldNames(JsonNode node) {
+        List<String> names = new ArrayList<>();
+        node.fieldNames().forEachRemaining(names::add);
+        return names;
     }
 
     private Path resolve(String path) {

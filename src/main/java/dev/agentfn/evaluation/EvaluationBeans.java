@@ -31,7 +31,7 @@ public class EvaluationBeans {
                 e.judgeMaxTokens(), e.judgeTimeout(), e.traceJudges() ? tracer : null, delivery, openai);
         AgentInvoker agent = e.functionUrl().isEmpty() ? inProcess : remote(config, json, inProcess, tracer, delivery, vertx);
         Scorers scorers = new Scorers(e.judgeModel().orElse(config.anthropic().defaultModel()), judges);
-        Datasets datasets = new Datasets(json, e.datasetRoot(), e.maxRows());
+        Datasets datasets = new Datasets(json, e.datasetRoot(), e.maxRows(), fetcher(e.datasetUrls()));
         // Results live in MLflow: without a tracking server there is nothing to evaluate into.
         if (!(exporter instanceof MlflowTraceExporter mlflow)) {
             return new Evaluations(datasets, scorers, agent, null, null, e.retained());
@@ -40,7 +40,19 @@ public class EvaluationBeans {
         java.time.Duration grace = config.invocation().deadline().plus(e.judgeTimeout().multipliedBy(2));
         EvaluationRunner runner = new EvaluationRunner(mlflow.client(), agent, new Limiter(e.agentConcurrency()), grace);
         return new Evaluations(datasets, scorers, agent, runner, mlflow::experiment, e.retained(), e.timeBudget())
-                .withTraces(new TraceSampler(mlflow.client(), java.time.Duration.ofSeconds(60)), e.maxRows());
+                .withTraces(new TraceSampler(mlflow.client(), java.time.Duration.ofSeconds(60)), e.maxRows())
+                .withMlflowDatasets(new MlflowDatasets(mlflow.client(), datasets, e.mlflowDatasetPageSize(), e.maxRows(),
+                        java.time.Duration.ofSeconds(60)));
+    }
+
+    /** {@code null} (URL datasets refused) unless hosts are allowed; one HTTP client for all downloads. */
+    private static DatasetFetcher fetcher(AgentfnConfig.DatasetUrls u) {
+        java.util.List<String> hosts = u.allowedHosts().orElse(java.util.List.of());
+        if (hosts.stream().allMatch(String::isBlank)) {
+            return null;
+        }
+        return new DatasetFetcher(new java.util.HashSet<>(hosts), u.allowPlainHttp(), u.maxSize().asLongValue(),
+                u.timeout(), DatasetFetcher.client());
     }
 
     private static AgentInvoker remote(AgentfnConfig config, ObjectMapper json, AgentInvoker inProcess, Tracer tracer,

@@ -116,21 +116,35 @@ public final class EvaluationRunner {
     /** The dataset as the run's input (Overview and dataset columns of the MLflow UI). */
     private CompletableFuture<Void> logInput(String runId, EvaluationPlan plan) {
         Dataset d = plan.dataset();
+        String profile = "{\"num_rows\": " + d.rows().size() + "}";
+        Dataset.Origin o = d.origin();
+        if (o != null) {
+            return mlflow.logDatasetInput(runId, truncate(o.name()), o.digest() != null ? o.digest()
+                    : EvaluationKey.digest(d), o.sourceType(), o.sourceJson(), profile);
+        }
         boolean inline = d.source().startsWith("inline:");
         boolean traces = plan.monitorTag() != null;
         String sourceType = inline ? "code" : traces ? "mlflow_traces" : "local";
         String source = inline || traces ? "{}" : "{\"uri\": " + com.fasterxml.jackson.databind.node.TextNode
                 .valueOf(d.source()) + "}";
         return mlflow.logDatasetInput(runId, truncate(d.source()), EvaluationKey.digest(d), sourceType, source,
-                "{\"num_rows\": " + d.rows().size() + "}");
+                profile);
     }
 
     private Map<String, String> params(EvaluationPlan plan) {
-        return Map.of("dataset", truncate(plan.dataset().source()),
+        Map<String, String> params = new java.util.HashMap<>(Map.of("dataset", truncate(plan.dataset().source()),
                 "model", plan.model() == null ? agent.defaultModel() : plan.model(),
                 "engine", plan.engine(),
                 "scorers", truncate(String.join(",", plan.scorerNames())),
-                "rows", Integer.toString(plan.dataset().rows().size()));
+                "rows", Integer.toString(plan.dataset().rows().size())));
+        Dataset.Origin o = plan.dataset().origin();
+        if (o != null && o.id() != null) {
+            params.put("dataset_id", o.id());
+        }
+        if (o != null && o.digest() != null) {
+            params.put("dataset_digest", o.digest());
+        }
+        return params;
         // (time-budgeted runs also carry the evaluation key as a tag, for the next trigger to find them)
     }
 
@@ -251,10 +265,14 @@ public final class EvaluationRunner {
 
     /**
      * A trace whose export was not confirmed in time is spooled and redelivered later; until then
-     * MLflow answers 404 for its assessments. Waits 0.5, 1, 2, 4 and 8 s for it before giving up.
+     * MLflow answers 404 for its assessments. Waits 0.5, 1, 2, 4 and 8 s for it before giving up. A
+     * create that timed out may have been stored all the same, so each retry first looks for it.
      */
     private CompletableFuture<String> createWithRetry(NewAssessment a, int attempt) {
-        return mlflow.createAssessment(a).handle((id, t) -> {
+        CompletableFuture<String> create = attempt == 0 ? mlflow.createAssessment(a)
+                : mlflow.findAssessment(a).thenCompose(found -> found.map(CompletableFuture::completedFuture)
+                        .orElseGet(() -> mlflow.createAssessment(a)));
+        return create.handle((id, t) -> {
             if (t == null) {
                 return CompletableFuture.completedFuture(id);
             }

@@ -25,6 +25,7 @@ public final class Evaluations {
     private final int retained;
     private final Optional<java.time.Duration> defaultBudget;
     private TraceSampler sampler;
+    private MlflowDatasets mlflowDatasets;
     private int maxTraces = 10_000;
     private final Map<String, EvaluationRun> runs = new LinkedHashMap<>();
 
@@ -50,6 +51,12 @@ public final class Evaluations {
     public Evaluations withTraces(TraceSampler traceSampler, int max) {
         this.sampler = traceSampler;
         this.maxTraces = max;
+        return this;
+    }
+
+    /** Enables {@code "dataset": {"mlflow_dataset": …}} (MLflow-managed evaluation datasets). */
+    public Evaluations withMlflowDatasets(MlflowDatasets loader) {
+        this.mlflowDatasets = loader;
         return this;
     }
 
@@ -103,7 +110,7 @@ public final class Evaluations {
     private EvaluationPlan monitor(JsonNode body, String engine, String model) {
         JsonNode spec = body.get("dataset");
         if (spec.size() != 1) {
-            throw new EvaluationException("\"dataset\" needs exactly one of \"path\", \"rows\" and \"traces\"");
+            throw new EvaluationException("\"dataset\" needs exactly one of " + new TreeSet<>(SOURCES));
         }
         if (!body.hasNonNull("name")) {
             throw new EvaluationException("a trace dataset needs a \"name\": traces this monitor scored are tagged "
@@ -171,22 +178,56 @@ public final class Evaluations {
         return d;
     }
 
+    private static final Set<String> SOURCES = Set.of("path", "rows", "url", "mlflow_dataset", "traces");
+
     private Dataset dataset(JsonNode spec) {
         if (spec == null || !spec.isObject()) {
-            throw new EvaluationException("\"dataset\" is required: {\"path\":\"…\"} or {\"rows\":[…]}");
+            throw new EvaluationException("\"dataset\" is required: {\"path\":\"…\"}, {\"url\":\"https://…\"}, "
+                    + "{\"mlflow_dataset\":\"…\"} or {\"rows\":[…]}");
         }
-        if (spec.has("path") == spec.has("rows")) {
-            throw new EvaluationException("\"dataset\" needs exactly one of \"path\" and \"rows\"");
+        List<String> given = new ArrayList<>();
+        spec.fieldNames().forEachRemaining(f -> {
+            if (SOURCES.contains(f)) {
+                given.add(f);
+            } else if (!(f.equals("prompt_key") && spec.has("mlflow_dataset"))) {
+                throw new EvaluationException("dataset: unknown field \"" + f + "\"; a dataset is one of "
+                        + new TreeSet<>(SOURCES) + (f.equals("prompt_key") ? " (prompt_key goes with mlflow_dataset)" : ""));
+            }
+        });
+        if (given.size() != 1) {
+            throw new EvaluationException("\"dataset\" needs exactly one of " + new TreeSet<>(SOURCES));
         }
-        if (spec.has("path")) {
-            return datasets.file(spec.get("path").asText());
+        return switch (given.get(0)) {
+            case "path" -> datasets.file(text(spec, "path"));
+            case "url" -> datasets.url(text(spec, "url"));
+            case "mlflow_dataset" -> mlflowDataset(spec);
+            default -> inlineRows(spec);
+        };
+    }
+
+    private Dataset mlflowDataset(JsonNode spec) {
+        if (mlflowDatasets == null) {
+            throw new EvaluationException("MLflow datasets need MLflow (agentfn.mlflow.tracking-uri)");
         }
+        String promptKey = spec.hasNonNull("prompt_key") ? text(spec, "prompt_key") : null;
+        return mlflowDatasets.load(text(spec, "mlflow_dataset"), promptKey);
+    }
+
+    private Dataset inlineRows(JsonNode spec) {
         if (!spec.get("rows").isArray()) {
             throw new EvaluationException("dataset.rows must be a list");
         }
         List<JsonNode> rows = new ArrayList<>();
         spec.get("rows").forEach(rows::add);
         return datasets.inline(rows);
+    }
+
+    private static String text(JsonNode spec, String field) {
+        JsonNode v = spec.get(field);
+        if (v == null || !v.isTextual() || v.asText().isBlank()) {
+            throw new EvaluationException("dataset." + field + " must be a non-empty text");
+        }
+        return v.asText();
     }
 
     /** Completes once the MLflow run exists; the rows continue in the background. */

@@ -152,6 +152,82 @@ public final class MlflowApi {
         }
     }
 
+    // ---- Evaluation datasets ------------------------------------------------------------------
+
+    /**
+     * An evaluation dataset's metadata, as {@code GET /api/3.0/mlflow/datasets/{dataset_id}} and
+     * {@code POST /api/3.0/mlflow/datasets/search} return it ({@code schema} and {@code profile} are JSON text).
+     */
+    public record EvaluationDataset(String datasetId, String name, String digest, String schema, String profile) {
+        static EvaluationDataset fromJson(JsonNode d) {
+            return new EvaluationDataset(d.path("dataset_id").asText(), d.path("name").asText(),
+                    d.path("digest").asText(null), d.path("schema").asText(null), d.path("profile").asText(null));
+        }
+    }
+
+    /** {@code POST /api/3.0/mlflow/datasets/search}: datasets whose name matches exactly. */
+    public record SearchEvaluationDatasets(String name, int maxResults) {
+        public ObjectNode toJson() {
+            ObjectNode body = JsonValues.MAPPER.createObjectNode();
+            // MLflow's filter grammar: a string literal in single quotes, a quote inside doubled is not
+            // supported, so names with a quote use double quotes.
+            String quote = name.contains("'") ? "\"" : "'";
+            body.put("filter_string", "name = " + quote + name + quote);
+            body.put("max_results", maxResults);
+            return body;
+        }
+    }
+
+    /** Response of {@code POST /api/3.0/mlflow/datasets/search}. */
+    public record EvaluationDatasetPage(List<EvaluationDataset> datasets, String nextPageToken) {
+        public EvaluationDatasetPage {
+            datasets = List.copyOf(datasets);
+        }
+
+        static EvaluationDatasetPage fromJson(JsonNode response) {
+            List<EvaluationDataset> list = new ArrayList<>();
+            response.path("datasets").forEach(d -> list.add(EvaluationDataset.fromJson(d)));
+            String token = response.path("next_page_token").asText("");
+            return new EvaluationDatasetPage(list, token.isEmpty() ? null : token);
+        }
+    }
+
+    /** {@code GET /api/3.0/mlflow/datasets/{dataset_id}/records?max_results=&page_token=}. */
+    public record GetDatasetRecords(String datasetId, int maxResults, String pageToken) {
+        public String pathAndQuery(java.util.function.UnaryOperator<String> encode) {
+            return "/api/3.0/mlflow/datasets/" + encode.apply(datasetId) + "/records?max_results=" + maxResults
+                    + (pageToken == null ? "" : "&page_token=" + encode.apply(pageToken));
+        }
+    }
+
+    /**
+     * One record of an evaluation dataset.
+     *
+     * @param inputs the record's {@code inputs} object
+     * @param expectations its {@code expectations} object, or {@code null}
+     */
+    public record DatasetRecord(String recordId, JsonNode inputs, JsonNode expectations) {
+    }
+
+    /** Response of {@code GetDatasetRecords}: MLflow sends the records as one JSON text ({@code records}). */
+    public record DatasetRecordPage(List<DatasetRecord> records, String nextPageToken) {
+        public DatasetRecordPage {
+            records = List.copyOf(records);
+        }
+
+        static DatasetRecordPage fromJson(JsonNode response) {
+            List<DatasetRecord> list = new ArrayList<>();
+            String text = response.path("records").asText("");
+            if (!text.isEmpty()) {
+                JsonValues.parse(text).forEach(r -> list.add(
+                        new DatasetRecord(r.path("dataset_record_id").asText(), r.path("inputs"),
+                                r.hasNonNull("expectations") ? r.get("expectations") : null)));
+            }
+            String token = response.path("next_page_token").asText("");
+            return new DatasetRecordPage(list, token.isEmpty() ? null : token);
+        }
+    }
+
     // ---- Runs -------------------------------------------------------------------------------
 
     public enum RunStatus { RUNNING, SCHEDULED, FINISHED, FAILED, KILLED }

@@ -3,6 +3,11 @@ package dev.agentfn.mlflow;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.agentfn.mlflow.MlflowApi.CreateRun;
+import dev.agentfn.mlflow.MlflowApi.DatasetRecordPage;
+import dev.agentfn.mlflow.MlflowApi.EvaluationDataset;
+import dev.agentfn.mlflow.MlflowApi.EvaluationDatasetPage;
+import dev.agentfn.mlflow.MlflowApi.GetDatasetRecords;
+import dev.agentfn.mlflow.MlflowApi.SearchEvaluationDatasets;
 import dev.agentfn.mlflow.MlflowApi.Experiment;
 import dev.agentfn.mlflow.MlflowApi.LinkTracesToRun;
 import dev.agentfn.mlflow.MlflowApi.LogBatch;
@@ -347,6 +352,32 @@ public final class MlflowClient {
                 .thenApply(json -> json.path("assessment").path("assessment_id").asText());
     }
 
+    /**
+     * The id of an assessment already on the trace with the same name, source and metadata, if any. A
+     * create that timed out may have been stored anyway; looking first keeps a retry from adding a twin.
+     */
+    public CompletableFuture<Optional<String>> findAssessment(NewAssessment wanted) {
+        return getTraceInfo(wanted.traceId()).thenApply(info -> info.flatMap(i -> {
+            for (JsonNode a : i.path("assessments")) {
+                if (sameAssessment(a, wanted)) {
+                    return Optional.of(a.path("assessment_id").asText());
+                }
+            }
+            return Optional.empty();
+        }));
+    }
+
+    private static boolean sameAssessment(JsonNode stored, NewAssessment wanted) {
+        if (!stored.path("assessment_name").asText().equals(wanted.name())
+                || !stored.path("source").path("source_id").asText()
+                        .equals(wanted.sourceId() == null ? "agentfn" : wanted.sourceId())) {
+            return false;
+        }
+        JsonNode metadata = stored.path("metadata");
+        return wanted.metadata().entrySet().stream()
+                .allMatch(e -> e.getValue().equals(metadata.path(e.getKey()).asText(null)));
+    }
+
     public CompletableFuture<TracePage> searchTraces(String experimentId, String filter, int maxResults,
             String pageToken) {
         SearchTraces req = new SearchTraces(experimentId, filter, maxResults, pageToken);
@@ -377,6 +408,31 @@ public final class MlflowClient {
         input.putObject("dataset").put("name", name).put("digest", digest).put("source_type", sourceType)
                 .put("source", source).put("profile", profile);
         return call("POST", "/api/2.0/mlflow/runs/log-inputs", body).thenApply(json -> null);
+    }
+
+    /** {@code GET /api/3.0/mlflow/datasets/{dataset_id}}: the evaluation dataset, or empty if unknown. */
+    public CompletableFuture<Optional<EvaluationDataset>> getEvaluationDataset(String datasetId) {
+        return call("GET", "/api/3.0/mlflow/datasets/" + encodeSegment(datasetId), null)
+                .thenApply(json -> Optional.of(EvaluationDataset.fromJson(json.path("dataset"))))
+                .exceptionally(t -> {
+                    MlflowClientException e = asClientException(t, "GET dataset");
+                    if (isNotFound(e)) {
+                        return Optional.empty();
+                    }
+                    throw e;
+                });
+    }
+
+    /** {@code POST /api/3.0/mlflow/datasets/search}: evaluation datasets named exactly {@code name}. */
+    public CompletableFuture<EvaluationDatasetPage> searchEvaluationDatasets(String name, int maxResults) {
+        return call("POST", "/api/3.0/mlflow/datasets/search", new SearchEvaluationDatasets(name, maxResults).toJson())
+                .thenApply(EvaluationDatasetPage::fromJson);
+    }
+
+    /** {@code GET /api/3.0/mlflow/datasets/{dataset_id}/records}: one page of records. */
+    public CompletableFuture<DatasetRecordPage> getDatasetRecords(String datasetId, int maxResults, String pageToken) {
+        GetDatasetRecords req = new GetDatasetRecords(datasetId, maxResults, pageToken);
+        return call("GET", req.pathAndQuery(MlflowClient::encodeQuery), null).thenApply(DatasetRecordPage::fromJson);
     }
 
     /** {@code GET /api/2.0/mlflow/runs/get}: the run JSON ({@code info}, {@code data} with tags and params). */

@@ -114,6 +114,17 @@ public final class MlflowKeys {
         public static final String SOURCE_SCORER = "mlflow.trace.sourceScorer";
     }
 
+    /** Dataset source types of a run input ({@code mlflow.data} sources' {@code _get_source_type()}). */
+    public static final class DatasetSource {
+        private DatasetSource() {
+        }
+
+        /** {@code mlflow.data.evaluation_dataset_source.EvaluationDatasetSource}: source JSON {@code {"dataset_id": …}}. */
+        public static final String EVALUATION_DATASET = "mlflow_evaluation_dataset";
+        /** {@code mlflow.data.http_dataset_source.HTTPDatasetSource}: source JSON {@code {"url": …}}. */
+        public static final String HTTP = "http";
+    }
+
     /** HTTP headers of MLflow's OTLP endpoint. */
     public static final class Header {
         private Header() {

@@ -104,7 +104,7 @@ public class TracingBeans {
     @Singleton
     SpoolDrainer drainer(TraceSpool spool, TraceExporter exporter, AgentfnConfig config) {
         return new SpoolDrainer(spool, exporter, config.tracing().spool().drainBatch(),
-                config.mlflow().requestTimeout(), drainExecutor);
+                config.tracing().spool().drainConcurrency(), config.mlflow().requestTimeout(), drainExecutor);
     }
 
     @Produces

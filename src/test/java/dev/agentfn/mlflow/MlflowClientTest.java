@@ -165,6 +165,26 @@ class MlflowClientTest {
     }
 
     @Test
+    void anAssessmentAlreadyStoredIsFoundByNameSourceAndMetadataSoARetryAddsNoTwin() throws Exception {
+        Trace t = Fixtures.agentTrace(experimentId);
+        assertTrue(get(new MlflowTraceWriter(client).write(t)).delivered());
+        String traceId = t.info().traceId();
+        NewAssessment posted = new NewAssessment(traceId, "relevance", AssessmentKind.FEEDBACK, "yes", "LLM_JUDGE",
+                "anthropic:/claude-judge", "on topic", Map.of("mlflow.assessment.sourceRunId", "run-a"), null);
+        String id = get(client.createAssessment(posted));
+
+        assertEquals(java.util.Optional.of(id), get(client.findAssessment(posted)));
+        assertEquals(java.util.Optional.empty(), get(client.findAssessment(new NewAssessment(traceId, "relevance",
+                AssessmentKind.FEEDBACK, "yes", "LLM_JUDGE", "anthropic:/claude-judge", "on topic",
+                Map.of("mlflow.assessment.sourceRunId", "run-b"), null))), "another run's assessment is not this one");
+        assertEquals(java.util.Optional.empty(), get(client.findAssessment(new NewAssessment(traceId, "safety",
+                AssessmentKind.FEEDBACK, "yes", "LLM_JUDGE", "anthropic:/claude-judge", null,
+                Map.of("mlflow.assessment.sourceRunId", "run-a"), null))));
+        assertEquals(java.util.Optional.empty(), get(client.findAssessment(new NewAssessment("tr-" + Fixtures.hex(16),
+                "relevance", AssessmentKind.FEEDBACK, "yes", null, null, null, Map.of(), null))), "unknown trace");
+    }
+
+    @Test
     void assessmentsSearchAndTraceInfo() throws Exception {
         Trace t = Fixtures.agentTrace(experimentId, Map.of(MlflowKeys.Metadata.SESSION, "search-" + UUID.randomUUID()));
         assertTrue(get(new MlflowTraceWriter(client).write(t)).delivered());

@@ -47,7 +47,7 @@ class TraceDeliveryTest {
         Trace old = trace("spooled earlier");
         spool.put(old);
         exporter.hang(old.info().traceId());
-        SpoolDrainer drainer = new SpoolDrainer(spool, exporter, 10, Duration.ofHours(1), drainExecutor);
+        SpoolDrainer drainer = new SpoolDrainer(spool, exporter, 10, 1, Duration.ofHours(1), drainExecutor);
         drainer.nudge();
         exporter.awaitHanging();
 

@@ -3,6 +3,8 @@ package dev.agentfn.tracing.spool;
 import dev.agentfn.tracing.export.ExportResult;
 import dev.agentfn.tracing.export.TraceExporter;
 import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -13,7 +15,9 @@ import org.jboss.logging.Logger;
  * successful export (MLflow is evidently back). A pass stops at the first retryable failure so a
  * down server is not hammered; a trace MLflow refuses for good is set aside so it cannot block the
  * ones behind it. A trace leaves the spool only once MLflow confirmed it; re-sending is safe because
- * MLflow upserts spans by id and StartTraceV3 merges.
+ * MLflow upserts spans by id and StartTraceV3 merges. Traces go out in windows of {@code concurrency}
+ * exports in flight, because a backlog left by an outage drains at the server's pace, not one round
+ * trip at a time.
  */
 public final class SpoolDrainer {
     private static final Logger LOG = Logger.getLogger(SpoolDrainer.class);
@@ -21,14 +25,17 @@ public final class SpoolDrainer {
     private final TraceSpool spool;
     private final TraceExporter exporter;
     private final int batch;
+    private final int concurrency;
     private final Duration perTraceTimeout;
     private final Executor executor;
     private final AtomicBoolean running = new AtomicBoolean();
 
-    public SpoolDrainer(TraceSpool spool, TraceExporter exporter, int batch, Duration perTraceTimeout, Executor executor) {
+    public SpoolDrainer(TraceSpool spool, TraceExporter exporter, int batch, int concurrency, Duration perTraceTimeout,
+            Executor executor) {
         this.spool = spool;
         this.exporter = exporter;
         this.batch = batch;
+        this.concurrency = Math.max(1, concurrency);
         this.perTraceTimeout = perTraceTimeout;
         this.executor = executor;
     }
@@ -47,18 +54,13 @@ public final class SpoolDrainer {
         }
         int delivered = 0;
         try {
-            for (SpooledTrace t : spool.oldest(batch)) {
-                ExportResult r = exporter.export(t.trace()).completeOnTimeout(
-                        ExportResult.failure(true, "redelivery timed out"), perTraceTimeout.toNanos(),
-                        TimeUnit.NANOSECONDS).join();
-                if (r.delivered()) {
-                    spool.remove(t.handle());
-                    delivered++;
-                } else if (r.retryable()) {
-                    LOG.infof("Spool redelivery paused (%d waiting): %s", spool.size(), r.detail());
+            List<SpooledTrace> traces = spool.oldest(batch);
+            for (int from = 0; from < traces.size(); from += concurrency) {
+                Window w = send(traces.subList(from, Math.min(traces.size(), from + concurrency)));
+                delivered += w.delivered();
+                if (w.pausedBecause() != null) {
+                    LOG.infof("Spool redelivery paused (%d waiting): %s", spool.size(), w.pausedBecause());
                     break;
-                } else {
-                    spool.reject(t.handle(), r.detail());
                 }
             }
         } finally {
@@ -68,5 +70,30 @@ public final class SpoolDrainer {
             LOG.infof("Redelivered %d spooled traces to MLflow", delivered);
         }
         return delivered;
+    }
+
+    /** Exports a window together; each result is settled in spool order once all are in. */
+    private Window send(List<SpooledTrace> window) {
+        List<CompletableFuture<ExportResult>> inFlight = window.stream()
+                .map(t -> exporter.export(t.trace()).completeOnTimeout(
+                        ExportResult.failure(true, "redelivery timed out"), perTraceTimeout.toNanos(), TimeUnit.NANOSECONDS))
+                .toList();
+        int delivered = 0;
+        String paused = null;
+        for (int i = 0; i < window.size(); i++) {
+            ExportResult r = inFlight.get(i).join();
+            if (r.delivered()) {
+                spool.remove(window.get(i).handle());
+                delivered++;
+            } else if (r.retryable()) {
+                paused = r.detail(); // kept for the next pass
+            } else {
+                spool.reject(window.get(i).handle(), r.detail());
+            }
+        }
+        return new Window(delivered, paused);
+    }
+
+    private record Window(int delivered, String pausedBecause) {
     }
 }

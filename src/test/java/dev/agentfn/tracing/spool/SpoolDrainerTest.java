@@ -64,7 +64,7 @@ class SpoolDrainerTest {
     @Test
     void aNudgeSkipsTheSpoolOnceAPassFoundItEmptyUntilATraceIsStoredAgain() throws Exception {
         java.util.concurrent.atomic.AtomicInteger passes = new java.util.concurrent.atomic.AtomicInteger();
-        SpoolDrainer drainer = new SpoolDrainer(spool, exporter, 10, Duration.ofSeconds(1), pass -> {
+        SpoolDrainer drainer = new SpoolDrainer(spool, exporter, 10, 2, Duration.ofSeconds(1), pass -> {
             passes.incrementAndGet();
             pass.run();
         });
@@ -82,8 +82,28 @@ class SpoolDrainerTest {
         assertEquals(ids(a, b, c, d), exporter.attemptedTraceIds());
     }
 
+    @Test
+    void aWindowGoesOutTogetherAndAFailureInItEndsThePassKeepingOnlyWhatFailed() {
+        exporter.thenAnswer(ExportResult.success("ok"), ExportResult.failure(true, "503"));
+        assertEquals(1, drainer(2).drainOnce());
+        assertEquals(ids(a, b), exporter.attemptedTraceIds(), "c waits for the next pass");
+        assertEquals(2, spool.size());
+        assertEquals(ids(b, c), spool.oldest(10).stream().map(t -> t.trace().info().traceId()).toList());
+    }
+
+    @Test
+    void windowsFollowEachOtherOldestFirst() {
+        assertEquals(3, drainer(2).drainOnce());
+        assertEquals(ids(a, b, c), exporter.attemptedTraceIds());
+        assertEquals(0, spool.size());
+    }
+
     private SpoolDrainer drainer() {
-        return new SpoolDrainer(spool, exporter, 10, Duration.ofSeconds(1), Runnable::run);
+        return drainer(1);
+    }
+
+    private SpoolDrainer drainer(int concurrency) {
+        return new SpoolDrainer(spool, exporter, 10, concurrency, Duration.ofSeconds(1), Runnable::run);
     }
 
     private static List<String> ids(Trace... ts) {
