@@ -38,10 +38,19 @@ public class EvaluationSchedule {
         this.config = config.evaluation().schedule();
     }
 
-    void onStart(@Observes StartupEvent event) {
-        if (config.cron().isEmpty()) {
-            return;
+    /**
+     * Static so that without a cron nothing is built at start: the instance pulls in the whole
+     * evaluation graph (HTTP clients, TLS context), which a function that never evaluates should not pay
+     * for in its cold start.
+     */
+    static void onStart(@Observes StartupEvent event, AgentfnConfig config,
+            jakarta.inject.Provider<EvaluationSchedule> schedule) {
+        if (config.evaluation().schedule().cron().isPresent()) {
+            schedule.get().scheduleConfigured();
         }
+    }
+
+    private void scheduleConfigured() {
         Supplier<String> request;
         if (config.request().isPresent()) {
             String text = config.request().get();
