@@ -100,8 +100,8 @@ public class ConversationBeans {
 
     @Produces
     @Singleton
-    ToolCatalog toolCatalog(AgentfnConfig config, HttpClient http, ObjectMapper json) {
-        return new ToolCatalog(config.tools(), http, json);
+    ToolCatalog toolCatalog(AgentfnConfig config, jakarta.inject.Provider<HttpClient> http, ObjectMapper json) {
+        return new ToolCatalog(config.tools(), http::get, json);
     }
 
     @Produces

@@ -26,9 +26,10 @@ public final class ToolCatalog {
     private final Map<String, ObjectNode> mcpServers = new LinkedHashMap<>();
     private final Map<String, ObjectNode> mcpToolsets = new LinkedHashMap<>();
 
-    public ToolCatalog(AgentfnConfig.Tools config, HttpClient http, ObjectMapper json) {
+    /** @param http asked for only when HTTP tools are configured: building one costs a cold start ~0.1 s */
+    public ToolCatalog(AgentfnConfig.Tools config, java.util.function.Supplier<HttpClient> http, ObjectMapper json) {
         Optional<List<String>> allowedHosts = config.allowedHosts();
-        config.http().forEach((name, t) -> local.put(name, httpTool(name, t, allowedHosts, http, json)));
+        config.http().forEach((name, t) -> local.put(name, httpTool(name, t, allowedHosts, http.get(), json)));
         config.server().forEach((name, t) -> server.put(name, serverTool(name, t, json)));
         config.mcp().forEach((name, m) -> {
             mcpServers.put(name, mcpServer(name, m, json));
