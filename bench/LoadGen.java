@@ -23,10 +23,10 @@ import java.util.concurrent.atomic.AtomicInteger;
  * Single file, JDK 17 only (platform threads, JDK HttpClient): {@code java bench/LoadGen.java ...}.
  *
  * <pre>
- * load --url U --body-file F --concurrency C --requests N --max-seconds S --out latencies.csv [--ramp-ms R] [--warmup W] [--header "k: v"]...
+ * load --url U --body-file F --concurrency C --requests N --max-seconds S --out latencies.csv [--header "k: v"]...
  *     C threads each send POST U with the body of F ("{n}" replaced by a run-unique sequence number)
  *     until N requests were sent or S seconds passed (then the rest is not sent: bounded in count and
- *     time). With --ramp-ms thread t sends its first request at t*R/C ms; --warmup W sends W unrecorded requests first (in the same loop). One CSV row per request: n,start_ms,latency_ms,status,trace_id,export (agentfn's trace.export). Prints a one-line summary.
+ *     time). One CSV row per request: n,start_ms,latency_ms,status,trace_id,export (agentfn's trace.export). Prints a one-line summary.
  * tool-server --port P
  *     POST /weather answers {"temp_c":21,"sky":"clear"} at once (the tool of the 3-turn tool loop).
  * </pre>
@@ -79,32 +79,24 @@ public final class LoadGen {
         int first = Integer.parseInt(value(args, "--first", "0"));
         Path out = Path.of(value(args, "--out", "latencies.csv"));
         List<String> headers = values(args, "--header");
-        // Spreads the threads' first requests over R ms, so C callers in flight arrive as steady traffic
-        // (a closed loop keeps the spacing) instead of all in the same instant.
-        long rampNanos = TimeUnit.MILLISECONDS.toNanos(Long.parseLong(value(args, "--ramp-ms", "0")));
 
         // One shared client: it keeps one pooled HTTP/1.1 connection per busy thread, like C callers.
         HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
                 .connectTimeout(Duration.ofSeconds(10)).build();
-        // Warm-up requests go first, in the same loop and spacing, and are not recorded: the load
-        // generator's own class loading and first connections stay out of the percentiles.
-        AtomicInteger next = new AtomicInteger(-Integer.parseInt(value(args, "--warmup", "0")));
+        AtomicInteger next = new AtomicInteger();
         List<Row> rows = java.util.Collections.synchronizedList(new ArrayList<>(requests));
         long t0 = System.nanoTime();
         CountDownLatch done = new CountDownLatch(concurrency);
         var pool = Executors.newFixedThreadPool(concurrency);
         for (int t = 0; t < concurrency; t++) {
-            long firstAt = rampNanos * t / concurrency;
             pool.execute(() -> {
                 try {
-                    TimeUnit.NANOSECONDS.sleep(firstAt - (System.nanoTime() - t0));
                     int i;
                     while ((i = next.getAndIncrement()) < requests && System.nanoTime() - t0 < maxNanos) {
                         int n = first + i;
-                        String seq = i >= 0 ? Integer.toString(n) : "warmup" + i;
                         HttpRequest.Builder b = HttpRequest.newBuilder(url).timeout(Duration.ofSeconds(120))
                                 .header("content-type", "application/json")
-                                .POST(HttpRequest.BodyPublishers.ofString(body.replace("{n}", seq)));
+                                .POST(HttpRequest.BodyPublishers.ofString(body.replace("{n}", Integer.toString(n))));
                         for (String h : headers) {
                             int colon = h.indexOf(':');
                             b.header(h.substring(0, colon).trim(), h.substring(colon + 1).trim());
@@ -123,10 +115,7 @@ public final class LoadGen {
                             status = -1; // connection failure or timeout: counted, never dropped
                         }
                         long end = System.nanoTime();
-                        if (i >= 0) {
-                            rows.add(new Row(n, TimeUnit.NANOSECONDS.toMillis(start - t0), (end - start) / 1e6, status,
-                                    traceId, export));
-                        }
+                        rows.add(new Row(n, TimeUnit.NANOSECONDS.toMillis(start - t0), (end - start) / 1e6, status, traceId, export));
                     }
                 } catch (InterruptedException e) {
                     Thread.currentThread().interrupt();

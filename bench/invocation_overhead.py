@@ -7,15 +7,16 @@ drives POST /v1/invocations with `hey` at several concurrencies and reports p50/
 agentfn's peak RSS (VmHWM). Bounded: each level sends a fixed number of requests to loopback only.
 
 Two arrival patterns (--arrivals):
-  burst   `hey`: all C callers send at the same instant, and again each time the model answers them all
-          (a synchronized worst case: the p99 is the time 2 cores need to work through C requests at once);
-  steady  bench/LoadGen.java with --ramp-ms = model latency: the C callers' first requests are spread over
-          one model latency, so C invocations are in flight at any time and arrive at C / latency per
-          second (500 concurrent at 2 s = 250 invocations/s), as independent users do.
+  burst   `hey` (closed loop): all C callers send at the same instant, and again each time the model
+          answers them all (a synchronized worst case: the p99 is the time 2 cores need to work through
+          C requests at once);
+  steady  `vegeta` (open loop): requests arrive independently at C / model latency per second, so C
+          invocations are in flight on average (500 concurrent at 2 s = 250 invocations/s), as when
+          independent users call the function.
 
 Usage: bench/invocation_overhead.py [--latency-ms 2000] [--levels 1,50,500] [--arrivals burst|steady] [--mlflow] [--out docs/bench-invocation.json]
 """
-import argparse, csv, json, os, re, shutil, subprocess, tempfile, urllib.request
+import argparse, json, os, re, shutil, subprocess, tempfile, urllib.request
 
 import common
 from common import APP, ROOT, free_port, start_fake, start_mlflow, stop_all, wait_up
@@ -37,32 +38,23 @@ def hey(url, n, c, body=INVOCATION, headers=()):
     return pct, codes, out
 
 
-class Steady:
-    """Closed loop with spread first arrivals, through bench/LoadGen.java (compiled once)."""
-
-    def __init__(self, ramp_ms):
-        self.dir = tempfile.mkdtemp(prefix="agentfn-bench-")
-        subprocess.run(["javac", "-d", self.dir, f"{ROOT}/bench/LoadGen.java"], check=True)
-        self.ramp_ms = ramp_ms
-
-    def __call__(self, url, n, c, body=INVOCATION, headers=()):
-        body_file, out = f"{self.dir}/body.json", f"{self.dir}/lat.csv"
-        with open(body_file, "w") as f:
+def vegeta(url, n, c, body=INVOCATION, headers=(), latency_s=2.0):
+    """Open loop at c / latency requests per second for n requests: c invocations in flight on average,
+    arriving independently (vegeta: go install github.com/tsenart/vegeta/v12@latest)."""
+    bin_ = shutil.which("vegeta") or os.path.expanduser("~/go/bin/vegeta")
+    per_ms = round(latency_s * 1000)
+    with tempfile.TemporaryDirectory() as d:
+        with open(f"{d}/body.json", "w") as f:
             f.write(body)
-        extra = [x for h in headers for x in ("--header", h)]
-        subprocess.run(["java", "-Xss512k", "-cp", self.dir, "LoadGen", "load", "--url", url, "--body-file", body_file,
-                        "--concurrency", str(c), "--requests", str(n), "--max-seconds", "600",
-                        "--ramp-ms", str(self.ramp_ms if c > 1 else 0), "--warmup", str(max(3, c)),
-                        "--out", out, *extra],
-                       check=True, capture_output=True, text=True)
-        with open(out) as f:
-            rows = list(csv.DictReader(f))
-        lat = sorted(float(r["latency_ms"]) / 1000 for r in rows)
-        pct = {p: lat[min(len(lat) - 1, int(len(lat) * p / 100))] for p in (50, 90, 99)}
-        codes = {}
-        for r in rows:
-            codes[r["status"]] = codes.get(r["status"], 0) + 1
-        return pct, codes, None
+        extra = [x for h in ("content-type: application/json", *headers) for x in ("-header", h)]
+        attack = subprocess.run([bin_, "attack", f"-rate={c}/{per_ms}ms", f"-duration={n * per_ms // c}ms", "-timeout=60s",
+                                 f"-body={d}/body.json", "-max-workers=4096", *extra],
+                                input=f"POST {url}\n".encode(), capture_output=True, check=True).stdout
+    report = json.loads(subprocess.run([bin_, "report", "-type=json"], input=attack, capture_output=True,
+                                       check=True).stdout)
+    lat = report["latencies"]
+    pct = {50: lat["50th"] / 1e9, 90: lat["90th"] / 1e9, 99: lat["99th"] / 1e9}
+    return pct, report["status_codes"], None
 
 
 def set_latency(port, ms):
@@ -90,7 +82,7 @@ def main():
     ap.add_argument("--arrivals", choices=("burst", "steady"), default="burst")
     ap.add_argument("--out", default=None)
     a = ap.parse_args()
-    load = hey if a.arrivals == "burst" else Steady(a.latency_ms)
+    load = hey if a.arrivals == "burst" else (lambda *args: vegeta(*args, latency_s=a.latency_ms / 1000))
     procs = []
     try:
         fake_port = free_port()
