@@ -27,6 +27,39 @@ def start_fake(port, *args):
                             stdout=subprocess.DEVNULL)
 
 
+def tree_pids(root):
+    """root and all its descendants, from /proc."""
+    children = {}
+    for d in os.listdir("/proc"):
+        if d.isdigit():
+            try:
+                with open(f"/proc/{d}/stat") as f:
+                    ppid = int(f.read().rsplit(")", 1)[1].split()[1])
+                children.setdefault(ppid, []).append(int(d))
+            except (OSError, IndexError, ValueError):
+                pass
+    out, todo = [], [root]
+    while todo:
+        p = todo.pop()
+        out.append(p)
+        todo.extend(children.get(p, []))
+    return out
+
+
+def tree_cpu_s(roots):
+    """User + system CPU seconds used so far by the process trees under roots (vanished processes count 0)."""
+    total = 0
+    for root in roots:
+        for pid in tree_pids(root):
+            try:
+                with open(f"/proc/{pid}/stat") as f:
+                    fields = f.read().rsplit(")", 1)[1].split()
+                total += int(fields[11]) + int(fields[12])
+            except (OSError, IndexError, ValueError):
+                pass
+    return total / os.sysconf("SC_CLK_TCK")
+
+
 def first_answer(url, body, deadline_s=120, http_errors_final=False):
     """POSTs body to url until the first 200 (connection refused while the process starts); returns the JSON.
     http_errors_final: an HTTP error answer (the process is up but refuses) raises HTTPError at once."""

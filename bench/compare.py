@@ -29,6 +29,7 @@ import urllib.error, urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from common import APP, MLFLOW_BACKENDS, ROOT, default_mlflow_workers, first_answer, free_port, start_fake, \
+    tree_cpu_s, tree_pids, \
     start_mlflow, stop_all, wait_up  # noqa: E402
 
 JDK25 = "/usr/lib/jvm/temurin-25-jdk-amd64/bin/java"
@@ -62,24 +63,6 @@ def sh(cmd):
 
 
 # ---- processes --------------------------------------------------------------------------------
-
-def tree_pids(root):
-    children = {}
-    for d in os.listdir("/proc"):
-        if d.isdigit():
-            try:
-                with open(f"/proc/{d}/stat") as f:
-                    ppid = int(f.read().rsplit(")", 1)[1].split()[1])
-                children.setdefault(ppid, []).append(int(d))
-            except (OSError, IndexError, ValueError):
-                pass
-    out, todo = [], [root]
-    while todo:
-        p = todo.pop()
-        out.append(p)
-        todo.extend(children.get(p, []))
-    return out
-
 
 def tree_rss_mb(root):
     total = 0
@@ -375,16 +358,7 @@ class Bench:
 
     def mlflow_cpu_s(self):
         """CPU seconds used so far by the MLflow server's processes (master, workers; the PostgreSQL cluster)."""
-        total = 0
-        for root in self.mlflow.pids():
-            for pid in tree_pids(root):
-                try:
-                    with open(f"/proc/{pid}/stat") as f:
-                        fields = f.read().rsplit(")", 1)[1].split()
-                    total += int(fields[11]) + int(fields[12])
-                except (OSError, IndexError, ValueError):
-                    pass
-        return total / os.sysconf("SC_CLK_TCK")
+        return tree_cpu_s(self.mlflow.pids())
 
     def settle(self, why, max_s=180):
         """Waits for a drained state: every traced agentfn's spool empty (the spooled traces of an earlier

@@ -17,31 +17,11 @@ import argparse, collections, json, os, signal, statistics, subprocess, sys, tim
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import common  # noqa: E402
-from common import APP, MLFLOW_BACKENDS, ROOT, free_port, start_fake, start_mlflow, stop_all, wait_up  # noqa: E402
+from common import APP, MLFLOW_BACKENDS, ROOT, free_port, start_fake, start_mlflow, stop_all, tree_cpu_s, wait_up  # noqa: E402
 
 JFR_TOOL = "/usr/lib/jvm/temurin-25-jdk-amd64/bin/jfr"  # has `jfr view`; reads JDK 17 recordings
 
 
-def tree_cpu_s(roots):
-    children = collections.defaultdict(list)
-    for d in os.listdir("/proc"):
-        if d.isdigit():
-            try:
-                with open(f"/proc/{d}/stat") as f:
-                    children[int(f.read().rsplit(")", 1)[1].split()[1])].append(int(d))
-            except (OSError, IndexError, ValueError):
-                pass
-    total, todo = 0, list(roots)
-    while todo:
-        pid = todo.pop()
-        todo.extend(children.get(pid, []))
-        try:
-            with open(f"/proc/{pid}/stat") as f:
-                fields = f.read().rsplit(")", 1)[1].split()
-            total += int(fields[11]) + int(fields[12])
-        except (OSError, IndexError, ValueError):
-            pass
-    return total / os.sysconf("SC_CLK_TCK")
 
 
 def invoke(url, n, tag):

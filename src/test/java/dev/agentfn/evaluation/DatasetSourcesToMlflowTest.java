@@ -75,7 +75,7 @@ class DatasetSourcesToMlflowTest {
                 .when().post("/v1/evaluations").then().statusCode(202).extract().jsonPath();
         assertEquals(12, started.getInt("rows"));
         String runId = started.getString("run_id");
-        JsonPath done = await(started.getString("id"));
+        JsonPath done = EvaluationToMlflowTest.await(started.getString("id"));
         assertEquals("FINISHED", done.getString("status"), done.prettify());
         assertEquals(12, done.getInt("rows_done"));
 
@@ -137,7 +137,7 @@ class DatasetSourcesToMlflowTest {
                 .body("{\"dataset\":{\"mlflow_dataset\":\"" + ds.get("id").asText() + "\",\"prompt_key\":\"question\"},"
                         + SCORERS + "}")
                 .when().post("/v1/evaluations").then().statusCode(202).extract().jsonPath();
-        JsonPath done = await(started.getString("id"));
+        JsonPath done = EvaluationToMlflowTest.await(started.getString("id"));
         assertEquals("FINISHED", done.getString("status"), done.prettify());
         assertEquals(2, done.getInt("rows_done"));
         assertTrue(fake.messageRequests().get(0).body().contains("Question "), fake.messageRequests().get(0).body());
@@ -176,7 +176,7 @@ class DatasetSourcesToMlflowTest {
             JsonPath started = given().contentType("application/json")
                     .body("{\"dataset\":{\"url\":\"" + base + "/qa.jsonl\"}," + SCORERS + "}")
                     .when().post("/v1/evaluations").then().statusCode(202).extract().jsonPath();
-            JsonPath done = await(started.getString("id"));
+            JsonPath done = EvaluationToMlflowTest.await(started.getString("id"));
             assertEquals("FINISHED", done.getString("status"), done.prettify());
             JsonNode run = EvaluationToMlflowTest.readBack(python, started.getString("run_id"));
             assertEquals(base + "/qa.jsonl", run.at("/params/dataset").asText());
@@ -193,17 +193,6 @@ class DatasetSourcesToMlflowTest {
                     "dataset URL host example.com is not in agentfn.evaluation.dataset-urls.allowed-hosts");
         } finally {
             server.stop(0);
-        }
-    }
-
-    JsonPath await(String id) throws InterruptedException {
-        long until = System.currentTimeMillis() + 90_000;
-        while (true) {
-            JsonPath p = given().when().get("/v1/evaluations/" + id).then().statusCode(200).extract().jsonPath();
-            if (!p.getString("status").equals("RUNNING") || System.currentTimeMillis() > until) {
-                return p;
-            }
-            Thread.sleep(200);
         }
     }
 }

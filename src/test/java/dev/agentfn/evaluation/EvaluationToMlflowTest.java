@@ -144,20 +144,10 @@ class EvaluationToMlflowTest {
         // Every judgement is a trace of its own, linked from its assessment as MLflow links scorer traces.
         assertEquals(40, judgeTraces.size(), judgeTraces.toString());
         String someJudgeTrace = judgeTraces.keySet().iterator().next();
-        JsonNode judged = python.json("""
-                import mlflow, json, time
-                t = None
-                for _ in range(50):
-                    try:
-                        t = mlflow.get_trace("%s")
-                    except Exception:
-                        t = None
-                    if t is not None:
-                        break
-                    time.sleep(0.3)
+        JsonNode judged = python.json(awaitTrace(someJudgeTrace) + """
                 print(json.dumps({"tags": t.info.tags, "spans": [[s.span_type, s.parent_id is None] for s in t.data.spans],
                                   "outputs": t.data.spans[0].outputs}, default=str))
-                """.formatted(someJudgeTrace));
+                """);
         assertEquals(judgeTraces.get(someJudgeTrace), judged.at("/tags/mlflow.trace.sourceScorer").asText());
         assertTrue(judged.get("spans").toString().contains("[\"EVALUATOR\",true]"), judged.toString());
         assertTrue(judged.get("spans").toString().contains("[\"CHAT_MODEL\",false]"), judged.toString());
@@ -228,7 +218,27 @@ class EvaluationToMlflowTest {
         assertEquals("yes", done.getString("results[0].assessments[4].value"));
     }
 
-    JsonPath await(String id) throws InterruptedException {
+    /**
+     * Python that waits up to 15 s for a trace to reach MLflow (judge traces are delivered without the
+     * assessment waiting for them) and binds it to {@code t}.
+     */
+    static String awaitTrace(String traceId) {
+        return """
+                import mlflow, json, time
+                t = None
+                for _ in range(50):
+                    try:
+                        t = mlflow.get_trace("%s")
+                    except Exception:
+                        t = None
+                    if t is not None:
+                        break
+                    time.sleep(0.3)
+                """.formatted(traceId);
+    }
+
+    /** Polls {@code GET /v1/evaluations/{id}} until the evaluation is no longer running (90 s at most). */
+    static JsonPath await(String id) throws InterruptedException {
         long until = System.currentTimeMillis() + 90_000;
         while (true) {
             JsonPath p = given().when().get("/v1/evaluations/" + id).then().statusCode(200).extract().jsonPath();

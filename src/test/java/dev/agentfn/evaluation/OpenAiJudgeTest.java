@@ -59,7 +59,7 @@ class OpenAiJudgeTest {
                 .body(body("{\"inputs\":{\"prompt\":\"Capital of France?\"}}"))
                 .when().post("/v1/evaluations").then().statusCode(202).extract().jsonPath();
         String runId = started.getString("run_id");
-        JsonPath done = await(started.getString("id"));
+        JsonPath done = EvaluationToMlflowTest.await(started.getString("id"));
         assertEquals("FINISHED", done.getString("status"), done.prettify());
 
         // The exact request OpenAI's API would have received.
@@ -98,20 +98,10 @@ class OpenAiJudgeTest {
         // The judgement is traced like an anthropic judge's and linked from the assessment.
         String judgeTrace = correct.at("/metadata/mlflow.assessment.scorerTraceId").asText();
         assertFalse(judgeTrace.isBlank(), correct.toString());
-        JsonNode judged = python.json("""
-                import mlflow, json, time
-                t = None
-                for _ in range(50):
-                    try:
-                        t = mlflow.get_trace("%s")
-                    except Exception:
-                        t = None
-                    if t is not None:
-                        break
-                    time.sleep(0.3)
+        JsonNode judged = python.json(EvaluationToMlflowTest.awaitTrace(judgeTrace) + """
                 print(json.dumps({"tags": t.info.tags, "spans": [[s.name, s.span_type, s.attributes] for s in t.data.spans]},
                                  default=str))
-                """.formatted(judgeTrace));
+                """);
         assertEquals("correct", judged.at("/tags/mlflow.trace.sourceScorer").asText());
         String spans = judged.get("spans").toString();
         assertTrue(spans.contains("chat.completions.create") && spans.contains("CHAT_MODEL"), spans);
@@ -125,7 +115,7 @@ class OpenAiJudgeTest {
         JsonPath started = given().contentType("application/json")
                 .body(body("{\"inputs\":{\"prompt\":\"Capital of France?\"}}"))
                 .when().post("/v1/evaluations").then().statusCode(202).extract().jsonPath();
-        JsonPath done = await(started.getString("id"));
+        JsonPath done = EvaluationToMlflowTest.await(started.getString("id"));
         assertEquals("FINISHED", done.getString("status"), "malformed answers do not fail the run: " + done.prettify());
         assertEquals(2, openai.requests().size(), "asked once more, then given up");
         assertEquals(openai.requests().get(0).body(), openai.requests().get(1).body(), "the same question again");
@@ -149,7 +139,7 @@ class OpenAiJudgeTest {
         JsonPath started = given().contentType("application/json")
                 .body(body("{\"inputs\":{\"prompt\":\"Capital of France?\"}}"))
                 .when().post("/v1/evaluations").then().statusCode(202).extract().jsonPath();
-        JsonPath done = await(started.getString("id"));
+        JsonPath done = EvaluationToMlflowTest.await(started.getString("id"));
         assertEquals("FINISHED", done.getString("status"), done.prettify());
         assertEquals(2, openai.requests().size());
         assertEquals("1", openai.requests().get(1).headers().get("x-stainless-retry-count"));
@@ -165,7 +155,7 @@ class OpenAiJudgeTest {
         JsonPath started = given().contentType("application/json")
                 .body(body("{\"inputs\":{\"prompt\":\"Capital of France?\"}}"))
                 .when().post("/v1/evaluations").then().statusCode(202).extract().jsonPath();
-        JsonPath done = await(started.getString("id"));
+        JsonPath done = EvaluationToMlflowTest.await(started.getString("id"));
         assertEquals("FAILED", done.getString("status"), done.prettify());
         assertEquals(1, openai.requests().size(), "a 401 is not retried");
         String failure = done.getString("failure");
@@ -194,16 +184,5 @@ class OpenAiJudgeTest {
                 .body("{\"prompt\":\"hi\"}").when().post("/v1/invocations").then().statusCode(400)
                 .contentType("application/problem+json").body("detail", containsString("only on authenticated requests"));
         assertEquals(0, anthropic.messageRequests().size());
-    }
-
-    JsonPath await(String id) throws InterruptedException {
-        long until = System.currentTimeMillis() + 90_000;
-        while (true) {
-            JsonPath p = given().when().get("/v1/evaluations/" + id).then().statusCode(200).extract().jsonPath();
-            if (!p.getString("status").equals("RUNNING") || System.currentTimeMillis() > until) {
-                return p;
-            }
-            Thread.sleep(200);
-        }
     }
 }
