@@ -7,7 +7,7 @@ empty, N plain invocations are sent one at a time to each, first without any pro
 CPU time of agentfn, of the MLflow server and of PostgreSQL, read from /proc), then N more to the traced one
 while:
   - JFR (settings=profile) records agentfn (jcmd JFR.start / JFR.dump);
-  - py-spy (bench/setup-py-spy.sh) samples the MLflow server's master and workers (on-CPU samples);
+  - py-spy (in the peers' venv, bench/peers/setup.sh) samples the MLflow server's master and workers (on-CPU samples);
 Prints (and writes to --out/summary.json): delivery = traced - untraced response time (p50/p99), CPU ms per
 invocation on each side, agentfn's hottest methods (JFR) and the MLflow server's hottest frames (py-spy).
 
@@ -153,8 +153,9 @@ def main():
         jfr = f"{a.out}/agentfn-c1.jfr"
         subprocess.run(["jcmd", str(traced.pid), "JFR.start", "name=delivery", "settings=profile"], check=True,
                        capture_output=True)
-        pyspy = subprocess.run(["bash", f"{ROOT}/bench/setup-py-spy.sh"], capture_output=True, text=True,
-                               check=True).stdout.strip().splitlines()[-1]
+        venv = subprocess.run(["bash", f"{ROOT}/bench/peers/setup.sh"], capture_output=True, text=True,
+                              check=True).stdout.strip().splitlines()[-1]
+        pyspy = f"{venv}/bin/py-spy"
         raw = f"{a.out}/mlflow-c1.pyspy.txt"
         spy = subprocess.Popen([pyspy, "record", "--pid", str(mlflow.pid), "--subprocesses", "--format", "raw",
                                 "--rate", "200", "--output", raw, "--nonblocking"],
