@@ -491,7 +491,7 @@ class Bench:
     def one_run(self, side, run):
         """Every scenario of one run for one side, in the order that keeps each fair: a drained state first;
         concurrency 1 (trace delivery: traced and untraced back to back, so drift hits both) before any
-        burst; then 16; the 256 burst (with RSS) and the zero-latency throughput last, each after a settle,
+        burst; then 16; the 256 bursts (plain, tool loop; with RSS) and the zero-latency throughput last, each after a settle,
         so their backlog never reaches a delivery measurement."""
         levels = side.levels or self.levels
         top = max(levels)
@@ -503,8 +503,10 @@ class Bench:
                 self.timed(name, self.level, side, w, c, run)
                 if side.twin and c in untraced_levels:
                     self.timed(name, self.level, side.twin, w, c, run)
-        self.timed("settle (drain spools, MLflow idle)", self.settle, f"{side.key} c={top} run {run}")
         for w in side.workloads:
+            # each burst from a drained state: a side that answers before MLflow is done (agentfn spools)
+            # would otherwise meet its own backlog in the next burst, a side that waits would not
+            self.timed("settle (drain spools, MLflow idle)", self.settle, f"{side.key} c={top} {w} run {run}")
             self.timed(f"1+4 overhead and RSS at c={top} (traced)", self.level, side, w, top, run, True)
         self.timed("settle (drain spools, MLflow idle)", self.settle, f"{side.key} throughput run {run}")
         self.timed("5 throughput (traced + untraced)", self.throughput, side, run)

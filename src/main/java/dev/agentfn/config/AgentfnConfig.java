@@ -199,6 +199,15 @@ public interface AgentfnConfig {
         @WithDefault("2s")
         Duration exportTimeout();
 
+        /**
+         * Trace exports waiting for MLflow at once (0: no bound). Beyond it the server is evidently behind,
+         * so further traces go straight to the spool (the answer says {@code spooled}) instead of queueing
+         * at the server and waiting out {@code export-timeout}; the drainer delivers them once it keeps up.
+         * The default is about what a four-worker tracking server confirms within the 2 s timeout.
+         */
+        @WithDefault("64")
+        int maxExportsInFlight();
+
         /** Durable store for traces MLflow did not confirm in time. */
         Spool spool();
     }

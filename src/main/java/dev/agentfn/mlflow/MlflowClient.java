@@ -33,19 +33,15 @@ import java.io.UncheckedIOException;
 import java.net.ConnectException;
 import java.net.URI;
 import java.net.URLEncoder;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpRequest.BodyPublishers;
-import java.net.http.HttpResponse;
-import java.net.http.HttpResponse.BodyHandlers;
-import java.net.http.HttpTimeoutException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
+import java.util.concurrent.TimeoutException;
 import java.util.function.Function;
 import java.util.zip.GZIPOutputStream;
 
@@ -58,32 +54,31 @@ import java.util.zip.GZIPOutputStream;
  * its result, because "unsupported" is an expected answer that selects the fallback path.
  */
 public final class MlflowClient {
-    /** One client for the whole JVM: it pools connections and threads. HTTP/1.1 because
-     *  uvicorn does not speak h2c and the upgrade attempt only costs a round trip. */
-    private static final HttpClient SHARED_HTTP = HttpClient.newBuilder()
-            .version(HttpClient.Version.HTTP_1_1)
-            .connectTimeout(Duration.ofSeconds(10))
-            .build();
     private static final String USER_AGENT = "agentfn-mlflow-client";
     private static final String JSON = "application/json";
     private static final int GZIP_THRESHOLD_BYTES = 1024;
     private static final String ARTIFACTS_SCHEME = "mlflow-artifacts";
 
     private final MlflowTarget target;
-    private final HttpClient http;
+    private final MlflowHttp http;
     private final OtlpProtobufEncoder encoder = new OtlpProtobufEncoder();
     private final Map<String, String> resourceAttributes;
     private final String scopeName;
 
+    /** A client on a Vert.x instance of its own (tests, tools); the application passes its own transport. */
     public MlflowClient(MlflowTarget target) {
-        this(target, SHARED_HTTP, Map.of("service.name", "agentfn"), "agentfn");
+        this(target, MlflowHttp.standalone());
+    }
+
+    public MlflowClient(MlflowTarget target, MlflowHttp http) {
+        this(target, http, Map.of("service.name", "agentfn"), "agentfn");
     }
 
     /**
      * @param resourceAttributes OTLP resource attributes of every export (e.g. service.name)
      * @param scopeName OTLP instrumentation scope name
      */
-    public MlflowClient(MlflowTarget target, HttpClient http, Map<String, String> resourceAttributes, String scopeName) {
+    public MlflowClient(MlflowTarget target, MlflowHttp http, Map<String, String> resourceAttributes, String scopeName) {
         this.target = target;
         this.http = http;
         this.resourceAttributes = Map.copyOf(resourceAttributes);
@@ -110,18 +105,18 @@ public final class MlflowClient {
         } catch (RuntimeException e) {
             return CompletableFuture.failedFuture(e);
         }
-        HttpRequest.Builder b = request("/v1/traces")
-                .header("Content-Type", "application/x-protobuf")
-                .header(MlflowKeys.Header.EXPERIMENT_ID, experimentId);
+        Map<String, String> h = headers();
+        h.put("Content-Type", "application/x-protobuf");
+        h.put(MlflowKeys.Header.EXPERIMENT_ID, experimentId);
         if (runId != null && !runId.isBlank()) {
-            b.header(MlflowKeys.Header.RUN_ID, runId);
+            h.put(MlflowKeys.Header.RUN_ID, runId);
         }
         if (body.length > GZIP_THRESHOLD_BYTES) {
-            b.header("Content-Encoding", "gzip");
+            h.put("Content-Encoding", "gzip");
             body = gzip(body);
         }
         String what = "POST /v1/traces";
-        return send(b.POST(BodyPublishers.ofByteArray(body)).build(), what)
+        return send("POST", url("/v1/traces"), h, body, what)
                 .thenApply(r -> otlpResult(r, what))
                 .exceptionally(t -> {
                     MlflowClientException e = asClientException(t, what);
@@ -129,8 +124,8 @@ public final class MlflowClient {
                 });
     }
 
-    private static OtlpExportResult otlpResult(HttpResponse<byte[]> r, String what) {
-        int status = r.statusCode();
+    private static OtlpExportResult otlpResult(MlflowHttp.Response r, String what) {
+        int status = r.status();
         if (status / 100 == 2) {
             return OtlpExportResult.ok();
         }
@@ -168,8 +163,9 @@ public final class MlflowClient {
             return CompletableFuture.failedFuture(new MlflowClientException(
                     what + ": " + e.getMessage(), MlflowClientException.NO_RESPONSE, null, false, e));
         }
-        HttpRequest req = request(path).header("Content-Type", JSON).PUT(BodyPublishers.ofByteArray(body)).build();
-        return send(req, what).thenApply(r -> {
+        Map<String, String> h = headers();
+        h.put("Content-Type", JSON);
+        return send("PUT", url(path), h, body, what).thenApply(r -> {
             requireSuccess(r, what);
             return null;
         });
@@ -244,29 +240,19 @@ public final class MlflowClient {
 
     private CompletableFuture<Void> signedStep(UploadCredential cred, String uri, String method, byte[] body,
             String contentType, Map<String, String> extraHeaders, String what) {
-        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(uri)).timeout(target.requestTimeout());
-        cred.headers().forEach((k, v) -> setHeaderIfAllowed(b, k, v));
-        extraHeaders.forEach(b::setHeader);
+        // the signed URL carries its own authorization: none of the tracking server's headers go along
+        Map<String, String> h = new LinkedHashMap<>(cred.headers());
+        h.putAll(extraHeaders);
         if (contentType != null) {
-            b.setHeader("Content-Type", contentType);
+            h.put("Content-Type", contentType);
         }
-        b.method(method, BodyPublishers.ofByteArray(body));
-        return send(b.build(), what).thenApply(r -> {
-            if (r.statusCode() / 100 != 2) {
+        return send(method, uri, h, body, what).thenApply(r -> {
+            if (r.status() / 100 != 2) {
                 // Cloud error bodies can echo signature material: report the status only.
-                throw MlflowClientException.fromStatus(what + " -> " + r.statusCode(), r.statusCode(), null);
+                throw MlflowClientException.fromStatus(what + " -> " + r.status(), r.status(), null);
             }
             return null;
         });
-    }
-
-    /** The JDK refuses some headers (Content-Length, Host…) and computes them itself. */
-    private static void setHeaderIfAllowed(HttpRequest.Builder b, String name, String value) {
-        try {
-            b.setHeader(name, value);
-        } catch (IllegalArgumentException restricted) {
-            // computed by the client
-        }
     }
 
     // ---- Experiments ---------------------------------------------------------------------------
@@ -487,34 +473,38 @@ public final class MlflowClient {
 
     // ---- HTTP plumbing ---------------------------------------------------------------------------
 
-    private HttpRequest.Builder request(String pathAndQuery) {
-        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(target.baseUri() + pathAndQuery))
-                .timeout(target.requestTimeout())
-                .header("User-Agent", USER_AGENT);
-        target.auth().authorizationHeader().ifPresent(h -> b.header("Authorization", h));
-        return b;
+    private String url(String pathAndQuery) {
+        return target.baseUri() + pathAndQuery;
+    }
+
+    /** Headers of every call to the tracking server. */
+    private Map<String, String> headers() {
+        Map<String, String> h = new LinkedHashMap<>();
+        h.put("User-Agent", USER_AGENT);
+        target.auth().authorizationHeader().ifPresent(a -> h.put("Authorization", a));
+        return h;
     }
 
     private CompletableFuture<JsonNode> call(String method, String path, ObjectNode body) {
         String what = method + " " + stripQuery(path);
-        HttpRequest.Builder b = request(path).header("Accept", JSON);
-        if (body == null) {
-            b.method(method, BodyPublishers.noBody());
-        } else {
-            b.header("Content-Type", JSON)
-                    .method(method, BodyPublishers.ofString(JsonValues.write(body), StandardCharsets.UTF_8));
+        Map<String, String> h = headers();
+        h.put("Accept", JSON);
+        byte[] bytes = null;
+        if (body != null) {
+            h.put("Content-Type", JSON);
+            bytes = JsonValues.write(body).getBytes(StandardCharsets.UTF_8);
         }
-        return send(b.build(), what).thenApply(r -> {
+        return send(method, url(path), h, bytes, what).thenApply(r -> {
             requireSuccess(r, what);
-            byte[] bytes = r.body();
-            return bytes.length == 0 ? JsonValues.MAPPER.createObjectNode() : JsonValues.parse(bytes);
+            return r.body().length == 0 ? JsonValues.MAPPER.createObjectNode() : JsonValues.parse(r.body());
         });
     }
 
-    private CompletableFuture<HttpResponse<byte[]>> send(HttpRequest req, String what) {
-        CompletableFuture<HttpResponse<byte[]>> f;
+    private CompletableFuture<MlflowHttp.Response> send(String method, String uri, Map<String, String> headers,
+            byte[] body, String what) {
+        CompletableFuture<MlflowHttp.Response> f;
         try {
-            f = http.sendAsync(req, BodyHandlers.ofByteArray());
+            f = http.send(new MlflowHttp.Request(method, uri, headers, body, target.requestTimeout()));
         } catch (RuntimeException e) {
             return CompletableFuture.failedFuture(transportFailure(e, what));
         }
@@ -523,10 +513,10 @@ public final class MlflowClient {
         });
     }
 
-    private static void requireSuccess(HttpResponse<byte[]> r, String what) {
-        if (r.statusCode() / 100 != 2) {
+    private static void requireSuccess(MlflowHttp.Response r, String what) {
+        if (r.status() / 100 != 2) {
             ErrorBody err = ErrorBody.of(r.body());
-            throw MlflowClientException.fromStatus(what + " -> " + r.statusCode() + err.describe(), r.statusCode(),
+            throw MlflowClientException.fromStatus(what + " -> " + r.status() + err.describe(), r.status(),
                     err.errorCode());
         }
     }
@@ -537,7 +527,7 @@ public final class MlflowClient {
             return e;
         }
         String kind = cause instanceof ConnectException ? "connection refused"
-                : cause instanceof HttpTimeoutException ? "timed out"
+                : cause instanceof TimeoutException ? "timed out"
                 : cause.getClass().getSimpleName();
         return new MlflowClientException(what + ": " + kind, MlflowClientException.NO_RESPONSE, null, true, cause);
     }

@@ -10,13 +10,19 @@ import java.io.IOException;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
+import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 import org.jboss.logging.Logger;
 
 /**
  * Gets each finished trace to MLflow before the answer leaves: export with a bounded wait; what is
  * not confirmed in time goes to the durable spool (and leaves it again if the late export succeeds).
  * Never fails: the answer always gets an {@link ExportStatus}.
+ *
+ * <p>Exports waiting for MLflow are bounded. Past the bound the server is evidently behind (it is
+ * still working on that many traces), so a further trace goes straight to the spool instead of adding
+ * to the server's queue and waiting out the export timeout; the drainer sends it once MLflow keeps up.
  */
 public final class TraceDelivery {
     private static final Logger LOG = Logger.getLogger(TraceDelivery.class);
@@ -27,14 +33,27 @@ public final class TraceDelivery {
     private final SpoolDrainer drainer;
     private final Duration timeout;
     private final Executor spoolExecutor;
+    private final int maxInFlight;
+    private final Semaphore inFlight;
+    private static final long BUSY_NOTICE_INTERVAL_NANOS = TimeUnit.SECONDS.toNanos(10);
+    private final AtomicLong busySpooled = new AtomicLong();
+    private final AtomicLong lastBusyNotice = new AtomicLong(System.nanoTime() - BUSY_NOTICE_INTERVAL_NANOS);
 
     public TraceDelivery(TraceExporter exporter, TraceSpool spool, SpoolDrainer drainer, Duration timeout,
             Executor spoolExecutor) {
+        this(exporter, spool, drainer, timeout, spoolExecutor, 0);
+    }
+
+    /** @param maxInFlight exports waiting for MLflow at once; 0 for no bound */
+    public TraceDelivery(TraceExporter exporter, TraceSpool spool, SpoolDrainer drainer, Duration timeout,
+            Executor spoolExecutor, int maxInFlight) {
         this.exporter = exporter;
         this.spool = spool;
         this.drainer = drainer;
         this.timeout = timeout;
         this.spoolExecutor = spoolExecutor;
+        this.maxInFlight = maxInFlight;
+        this.inFlight = maxInFlight > 0 ? new Semaphore(maxInFlight) : null;
     }
 
     public boolean enabled() {
@@ -45,7 +64,12 @@ public final class TraceDelivery {
         if (!exporter.enabled()) {
             return CompletableFuture.completedFuture(ExportStatus.DISABLED);
         }
-        CompletableFuture<ExportResult> export = exporter.export(trace);
+        if (inFlight != null && !inFlight.tryAcquire()) {
+            ExportResult busy = ExportResult.failure(true, maxInFlight + " exports already waiting for MLflow "
+                    + "(agentfn.tracing.max-exports-in-flight)");
+            return CompletableFuture.supplyAsync(() -> spool(trace, busy, null), spoolExecutor);
+        }
+        CompletableFuture<ExportResult> export = startExport(trace);
         return export.copy().completeOnTimeout(TIMED_OUT, timeout.toNanos(), TimeUnit.NANOSECONDS)
                 .thenCompose(result -> {
                     if (result.delivered()) {
@@ -57,14 +81,40 @@ public final class TraceDelivery {
                 });
     }
 
-    private ExportStatus spool(Trace trace, ExportResult why, CompletableFuture<ExportResult> inFlight) {
+    /** The permit is held until MLflow answers, however late: that is the load the bound is about. */
+    private CompletableFuture<ExportResult> startExport(Trace trace) {
+        CompletableFuture<ExportResult> export = exporter.export(trace);
+        if (inFlight != null) {
+            export.whenComplete((r, e) -> inFlight.release());
+        }
+        return export;
+    }
+
+    /** Under overload every trace would log the same line: say it once per interval, with a count. */
+    private void busyNotice(String traceId, ExportResult why) {
+        long n = busySpooled.incrementAndGet();
+        long now = System.nanoTime();
+        long last = lastBusyNotice.get();
+        if (now - last >= BUSY_NOTICE_INTERVAL_NANOS && lastBusyNotice.compareAndSet(last, now)) {
+            LOG.warnf("%d traces spooled for redelivery so far because %s (latest %s)", n, why.detail(), traceId);
+        } else {
+            LOG.debugf("Trace %s spooled for redelivery: %s", traceId, why.detail());
+        }
+    }
+
+    /** @param export the export still in flight, or null when none was started */
+    private ExportStatus spool(Trace trace, ExportResult why, CompletableFuture<ExportResult> export) {
         String id = trace.info().traceId();
         try {
             String handle = spool.put(trace);
-            LOG.warnf("Trace %s spooled for redelivery: %s", id, why.detail());
+            if (export == null) {
+                busyNotice(id, why);
+            } else {
+                LOG.warnf("Trace %s spooled for redelivery: %s", id, why.detail());
+            }
             if (why == TIMED_OUT) {
                 // the export may still land; then the spooled copy is redundant
-                inFlight.thenAcceptAsync(late -> {
+                export.thenAcceptAsync(late -> {
                     if (late.delivered()) {
                         spool.remove(handle);
                     }

@@ -3,6 +3,7 @@ package dev.agentfn.tracing;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.agentfn.config.AgentfnConfig;
 import dev.agentfn.mlflow.MlflowClient;
+import dev.agentfn.mlflow.MlflowHttp;
 import dev.agentfn.mlflow.MlflowTarget;
 import dev.agentfn.tracing.export.ExportResult;
 import dev.agentfn.tracing.export.MlflowTraceExporter;
@@ -13,6 +14,7 @@ import dev.agentfn.tracing.spool.TraceCodec;
 import dev.agentfn.tracing.spool.TraceSpool;
 import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.scheduler.Scheduled;
+import io.vertx.core.Vertx;
 import jakarta.enterprise.event.Observes;
 import jakarta.enterprise.inject.Produces;
 import jakarta.inject.Singleton;
@@ -32,8 +34,12 @@ import org.jboss.logging.Logger;
 @Singleton
 public class TracingBeans {
     private static final Logger LOG = Logger.getLogger(TracingBeans.class);
-    /** Spool writes (fsync) stay off the event loop; bounded, callers run when full. */
-    private final ExecutorService spoolExecutor = new ThreadPoolExecutor(2, 2, 30, TimeUnit.SECONDS,
+    /**
+     * Spool writes (fsync) stay off the event loop; bounded, callers run when full. Eight threads because
+     * a write mostly waits on the disk and the spool lets writes proceed in parallel: when MLflow falls
+     * behind, a whole burst of answers waits on these writes at once.
+     */
+    private final ExecutorService spoolExecutor = new ThreadPoolExecutor(8, 8, 30, TimeUnit.SECONDS,
             new ArrayBlockingQueue<>(4096), daemon("agentfn-spool"), new ThreadPoolExecutor.CallerRunsPolicy());
     /**
      * Redelivery passes get their own thread: a pass joins one export after another and must never
@@ -56,7 +62,7 @@ public class TracingBeans {
 
     @Produces
     @Singleton
-    TraceExporter exporter(AgentfnConfig config) {
+    TraceExporter exporter(AgentfnConfig config, Vertx vertx) {
         AgentfnConfig.Mlflow m = config.mlflow();
         Optional<String> uri = nonBlank(m.trackingUri());
         if (!config.tracing().enabled() || uri.isEmpty()) {
@@ -64,7 +70,7 @@ public class TracingBeans {
         }
         MlflowTarget target = target(uri.get(), m);
         LOG.infof("Tracing to MLflow at %s", target.baseUri());
-        return new MlflowTraceExporter(new MlflowClient(target), nonBlank(m.experimentId()).orElse(null),
+        return new MlflowTraceExporter(new MlflowClient(target, new MlflowHttp(vertx)), nonBlank(m.experimentId()).orElse(null),
                 nonBlank(m.experimentName()).orElse(null));
     }
 
@@ -113,7 +119,8 @@ public class TracingBeans {
         if (!exporter.enabled()) {
             LOG.info("Tracing is off: no MLflow tracking URI (MLFLOW_TRACKING_URI) or agentfn.tracing.enabled=false");
         }
-        return new TraceDelivery(exporter, spool, drainer, config.tracing().exportTimeout(), spoolExecutor);
+        return new TraceDelivery(exporter, spool, drainer, config.tracing().exportTimeout(), spoolExecutor,
+                config.tracing().maxExportsInFlight());
     }
 
     @Scheduled(every = "${agentfn.tracing.spool.drain-interval:30s}", delayed = "5s",

@@ -1,6 +1,7 @@
 package dev.agentfn.tracing;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.agentfn.mlflow.MlflowKeys;
@@ -19,6 +20,7 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
@@ -26,7 +28,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** A redelivery pass stuck on a slow MLflow must not hold up the answers of live invocations. */
+/** Answers never wait on more than their own export: not on a stuck redelivery, not on a server already far behind. */
 class TraceDeliveryTest {
     @TempDir
     Path dir;
@@ -61,6 +63,31 @@ class TraceDeliveryTest {
         assertEquals(ExportStatus.SPOOLED, delivery.deliver(slow).get(10, TimeUnit.SECONDS));
     }
 
+    @Test
+    void pastTheBoundOnExportsInFlightTracesAreSpooledWithoutWaiting() throws Exception {
+        DirectoryTraceSpool spool = new DirectoryTraceSpool(dir, 100, new TraceCodec(new ObjectMapper()));
+        SpoolDrainer drainer = new SpoolDrainer(spool, exporter, 10, 1, Duration.ofHours(1), drainExecutor);
+        TraceDelivery delivery = new TraceDelivery(exporter, spool, drainer, Duration.ofHours(1), spoolExecutor, 2);
+        Trace first = trace("first");
+        Trace second = trace("second");
+        exporter.hang(first.info().traceId());
+        exporter.hang(second.info().traceId());
+        CompletableFuture<ExportStatus> waiting1 = delivery.deliver(first);
+        CompletableFuture<ExportStatus> waiting2 = delivery.deliver(second);
+
+        // two exports open: the third trace is not sent, and its answer does not wait out the (1 h) timeout
+        Trace third = trace("third");
+        assertEquals(ExportStatus.SPOOLED, delivery.deliver(third).get(10, TimeUnit.SECONDS));
+        assertEquals(List.of(first.info().traceId(), second.info().traceId()), exporter.attempted());
+        assertEquals(List.of(third.info().traceId()), spool.oldest(10).stream().map(t -> t.trace().info().traceId()).toList());
+        assertFalse(waiting1.isDone() || waiting2.isDone());
+
+        // MLflow answers one of them: the next trace is exported again, and delivered
+        exporter.release(first.info().traceId());
+        assertEquals(ExportStatus.DELIVERED, waiting1.get(10, TimeUnit.SECONDS));
+        assertEquals(ExportStatus.DELIVERED, delivery.deliver(trace("fourth")).get(10, TimeUnit.SECONDS));
+    }
+
     private Trace trace(String prompt) {
         ActiveTrace t = tracer.start("agent_invocation", MlflowKeys.SpanType.AGENT, Optional.empty());
         t.root().inputs(Map.of("prompt", prompt));
@@ -70,7 +97,17 @@ class TraceDeliveryTest {
     /** Delivers at once, except the traces told to hang, whose export never completes. */
     static final class HangingExporter implements TraceExporter {
         private final Set<String> hanging = ConcurrentHashMap.newKeySet();
+        private final Map<String, CompletableFuture<ExportResult>> open = new ConcurrentHashMap<>();
+        private final List<String> attempts = new CopyOnWriteArrayList<>();
         private final CompletableFuture<Void> someoneHangs = new CompletableFuture<>();
+
+        List<String> attempted() {
+            return List.copyOf(attempts);
+        }
+
+        void release(String traceId) {
+            open.get(traceId).complete(ExportResult.success("late"));
+        }
 
         void hang(String traceId) {
             hanging.add(traceId);
@@ -82,9 +119,10 @@ class TraceDeliveryTest {
 
         @Override
         public CompletableFuture<ExportResult> export(Trace trace) {
+            attempts.add(trace.info().traceId());
             if (hanging.contains(trace.info().traceId())) {
                 someoneHangs.complete(null);
-                return new CompletableFuture<>();
+                return open.computeIfAbsent(trace.info().traceId(), id -> new CompletableFuture<>());
             }
             return CompletableFuture.completedFuture(ExportResult.success("ok"));
         }

@@ -5,13 +5,17 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.TreeSet;
 import java.util.UUID;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.stream.Stream;
 import org.jboss.logging.Logger;
 
@@ -23,6 +27,11 @@ import org.jboss.logging.Logger;
  * crash, or written by another version) move to {@code corrupt/}, traces MLflow refused for good to
  * {@code rejected/}; both are logged and kept (moving a file back into the directory redelivers it).
  * Temporary files a crash left behind are removed when the spool opens.
+ *
+ * <p>Writes run in parallel: spooling is what every answer waits on when MLflow falls behind, so a
+ * burst must not queue behind one lock. Each write forces its own file, and one directory fsync covers
+ * every rename that finished before it started (group commit). The bound is kept with an in-memory
+ * index of names, refreshed by every listing, instead of listing the directory on each write.
  */
 public final class DirectoryTraceSpool implements TraceSpool {
     private static final Logger LOG = Logger.getLogger(DirectoryTraceSpool.class);
@@ -34,6 +43,13 @@ public final class DirectoryTraceSpool implements TraceSpool {
     private final TraceCodec codec;
     // What the last listing saw; lets the drainer skip listing the directory after every delivered export.
     private volatile boolean mayHoldTraces = true;
+    /** Names spooled, oldest first: the last listing plus what this process stored since. Guarded by itself. */
+    private final TreeSet<String> index = new TreeSet<>();
+    private long stores; // guarded by index: a listing that overlapped a store must not call the spool empty
+    /** Renames finished so far; a directory fsync started after a rename's ticket makes that rename durable. */
+    private final AtomicLong renames = new AtomicLong();
+    private final Object dirSyncLock = new Object();
+    private long renamesSynced; // guarded by dirSyncLock
 
     public DirectoryTraceSpool(Path dir, int maxTraces, TraceCodec codec) throws IOException {
         this.dir = dir;
@@ -41,10 +57,11 @@ public final class DirectoryTraceSpool implements TraceSpool {
         this.codec = codec;
         Files.createDirectories(dir);
         removeLeftoverTemporaries();
+        entries();
     }
 
     @Override
-    public synchronized String put(Trace trace) throws IOException {
+    public String put(Trace trace) throws IOException {
         String name = String.format("%013d-%s%s", trace.info().requestTimeMillis(), trace.info().traceId(), SUFFIX);
         Path tmp = dir.resolve(TMP + UUID.randomUUID());
         try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
@@ -55,8 +72,8 @@ public final class DirectoryTraceSpool implements TraceSpool {
             ch.force(true);
         }
         move(tmp, dir.resolve(name));
-        syncDirectory();
-        enforceBound();
+        syncRenames();
+        dropOverflow(name);
         return name;
     }
 
@@ -69,6 +86,8 @@ public final class DirectoryTraceSpool implements TraceSpool {
             }
             try {
                 out.add(new SpooledTrace(p.getFileName().toString(), codec.decode(Files.readAllBytes(p))));
+            } catch (NoSuchFileException e) {
+                forget(p.getFileName().toString()); // delivered late or dropped meanwhile
             } catch (IOException | RuntimeException e) {
                 setAside(p, "corrupt", "unreadable: " + e.getMessage());
             }
@@ -77,12 +96,13 @@ public final class DirectoryTraceSpool implements TraceSpool {
     }
 
     @Override
-    public synchronized void remove(String handle) {
+    public void remove(String handle) {
         if (handle.contains("/") || handle.contains("\\") || !handle.endsWith(SUFFIX)) {
             return;
         }
         try {
             Files.deleteIfExists(dir.resolve(handle));
+            forget(handle);
         } catch (IOException e) {
             LOG.warnf("Could not delete delivered trace %s from the spool: %s", handle, e.getMessage());
         }
@@ -113,30 +133,56 @@ public final class DirectoryTraceSpool implements TraceSpool {
         return dir;
     }
 
+    /** Lists the directory (names only: {@code corrupt/} and {@code rejected/} do not end in .json) and resets the index. */
     private List<Path> entries() {
-        try (Stream<Path> files = Files.list(dir)) {
-            List<Path> found = files.filter(p -> {
-                String n = p.getFileName().toString();
-                return n.endsWith(SUFFIX) && !n.startsWith(".") && Files.isRegularFile(p);
-            }).sorted().toList();
-            mayHoldTraces = !found.isEmpty();
-            return found;
+        long storesBefore;
+        synchronized (index) {
+            storesBefore = stores;
+        }
+        List<Path> found = new ArrayList<>();
+        try (DirectoryStream<Path> files = Files.newDirectoryStream(dir,
+                p -> p.getFileName().toString().endsWith(SUFFIX) && !p.getFileName().toString().startsWith("."))) {
+            files.forEach(found::add);
         } catch (IOException e) {
             LOG.errorf("Spool directory %s is unreadable: %s", dir, e.getMessage());
             return List.of();
         }
+        found.sort(null);
+        synchronized (index) {
+            boolean overlapped = stores != storesBefore;
+            if (!overlapped) {
+                index.clear();
+            }
+            found.forEach(p -> index.add(p.getFileName().toString()));
+            mayHoldTraces = overlapped || !found.isEmpty();
+        }
+        return found;
     }
 
-    private void enforceBound() {
-        List<Path> all = entries();
-        for (int i = 0; i < all.size() - maxTraces; i++) {
-            try {
-                Files.deleteIfExists(all.get(i));
-                LOG.errorf("Spool full (%d traces): dropped the oldest trace %s; it is lost", maxTraces,
-                        all.get(i).getFileName());
-            } catch (IOException e) {
-                LOG.warnf("Could not drop %s: %s", all.get(i), e.getMessage());
+    /** Adds a stored name to the index and drops the oldest traces beyond the bound. */
+    private void dropOverflow(String stored) {
+        List<String> drop = new ArrayList<>();
+        synchronized (index) {
+            index.add(stored);
+            stores++;
+            mayHoldTraces = true;
+            while (index.size() > maxTraces) {
+                drop.add(index.pollFirst());
             }
+        }
+        for (String name : drop) {
+            try {
+                Files.deleteIfExists(dir.resolve(name));
+                LOG.errorf("Spool full (%d traces): dropped the oldest trace %s; it is lost", maxTraces, name);
+            } catch (IOException e) {
+                LOG.warnf("Could not drop %s: %s", name, e.getMessage());
+            }
+        }
+    }
+
+    private void forget(String name) {
+        synchronized (index) {
+            index.remove(name);
         }
     }
 
@@ -144,6 +190,7 @@ public final class DirectoryTraceSpool implements TraceSpool {
         try {
             Path target = Files.createDirectories(dir.resolve(folder));
             Files.move(p, target.resolve(p.getFileName()), StandardCopyOption.REPLACE_EXISTING);
+            forget(p.getFileName().toString());
             LOG.errorf("Spooled trace %s %s; moved to %s", p.getFileName(), why, target);
         } catch (IOException e) {
             LOG.errorf("Spooled trace %s %s, and could not be moved: %s", p, why, e.getMessage());
@@ -174,7 +221,23 @@ public final class DirectoryTraceSpool implements TraceSpool {
         }
     }
 
-    /** Makes the rename itself durable; not every file system allows opening a directory, which is fine. */
+    /**
+     * Makes this thread's rename durable. Writers queue here; whoever gets the lock fsyncs the directory
+     * once for every rename finished before that fsync starts, and the writers it covered return at once.
+     */
+    private void syncRenames() {
+        long mine = renames.incrementAndGet();
+        synchronized (dirSyncLock) {
+            if (renamesSynced >= mine) {
+                return;
+            }
+            long covered = renames.get();
+            syncDirectory();
+            renamesSynced = covered;
+        }
+    }
+
+    /** Makes renames durable; not every file system allows opening a directory, which is fine. */
     private void syncDirectory() {
         try (FileChannel ch = FileChannel.open(dir, StandardOpenOption.READ)) {
             ch.force(true);

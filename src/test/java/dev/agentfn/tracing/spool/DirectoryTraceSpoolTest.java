@@ -7,8 +7,16 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.agentfn.mlflow.entities.Trace;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.IntStream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -89,6 +97,48 @@ class DirectoryTraceSpoolTest {
         Trace third = traces.next("3");
         spool.put(third);
         assertEquals(List.of(second.info().traceId(), third.info().traceId()), ids(spool.oldest(10)));
+    }
+
+    @Test
+    void parallelWritesAreAllStoredAndLeaveNoTemporaries() throws Exception {
+        DirectoryTraceSpool spool = new DirectoryTraceSpool(dir, 1000, SpoolTraces.CODEC);
+        List<Trace> burst = IntStream.range(0, 200).mapToObj(i -> traces.next("p" + i)).toList();
+        Set<String> handles = putInParallel(spool, burst);
+
+        assertEquals(200, handles.size());
+        assertEquals(200, spool.size());
+        assertEquals(burst.stream().map(t -> t.info().traceId()).toList(), ids(spool.oldest(1000)));
+        try (var files = Files.list(dir)) {
+            assertEquals(List.of(), files.filter(p -> p.getFileName().toString().startsWith(".")).toList());
+        }
+    }
+
+    @Test
+    void theBoundHoldsUnderParallelWritesAndKeepsTheNewest() throws Exception {
+        DirectoryTraceSpool spool = new DirectoryTraceSpool(dir, 10, SpoolTraces.CODEC);
+        List<Trace> burst = IntStream.range(0, 100).mapToObj(i -> traces.next("b" + i)).toList();
+        putInParallel(spool, burst);
+
+        List<String> newest = burst.subList(90, 100).stream().map(t -> t.info().traceId()).toList();
+        assertEquals(newest, ids(spool.oldest(100)));
+        assertEquals(10, spool.size());
+    }
+
+    private static Set<String> putInParallel(DirectoryTraceSpool spool, List<Trace> burst) throws Exception {
+        ExecutorService pool = Executors.newFixedThreadPool(16);
+        try {
+            List<Future<String>> puts = new ArrayList<>();
+            for (Trace t : burst) {
+                puts.add(pool.submit(() -> spool.put(t)));
+            }
+            Set<String> handles = new HashSet<>();
+            for (Future<String> f : puts) {
+                handles.add(f.get(30, TimeUnit.SECONDS));
+            }
+            return handles;
+        } finally {
+            pool.shutdownNow();
+        }
     }
 
     @Test
