@@ -1,6 +1,7 @@
 package dev.agentfn.evaluation;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.agentfn.conversation.Sleeper;
 import dev.agentfn.mlflow.MlflowApi;
 import dev.agentfn.mlflow.MlflowApi.AssessmentKind;
 import dev.agentfn.mlflow.MlflowApi.NewAssessment;
@@ -279,7 +280,8 @@ public final class EvaluationRunner {
             if (attempt >= POST_RETRIES) {
                 return CompletableFuture.<String>failedFuture(t);
             }
-            Executor later = CompletableFuture.delayedExecutor(500L << attempt, TimeUnit.MILLISECONDS);
+            Executor later = CompletableFuture.delayedExecutor(500L << attempt, TimeUnit.MILLISECONDS,
+                    Sleeper.ON_TIMER_THREAD);
             return CompletableFuture.supplyAsync(() -> null, later).thenCompose(v -> createWithRetry(a, attempt + 1));
         }).thenCompose(f -> f);
     }
@@ -297,7 +299,7 @@ public final class EvaluationRunner {
                 return CompletableFuture.<Void>failedFuture(t);
             }
             LOG.warnf("linking traces to run %s failed (%s); trying again", runId, message(t));
-            Executor later = CompletableFuture.delayedExecutor(2L << attempt, TimeUnit.SECONDS);
+            Executor later = CompletableFuture.delayedExecutor(2L << attempt, TimeUnit.SECONDS, Sleeper.ON_TIMER_THREAD);
             return CompletableFuture.supplyAsync(() -> null, later).thenCompose(x -> link(runId, traces, attempt + 1));
         }).thenCompose(f -> f);
     }
