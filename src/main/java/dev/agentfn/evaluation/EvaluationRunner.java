@@ -7,13 +7,12 @@ import dev.agentfn.mlflow.MlflowApi.AssessmentKind;
 import dev.agentfn.mlflow.MlflowApi.NewAssessment;
 import dev.agentfn.mlflow.MlflowApi.RunStatus;
 import dev.agentfn.mlflow.MlflowClient;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
-import java.util.concurrent.Executor;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.jboss.logging.Logger;
@@ -280,9 +279,8 @@ public final class EvaluationRunner {
             if (attempt >= POST_RETRIES) {
                 return CompletableFuture.<String>failedFuture(t);
             }
-            Executor later = CompletableFuture.delayedExecutor(500L << attempt, TimeUnit.MILLISECONDS,
-                    Sleeper.ON_TIMER_THREAD);
-            return CompletableFuture.supplyAsync(() -> null, later).thenCompose(v -> createWithRetry(a, attempt + 1));
+            return Sleeper.SYSTEM.sleep(Duration.ofMillis(500L << attempt))
+                    .thenCompose(v -> createWithRetry(a, attempt + 1));
         }).thenCompose(f -> f);
     }
 
@@ -299,8 +297,8 @@ public final class EvaluationRunner {
                 return CompletableFuture.<Void>failedFuture(t);
             }
             LOG.warnf("linking traces to run %s failed (%s); trying again", runId, message(t));
-            Executor later = CompletableFuture.delayedExecutor(2L << attempt, TimeUnit.SECONDS, Sleeper.ON_TIMER_THREAD);
-            return CompletableFuture.supplyAsync(() -> null, later).thenCompose(x -> link(runId, traces, attempt + 1));
+            return Sleeper.SYSTEM.sleep(Duration.ofSeconds(2L << attempt))
+                    .thenCompose(x -> link(runId, traces, attempt + 1));
         }).thenCompose(f -> f);
     }
 

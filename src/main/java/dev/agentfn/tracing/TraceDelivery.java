@@ -26,6 +26,7 @@ import org.jboss.logging.Logger;
  */
 public final class TraceDelivery {
     private static final Logger LOG = Logger.getLogger(TraceDelivery.class);
+    private static final long BUSY_NOTICE_INTERVAL_NANOS = TimeUnit.SECONDS.toNanos(10);
     private static final ExportResult TIMED_OUT = ExportResult.failure(true, "no confirmation within the export timeout");
 
     private final TraceExporter exporter;
@@ -35,14 +36,8 @@ public final class TraceDelivery {
     private final Executor spoolExecutor;
     private final int maxInFlight;
     private final Semaphore inFlight;
-    private static final long BUSY_NOTICE_INTERVAL_NANOS = TimeUnit.SECONDS.toNanos(10);
     private final AtomicLong busySpooled = new AtomicLong();
     private final AtomicLong lastBusyNotice = new AtomicLong(System.nanoTime() - BUSY_NOTICE_INTERVAL_NANOS);
-
-    public TraceDelivery(TraceExporter exporter, TraceSpool spool, SpoolDrainer drainer, Duration timeout,
-            Executor spoolExecutor) {
-        this(exporter, spool, drainer, timeout, spoolExecutor, 0);
-    }
 
     /** @param maxInFlight exports waiting for MLflow at once; 0 for no bound */
     public TraceDelivery(TraceExporter exporter, TraceSpool spool, SpoolDrainer drainer, Duration timeout,

@@ -70,7 +70,8 @@ public class TracingBeans {
         }
         MlflowTarget target = target(uri.get(), m);
         LOG.infof("Tracing to MLflow at %s", target.baseUri());
-        return new MlflowTraceExporter(new MlflowClient(target, new MlflowHttp(vertx)), nonBlank(m.experimentId()).orElse(null),
+        MlflowClient client = new MlflowClient(target, new MlflowHttp(vertx));
+        return new MlflowTraceExporter(client, nonBlank(m.experimentId()).orElse(null),
                 nonBlank(m.experimentName()).orElse(null));
     }
 

@@ -54,10 +54,10 @@ class TraceDeliveryTest {
         exporter.awaitHanging();
 
         // a confirmed export answers without any executor, even one whose only thread is stuck
-        TraceDelivery sharing = new TraceDelivery(exporter, spool, drainer, Duration.ofMillis(200), drainExecutor);
+        TraceDelivery sharing = new TraceDelivery(exporter, spool, drainer, Duration.ofMillis(200), drainExecutor, 0);
         assertEquals(ExportStatus.DELIVERED, sharing.deliver(trace("live")).get(10, TimeUnit.SECONDS));
         // spooling has its own threads (as TracingBeans wires it)
-        TraceDelivery delivery = new TraceDelivery(exporter, spool, drainer, Duration.ofMillis(200), spoolExecutor);
+        TraceDelivery delivery = new TraceDelivery(exporter, spool, drainer, Duration.ofMillis(200), spoolExecutor, 0);
         Trace slow = trace("live, MLflow slow");
         exporter.hang(slow.info().traceId());
         assertEquals(ExportStatus.SPOOLED, delivery.deliver(slow).get(10, TimeUnit.SECONDS));

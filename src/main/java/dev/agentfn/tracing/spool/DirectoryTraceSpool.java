@@ -56,8 +56,7 @@ public final class DirectoryTraceSpool implements TraceSpool {
         this.maxTraces = maxTraces;
         this.codec = codec;
         Files.createDirectories(dir);
-        removeLeftoverTemporaries();
-        entries();
+        open();
     }
 
     @Override
@@ -141,7 +140,7 @@ public final class DirectoryTraceSpool implements TraceSpool {
         }
         List<Path> found = new ArrayList<>();
         try (DirectoryStream<Path> files = Files.newDirectoryStream(dir,
-                p -> p.getFileName().toString().endsWith(SUFFIX) && !p.getFileName().toString().startsWith("."))) {
+                p -> isTrace(p.getFileName().toString()))) {
             files.forEach(found::add);
         } catch (IOException e) {
             LOG.errorf("Spool directory %s is unreadable: %s", dir, e.getMessage());
@@ -197,19 +196,35 @@ public final class DirectoryTraceSpool implements TraceSpool {
         }
     }
 
-    /** A {@code .tmp-} file is a write that never reached its rename: the trace was not spooled. */
-    private void removeLeftoverTemporaries() {
+    private static boolean isTrace(String fileName) {
+        return fileName.endsWith(SUFFIX) && !fileName.startsWith(".");
+    }
+
+    /**
+     * One look at the directory when the spool opens: a {@code .tmp-} file is a write that never reached its
+     * rename (the trace was not spooled) and is removed; the traces seed the index the bound is kept with.
+     */
+    private void open() {
         try (Stream<Path> files = Files.list(dir)) {
-            files.filter(p -> p.getFileName().toString().startsWith(TMP)).forEach(p -> {
-                try {
-                    Files.deleteIfExists(p);
-                    LOG.warnf("Removed %s, an unfinished spool write from an earlier process", p.getFileName());
-                } catch (IOException e) {
-                    LOG.warnf("Could not remove %s: %s", p, e.getMessage());
+            files.forEach(p -> {
+                String n = p.getFileName().toString();
+                if (n.startsWith(TMP)) {
+                    removeLeftover(p);
+                } else if (isTrace(n)) {
+                    index.add(n);
                 }
             });
         } catch (IOException e) {
             LOG.warnf("Could not list spool directory %s: %s", dir, e.getMessage());
+        }
+    }
+
+    private static void removeLeftover(Path tmp) {
+        try {
+            Files.deleteIfExists(tmp);
+            LOG.warnf("Removed %s, an unfinished spool write from an earlier process", tmp.getFileName());
+        } catch (IOException e) {
+            LOG.warnf("Could not remove %s: %s", tmp, e.getMessage());
         }
     }
 
