@@ -4,11 +4,14 @@
 Variants: JDK 17 fast-jar; JDK 17 fast-jar + AppCDS (Quarkus builds app-cds.jsa, from a run that only
 starts); the same with C1 only + SerialGC ("tuned"); JDK 17 + a CDS archive dumped at the end of a training
 run of 50 invocations, tuned; JDK 25 fast-jar; JDK 25 + AOT cache (JEP 483/515, from a training run of 50
-invocations), with the JVM's defaults and tuned. Each start answers one POST /v1/invocations against the fake
+invocations), with the JVM's defaults and tuned. The aot-jar-* variants do the trained ones on Quarkus'
+aot-jar packaging (--aot-jar-app, the app's classes on the JVM class path, which the caches cover), trained
+by the shipped native/train-jvm-cache.sh. Each start answers one POST /v1/invocations against the fake
 Messages API (no model latency) with tracing to a local MLflow.
 
-Usage: bench/cold_start.py [--runs 5] [--app DIR[,DIR...]] [--variants appcds,aot-tuned,...] [--jdk25 /usr/lib/jvm/temurin-25-jdk-amd64] [--out target/bench-cold-start.json]
+Usage: bench/cold_start.py [--runs 5] [--app DIR[,DIR...]] [--aot-jar-app DIR] [--variants appcds,aot-tuned,...] [--jdk25 /usr/lib/jvm/temurin-25-jdk-amd64] [--out target/bench-cold-start.json]
 Build first: ./mvnw -B -q package -DskipTests -Dquarkus.package.jar.appcds.enabled=true
+        and  ./mvnw -B -q package -DskipTests -Dquarkus.package.jar.type=aot-jar -Dquarkus.package.output-directory=aot-app
 """
 import argparse, json, os, signal, statistics, subprocess, time, urllib.request
 
@@ -96,14 +99,25 @@ def train(java, output_flag, file, env, app, flags=()):
     return path
 
 
+def train_script(java, output_flag, file, env, app, flags=()):
+    """The shipped training run (native/train-jvm-cache.sh): 50 invocations answered by the in-process stand-in,
+    traced to the same MLflow as the measured starts."""
+    subprocess.run(["bash", f"{ROOT}/native/train-jvm-cache.sh", app, *flags, f"{output_flag}={file}"],
+                   env=dict(env, JAVA=java), check=True, stdout=subprocess.DEVNULL)
+    return f"{app}/{file}"
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--runs", type=int, default=5)
     ap.add_argument("--jdk25", default="/usr/lib/jvm/temurin-25-jdk-amd64")
     ap.add_argument("--app", default=common.APP,
                     help="a quarkus-app directory; several, comma-separated, to compare builds (starts interleaved)")
+    ap.add_argument("--aot-jar-app", default=f"{ROOT}/target/aot-app",
+                    help="the same build packaged as Quarkus' aot-jar, for the aot-jar-* variants (skipped if missing)")
     ap.add_argument("--variants", default="all",
-                    help="comma-separated: jdk17,appcds,appcds-tuned,cds-trained-tuned,jdk25,aot,aot-tuned")
+                    help="comma-separated: jdk17,appcds,appcds-tuned,cds-trained-tuned,jdk25,aot,aot-tuned,"
+                         "aot-jar-cds-tuned,aot-jar-aot,aot-jar-aot-tuned")
     ap.add_argument("--out", default=None)
     a = ap.parse_args()
     apps = a.app.split(",")
@@ -148,6 +162,20 @@ def main():
             aot = {app: train(jdk25, "-XX:AOTCacheOutput", "app-tuned.aot", env, app, tuned) for app in apps}
             rows += measure("JDK 25 + AOT cache, C1 only, SerialGC", jdk25,
                             lambda app: [f"-XX:AOTCache={aot[app]}"] + tuned, env, a.runs, apps)
+        aot_jar = os.path.abspath(a.aot_jar_app)
+        if os.path.exists(f"{aot_jar}/quarkus-run.jar"):
+            if want("aot-jar-cds-tuned"):
+                jsa = train_script("java", "-XX:ArchiveClassesAtExit", "app-cds.jsa", env, aot_jar, tuned)
+                rows += measure("JDK 17 aot-jar + CDS archive from a training run, C1 only, SerialGC", "java",
+                                lambda app: [f"-XX:SharedArchiveFile={jsa}"] + tuned, env, a.runs, [aot_jar])
+            if os.path.exists(jdk25) and want("aot-jar-aot"):
+                cache = train_script(jdk25, "-XX:AOTCacheOutput", "app.aot", env, aot_jar)
+                rows += measure("JDK 25 aot-jar + AOT cache", jdk25, lambda app: [f"-XX:AOTCache={cache}"], env,
+                                a.runs, [aot_jar])
+            if os.path.exists(jdk25) and want("aot-jar-aot-tuned"):
+                cache_t = train_script(jdk25, "-XX:AOTCacheOutput", "app-tuned.aot", env, aot_jar, tuned)
+                rows += measure("JDK 25 aot-jar + AOT cache, C1 only, SerialGC", jdk25,
+                                lambda app: [f"-XX:AOTCache={cache_t}"] + tuned, env, a.runs, [aot_jar])
         result = {"machine": f"{os.cpu_count()} cores", "rows": rows}
         common.report(result, a.out)
     finally:
