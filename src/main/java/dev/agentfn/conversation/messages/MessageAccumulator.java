@@ -25,6 +25,9 @@ final class MessageAccumulator {
     private final Listener listener;
     private final List<ObjectNode> blocks = new ArrayList<>();
     private final List<StringBuilder> partialJson = new ArrayList<>();
+    /** Text and thinking grow by appending: a long answer arrives in thousands of deltas. */
+    private final List<StringBuilder> text = new ArrayList<>();
+    private final List<StringBuilder> thinking = new ArrayList<>();
     private ObjectNode message;
     private Usage usage = Usage.ZERO;
     private String stopReason;
@@ -65,6 +68,9 @@ final class MessageAccumulator {
     }
 
     Message result() {
+        for (int i = 0; i < blocks.size(); i++) {
+            flushText(i);
+        }
         List<ContentBlock> content = blocks.stream().map(ContentBlock::of).toList();
         JsonNode container = message.path("container");
         return new Message(message.path("id").asText(), message.path("model").asText(), content, stopReason,
@@ -80,12 +86,16 @@ final class MessageAccumulator {
         while (blocks.size() <= index) {
             blocks.add(null);
             partialJson.add(null);
+            text.add(null);
+            thinking.add(null);
         }
         ObjectNode copy = block.deepCopy();
         blocks.set(index, copy);
         if (copy.has("input")) {
             partialJson.set(index, new StringBuilder());
         }
+        text.set(index, copy.has("text") ? new StringBuilder(copy.path("text").asText("")) : null);
+        thinking.set(index, copy.has("thinking") ? new StringBuilder(copy.path("thinking").asText("")) : null);
     }
 
     private void delta(int index, JsonNode delta) {
@@ -95,12 +105,12 @@ final class MessageAccumulator {
         ObjectNode block = blocks.get(index);
         switch (delta.path("type").asText()) {
             case "text_delta" -> {
-                String text = delta.path("text").asText("");
-                block.put("text", block.path("text").asText("") + text);
-                listener.textDelta(text);
+                String piece = delta.path("text").asText("");
+                builder(text, index).append(piece);
+                listener.textDelta(piece);
             }
             case "input_json_delta" -> partialJson.get(index).append(delta.path("partial_json").asText(""));
-            case "thinking_delta" -> block.put("thinking", block.path("thinking").asText("") + delta.path("thinking").asText(""));
+            case "thinking_delta" -> builder(thinking, index).append(delta.path("thinking").asText(""));
             case "signature_delta" -> block.put("signature", delta.path("signature").asText(""));
             case "citations_delta" -> block.withArray("citations").add(delta.path("citation"));
             default -> {
@@ -109,7 +119,31 @@ final class MessageAccumulator {
         }
     }
 
+    private static StringBuilder builder(List<StringBuilder> builders, int index) {
+        StringBuilder b = builders.get(index);
+        if (b == null) {
+            b = new StringBuilder();
+            builders.set(index, b);
+        }
+        return b;
+    }
+
+    /** Writes the accumulated text and thinking into the block (idempotent). */
+    private void flushText(int index) {
+        ObjectNode block = blocks.get(index);
+        if (block == null) {
+            return;
+        }
+        if (text.get(index) != null) {
+            block.put("text", text.get(index).toString());
+        }
+        if (thinking.get(index) != null) {
+            block.put("thinking", thinking.get(index).toString());
+        }
+    }
+
     private void blockStop(int index) {
+        flushText(index);
         StringBuilder partial = partialJson.get(index);
         if (partial != null && partial.length() > 0) {
             blocks.get(index).set("input", parse(partial.toString()));
