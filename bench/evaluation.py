@@ -9,7 +9,7 @@ one they are noisy. MLflow runs on a throwaway PostgreSQL cluster with 4 workers
 as a production tracking server would; --mlflow-backend sqlite is the tests' set-up (one writer).
 
   python3 bench/evaluation.py [--rows 200] [--agent-ms 1000] [--judge-ms 500] [--concurrency 16]
-                              [--mlflow-backend postgres|sqlite] [--mlflow-workers N] [--out f.json]
+                              [--mlflow-backend postgres|sqlite] [--mlflow-workers N] [--app DIR] [--out f.json]
 """
 import argparse, json, os, subprocess, sys, time, urllib.request
 
@@ -41,6 +41,7 @@ def main():
     ap.add_argument("--mlflow-workers", type=int, default=None,
                     help="MLflow server workers (default 4 on PostgreSQL, 1 on SQLite)")
     ap.add_argument("--trace-judges", default="true", help="agentfn.evaluation.trace-judges")
+    ap.add_argument("--app", default=APP, help="a quarkus-app directory (another build, to compare)")
     ap.add_argument("--out", default=None)
     a = ap.parse_args()
     a.mlflow_workers = a.mlflow_workers or default_mlflow_workers(a.mlflow_backend)
@@ -61,7 +62,7 @@ def main():
                    AGENTFN_EVALUATION_JUDGE_CONCURRENCY=str(a.concurrency),
                    AGENTFN_EVALUATION_MAX_ROWS=str(max(a.rows, 10000)), AGENTFN_EVALUATION_TRACE_JUDGES=a.trace_judges,
                    AGENTFN_TRACING_SPOOL_DIRECTORY=f"{ROOT}/target/bench-evaluation-spool", QUARKUS_LOG_LEVEL="WARN")
-        procs.append(subprocess.Popen([a.java, "-jar", f"{APP}/quarkus-run.jar"], env=env, stdout=subprocess.DEVNULL))
+        procs.append(subprocess.Popen([a.java, "-jar", f"{a.app}/quarkus-run.jar"], env=env, stdout=subprocess.DEVNULL))
         app = f"http://127.0.0.1:{port}"
         wait_up(f"{app}/q/health/ready")
         judge = lambda name: {"type": "judge", "name": name, "model": f"anthropic:/{JUDGE_MODEL}",
