@@ -29,6 +29,17 @@ def post(url, body, timeout=3600):
         return json.loads(r.read() or b"null")
 
 
+def pg_transactions(mlflow):
+    """(commits, rollbacks) of the tracking server's PostgreSQL database so far, or None on SQLite. A
+    rollback is mostly MLflow's SQL store losing a race to create the same trace row (OTLP vs StartTraceV3)."""
+    if not mlflow.pg:
+        return None
+    out = mlflow.pg.psql("-t", "-A", "-F", " ", "-c",
+                         "SELECT xact_commit, xact_rollback FROM pg_stat_database WHERE datname = 'mlflow'",
+                         capture_output=True, text=True, check=True).stdout.split()
+    return int(out[0]), int(out[1])
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--rows", type=int, default=200)
@@ -76,14 +87,18 @@ def main():
         post(f"{fake}/_fake/config", {"latency_ms": a.agent_ms, "model_latency_ms": {JUDGE_MODEL: a.judge_ms}})
         # Every call gets a verdict-shaped answer (a fine agent answer too), so no judge retries a malformed one.
         post(f"{fake}/_fake/turns", [{"type": "text", "text": VERDICT}] * 3 * a.rows)
+        before = pg_transactions(mlflow)
         started = time.monotonic()
         result = post(f"{app}/v1/evaluations", body)
         wall = time.monotonic() - started
+        time.sleep(0.5)  # PostgreSQL's statistics collector reports with a short delay
+        after = pg_transactions(mlflow)
         ideal = (a.rows * a.agent_ms + a.rows * 2 * a.judge_ms) / 1000 / a.concurrency
         out = {"mlflow_backend": a.mlflow_backend, "mlflow_workers": a.mlflow_workers, "trace_judges": a.trace_judges, "rows": a.rows, "agent_ms": a.agent_ms, "judge_ms": a.judge_ms, "concurrency": a.concurrency,
                "status": result["status"], "rows_done": result["rows_done"], "rows_failed": result["rows_failed"],
                "wall_s": round(wall, 2), "ideal_s": round(ideal, 2), "ratio": round(wall / ideal, 3),
-               "relevance_mean": result.get("metrics", {}).get("relevance/mean")}
+               "relevance_mean": result.get("metrics", {}).get("relevance/mean"),
+               "pg_commits": after and after[0] - before[0], "pg_rollbacks": after and after[1] - before[1]}
         print(json.dumps(out, indent=2))
         if a.out:
             with open(a.out, "w") as f:
