@@ -13,6 +13,7 @@ import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
 import dev.agentfn.mlflow.entities.Trace;
 import dev.agentfn.mlflow.json.JsonValues;
+import io.vertx.core.Vertx;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -39,6 +40,12 @@ class DatabricksUploadTest {
     }
 
     HttpServer stub;
+    /**
+     * A client of its own: the JVM-wide test client keeps pooled connections to other tests' stubs,
+     * and one CI run saw this class's credentials request answered with a body that was not its own.
+     */
+    Vertx vertx;
+    MlflowHttp http;
     final List<Recorded> requests = new CopyOnWriteArrayList<>();
     volatile String credentialType = "AWS_PRESIGNED_URL";
     volatile int signedStatus = 200;
@@ -48,11 +55,14 @@ class DatabricksUploadTest {
         stub = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
         stub.createContext("/", this::handle);
         stub.start();
+        vertx = Vertx.vertx();
+        http = new MlflowHttp(vertx);
     }
 
     @AfterEach
-    void stopStub() {
+    void stopStub() throws Exception {
         stub.stop(0);
+        vertx.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
     }
 
     private String base() {
@@ -87,7 +97,7 @@ class DatabricksUploadTest {
     private MlflowTraceWriter databricksWriter() {
         MlflowTarget target = new MlflowTarget(java.net.URI.create(base()), MlflowTarget.Auth.bearer(TOKEN), true,
                 Duration.ofSeconds(10));
-        return new MlflowTraceWriter(new MlflowClient(target));
+        return new MlflowTraceWriter(new MlflowClient(target, http));
     }
 
     private List<Recorded> signedRequests() {
@@ -160,7 +170,7 @@ class DatabricksUploadTest {
     @Test
     void basicAuthHeaderIsSentAndNeverPrinted() throws Exception {
         MlflowTarget target = MlflowTarget.of(base()).withAuth(MlflowTarget.Auth.basic("alice", "pa55word"));
-        MlflowClient client = new MlflowClient(target);
+        MlflowClient client = new MlflowClient(target, http);
         var f = client.getExperimentByName("x");
         Throwable t = org.junit.jupiter.api.Assertions.assertThrows(Exception.class, () -> f.get(30, TimeUnit.SECONDS));
         MlflowClientException e = MlflowClient.asClientException(t, "test");
