@@ -37,6 +37,11 @@ class DatabricksUploadTest {
         String header(String name) {
             return headers.getFirst(name);
         }
+
+        @Override
+        public String toString() {
+            return method + " " + pathAndQuery.replace(SIGNATURE, "sig=…") + " (" + body.length + " bytes)";
+        }
     }
 
     HttpServer stub;
@@ -108,7 +113,7 @@ class DatabricksUploadTest {
     void awsUploadUsesStartTraceThenCredentialsThenSignedPut() throws Exception {
         Trace trace = Fixtures.agentTrace("1");
         WriteOutcome outcome = databricksWriter().write(trace).get(30, TimeUnit.SECONDS);
-        assertEquals(WriteOutcome.delivered(WriteOutcome.Path.DATABRICKS), outcome, outcome.reason());
+        assertEquals(WriteOutcome.delivered(WriteOutcome.Path.DATABRICKS), outcome, outcome.reason() + " after " + requests);
         assertEquals(3, requests.size(), "no OTLP on Databricks");
         Recorded start = requests.get(0);
         assertEquals("POST /api/3.0/mlflow/traces", start.method() + " " + start.pathAndQuery());
@@ -131,7 +136,8 @@ class DatabricksUploadTest {
     @Test
     void azureBlobPutIsABlockBlob() throws Exception {
         credentialType = "AZURE_SAS_URI";
-        assertTrue(databricksWriter().write(Fixtures.agentTrace("1")).get(30, TimeUnit.SECONDS).delivered());
+        WriteOutcome outcome = databricksWriter().write(Fixtures.agentTrace("1")).get(30, TimeUnit.SECONDS);
+        assertTrue(outcome.delivered(), outcome.reason() + " after " + requests);
         Recorded put = signedRequests().get(0);
         assertEquals("PUT", put.method());
         assertEquals("BlockBlob", put.header("x-ms-blob-type"));
@@ -141,7 +147,8 @@ class DatabricksUploadTest {
     @Test
     void adlsGen2CreatesAppendsAndFlushes() throws Exception {
         credentialType = "AZURE_ADLS_GEN2_SAS_URI";
-        assertTrue(databricksWriter().write(Fixtures.agentTrace("1")).get(30, TimeUnit.SECONDS).delivered());
+        WriteOutcome outcome = databricksWriter().write(Fixtures.agentTrace("1")).get(30, TimeUnit.SECONDS);
+        assertTrue(outcome.delivered(), outcome.reason() + " after " + requests);
         List<Recorded> steps = signedRequests();
         assertEquals(3, steps.size());
         assertEquals("PUT /signed/traces.json?" + SIGNATURE + "&resource=file",
@@ -162,7 +169,7 @@ class DatabricksUploadTest {
         WriteOutcome outcome = databricksWriter().write(Fixtures.agentTrace("1")).get(30, TimeUnit.SECONDS);
         assertFalse(outcome.delivered());
         assertFalse(outcome.retryable());
-        assertTrue(outcome.reason().contains("403"), outcome.reason());
+        assertTrue(outcome.reason().contains("403"), outcome.reason() + " after " + requests);
         assertFalse(outcome.reason().contains("SIGNED-SECRET"), outcome.reason());
         assertFalse(outcome.reason().contains(TOKEN), outcome.reason());
     }
