@@ -1,11 +1,13 @@
 package dev.agentfn.mlflow;
 
+import io.vertx.core.Future;
 import io.vertx.core.MultiMap;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpClient;
 import io.vertx.core.http.HttpClientOptions;
 import io.vertx.core.http.HttpClientRequest;
+import io.vertx.core.http.HttpClosedException;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpVersion;
 import io.vertx.core.http.RequestOptions;
@@ -35,6 +37,12 @@ public final class MlflowHttp {
     /** Exports in flight are bounded upstream; the pool matches what a burst of them needs. */
     private static final int MAX_CONNECTIONS = 256;
     private static final int MAX_WAITING = 4096;
+    /**
+     * Idle pooled connections are dropped after this many seconds: below the 5 s after which
+     * {@code mlflow server} (uvicorn) closes an idle keep-alive connection itself, so a request is not
+     * written into a connection the server is closing at that moment.
+     */
+    private static final int IDLE_SECONDS = 4;
     private static final Set<String> COMPUTED_HEADERS = Set.of("content-length", "host", "connection", "expect",
             "upgrade", "transfer-encoding");
 
@@ -46,7 +54,8 @@ public final class MlflowHttp {
         this.vertx = vertx;
         this.http = vertx.createHttpClient(new HttpClientOptions().setName("agentfn-mlflow")
                 .setProtocolVersion(HttpVersion.HTTP_1_1).setConnectTimeout(10_000).setKeepAlive(true)
-                .setMaxPoolSize(MAX_CONNECTIONS).setMaxWaitQueueSize(MAX_WAITING).setVerifyHost(true)
+                .setMaxPoolSize(MAX_CONNECTIONS).setMaxWaitQueueSize(MAX_WAITING).setKeepAliveTimeout(IDLE_SECONDS)
+                .setVerifyHost(true)
                 .setTryUseCompression(false));
         this.completions = new ThreadPoolExecutor(2, 64, 30, TimeUnit.SECONDS, new SynchronousQueue<>(), r -> {
             Thread t = new Thread(r, "agentfn-mlflow");
@@ -91,24 +100,38 @@ public final class MlflowHttp {
                         new TimeoutException("no answer within " + r.timeout().toMillis() + " ms")));
             }
         });
-        http.request(options(r)).compose(req -> {
+        attempt(r, sent, settled, true).onComplete(ar -> {
+            if (!settled.compareAndSet(false, true)) {
+                return; // timed out first
+            }
+            vertx.cancelTimer(timer);
+            completions.execute(() -> {
+                if (ar.succeeded()) {
+                    done.complete(ar.result());
+                } else {
+                    done.completeExceptionally(ar.cause());
+                }
+            });
+        });
+        return done;
+    }
+
+    /**
+     * One try. A connection that closes before any answer is tried once more on a new connection: a
+     * pooled keep-alive connection the server dropped just as it was reused, so the server never read
+     * the request (other servers close idle connections sooner than uvicorn, e.g. gunicorn after 2 s).
+     */
+    private Future<Response> attempt(Request r, AtomicReference<HttpClientRequest> sent, AtomicBoolean settled,
+            boolean mayRetry) {
+        AtomicBoolean answered = new AtomicBoolean();
+        return http.request(options(r)).compose(req -> {
             sent.set(req);
             return req.send(Buffer.buffer(r.body()));
-        }).compose(resp -> resp.body().map(b -> new Response(resp.statusCode(), b.getBytes())))
-                .onComplete(ar -> {
-                    if (!settled.compareAndSet(false, true)) {
-                        return; // timed out first
-                    }
-                    vertx.cancelTimer(timer);
-                    completions.execute(() -> {
-                        if (ar.succeeded()) {
-                            done.complete(ar.result());
-                        } else {
-                            done.completeExceptionally(ar.cause());
-                        }
-                    });
-                });
-        return done;
+        }).compose(resp -> {
+            answered.set(true);
+            return resp.body().map(b -> new Response(resp.statusCode(), b.getBytes()));
+        }).recover(t -> mayRetry && !answered.get() && !settled.get() && t instanceof HttpClosedException
+                ? attempt(r, sent, settled, false) : Future.failedFuture(t));
     }
 
     private static RequestOptions options(Request r) {
