@@ -6,7 +6,7 @@ starts); the same with C1 only + SerialGC ("tuned"); JDK 17 + a CDS archive dump
 run of 50 invocations, tuned; JDK 25 fast-jar; JDK 25 + AOT cache (JEP 483/515, from a training run of 50
 invocations), with the JVM's defaults and tuned. The aot-jar-* variants do the trained ones on Quarkus'
 aot-jar packaging (--aot-jar-app, the app's classes on the JVM class path, which the caches cover), trained
-by the shipped native/train-jvm-cache.sh. Each start answers one POST /v1/invocations against the fake
+as every trained variant, by the shipped native/train-jvm-cache.sh. Each start answers one POST /v1/invocations against the fake
 Messages API (no model latency) with tracing to a local MLflow.
 
 Usage: bench/cold_start.py [--runs 5] [--app DIR[,DIR...]] [--aot-jar-app DIR] [--variants appcds,aot-tuned,...] [--jdk25 /usr/lib/jvm/temurin-25-jdk-amd64] [--out target/bench-cold-start.json]
@@ -85,26 +85,12 @@ def measure(name, java, flags, env, runs, apps):
 
 
 def train(java, output_flag, file, env, app, flags=()):
-    """One training run that exercises the invocation path; the JVM writes the archive when it exits.
-    output_flag: -XX:AOTCacheOutput (JDK 25 AOT cache) or -XX:ArchiveClassesAtExit (CDS)."""
-    path = f"{app}/{file}"
-    if os.path.exists(path):
-        os.remove(path)
-    p, port, _ = start(java, [*flags, f"{output_flag}={path}"], env, app)
-    for _ in range(50):
-        first_answer(f"http://127.0.0.1:{port}/v1/invocations", BODY)
-    stop(p)
-    if not os.path.exists(path):
-        raise SystemExit(f"the JVM wrote no {file}")
-    return path
-
-
-def train_script(java, output_flag, file, env, app, flags=()):
     """The shipped training run (native/train-jvm-cache.sh): 50 invocations answered by the in-process stand-in,
-    traced to the same MLflow as the measured starts."""
-    subprocess.run(["bash", f"{ROOT}/native/train-jvm-cache.sh", app, *flags, f"{output_flag}={file}"],
+    traced to the same MLflow as the measured starts; the JVM writes the cache at exit.
+    output_flag: -XX:AOTCacheOutput (JDK 25 AOT cache) or -XX:ArchiveClassesAtExit (CDS)."""
+    subprocess.run(["bash", f"{ROOT}/native/train-jvm-cache.sh", os.path.abspath(app), *flags, f"{output_flag}={file}"],
                    env=dict(env, JAVA=java), check=True, stdout=subprocess.DEVNULL)
-    return f"{app}/{file}"
+    return f"{os.path.abspath(app)}/{file}"
 
 
 def main():
@@ -165,15 +151,15 @@ def main():
         aot_jar = os.path.abspath(a.aot_jar_app)
         if os.path.exists(f"{aot_jar}/quarkus-run.jar"):
             if want("aot-jar-cds-tuned"):
-                jsa = train_script("java", "-XX:ArchiveClassesAtExit", "app-cds.jsa", env, aot_jar, tuned)
+                jsa = train("java", "-XX:ArchiveClassesAtExit", "app-cds.jsa", env, aot_jar, tuned)
                 rows += measure("JDK 17 aot-jar + CDS archive from a training run, C1 only, SerialGC", "java",
                                 lambda app: [f"-XX:SharedArchiveFile={jsa}"] + tuned, env, a.runs, [aot_jar])
             if os.path.exists(jdk25) and want("aot-jar-aot"):
-                cache = train_script(jdk25, "-XX:AOTCacheOutput", "app.aot", env, aot_jar)
+                cache = train(jdk25, "-XX:AOTCacheOutput", "app.aot", env, aot_jar)
                 rows += measure("JDK 25 aot-jar + AOT cache", jdk25, lambda app: [f"-XX:AOTCache={cache}"], env,
                                 a.runs, [aot_jar])
             if os.path.exists(jdk25) and want("aot-jar-aot-tuned"):
-                cache_t = train_script(jdk25, "-XX:AOTCacheOutput", "app-tuned.aot", env, aot_jar, tuned)
+                cache_t = train(jdk25, "-XX:AOTCacheOutput", "app-tuned.aot", env, aot_jar, tuned)
                 rows += measure("JDK 25 aot-jar + AOT cache, C1 only, SerialGC", jdk25,
                                 lambda app: [f"-XX:AOTCache={cache_t}"] + tuned, env, a.runs, [aot_jar])
         result = {"machine": f"{os.cpu_count()} cores", "rows": rows}

@@ -16,13 +16,16 @@
 # loader, which it largely does not). The cache path in the flag is relative to APP_DIR, like the run that
 # uses it: run with the same flags, the same JVM build and `-jar quarkus-run.jar` from APP_DIR.
 #
+# Without an output flag it is a smoke run of the same steps: .ci/check-jvm-cache.sh starts agentfn with a
+# cache required (-Xshare:on, -XX:AOTMode=on) and TRAINING_INVOCATIONS=1 to check that the cache loads.
+#
 # Environment: JAVA (default: java on PATH), TRAINING_INVOCATIONS (default 50). No network is needed: no
 # Anthropic credentials are passed on, so the stand-in answers; when MLFLOW_TRACKING_URI is set the traces go
 # there too (which also trains the export path), otherwise tracing is off.
 set -euo pipefail
 
 if [ $# -lt 2 ]; then
-  echo "usage: $0 APP_DIR JVM_FLAG... (one of them -XX:AOTCacheOutput=FILE or -XX:ArchiveClassesAtExit=FILE)" >&2
+  echo "usage: $0 APP_DIR JVM_FLAG... (to train, one of them -XX:AOTCacheOutput=FILE or -XX:ArchiveClassesAtExit=FILE)" >&2
   exit 2
 fi
 app=$1; shift
@@ -76,3 +79,4 @@ for arg in "$@"; do
       echo "wrote $app/$out after $count invocations" ;;
   esac
 done
+echo "ok: $count invocations answered with $*"
