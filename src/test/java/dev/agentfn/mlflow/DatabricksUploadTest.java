@@ -13,7 +13,6 @@ import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
 import dev.agentfn.mlflow.entities.Trace;
 import dev.agentfn.mlflow.json.JsonValues;
-import io.vertx.core.Vertx;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -45,12 +44,6 @@ class DatabricksUploadTest {
     }
 
     HttpServer stub;
-    /**
-     * A client of its own: the JVM-wide test client keeps pooled connections to other tests' stubs,
-     * and one CI run saw this class's credentials request answered with a body that was not its own.
-     */
-    Vertx vertx;
-    MlflowHttp http;
     final List<Recorded> requests = new CopyOnWriteArrayList<>();
     volatile String credentialType = "AWS_PRESIGNED_URL";
     volatile int signedStatus = 200;
@@ -60,14 +53,11 @@ class DatabricksUploadTest {
         stub = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
         stub.createContext("/", this::handle);
         stub.start();
-        vertx = Vertx.vertx();
-        http = new MlflowHttp(vertx);
     }
 
     @AfterEach
-    void stopStub() throws Exception {
+    void stopStub() {
         stub.stop(0);
-        vertx.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
     }
 
     private String base() {
@@ -102,7 +92,7 @@ class DatabricksUploadTest {
     private MlflowTraceWriter databricksWriter() {
         MlflowTarget target = new MlflowTarget(java.net.URI.create(base()), MlflowTarget.Auth.bearer(TOKEN), true,
                 Duration.ofSeconds(10));
-        return new MlflowTraceWriter(new MlflowClient(target, http));
+        return new MlflowTraceWriter(new MlflowClient(target));
     }
 
     private List<Recorded> signedRequests() {
@@ -177,7 +167,7 @@ class DatabricksUploadTest {
     @Test
     void basicAuthHeaderIsSentAndNeverPrinted() throws Exception {
         MlflowTarget target = MlflowTarget.of(base()).withAuth(MlflowTarget.Auth.basic("alice", "pa55word"));
-        MlflowClient client = new MlflowClient(target, http);
+        MlflowClient client = new MlflowClient(target);
         var f = client.getExperimentByName("x");
         Throwable t = org.junit.jupiter.api.Assertions.assertThrows(Exception.class, () -> f.get(30, TimeUnit.SECONDS));
         MlflowClientException e = MlflowClient.asClientException(t, "test");
