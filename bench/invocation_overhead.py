@@ -14,9 +14,10 @@ Two arrival patterns (--arrivals):
           invocations are in flight on average (500 concurrent at 2 s = 250 invocations/s), as when
           independent users call the function.
 
-Usage: bench/invocation_overhead.py [--latency-ms 2000] [--levels 1,50,500] [--arrivals burst|steady] [--mlflow] [--out docs/bench-invocation.json]
+Usage: bench/invocation_overhead.py [--latency-ms 2000] [--levels 1,50,500] [--arrivals burst|steady]
+       [--level-warmup-s 40] [--requests-factor 12] [--runs 3] [--jvm-args=...] [--mlflow] [--out FILE.json]
 """
-import argparse, json, os, re, shutil, subprocess, tempfile, urllib.request
+import argparse, json, os, re, shutil, statistics, subprocess, tempfile, urllib.request
 
 import common
 from common import APP, ROOT, free_port, start_fake, start_mlflow, stop_all, wait_up
@@ -63,6 +64,21 @@ def set_latency(port, ms):
     urllib.request.urlopen(req, timeout=5).read()
 
 
+def thread_cpu_s(pid):
+    """CPU seconds per thread group of a JVM (C2 CompilerThread0 and 1 count as one), from /proc."""
+    groups = {}
+    for tid in os.listdir(f"/proc/{pid}/task"):
+        try:
+            with open(f"/proc/{pid}/task/{tid}/stat") as f:
+                stat = f.read()
+        except OSError:
+            continue
+        name = re.sub(r"[-#]?\d+$", "", stat[stat.index("(") + 1:stat.rindex(")")])
+        fields = stat.rsplit(")", 1)[1].split()
+        groups[name] = groups.get(name, 0) + (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return groups
+
+
 def vmhwm_mb(pid):
     with open(f"/proc/{pid}/status") as f:
         for line in f:
@@ -80,6 +96,13 @@ def main():
                     "the heap as in a 1 GB container (the JVM otherwise sizes it from the whole machine)")
     ap.add_argument("--warmup", type=int, default=5000, help="zero-latency requests before measuring")
     ap.add_argument("--arrivals", choices=("burst", "steady"), default="burst")
+    ap.add_argument("--level-warmup-s", type=float, default=0, help="steady only: before measuring a level, send "
+                    "the same open-loop load for this long, unmeasured (the JIT recompiles for 10+ s after the "
+                    "zero-latency warm-up when connections, timers and in-flight counts change; 40 s lets it settle)")
+    ap.add_argument("--requests-factor", type=int, default=4, help="requests per level = factor x concurrency "
+                    "(at least 10); steady arrivals spread them over factor x model latency")
+    ap.add_argument("--runs", type=int, default=1, help="measured windows per level, one after the other in the same "
+                    "processes; the row reports the median p50 and p99 of the windows and lists every window's p99")
     ap.add_argument("--out", default=None)
     a = ap.parse_args()
     load = hey if a.arrivals == "burst" else (lambda *args: vegeta(*args, latency_s=a.latency_ms / 1000))
@@ -108,16 +131,33 @@ def main():
         model_s = a.latency_ms / 1000
         rows = []
         for c in [int(x) for x in a.levels.split(",")]:
-            n = max(4 * c, 10)
-            pct, codes, _ = load(url, n, c)
-            fpct, _, _ = load(fake_url, n, c, MESSAGES, fake_headers)
-            rows.append({"concurrency": c, "requests": n, "status_codes": codes,
-                         "p50_overhead_ms": round((pct[50] - model_s) * 1000, 1),
-                         "p99_overhead_ms": round((pct[99] - model_s) * 1000, 1),
-                         "fake_alone_p50_ms": round((fpct[50] - model_s) * 1000, 1),
-                         "fake_alone_p99_ms": round((fpct[99] - model_s) * 1000, 1)})
+            n = max(a.requests_factor * c, 10)
+            warm_n = round(a.level_warmup_s * c / model_s) if a.arrivals == "steady" else 0
+            if warm_n:
+                load(url, warm_n, c)
+            cpu0, threads0 = common.tree_cpu_s([app.pid]), thread_cpu_s(app.pid)
+            runs = [load(url, n, c) for _ in range(a.runs)]
+            cpu_us = (common.tree_cpu_s([app.pid]) - cpu0) / (n * a.runs) * 1e6
+            threads = {k: round(v - threads0.get(k, 0), 1) for k, v in thread_cpu_s(app.pid).items()}
+            busiest = dict(sorted(((k, v) for k, v in threads.items() if v >= 0.1), key=lambda kv: -kv[1]))
+            if warm_n:
+                load(fake_url, warm_n, c, MESSAGES, fake_headers)
+            fake_runs = [load(fake_url, n, c, MESSAGES, fake_headers) for _ in range(a.runs)]
+            codes = {}
+            for _, run_codes, _ in runs:
+                for code, count in run_codes.items():
+                    codes[code] = codes.get(code, 0) + int(count)
+            ms = lambda runs_, p: [round((r[0][p] - model_s) * 1000, 1) for r in runs_]
+            rows.append({"concurrency": c, "requests": n * a.runs, "warmup_requests": warm_n, "status_codes": codes,
+                         "app_cpu_us_per_invocation": round(cpu_us), "app_cpu_s_by_thread": busiest,
+                         "p50_overhead_ms": statistics.median(ms(runs, 50)),
+                         "p99_overhead_ms": statistics.median(ms(runs, 99)),
+                         "p99_overhead_ms_per_run": ms(runs, 99),
+                         "fake_alone_p50_ms": statistics.median(ms(fake_runs, 50)),
+                         "fake_alone_p99_ms": statistics.median(ms(fake_runs, 99)),
+                         "fake_alone_p99_ms_per_run": ms(fake_runs, 99)})
             print(rows[-1], flush=True)
-        result = {"model_latency_ms": a.latency_ms, "arrivals": a.arrivals, "mlflow": a.mlflow, "java": a.java, "jvm_args": a.jvm_args, "levels": rows,
+        result = {"model_latency_ms": a.latency_ms, "arrivals": a.arrivals, "level_warmup_s": a.level_warmup_s, "runs": a.runs, "mlflow": a.mlflow, "java": a.java, "jvm_args": a.jvm_args, "levels": rows,
                   "peak_rss_mb": round(vmhwm_mb(app.pid), 1)}
         common.report(result, a.out)
     finally:

@@ -134,6 +134,9 @@ public final class InvocationService {
     }
 
     private void describeRoot(ActiveTrace trace, InvocationRequest r, ConversationRequest c, String engine) {
+        if (!trace.isRecording()) {
+            return;
+        }
         Map<String, Object> inputs = new LinkedHashMap<>();
         if (r.prompt() != null) {
             inputs.put("prompt", r.prompt());
@@ -172,6 +175,17 @@ public final class InvocationService {
 
     private CompletableFuture<InvocationResponse> succeed(ActiveTrace trace, InvocationRequest request,
             ConversationResult result, String engine, long started, ToolsCalled tools) {
+        if (trace.isRecording()) {
+            describeAnswer(trace, result);
+        }
+        return delivery.deliver(trace.finish()).thenApply(status -> {
+            long ms = Duration.ofNanos(System.nanoTime() - started).toMillis();
+            metrics.success(engine, result, ms, status);
+            return response(result, engine, trace, status, ms, tools == null ? null : List.copyOf(tools.names));
+        });
+    }
+
+    private static void describeAnswer(ActiveTrace trace, ConversationResult result) {
         Map<String, Object> outputs = new LinkedHashMap<>();
         outputs.put("response", result.output());
         outputs.put("status", "completed");
@@ -179,11 +193,6 @@ public final class InvocationService {
         trace.root().outputs(outputs).attribute("agentfn.turns", result.turns());
         trace.responsePreview(result.output());
         totals(trace, result.usage(), result.cost().inputUsd(), result.cost().outputUsd());
-        return delivery.deliver(trace.finish()).thenApply(status -> {
-            long ms = Duration.ofNanos(System.nanoTime() - started).toMillis();
-            metrics.success(engine, result, ms, status);
-            return response(result, engine, trace, status, ms, tools == null ? null : List.copyOf(tools.names));
-        });
     }
 
     private CompletableFuture<InvocationResponse> fail(ActiveTrace trace, ConversationRequest c, Throwable err,

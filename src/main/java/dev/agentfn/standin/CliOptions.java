@@ -6,8 +6,9 @@ import java.util.Map;
 import java.util.Set;
 
 /** {@code --name value} options of {@link FakeAnthropicServer#main}, each with an env fallback. */
-record CliOptions(int port, long latencyMs, Scenario scenario, int toolRounds, int threads) {
-    private static final Set<String> NAMES = Set.of("port", "latency-ms", "scenario", "tool-rounds", "threads");
+record CliOptions(int port, long latencyMs, Scenario scenario, int toolRounds, int threads, int recordLimit) {
+    private static final Set<String> NAMES = Set.of("port", "latency-ms", "scenario", "tool-rounds", "threads",
+            "record-limit");
 
     static CliOptions parse(String[] args, Map<String, String> env) {
         Map<String, String> given = new HashMap<>();
@@ -28,7 +29,9 @@ record CliOptions(int port, long latencyMs, Scenario scenario, int toolRounds, i
                 Long.parseLong(value(given, env, "latency-ms", "0")),
                 Scenario.parse(value(given, env, "scenario", "echo")),
                 Integer.parseInt(value(given, env, "tool-rounds", "2")),
-                Integer.parseInt(value(given, env, "threads", String.valueOf(FakeAnthropicServer.DEFAULT_THREADS))));
+                Integer.parseInt(value(given, env, "threads", String.valueOf(FakeAnthropicServer.DEFAULT_THREADS))),
+                Integer.parseInt(value(given, env, "record-limit",
+                        String.valueOf(FakeAnthropicServer.DEFAULT_RECORD_LIMIT))));
     }
 
     /** {@code --latency-ms} falls back to {@code FAKE_ANTHROPIC_LATENCY_MS}, then the default. */

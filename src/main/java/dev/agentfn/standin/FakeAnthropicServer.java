@@ -13,6 +13,8 @@ import java.util.Map;
 import java.util.Queue;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -55,13 +57,20 @@ import java.util.stream.Collectors;
  *
  * <h2>Command line</h2>
  * {@code java -cp … dev.agentfn.standin.FakeAnthropicServer [--port 8089] [--latency-ms 0]
- * [--scenario echo|tool-loop] [--tool-rounds 2] [--threads 512]}; each option falls back to
- * {@code FAKE_ANTHROPIC_PORT}, {@code FAKE_ANTHROPIC_LATENCY_MS}, {@code FAKE_ANTHROPIC_SCENARIO},
- * {@code FAKE_ANTHROPIC_TOOL_ROUNDS}, {@code FAKE_ANTHROPIC_THREADS}. Prints the base URL on stdout.
+ * [--scenario echo|tool-loop] [--tool-rounds 2] [--threads 512] [--record-limit 10000]}; each option
+ * falls back to {@code FAKE_ANTHROPIC_PORT}, {@code FAKE_ANTHROPIC_LATENCY_MS}, {@code FAKE_ANTHROPIC_SCENARIO},
+ * {@code FAKE_ANTHROPIC_TOOL_ROUNDS}, {@code FAKE_ANTHROPIC_THREADS}, {@code FAKE_ANTHROPIC_RECORD_LIMIT}.
+ * Prints the base URL on stdout.
+ *
+ * <p>A turn's latency is a timer, not a sleeping thread: thousands of requests can wait on the "model" at
+ * once while the pool stays free for the next ones (scripted connection drops still run on their thread).
+ * Only the newest {@code record-limit} requests are kept, so a long-running stand-in or benchmark does
+ * not grow without bound.
  */
 public final class FakeAnthropicServer implements AutoCloseable {
     public static final int DEFAULT_PORT = 8089;
     public static final int DEFAULT_THREADS = 512;
+    public static final int DEFAULT_RECORD_LIMIT = 10_000;
     private static final int BACKLOG = 1024;
 
     static {
@@ -75,12 +84,15 @@ public final class FakeAnthropicServer implements AutoCloseable {
     private final int threads;
     private final Queue<FakeTurn> turns = new ConcurrentLinkedQueue<>();
     private final Queue<RecordedRequest> recorded = new ConcurrentLinkedQueue<>();
+    private final AtomicInteger recordedCount = new AtomicInteger();
+    private volatile int recordLimit = DEFAULT_RECORD_LIMIT;
     private volatile Duration defaultLatency = Duration.ZERO;
     private final Map<String, Duration> modelLatency = new java.util.concurrent.ConcurrentHashMap<>();
     private volatile Scenario scenario = Scenario.ECHO;
     private volatile int toolRounds = 2;
     private HttpServer server;
     private ThreadPoolExecutor executor;
+    private ScheduledExecutorService timer;
 
     public FakeAnthropicServer() {
         this(DEFAULT_THREADS);
@@ -100,12 +112,14 @@ public final class FakeAnthropicServer implements AutoCloseable {
             throw new IllegalStateException("already started");
         }
         executor = new ThreadPoolExecutor(threads, threads, 30, TimeUnit.SECONDS,
-                new LinkedBlockingQueue<>(), daemonThreads());
+                new LinkedBlockingQueue<>(), daemonThreads("fake-anthropic-"));
         executor.allowCoreThreadTimeOut(true);
+        timer = Executors.newSingleThreadScheduledExecutor(daemonThreads("fake-anthropic-latency-"));
         try {
             server = HttpServer.create(new InetSocketAddress(InetAddress.getByName("127.0.0.1"), port), BACKLOG);
         } catch (IOException e) {
             executor.shutdownNow();
+            timer.shutdownNow();
             throw new UncheckedIOException("cannot bind 127.0.0.1:" + port, e);
         }
         server.createContext("/", new Router(this));
@@ -131,6 +145,7 @@ public final class FakeAnthropicServer implements AutoCloseable {
     public synchronized void close() {
         if (server != null) {
             server.stop(0);
+            timer.shutdownNow();
             executor.shutdownNow();
             server = null;
         }
@@ -164,7 +179,9 @@ public final class FakeAnthropicServer implements AutoCloseable {
     /** Clears queued turns and recorded requests; latency and scenario stay. */
     public void reset() {
         turns.clear();
-        recorded.clear();
+        while (recorded.poll() != null) {
+            recordedCount.decrementAndGet();
+        }
     }
 
     // ---- configuration (may change while running) -----------------------------------------
@@ -217,6 +234,24 @@ public final class FakeAnthropicServer implements AutoCloseable {
 
     void record(RecordedRequest request) {
         recorded.add(request);
+        if (recordedCount.incrementAndGet() > recordLimit && recorded.poll() != null) {
+            recordedCount.decrementAndGet();
+        }
+    }
+
+    /** Keeps only the newest {@code limit} requests (default {@value #DEFAULT_RECORD_LIMIT}). */
+    public FakeAnthropicServer recordLimit(int limit) {
+        if (limit < 0) {
+            throw new IllegalArgumentException("record limit must be >= 0");
+        }
+        this.recordLimit = limit;
+        return this;
+    }
+
+    /** Runs {@code task} on the request pool after {@code delay}, holding no thread meanwhile. */
+    synchronized void later(Duration delay, Runnable task) {
+        ThreadPoolExecutor pool = executor;
+        timer.schedule(() -> pool.execute(task), delay.toNanos(), TimeUnit.NANOSECONDS);
     }
 
     FakeTurn nextTurn(JsonNode request) {
@@ -224,10 +259,10 @@ public final class FakeAnthropicServer implements AutoCloseable {
         return turn != null ? turn : ScenarioTurns.next(scenario, request, toolRounds);
     }
 
-    private static java.util.concurrent.ThreadFactory daemonThreads() {
+    private static java.util.concurrent.ThreadFactory daemonThreads(String prefix) {
         AtomicInteger n = new AtomicInteger();
         return r -> {
-            Thread t = new Thread(r, "fake-anthropic-" + n.incrementAndGet());
+            Thread t = new Thread(r, prefix + n.incrementAndGet());
             t.setDaemon(true); // never keeps a test JVM alive; main() is held by the dispatcher
             return t;
         };
@@ -241,6 +276,7 @@ public final class FakeAnthropicServer implements AutoCloseable {
                 .defaultLatency(Duration.ofMillis(options.latencyMs()))
                 .scenario(options.scenario())
                 .toolRounds(options.toolRounds())
+                .recordLimit(options.recordLimit())
                 .start(options.port());
         Runtime.getRuntime().addShutdownHook(new Thread(fake::close, "fake-anthropic-shutdown"));
         System.out.println(fake.baseUrl());

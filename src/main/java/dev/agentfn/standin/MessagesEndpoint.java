@@ -14,16 +14,41 @@ final class MessagesEndpoint {
         this.server = server;
     }
 
-    void messages(HttpExchange ex, RecordedRequest req) throws IOException {
+    /** @return {@code false} when the turn is played later by a timer, which then closes the exchange */
+    boolean messages(HttpExchange ex, RecordedRequest req) throws IOException {
         FakeTurn.HttpError invalid = RequestValidator.check(req, true);
         if (invalid != null) {
             // Rejected before the "model" runs, so no scripted turn is consumed.
             Exchanges.sendError(ex, invalid);
-            return;
+            return true;
         }
         FakeTurn turn = server.nextTurn(req.json());
-        sleep(turn.latency() != null ? turn.latency() : server.latencyFor(req.json().path("model").asText(null)));
-        play(ex, turn, req, req.json().path("stream").asBoolean(false));
+        Duration latency = turn.latency() != null ? turn.latency() : server.latencyFor(req.json().path("model").asText(null));
+        boolean stream = req.json().path("stream").asBoolean(false);
+        if (latency.isZero() || latency.isNegative() || turn instanceof FakeTurn.DropConnection) {
+            // a drop must reach the JDK server as an exception on its own thread to reset the socket
+            sleep(latency);
+            play(ex, turn, req, stream);
+            return true;
+        }
+        server.later(latency, () -> playLater(ex, turn, req, stream));
+        return false;
+    }
+
+    private void playLater(HttpExchange ex, FakeTurn turn, RecordedRequest req, boolean stream) {
+        try {
+            play(ex, turn, req, stream);
+        } catch (IOException e) {
+            // the client is gone: nobody to answer
+        } catch (RuntimeException e) {
+            try {
+                Router.internalError(ex, e);
+            } catch (IOException | RuntimeException ignored) {
+                // the answer had started: closing below ends it early, as a failing stream would
+            }
+        } finally {
+            ex.close();
+        }
     }
 
     /** {@code POST /v1/messages/count_tokens}, answered with the same estimate as usage. */

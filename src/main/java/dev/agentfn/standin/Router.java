@@ -33,7 +33,9 @@ final class Router implements HttpHandler {
         long receivedNanos = System.nanoTime();
         Exchanges.assignRequestId(ex);
         try {
-            route(ex, receivedAt, receivedNanos);
+            if (!route(ex, receivedAt, receivedNanos)) {
+                return; // answered later, off this thread (a turn's latency)
+            }
         } catch (RuntimeException e) {
             if (e instanceof AbortConnection) {
                 throw e;
@@ -43,21 +45,25 @@ final class Router implements HttpHandler {
         ex.close();
     }
 
-    private void route(HttpExchange ex, Instant receivedAt, long receivedNanos) throws IOException {
+    /** @return {@code false} when the endpoint answers later and closes the exchange itself */
+    private boolean route(HttpExchange ex, Instant receivedAt, long receivedNanos) throws IOException {
         String body = readBody(ex);
         String path = ex.getRequestURI().getRawPath();
         String method = ex.getRequestMethod();
         if (path.startsWith("/_fake/")) {
             control.handle(ex, method + " " + path, body);
-            return;
+            return true;
         }
         RecordedRequest req = record(ex, body, receivedAt, receivedNanos);
         switch (method + " " + path) {
-            case "POST /v1/messages" -> messages.messages(ex, req);
+            case "POST /v1/messages" -> {
+                return messages.messages(ex, req);
+            }
             case "POST /v1/messages/count_tokens" -> messages.countTokens(ex, req);
             case "HEAD /api/hello", "GET /api/hello" -> Exchanges.sendJson(ex, 200, hello());
             default -> Exchanges.sendError(ex, 404, "not_found_error", "Not found: " + method + " " + path);
         }
+        return true;
     }
 
     private RecordedRequest record(HttpExchange ex, String body, Instant receivedAt, long receivedNanos) {
@@ -98,7 +104,7 @@ final class Router implements HttpHandler {
     }
 
     /** A bug in the fake shows up as a 500 api_error, or as a dropped stream once the 200 is out. */
-    private static void internalError(HttpExchange ex, RuntimeException e) throws IOException {
+    static void internalError(HttpExchange ex, RuntimeException e) throws IOException {
         if (ex.getResponseCode() != -1) {
             throw e;
         }

@@ -24,6 +24,7 @@ public final class ActiveTrace {
     private final SpanClock clock;
     private final AttributePolicy policy;
     private final boolean recordStackTraces;
+    private final boolean recording;
     private final ConcurrentLinkedQueue<SpanData> finished = new ConcurrentLinkedQueue<>();
     private final Map<String, String> metadata = new LinkedHashMap<>();
     private final Map<String, String> tags = new LinkedHashMap<>();
@@ -32,8 +33,9 @@ public final class ActiveTrace {
     private String responsePreview = "";
 
     ActiveTrace(String otelTraceId, String rootName, String rootType, SpanClock clock, AttributePolicy policy,
-            boolean recordStackTraces) {
+            boolean recordStackTraces, boolean recording) {
         this.otelTraceId = otelTraceId;
+        this.recording = recording;
         this.clock = clock;
         this.policy = policy;
         this.recordStackTraces = recordStackTraces;
@@ -49,6 +51,14 @@ public final class ActiveTrace {
 
     public String otelTraceId() {
         return otelTraceId;
+    }
+
+    /**
+     * {@code false} when the trace will not be exported: values handed to it are dropped, so callers skip
+     * building costly ones (request bodies as maps, usage JSON).
+     */
+    public boolean isRecording() {
+        return recording;
     }
 
     public LiveSpan root() {
@@ -69,14 +79,14 @@ public final class ActiveTrace {
     }
 
     public synchronized ActiveTrace metadata(String key, String value) {
-        if (value != null) {
+        if (value != null && recording) {
             metadata.put(key, policy.redact(value));
         }
         return this;
     }
 
     public synchronized ActiveTrace tag(String key, String value) {
-        if (value != null) {
+        if (value != null && recording) {
             tags.put(key, policy.redact(value));
         }
         return this;
@@ -84,6 +94,9 @@ public final class ActiveTrace {
 
     /** Metadata whose value is JSON (token usage, cost). */
     public ActiveTrace jsonMetadata(String key, Object value) {
+        if (!recording) {
+            return this;
+        }
         try {
             return metadata(key, JSON.writeValueAsString(value));
         } catch (JsonProcessingException e) {
@@ -92,14 +105,14 @@ public final class ActiveTrace {
     }
 
     public synchronized ActiveTrace requestPreview(String request) {
-        if (policy.recordContent()) {
+        if (recording && policy.recordContent()) {
             requestPreview = preview(request);
         }
         return this;
     }
 
     public synchronized ActiveTrace responsePreview(String response) {
-        if (policy.recordContent()) {
+        if (recording && policy.recordContent()) {
             responsePreview = preview(response);
         }
         return this;

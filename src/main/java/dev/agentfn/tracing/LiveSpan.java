@@ -47,8 +47,13 @@ public final class LiveSpan {
         return startNanos;
     }
 
+    /** {@code false} when the trace will not be exported; see {@link ActiveTrace#isRecording()}. */
+    public boolean isRecording() {
+        return trace.isRecording();
+    }
+
     public synchronized LiveSpan attribute(String key, Object value) {
-        if (value != null && !ended) {
+        if (value != null && !ended && trace.isRecording()) {
             attributes.put(key, trace.policy().clean(value));
         }
         return this;
@@ -68,7 +73,7 @@ public final class LiveSpan {
     }
 
     public synchronized LiveSpan event(String eventName, Map<String, Object> eventAttributes) {
-        if (!ended) {
+        if (!ended && trace.isRecording()) {
             @SuppressWarnings("unchecked")
             Map<String, Object> clean = (Map<String, Object>) trace.policy().clean(eventAttributes);
             events.add(new SpanEvent(eventName, trace.clock().nowEpochNanos(), clean));
@@ -78,6 +83,9 @@ public final class LiveSpan {
 
     /** MLflow's exception shape: an {@code exception} event and an ERROR status "Type: message". */
     public LiveSpan recordError(String type, String message, Throwable cause) {
+        if (!trace.isRecording()) {
+            return status(SpanStatus.error(type));
+        }
         Map<String, Object> attrs = new LinkedHashMap<>();
         attrs.put("exception.type", type);
         attrs.put("exception.message", message == null ? "" : message);

@@ -7,11 +7,22 @@ public final class Tracer {
     private final SpanClock clock;
     private final AttributePolicy policy;
     private final boolean recordStackTraces;
+    private final boolean recording;
 
     public Tracer(SpanClock clock, AttributePolicy policy, boolean recordStackTraces) {
+        this(clock, policy, recordStackTraces, true);
+    }
+
+    /**
+     * @param recording {@code false} when no trace will be exported (tracing off): traces and spans keep their
+     *        ids, timing and status, but attributes, events and metadata are dropped on the way in, so an
+     *        invocation neither builds nor holds what nobody will read (OpenTelemetry's non-recording span)
+     */
+    public Tracer(SpanClock clock, AttributePolicy policy, boolean recordStackTraces, boolean recording) {
         this.clock = clock;
         this.policy = policy;
         this.recordStackTraces = recordStackTraces;
+        this.recording = recording;
     }
 
     /**
@@ -21,9 +32,13 @@ public final class Tracer {
      */
     public ActiveTrace start(String rootName, String rootType, Optional<Ids.Parent> parent) {
         String traceId = parent.map(Ids.Parent::traceId).orElseGet(Ids::newTraceId);
-        ActiveTrace trace = new ActiveTrace(traceId, rootName, rootType, clock, policy, recordStackTraces);
+        ActiveTrace trace = new ActiveTrace(traceId, rootName, rootType, clock, policy, recordStackTraces, recording);
         parent.ifPresent(p -> trace.root().attribute("agentfn.parent_span_id", p.spanId()));
         return trace;
+    }
+
+    public boolean recording() {
+        return recording;
     }
 
     public AttributePolicy policy() {

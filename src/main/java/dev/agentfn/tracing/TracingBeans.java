@@ -53,11 +53,11 @@ public class TracingBeans {
 
     @Produces
     @Singleton
-    Tracer tracer(AgentfnConfig config) {
+    Tracer tracer(AgentfnConfig config, TraceExporter exporter) {
         AgentfnConfig.Tracing t = config.tracing();
         AttributePolicy policy = new AttributePolicy(!"metadata-only".equals(t.content()), t.maxAttributeChars(),
                 t.redactPatterns().orElse(List.of()), secrets(config));
-        return new Tracer(SpanClock.SYSTEM, policy, t.recordStackTraces());
+        return new Tracer(SpanClock.SYSTEM, policy, t.recordStackTraces(), exporter.enabled());
     }
 
     @Produces

@@ -2,6 +2,7 @@ package dev.agentfn.standin;
 
 import static dev.agentfn.standin.FakeHttp.json;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -10,6 +11,8 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.InputStream;
+import java.net.URI;
+import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.time.Instant;
@@ -114,6 +117,40 @@ class FakeScriptTest extends FakeServerTestBase {
     }
 
     @Test
+    void aRequestWaitingOnTheModelHoldsNoThread() throws Exception {
+        try (FakeAnthropicServer single = new FakeAnthropicServer(1).start(0)) {
+            single.defaultLatency(Duration.ofMinutes(5));
+            CompletableFuture<HttpResponse<String>> waiting = FakeHttp.CLIENT.sendAsync(FakeHttp.messagesRequest(single,
+                    "/v1/messages", FakeHttp.body(true, "Q")).header("x-api-key", "k").header("anthropic-version", "v")
+                    .timeout(Duration.ofMinutes(6)).build(), HttpResponse.BodyHandlers.ofString());
+            while (single.messageRequests().isEmpty()) {
+                Thread.sleep(10);
+            }
+            // with a sleeping request thread, this call would queue behind the 5-minute "model" (and time out)
+            HttpResponse<String> config = FakeHttp.send(HttpRequest.newBuilder(URI.create(single.baseUrl() + "/_fake/config"))
+                    .timeout(Duration.ofSeconds(10)).GET().build());
+            assertEquals(200, config.statusCode());
+            assertFalse(waiting.isDone());
+            single.defaultLatency(Duration.ZERO);
+            assertEquals(200, FakeHttp.messages(single, FakeHttp.body(false, "Q")).statusCode());
+        }
+    }
+
+    @Test
+    void keepsOnlyTheNewestRequestsUpToTheLimit() {
+        fake.recordLimit(3);
+        for (int i = 1; i <= 5; i++) {
+            assertEquals(200, FakeHttp.messages(fake, FakeHttp.body(false, "Q" + i)).statusCode());
+        }
+        assertEquals(List.of("Q3", "Q4", "Q5"), fake.messageRequests().stream()
+                .map(r -> r.json().at("/messages/0/content").asText()).toList());
+        fake.reset();
+        assertTrue(fake.requests().isEmpty());
+        assertEquals(200, FakeHttp.messages(fake, FakeHttp.body(false, "Q6")).statusCode());
+        assertEquals(1, fake.requests().size(), "the count restarts after a reset");
+    }
+
+    @Test
     void controlEndpointsScriptInspectAndConfigure() {
         String turns = "[{\"type\":\"text\",\"text\":\"scripted\",\"stop_reason\":\"refusal\"},"
                 + "{\"type\":\"error\",\"status\":529,\"headers\":{\"retry-after\":\"1\"}},"
@@ -176,10 +213,11 @@ class FakeScriptTest extends FakeServerTestBase {
     @Test
     void cliOptionsPreferArgsThenEnvThenDefaults() {
         CliOptions fromArgs = CliOptions.parse(new String[] {"--port", "9001", "--latency-ms", "2000",
-            "--scenario", "tool-loop"}, Map.of("FAKE_ANTHROPIC_PORT", "9002", "FAKE_ANTHROPIC_THREADS", "64"));
-        assertEquals(new CliOptions(9001, 2000, Scenario.TOOL_LOOP, 2, 64), fromArgs);
+            "--scenario", "tool-loop"}, Map.of("FAKE_ANTHROPIC_PORT", "9002", "FAKE_ANTHROPIC_THREADS", "64",
+            "FAKE_ANTHROPIC_RECORD_LIMIT", "100"));
+        assertEquals(new CliOptions(9001, 2000, Scenario.TOOL_LOOP, 2, 64, 100), fromArgs);
         CliOptions defaults = CliOptions.parse(new String[0], Map.of());
-        assertEquals(new CliOptions(8089, 0, Scenario.ECHO, 2, 512), defaults);
+        assertEquals(new CliOptions(8089, 0, Scenario.ECHO, 2, 512, 10_000), defaults);
         assertThrows(IllegalArgumentException.class, () -> CliOptions.parse(new String[] {"--prot", "1"}, Map.of()));
     }
 

@@ -30,6 +30,9 @@ final class ChatSpans {
 
     LiveSpan startCall(ActiveTrace trace, MessagesRequest request) {
         LiveSpan span = trace.startSpan("Messages.create", SpanType.CHAT_MODEL, trace.root());
+        if (!span.isRecording()) {
+            return span;
+        }
         span.inputs(plain(tracedBody(request)));
         span.attribute(Span.MESSAGE_FORMAT, "anthropic").attribute(Span.LLM_PROVIDER, PROVIDER)
                 .attribute(GenAi.OPERATION_NAME, "chat").attribute(GenAi.PROVIDER_NAME, PROVIDER)
@@ -41,6 +44,10 @@ final class ChatSpans {
     }
 
     void endCall(LiveSpan span, AnthropicClient.CallResult call, Pricing.Cost cost) {
+        if (!span.isRecording()) {
+            span.end();
+            return;
+        }
         Message m = call.message();
         Usage u = m.usage();
         span.outputs(plain(m.toJson()));
@@ -58,6 +65,9 @@ final class ChatSpans {
     }
 
     void retry(LiveSpan span, int retry, int status, String errorType, java.time.Duration delay) {
+        if (!span.isRecording()) {
+            return;
+        }
         Map<String, Object> attrs = new LinkedHashMap<>();
         attrs.put("retry", retry);
         attrs.put("http.status_code", status);
@@ -68,6 +78,9 @@ final class ChatSpans {
 
     /** Server-tool and MCP uses happened inside Anthropic during the call: spans over the call's window. */
     void remoteTools(ActiveTrace trace, LiveSpan call, Message m, long endNanos) {
+        if (!trace.isRecording()) {
+            return;
+        }
         Map<String, ContentBlock.RemoteToolResult> results = new LinkedHashMap<>();
         m.content().stream().filter(ContentBlock.RemoteToolResult.class::isInstance)
                 .map(ContentBlock.RemoteToolResult.class::cast).forEach(r -> results.put(r.toolUseId(), r));
@@ -91,6 +104,9 @@ final class ChatSpans {
 
     LiveSpan startTool(ActiveTrace trace, ContentBlock.ToolUse use) {
         LiveSpan s = trace.startSpan("tool_" + use.name(), SpanType.TOOL, trace.root());
+        if (!s.isRecording()) {
+            return s;
+        }
         toolAttributes(s, use.name(), use.id(), "function");
         s.inputs(plain(use.input()));
         return s;
