@@ -136,9 +136,9 @@ public final class OpenAiChatClient {
         AtomicReference<HttpClientRequest> sent = new AtomicReference<>();
         vertx.getOrCreateContext().runOnContext(ignored -> http.request(options).compose(req -> {
             sent.set(req);
-            return req.send(body);
-        }).compose(resp -> resp.body().map(b -> answer(resp.statusCode(), resp.headers(), b)))
-                .onSuccess(done::complete).onFailure(done::completeExceptionally));
+            // the body is subscribed to in send()'s own callback: see MlflowHttp#attempt
+            return req.send(body).compose(resp -> resp.body().map(b -> answer(resp.statusCode(), resp.headers(), b)));
+        }).onSuccess(done::complete).onFailure(done::completeExceptionally));
         // The judge timeout fired: the connection is freed, not left to the server.
         overall.whenComplete((ok, err) -> {
             HttpClientRequest req = sent.get();

@@ -126,9 +126,10 @@ public final class RemoteAgentInvoker implements AgentInvoker {
         reply.whenComplete((ok, err) -> vertx.cancelTimer(timer));
         vertx.getOrCreateContext().runOnContext(ignored -> http.request(options).compose(req -> {
             sent.set(req);
-            return req.send(body);
-        }).compose(resp -> resp.body().map(b -> new Reply(resp.statusCode(), resp.getHeader(ROOT_SPAN_HEADER), b)))
-                .onSuccess(reply::complete).onFailure(reply::completeExceptionally));
+            // the body is subscribed to in send()'s own callback: see MlflowHttp#attempt
+            return req.send(body).compose(resp -> resp.body().map(b -> new Reply(resp.statusCode(),
+                    resp.getHeader(ROOT_SPAN_HEADER), b)));
+        }).onSuccess(reply::complete).onFailure(reply::completeExceptionally));
         return reply;
     }
 

@@ -117,7 +117,10 @@ public final class MlflowHttp {
     }
 
     /**
-     * One try. A connection that closes before any answer is tried once more on a new connection: a
+     * One try. The body is subscribed to in the callback of {@code send()} itself: Vert.x drops response
+     * chunks that arrive before a body handler is set, and a callback chained on the outer future runs a
+     * dispatch later, after the first chunk (an empty 2xx body, intermittently; vert.x issue 4106).
+     * A connection that closes before any answer is tried once more on a new connection: a
      * pooled keep-alive connection the server dropped just as it was reused, so the server never read
      * the request (other servers close idle connections sooner than uvicorn, e.g. gunicorn after 2 s).
      */
@@ -126,10 +129,10 @@ public final class MlflowHttp {
         AtomicBoolean answered = new AtomicBoolean();
         return http.request(options(r)).compose(req -> {
             sent.set(req);
-            return req.send(Buffer.buffer(r.body()));
-        }).compose(resp -> {
-            answered.set(true);
-            return resp.body().map(b -> new Response(resp.statusCode(), b.getBytes()));
+            return req.send(Buffer.buffer(r.body())).compose(resp -> {
+                answered.set(true);
+                return resp.body().map(b -> new Response(resp.statusCode(), b.getBytes()));
+            });
         }).recover(t -> mayRetry && !answered.get() && !settled.get() && t instanceof HttpClosedException
                 ? attempt(r, sent, settled, false) : Future.failedFuture(t));
     }

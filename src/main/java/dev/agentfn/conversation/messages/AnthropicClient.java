@@ -205,15 +205,17 @@ public final class AnthropicClient {
                 req.reset();
                 return io.vertx.core.Future.failedFuture("cancelled before sending");
             }
-            return req.send(body);
-        }).onSuccess(response -> {
-            requestId.set(response.getHeader("request-id"));
-            if (response.statusCode() == 200) {
-                stream.attach(response);
-            } else {
-                response.body().onComplete(ar -> done.completeExceptionally(
-                        httpError(response, ar.succeeded() ? ar.result() : null, requestId.get())));
-            }
+            // handlers go on in send()'s own callback: Vert.x drops chunks that arrive before they are set,
+            // and a callback on the outer future may run a dispatch later (see MlflowHttp#attempt)
+            return req.send(body).onSuccess(response -> {
+                requestId.set(response.getHeader("request-id"));
+                if (response.statusCode() == 200) {
+                    stream.attach(response);
+                } else {
+                    response.body().onComplete(ar -> done.completeExceptionally(
+                            httpError(response, ar.succeeded() ? ar.result() : null, requestId.get())));
+                }
+            });
         }).onFailure(err -> {
             done.completeExceptionally(err);
             stream.outcome().completeExceptionally(err);
