@@ -247,7 +247,9 @@ class Bench:
                 shutil.rmtree(f"{ROOT}/target/bench-compare/{d}")
         self.load = Load(self.a.out_dir)
         fake_port = free_port()
-        self.procs.append(start_fake(fake_port, "--latency-ms", "0", "--threads", "1200"))
+        # fake_calls() counts the fake's recorded requests: keep them all (the default keeps the newest 100 only)
+        self.procs.append(start_fake(fake_port, "--latency-ms", "0", "--threads", "1200",
+                                     "--record-limit", str(2**31 - 1)))
         self.fake_url = f"http://127.0.0.1:{fake_port}"
         wait_up(f"{self.fake_url}/_fake/config")
         pool = {"MLFLOW_SQLALCHEMYSTORE_POOLCLASS": self.a.mlflow_pool} if self.a.mlflow_pool else {}
