@@ -175,9 +175,7 @@ public final class InvocationService {
 
     private CompletableFuture<InvocationResponse> succeed(ActiveTrace trace, InvocationRequest request,
             ConversationResult result, String engine, long started, ToolsCalled tools) {
-        if (trace.isRecording()) {
-            describeAnswer(trace, result);
-        }
+        describeAnswer(trace, result);
         return delivery.deliver(trace.finish()).thenApply(status -> {
             long ms = Duration.ofNanos(System.nanoTime() - started).toMillis();
             metrics.success(engine, result, ms, status);
@@ -186,6 +184,9 @@ public final class InvocationService {
     }
 
     private static void describeAnswer(ActiveTrace trace, ConversationResult result) {
+        if (!trace.isRecording()) {
+            return;
+        }
         Map<String, Object> outputs = new LinkedHashMap<>();
         outputs.put("response", result.output());
         outputs.put("status", "completed");
