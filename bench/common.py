@@ -48,6 +48,43 @@ def tree_pids(root):
     return out
 
 
+def tree_cpu_split(roots, exe=None):
+    """(own, spawned) CPU seconds (user + system) used so far by the process trees under roots, reaped processes
+    included (a parent's cutime/cstime holds what its waited-for children used). spawned: processes running
+    exe and everything under them, alive or reaped; own: the rest. Without exe every reaped child counts as own."""
+    exe = os.path.realpath(exe) if exe else None
+    children = {}
+    for d in os.listdir("/proc"):
+        if d.isdigit():
+            try:
+                with open(f"/proc/{d}/stat") as f:
+                    children.setdefault(int(f.read().rsplit(")", 1)[1].split()[1]), []).append(int(d))
+            except (OSError, IndexError, ValueError):
+                pass
+    own = spawned = 0
+    todo = [(r, False) for r in roots]
+    while todo:
+        pid, under = todo.pop()
+        try:
+            with open(f"/proc/{pid}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+            is_exe = under or (exe is not None and os.path.realpath(f"/proc/{pid}/exe") == exe)
+        except (OSError, IndexError, ValueError):
+            continue
+        self_t, reaped = int(fields[11]) + int(fields[12]), int(fields[13]) + int(fields[14])
+        if is_exe:
+            spawned += self_t + reaped
+        else:
+            own += self_t
+            if exe is None:
+                own += reaped
+            else:
+                spawned += reaped
+        todo.extend((c, is_exe) for c in children.get(pid, []))
+    tick = os.sysconf("SC_CLK_TCK")
+    return own / tick, spawned / tick
+
+
 def tree_cpu_s(roots):
     """User + system CPU seconds used so far by the process trees under roots (vanished processes count 0)."""
     total = 0

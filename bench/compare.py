@@ -29,7 +29,7 @@ import urllib.error, urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from common import APP, MLFLOW_BACKENDS, ROOT, default_mlflow_workers, first_answer, free_port, start_fake, \
-    tree_cpu_s, tree_pids, \
+    tree_cpu_s, tree_cpu_split, tree_pids, \
     start_mlflow, stop_all, wait_up  # noqa: E402
 
 JDK25 = "/usr/lib/jvm/temurin-25-jdk-amd64/bin/java"
@@ -209,10 +209,10 @@ class Bench:
             {"untraced": 1000, "traced": 300, "peer": 40, "cc": 4}
         self.max_s = 15 if q else 60
         # Samples per point, pooled over the runs: p99 needs 100 (MIN_SAMPLES). Each run of a level sends
-        # max(concurrency, ceil(samples / runs)) requests; the Claude Code pair (a CLI process per
-        # invocation, ~1.5 s each) gets fewer at concurrency 1 and reports p50 (and p95 from 20) only there.
+        # max(concurrency, ceil(samples / runs)) requests; the Claude Code pair too (its peer needs ~2 s per
+        # invocation, so its points at concurrency 1 get twice the time limit).
         self.samples = a.samples or (5 if q else 100)
-        self.cc_samples = a.cc_samples or (2 if q else 30)
+        self.cc_samples = a.cc_samples or (2 if q else 100)
         self.tput_n, self.tput_s, self.tput_c = (200, 4, 16) if q else (2000, 5, 32)
         self.results = {"overhead": [], "throughput": [], "cold_start": {}, "rss": {}, "delivery": [],
                         "traces": {}, "unavailable": {}, "settle": []}
@@ -268,7 +268,7 @@ class Bench:
         for k in ("MLFLOW_TRACKING_URI", "MLFLOW_EXPERIMENT_ID", "MLFLOW_EXPERIMENT_NAME", "ANTHROPIC_AUTH_TOKEN"):
             base.pop(k, None)
         sides = []
-        cli = self.claude_cli()
+        cli = self.cli_path = self.claude_cli()
 
         def agentfn_env(key, cli=None):
             exp = self.experiment(f"bench-{self.load.run_id}-{key}")
@@ -435,10 +435,19 @@ class Bench:
         print(f"  cold start {side.key}: {[round(x) for x in side.cold_ms]} ms", flush=True)
         return None
 
+    def cpu_s(self, side):
+        """CPU seconds used so far, by whom: the side's service itself, the Claude Code CLI processes it started
+        (reaped ones included), the MLflow server (with PostgreSQL) and the fake."""
+        own, cli = tree_cpu_split([side.proc.pid], self.cli_path if side.key in CC_SIDES else None)
+        return {"service": own, "cli": cli, "mlflow": tree_cpu_split(self.mlflow.pids())[0],
+                "fake": tree_cpu_split([self.procs[0].pid])[0]}
+
     def measure(self, side, workload, c, n, max_s, record):
         scripted_turns = 3 if workload == "tool" else 1
         before = self.fake_calls()
+        cpu0 = self.cpu_s(side)
         rows, summary = self.load.run(side, workload, c, n, max_s)
+        cpu1 = self.cpu_s(side)
         calls = self.fake_calls() - before
         ok = [r for r in rows if r[2] == 200]
         if side.traced:
@@ -453,6 +462,9 @@ class Bench:
                "model_calls_per_invocation": round(calls / len(rows), 2) if rows else None,
                "scripted_model_ms": model_ms,
                "p50": pct(over, 50), "p95": pct(over, 95), "p99": pct(over, 99),
+               # where the machine's CPU went during the point (2 cores: a saturated point shows here)
+               "cpu_ms_per_invocation": {k: round((cpu1[k] - cpu0[k]) * 1000 / len(rows), 1) for k in cpu0}
+               if rows else None,
                "overhead_ms": [round(x, 2) for x in over]}  # pooled over the runs for p95/p99
         if record is not None:
             record.append(row)
@@ -479,12 +491,13 @@ class Bench:
         """One point of scenario 1 (and 2 when untraced; 4 when rss)."""
         self.fake(latency_ms=self.fake_latency, scenario="tool-loop" if w == "tool" else "echo", tool_rounds=2)
         n = self.requests(side, c)
+        max_s = self.max_s * 2 if side.key in CC_SIDES and c == 1 else self.max_s
         if rss:
             with RssSampler(side.proc.pid) as sampler:
-                row = self.measure(side, w, c, n, self.max_s, self.results["overhead"])
+                row = self.measure(side, w, c, n, max_s, self.results["overhead"])
             side.rss_peak_mb = max(side.rss_peak_mb or 0, sampler.peak)
         else:
-            row = self.measure(side, w, c, n, self.max_s, self.results["overhead"])
+            row = self.measure(side, w, c, n, max_s, self.results["overhead"])
         row["run"] = run
         print(f"  {side.key:15} {'traced' if side.traced else 'untraced':8} {w:5} c={c:<3} run {run}: "
               f"ok {row['ok']}/{row['sent']} p50 {fmt(row['p50'])} p99 {fmt(row['p99'])} ms "
@@ -650,6 +663,9 @@ def summarize(bench, sides):
                                          # p50: median of the runs' medians; p95/p99: over the pooled samples of
                                          # every run, and only from enough of them (MIN_SAMPLES)
                                          "p50": med([x["p50"] for x in rs]),
+                                         "cpu_ms_per_invocation": {k: med([x["cpu_ms_per_invocation"][k] for x in rs
+                                                                           if x.get("cpu_ms_per_invocation")])
+                                                                   for k in ("service", "cli", "mlflow", "fake")},
                                          **{p: pct(pooled, int(p[1:])) if len(pooled) >= MIN_SAMPLES[p] else None
                                             for p in ("p95", "p99")}})
 
@@ -828,6 +844,19 @@ def markdown(summary, meta, files, bench):
                        f"{fmt(x['model_calls_per_invocation'], 2)} | {fmt(x['p50'])} | {fmt(x['p95'])} | {fmt(x['p99'])} |")
     for k, why in summary["unavailable"].items():
         out.append(f"| {L[k]} | – | – | **not available** | | | | | |")
+    out += ["", "**Where the CPU goes** (CPU ms per invocation during each traced point at the sides' top "
+            "concurrency, median of the runs, from /proc: the service's own processes, the Claude Code CLI processes "
+            "it started, the MLflow server with PostgreSQL, the fake; 2 cores give at most 2000 CPU ms per second):",
+            "", "| Side | Workload | Concurrency | Service | CLI | MLflow | Fake | Total |", "|---|---|---:|---:|---:|---:|---:|---:|"]
+    tops = {}
+    for x in summary["overhead"]:
+        tops[x["side"]] = max(tops.get(x["side"], 0), x["concurrency"])
+    for x in summary["overhead"]:
+        cpu = x.get("cpu_ms_per_invocation") or {}
+        if x["traced"] and x["concurrency"] == tops[x["side"]] and cpu.get("service") is not None:
+            cli = cpu["cli"] if x["side"] in CC_SIDES else None
+            out.append(f"| {L[x['side']]} | {x['workload']} | {x['concurrency']} | {fmt(cpu['service'])} | {fmt(cli)} | "
+                       f"{fmt(cpu['mlflow'])} | {fmt(cpu['fake'])} | {fmt(sum(v for v in cpu.values() if v is not None))} |")
     out += ["", "**Ratios agentfn/peer** (overhead, traced; < 1 means agentfn adds less):", "",
             "| agentfn | Peer | Workload | Concurrency | p50 ratio | p99 ratio |", "|---|---|---|---:|---:|---:|"]
     for x in summary["ratios"]:
@@ -872,7 +901,7 @@ def main():
     ap.add_argument("--samples", type=int, default=None,
                     help="samples per point pooled over the runs (default 100, what p99 needs; quick 5)")
     ap.add_argument("--cc-samples", type=int, default=None,
-                    help="the same for the Claude Code pair at concurrency 1 (default 30: p50 and p95 only; quick 2)")
+                    help="the same for the Claude Code pair at concurrency 1 (default 100; quick 2)")
     ap.add_argument("--sides", default=None, help="comma-separated subset: agentfn-jdk17,agentfn-jdk25,peer-messages,agentfn-cc,peer-agent-sdk")
     ap.add_argument("--no-jdk25", action="store_true")
     ap.add_argument("--no-claude-code", action="store_true", help="skip the Claude Code pair")

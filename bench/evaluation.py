@@ -8,7 +8,12 @@ MLflow. The ideal is (N*A + N*2*J) / C, the issue's yardstick. Numbers depend on
 one they are noisy. MLflow runs on a throwaway PostgreSQL cluster with 4 workers by default (common.Postgres),
 as a production tracking server would; --mlflow-backend sqlite is the tests' set-up (one writer).
 
-  python3 bench/evaluation.py [--rows 200] [--agent-ms 1000] [--judge-ms 500] [--concurrency 16]
+With --peer the same job then runs the way MLflow documents it (bench/peers/evaluate_peer.py:
+mlflow.genai.evaluate, a predict_fn on the anthropic SDK with autolog, two make_judge judges and a code scorer,
+MLFLOW_GENAI_EVAL_MAX_WORKERS = the concurrency) against the same fake and MLflow server, and both runs are read
+back from MLflow: traces logged in the run and assessments on them, by name.
+
+  python3 bench/evaluation.py [--rows 200] [--agent-ms 1000] [--judge-ms 500] [--concurrency 16] [--peer]
                               [--mlflow-backend postgres|sqlite] [--mlflow-workers N] [--app DIR] [--out f.json]
 """
 import argparse, json, os, subprocess, sys, time, urllib.request
@@ -40,6 +45,39 @@ def pg_transactions(mlflow):
     return int(out[0]), int(out[1])
 
 
+def run_contents(mlflow_url, run_id):
+    """What MLflow holds for an evaluation run, read with MLflow's own client (the peers' venv): traces linked to
+    the run and, on them, assessments by name."""
+    venv = subprocess.run(["bash", f"{ROOT}/bench/peers/setup.sh"], capture_output=True, text=True,
+                          check=True).stdout.strip().splitlines()[-1]
+    code = """
+import json, sys, mlflow
+from collections import Counter
+mlflow.set_tracking_uri(sys.argv[1])
+run = mlflow.get_run(sys.argv[2])
+traces = mlflow.search_traces(run_id=sys.argv[2], return_type="list", max_results=100000)
+names = Counter(a.name for t in traces for a in (t.info.assessments or []))
+print(json.dumps({"traces": len(traces), "assessments": dict(names), "status": run.info.status}))
+"""
+    out = subprocess.run([f"{venv}/bin/python", "-c", code, mlflow_url, run_id], capture_output=True, text=True,
+                         check=True).stdout
+    return json.loads(out.strip().splitlines()[-1])
+
+
+def run_peer(a, fake, mlflow_url):
+    """The Python peer on the same job; returns its JSON line (wall_s, run_id, metrics)."""
+    venv = subprocess.run(["bash", f"{ROOT}/bench/peers/setup.sh"], capture_output=True, text=True,
+                          check=True).stdout.strip().splitlines()[-1]
+    env = dict(os.environ, ANTHROPIC_BASE_URL=fake, ANTHROPIC_API_KEY="bench-key", MLFLOW_TRACKING_URI=mlflow_url,
+               MLFLOW_GENAI_EVAL_MAX_WORKERS=str(a.concurrency))
+    cmd = [f"{venv}/bin/python", f"{ROOT}/bench/peers/evaluate_peer.py", "--rows", str(a.rows), "--agent-model",
+           AGENT_MODEL, "--judge-model", JUDGE_MODEL, "--experiment", "bench-evaluation-peer"]
+    out = subprocess.run(cmd, env=env, capture_output=True, text=True)
+    if out.returncode != 0:
+        raise SystemExit(f"the Python peer failed:\n{out.stderr[-4000:]}")
+    return json.loads(out.stdout.strip().splitlines()[-1]), " ".join(cmd)
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--rows", type=int, default=200)
@@ -53,6 +91,7 @@ def main():
                     help="MLflow server workers (default 4 on PostgreSQL, 1 on SQLite)")
     ap.add_argument("--trace-judges", default="true", help="agentfn.evaluation.trace-judges")
     ap.add_argument("--app", default=APP, help="a quarkus-app directory (another build, to compare)")
+    ap.add_argument("--peer", action="store_true", help="also run the Python peer (mlflow.genai.evaluate) on the same job")
     ap.add_argument("--out", default=None)
     a = ap.parse_args()
     a.mlflow_workers = a.mlflow_workers or default_mlflow_workers(a.mlflow_backend)
@@ -99,6 +138,16 @@ def main():
                "wall_s": round(wall, 2), "ideal_s": round(ideal, 2), "ratio": round(wall / ideal, 3),
                "relevance_mean": result.get("metrics", {}).get("relevance/mean"),
                "pg_commits": after and after[0] - before[0], "pg_rollbacks": after and after[1] - before[1]}
+        out["run_id"] = result.get("run_id")
+        if a.peer:
+            out["agentfn_in_mlflow"] = run_contents(mlflow_url, result["run_id"]) if result.get("run_id") else None
+            # The peer times mlflow.genai.evaluate alone (its imports and experiment set-up are outside).
+            post(f"{fake}/_fake/turns", [{"type": "text", "text": VERDICT}] * 3 * a.rows)
+            peer, cmd = run_peer(a, fake, mlflow_url)
+            out["peer"] = {"wall_s": peer["wall_s"], "ratio_to_ideal": round(peer["wall_s"] / ideal, 3),
+                           "run_id": peer["run_id"], "metrics": peer["metrics"], "command": cmd,
+                           "in_mlflow": run_contents(mlflow_url, peer["run_id"])}
+            out["agentfn_to_peer"] = round(wall / peer["wall_s"], 3)
         print(json.dumps(out, indent=2))
         if a.out:
             with open(a.out, "w") as f:

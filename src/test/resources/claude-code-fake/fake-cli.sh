@@ -1,9 +1,10 @@
 #!/bin/bash
 # A stand-in for the Claude Code CLI that speaks just enough stream-json to drive CliRun into each ending.
-# MODE (environment): malformed | exit | control | hang.
+# MODE (environment): malformed | exit | control | hang | crash-idle (dies after initialize, before any user turn).
 read -r init
 id=$(printf '%s' "$init" | sed -E 's/.*"request_id":"([^"]+)".*/\1/')
 echo '{"type":"control_response","response":{"subtype":"success","request_id":"'"$id"'","response":{"claude_code_version":"2.1.330"}}}'
+[ "$MODE" = crash-idle ] && { sleep "${CRASH_AFTER:-0}"; exit 4; }
 read -r user
 case "$MODE" in
   malformed)

@@ -25,6 +25,7 @@ import java.util.concurrent.CompletionException;
  * delivered (or spooled), and only then the answer. Failures become problems carrying the trace id.
  */
 public final class InvocationService {
+    private static final org.jboss.logging.Logger LOG = org.jboss.logging.Logger.getLogger(InvocationService.class);
     static final String STAND_IN_WARNING = "answered by the local stand-in of the Messages API, not by Claude "
             + "(no ANTHROPIC_API_KEY or ANTHROPIC_AUTH_TOKEN is set)";
 
@@ -199,6 +200,11 @@ public final class InvocationService {
     private CompletableFuture<InvocationResponse> fail(ActiveTrace trace, ConversationRequest c, Throwable err,
             String engine, long started) {
         Problem problem = UpstreamProblems.toProblem(err);
+        if (problem.status() == 500 && !(err instanceof java.util.concurrent.CancellationException)) {
+            // the answer says "the server log has details": these are they (a defect, not bad input or upstream;
+            // a cancellation is a caller that hung up, and nobody reads its answer)
+            LOG.errorf(err, "invocation failed unexpectedly (trace %s)", trace.traceId());
+        }
         String type = err instanceof ConversationException.Upstream u ? u.errorType() : err.getClass().getSimpleName();
         trace.root().recordError(type, problem.detail(), err)
                 .outputs(Map.of("status", "error", "error", problem.detail()));

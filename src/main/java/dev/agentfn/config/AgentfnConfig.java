@@ -462,6 +462,21 @@ public interface AgentfnConfig {
         @WithDefault("4")
         int maxProcesses();
 
+        /**
+         * CLI processes kept started and initialized ahead of invocations, so an invocation skips the CLI's
+         * start-up (about 0.5 s of CPU and 0.7 s of time per invocation here). A spare is started for the
+         * options of the latest invocations (model, system prompt, tools, max turns) and only serves an
+         * invocation with the same options; it runs without {@code TRACEPARENT}. Each idle spare holds about
+         * 190 MB of memory and counts apart from {@code max-processes}. Used only without {@code session-dir};
+         * {@code 0} turns spares off.
+         */
+        @WithDefault("1")
+        int standbyProcesses();
+
+        /** How long a spare CLI process may wait unused before it is ended (a new one starts with the next invocation). */
+        @WithDefault("10m")
+        Duration standbyMaxIdle();
+
         /** Time allowed for the CLI's reply to {@code initialize} (the invocation deadline still applies). */
         @WithDefault("60s")
         Duration initializeTimeout();

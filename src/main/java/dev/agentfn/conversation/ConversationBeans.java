@@ -44,6 +44,9 @@ public class ConversationBeans {
                 return t;
             }, new ThreadPoolExecutor.CallerRunsPolicy());
 
+    /** Set once the claude-code engine is built (lazily, on first use), so shutdown can end its spare processes. */
+    private volatile ClaudeCodeEngine claudeCode;
+
     /** Deadlines and grace periods of CLI processes: timers only, never blocking work. */
     private final java.util.concurrent.ScheduledExecutorService timer = java.util.concurrent.Executors
             .newSingleThreadScheduledExecutor(r -> {
@@ -115,11 +118,16 @@ public class ConversationBeans {
     @Singleton
     ClaudeCodeEngine claudeCodeEngine(AgentfnConfig config, AnthropicClient.Endpoint endpoint, Pricing pricing,
             ObjectMapper json) {
-        return new ClaudeCodeEngine(config.claudeCode(), endpoint.baseUrl().toString(), endpoint.apiKey(),
+        claudeCode = new ClaudeCodeEngine(config.claudeCode(), endpoint.baseUrl().toString(), endpoint.apiKey(),
                 endpoint.authToken(), config.anthropic().maxRetries(), pricing, json, timer);
+        return claudeCode;
     }
 
     void stop(@Observes ShutdownEvent event) {
+        ClaudeCodeEngine cc = claudeCode;
+        if (cc != null) {
+            cc.close(); // its spare CLI processes, before the timer they use goes
+        }
         timer.shutdownNow();
         if (standIn != null) {
             standIn.close();

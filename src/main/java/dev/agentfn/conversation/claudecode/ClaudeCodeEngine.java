@@ -31,9 +31,10 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * drives it over stream-json as the Agent SDK's {@code ClaudeSDKClient} does, tracing it live
  * (claude-conversations spec 3). Sessions: the CLI session id is the caller's {@code session_id} when it
  * is a UUID, a UUID derived from it otherwise, or a fresh one; with a session directory configured, a
- * later request with the same id resumes the session.
+ * later request with the same id resumes the session. Without one, an invocation may take a spare CLI
+ * process started for the same options ahead of it ({@link StandbyPool}), and asks for the next.
  */
-public final class ClaudeCodeEngine implements ConversationEngine {
+public final class ClaudeCodeEngine implements ConversationEngine, AutoCloseable {
     public static final String NAME = "claude-code";
     static final String CLI_PATH_SETTING = "agentfn.claude-code.cli-path";
     static final String VERSION_SETTING = "agentfn.claude-code.expected-version";
@@ -47,6 +48,7 @@ public final class ClaudeCodeEngine implements ConversationEngine {
     private final Semaphore slots;
     private final Path workRoot;
     private final CliRun.Settings settings;
+    private final StandbyPool standby;
     private final int maxRetries;
 
     /** @param maxRetries the CLI's own retries of a failed model call ({@code agentfn.anthropic.max-retries}) */
@@ -64,6 +66,8 @@ public final class ClaudeCodeEngine implements ConversationEngine {
         this.workRoot = config.workRoot().orElse(Path.of(System.getProperty("java.io.tmpdir")));
         this.settings = new CliRun.Settings(config.initializeTimeout(), config.interruptGrace(), config.exitGrace(),
                 config.maxFrameChars(), config.expectedVersion());
+        this.standby = new StandbyPool(config.sessionDir().isPresent() ? 0 : config.standbyProcesses(),
+                config.standbyMaxIdle(), timer);
     }
 
     @Override
@@ -106,20 +110,22 @@ public final class ClaudeCodeEngine implements ConversationEngine {
     private CompletableFuture<ConversationResult> start(Path cli, ConversationRequest request, ActiveTrace trace,
             ConversationListener listener, Runnable release) {
         String sessionId = sessionUuid(request.sessionId());
-        Workspace ws = config.sessionDir().map(d -> Workspace.forSession(d, sessionId, workRoot))
-                .orElseGet(() -> Workspace.temporary(workRoot));
-        boolean resume = ws.persistent() && ws.hasSession(sessionId);
+        Workspace sessionWs = config.sessionDir().map(d -> Workspace.forSession(d, sessionId, workRoot)).orElse(null);
+        boolean resume = sessionWs != null && sessionWs.hasSession(sessionId);
         List<String> offered = policy.offered(request.tools());
         CliCommand command = new CliCommand(cli, systemText(request.system()), offered,
                 config.bashEnabled() ? List.of() : List.of(ToolPolicy.BASH), request.maxTurns(), config.maxBudgetUsd(),
                 request.model(), config.permissionMode(), resume, sessionId);
         String traceparent = "00-" + trace.otelTraceId() + "-" + trace.root().spanId() + "-01";
-        Map<String, String> env = CliCommand.environment(credentials, ws.cwd(), ws.config(), ws.home(), ws.tmp(),
-                traceparent, config.entrypoint(), maxRetries);
-        trace.root().attribute("claude_code.resumed", resume).attribute("claude_code.permission_mode",
-                config.permissionMode()).attribute("claude_code.cwd", ws.cwd().toString())
-                .attribute("claude_code.allowed_tools", offered);
-        String session = request.sessionId() != null ? request.sessionId() : sessionId;
+        CliRun run = processFor(command, sessionWs, traceparent);
+        trace.root().attribute("claude_code.resumed", resume)
+                // a spare runs under a session of its own
+                .attribute("claude_code.standby", !run.command().sessionId().equals(sessionId))
+                .attribute("claude_code.permission_mode", config.permissionMode())
+                .attribute("claude_code.cwd", run.workspace().cwd().toString())
+                .attribute("claude_code.allowed_tools", command.tools());
+        String cliSession = run.command().sessionId();
+        String session = request.sessionId() != null ? request.sessionId() : cliSession;
         trace.metadata(MlflowKeys.Metadata.SESSION, session);
         trace.root().attribute(MlflowKeys.Span.SESSION_ID, session).attribute(MlflowKeys.GenAi.CONVERSATION_ID, session);
         ConversationTrace ct = new ConversationTrace(trace, listener, json);
@@ -128,17 +134,46 @@ public final class ClaudeCodeEngine implements ConversationEngine {
         userTurn.putObject("message").put("role", "user").set("content", last.path("content"));
         userTurn.putNull("parent_tool_use_id");
         userTurn.put("session_id", "default");
-        CliRun run = new CliRun(command, env, ws, ct, policy, json, timer, settings, release);
         Object tracedPrompt = json.convertValue(last, Object.class);
-        CompletableFuture<ConversationResult> out = run.start(userTurn, tracedPrompt, request.deadline().remaining())
-                .thenApply(result -> result(request, trace, ct, result, sessionId));
+        CliRun started = run;
+        CompletableFuture<ConversationResult> out = run.converse(ct, release, userTurn, tracedPrompt,
+                        request.deadline().remaining())
+                .thenApply(result -> result(request, trace, ct, result, cliSession));
         // Cancelled by the caller (client disconnected): end the process like any other failure.
         out.whenComplete((r, err) -> {
             if (out.isCancelled()) {
-                run.cancel();
+                started.cancel();
             }
         });
         return out;
+    }
+
+    /**
+     * The process for this invocation: its session's, or a spare started for the same options when one waits
+     * (without a session directory the session id only names the transcript), or a new one. Each invocation
+     * without a session directory asks for a spare for the next.
+     */
+    private CliRun processFor(CliCommand command, Workspace sessionWs, String traceparent) {
+        if (sessionWs != null) {
+            return process(command, sessionWs, traceparent).spawn();
+        }
+        CliRun spare = standby.take(command.shape());
+        standby.replenish(command.shape(), shape -> process(shape.withSession(UUID.randomUUID().toString()),
+                Workspace.temporary(workRoot), null));
+        return spare != null ? spare : process(command, Workspace.temporary(workRoot), traceparent).spawn();
+    }
+
+    /** A CLI run, not yet spawned; {@code traceparent} is null for a spare, started before its invocation. */
+    private CliRun process(CliCommand command, Workspace ws, String traceparent) {
+        Map<String, String> env = CliCommand.environment(credentials, ws.cwd(), ws.config(), ws.home(), ws.tmp(),
+                traceparent, config.entrypoint(), maxRetries);
+        return new CliRun(command, env, ws, policy, json, timer, settings);
+    }
+
+    /** Ends the spare CLI processes (at shutdown). */
+    @Override
+    public void close() {
+        standby.close();
     }
 
     private ConversationResult result(ConversationRequest request, ActiveTrace trace, ConversationTrace ct,

@@ -23,6 +23,17 @@ record CliCommand(Path cli, String systemPrompt, List<String> tools, List<String
         disallowedTools = List.copyOf(disallowedTools);
     }
 
+    /** The same command for another session: spare processes are started for a shape, under a session of their own. */
+    CliCommand withSession(String session) {
+        return new CliCommand(cli, systemPrompt, tools, disallowedTools, maxTurns, maxBudgetUsd, model, permissionMode,
+                resume, session);
+    }
+
+    /** What a spare process must have been started with to serve this command: everything but the session. */
+    CliCommand shape() {
+        return withSession("");
+    }
+
     List<String> argv() {
         List<String> a = new ArrayList<>();
         a.add(cli.toString());
@@ -50,6 +61,8 @@ record CliCommand(Path cli, String systemPrompt, List<String> tools, List<String
     /**
      * The whole environment of the process: nothing is inherited, so none of the function's other
      * secrets reach the CLI or the tools it runs.
+     *
+     * @param traceparent the invocation's W3C trace context; null for a spare process, started before its invocation
      */
     static Map<String, String> environment(Credentials credentials, Path cwd, Path configDir, Path home, Path tmp,
             String traceparent, String entrypoint, int maxRetries) {
@@ -73,7 +86,9 @@ record CliCommand(Path cli, String systemPrompt, List<String> tools, List<String
                 env.put("ANTHROPIC_API_KEY", "");
             }
         });
-        env.put("TRACEPARENT", traceparent);
+        if (traceparent != null) {
+            env.put("TRACEPARENT", traceparent);
+        }
         return env;
     }
 

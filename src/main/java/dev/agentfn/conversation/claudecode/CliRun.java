@@ -25,10 +25,12 @@ import org.jboss.logging.Logger;
 
 /**
  * One CLI process from spawn to reaping (claude-conversations spec 3.4 and 3.6): {@code initialize}
- * first, then the user turn; permission requests answered from the {@link ToolPolicy}; stdin closed
- * after the {@code result}. Whatever ends the run (result, deadline, exit, malformed output, write
- * failure, cancellation), the process and its descendants are killed if still alive and reaped, and the
- * workspace is deleted, before the returned future completes.
+ * first ({@link #spawn}), then the user turn ({@link #converse}); permission requests answered from the
+ * {@link ToolPolicy}; stdin closed after the {@code result}. The two steps are apart so that a spare
+ * process can be started and initialized before its invocation arrives ({@link StandbyPool}). Whatever
+ * ends the run (result, deadline, exit, malformed output, write failure, cancellation, discard), the
+ * process and its descendants are killed if still alive and reaped, and the workspace is deleted, before
+ * the outcome completes.
  *
  * <p>Threads: one reader each for stdout and stderr (blocking pipe reads need a thread; their number is
  * bounded by {@code max-processes}); timers run on the shared scheduler; nothing else waits.
@@ -45,12 +47,11 @@ final class CliRun {
     private final CliCommand command;
     private final Map<String, String> env;
     private final Workspace workspace;
-    private final ConversationTrace trace;
     private final ToolPolicy policy;
     private final ObjectMapper json;
     private final ScheduledExecutorService timer;
     private final Settings settings;
-    private final Runnable release;
+    private final CompletableFuture<Void> ready = new CompletableFuture<>();
     private final CompletableFuture<CliFrame.Result> outcome = new CompletableFuture<>();
     private final AtomicBoolean ending = new AtomicBoolean();
     private final Map<String, CompletableFuture<JsonNode>> pending = new ConcurrentHashMap<>();
@@ -60,26 +61,50 @@ final class CliRun {
     private Writer stdin;
     private volatile String cliVersion;
     private volatile ScheduledFuture<?> deadlineTimer;
+    /** Null until {@link #converse}: a spare has no invocation yet. */
+    private volatile ConversationTrace trace;
+    /** Guarded by {@code this}, with {@code cleaned}: a spare may end before its invocation takes it. */
+    private Runnable release = () -> { };
+    private boolean cleaned;
 
-    CliRun(CliCommand command, Map<String, String> env, Workspace workspace, ConversationTrace trace,
-            ToolPolicy policy, ObjectMapper json, ScheduledExecutorService timer, Settings settings, Runnable release) {
+    CliRun(CliCommand command, Map<String, String> env, Workspace workspace, ToolPolicy policy, ObjectMapper json,
+            ScheduledExecutorService timer, Settings settings) {
         this.command = command;
         this.env = env;
         this.workspace = workspace;
-        this.trace = trace;
         this.policy = policy;
         this.json = json;
         this.timer = timer;
         this.settings = settings;
-        this.release = release;
     }
 
     String cliVersion() {
         return cliVersion;
     }
 
-    /** Spawns the CLI and sends the user turn once it answered {@code initialize}. */
-    CompletableFuture<CliFrame.Result> start(ObjectNode userTurn, Object tracedPrompt, Duration remaining) {
+    CliCommand command() {
+        return command;
+    }
+
+    Workspace workspace() {
+        return workspace;
+    }
+
+    /** Completes (normally or not) once the process is reaped and the workspace deleted. */
+    CompletableFuture<CliFrame.Result> outcome() {
+        return outcome;
+    }
+
+    /** Whether nothing has ended this run yet, so it can still take a user turn. */
+    boolean usable() {
+        return !ending.get();
+    }
+
+    /**
+     * Spawns the CLI and sends {@code initialize}; {@code initialize-timeout} bounds the reply. Returns at once;
+     * a failure ends the run, so {@link #converse} reports it.
+     */
+    CliRun spawn() {
         ProcessBuilder pb = new ProcessBuilder(command.argv()).directory(workspace.cwd().toFile());
         pb.environment().clear();
         pb.environment().putAll(env);
@@ -88,21 +113,16 @@ final class CliRun {
         } catch (IOException e) {
             end(new ConversationException.Unavailable("the Claude Code CLI could not be started: " + e.getMessage(),
                     ClaudeCodeEngine.CLI_PATH_SETTING), false);
-            return outcome;
+            return this;
         }
         stdin = new OutputStreamWriter(process.getOutputStream(), StandardCharsets.UTF_8);
         reader("stdout", this::readStdout);
         reader("stderr", this::readStderr);
-        deadlineTimer = timer.schedule(() -> end(new ConversationException.DeadlineExceeded(
-                "the invocation deadline passed while the Claude Code CLI was running"), true),
-                remaining.toNanos(), TimeUnit.NANOSECONDS);
         String initId = "req_1_" + Long.toHexString(ThreadLocalRandom.current().nextLong());
         CompletableFuture<JsonNode> init = new CompletableFuture<>();
         pending.put(initId, init);
-        // Only a timeout shorter than the deadline is armed: otherwise the deadline (504) decides.
-        if (settings.initializeTimeout().compareTo(remaining) < 0) {
-            init.orTimeout(settings.initializeTimeout().toMillis(), TimeUnit.MILLISECONDS);
-        }
+        // A deadline shorter than this timeout fires first and decides (504), as it should.
+        init.orTimeout(settings.initializeTimeout().toMillis(), TimeUnit.MILLISECONDS);
         init.whenComplete((reply, err) -> {
             if (err != null) {
                 end(upstream("cli_initialize", "the CLI did not answer initialize: " + err), false);
@@ -111,14 +131,47 @@ final class CliRun {
                         + ", this deployment expects " + settings.expectedVersion().orElse(""),
                         ClaudeCodeEngine.VERSION_SETTING), false);
             } else {
-                trace.promptSent(tracedPrompt);
-                send(userTurn);
+                ready.complete(null);
             }
         });
         ObjectNode request = json.createObjectNode().put("type", "control_request").put("request_id", initId);
         request.putObject("request").put("subtype", "initialize").putNull("hooks");
         send(request);
+        return this;
+    }
+
+    /**
+     * Gives the run its invocation: the user turn goes out as soon as the CLI has answered {@code initialize}
+     * (at once for a spare that is ready), the deadline is armed, and {@code release} runs once the process is
+     * reaped (at once if it already is).
+     */
+    CompletableFuture<CliFrame.Result> converse(ConversationTrace conversation, Runnable onReaped, ObjectNode userTurn,
+            Object tracedPrompt, Duration remaining) {
+        boolean reaped;
+        synchronized (this) {
+            trace = conversation;
+            release = onReaped;
+            reaped = cleaned;
+        }
+        if (reaped) {
+            onReaped.run();
+        }
+        deadlineTimer = timer.schedule(() -> end(new ConversationException.DeadlineExceeded(
+                "the invocation deadline passed while the Claude Code CLI was running"), true),
+                remaining.toNanos(), TimeUnit.NANOSECONDS);
+        if (outcome.isDone()) {
+            cancelTimer();
+        }
+        ready.thenRun(() -> {
+            conversation.promptSent(tracedPrompt);
+            send(userTurn);
+        });
         return outcome;
+    }
+
+    /** Ends a run that never got an invocation (an expired or evicted spare, shutdown). */
+    void discard() {
+        end(upstream("discarded", "the spare Claude Code CLI process was not needed"), false);
     }
 
     /** Cancels the run (client gone): the process is killed and reaped like on any other failure. */
@@ -186,7 +239,8 @@ final class CliRun {
             return true;
         }
         CliFrame f = CliFrame.of(node);
-        if (trace.record(f)) {
+        ConversationTrace t = trace;
+        if (t != null && t.record(f)) {
             return true;
         }
         if (f instanceof CliFrame.ControlRequest r) {
@@ -201,8 +255,8 @@ final class CliRun {
         } else if (f instanceof CliFrame.ControlCancel c) {
             // Permission answers are given at once, so there is no handler left to drop; never reply.
             LOG.debugf("the CLI withdrew its request %s", c.requestId());
-        } else if (f instanceof CliFrame.Result r) {
-            trace.result(r);
+        } else if (f instanceof CliFrame.Result r && t != null) {
+            t.result(r);
             finish(r);
         }
         return true;
@@ -216,7 +270,10 @@ final class CliRun {
                 String tool = req.path("tool_name").asText();
                 JsonNode input = req.path("input");
                 ToolPolicy.Decision d = policy.decide(tool, input, command.tools(), workspace.cwd());
-                trace.permission(req.path("tool_use_id").asText(null), tool, d);
+                ConversationTrace t = trace;
+                if (t != null) {
+                    t.permission(req.path("tool_use_id").asText(null), tool, d);
+                }
                 ObjectNode answer = json.createObjectNode();
                 if (d.allow()) {
                     answer.put("behavior", "allow").set("updatedInput", input);
@@ -327,7 +384,11 @@ final class CliRun {
             return;
         }
         cancelTimer();
-        trace.closeOpen(failure.getClass().getSimpleName());
+        ready.completeExceptionally(failure);
+        ConversationTrace t = trace;
+        if (t != null) {
+            t.closeOpen(failure.getClass().getSimpleName());
+        }
         Process p = process;
         if (p == null) {
             cleanup();
@@ -379,7 +440,12 @@ final class CliRun {
 
     private void cleanup() {
         workspace.delete();
-        release.run();
+        Runnable r;
+        synchronized (this) {
+            cleaned = true;
+            r = release;
+        }
+        r.run();
     }
 
     private void cancelTimer() {

@@ -66,12 +66,12 @@ class CliRunTest {
         env.put("MODE", mode);
         env.putAll(extraEnv);
         ActiveTrace trace = tracer.start("claude_code_conversation", "AGENT", Optional.empty());
-        run = new CliRun(cmd, env, ws, new ConversationTrace(trace, ConversationListener.NONE, JSON),
-                new ToolPolicy(List.of("Write"), false), JSON, TIMER, new CliRun.Settings(Duration.ofSeconds(10),
-                        Duration.ofMillis(200), Duration.ofSeconds(2), 1 << 20, Optional.of(expectedVersion)),
-                released::incrementAndGet);
+        run = new CliRun(cmd, env, ws, new ToolPolicy(List.of("Write"), false), JSON, TIMER,
+                new CliRun.Settings(Duration.ofSeconds(10), Duration.ofMillis(200), Duration.ofSeconds(2), 1 << 20,
+                        Optional.of(expectedVersion)));
         ObjectNode user = JSON.createObjectNode().put("type", "user");
-        return run.start(user, "prompt", deadline);
+        return run.spawn().converse(new ConversationTrace(trace, ConversationListener.NONE, JSON),
+                released::incrementAndGet, user, "prompt", deadline);
     }
 
     Throwable failure(CompletableFuture<?> f) throws Exception {
