@@ -55,13 +55,20 @@ import json, sys, mlflow
 from collections import Counter
 mlflow.set_tracking_uri(sys.argv[1])
 run = mlflow.get_run(sys.argv[2])
-traces = mlflow.search_traces(run_id=sys.argv[2], return_type="list", max_results=100000)
-names = Counter(a.name for t in traces for a in (t.info.assessments or []))
-print(json.dumps({"traces": len(traces), "assessments": dict(names), "status": run.info.status}))
+traces = mlflow.search_traces(locations=[run.info.experiment_id], run_id=sys.argv[2], return_type="list",
+                              max_results=100000)
+assessments = [a for t in traces for a in (t.info.assessments or [])]
+names = Counter(a.name for a in assessments)
+errors = Counter(f"{a.name}: {str(getattr(a.error, 'error_message', a.error))[:200]}" for a in assessments
+                 if getattr(a, "error", None) is not None)
+values = Counter(f"{a.name}={getattr(a, 'value', None)}" for a in assessments)
+print(json.dumps({"traces": len(traces), "assessments": dict(names), "assessment_errors": dict(errors),
+                  "values": dict(values), "status": run.info.status}))
 """
-    out = subprocess.run([f"{venv}/bin/python", "-c", code, mlflow_url, run_id], capture_output=True, text=True,
-                         check=True).stdout
-    return json.loads(out.strip().splitlines()[-1])
+    out = subprocess.run([f"{venv}/bin/python", "-c", code, mlflow_url, run_id], capture_output=True, text=True)
+    if out.returncode != 0:
+        raise SystemExit(f"reading run {run_id} from MLflow failed:\n{out.stderr[-3000:]}")
+    return json.loads(out.stdout.strip().splitlines()[-1])
 
 
 def run_peer(a, fake, mlflow_url):
@@ -141,8 +148,9 @@ def main():
         out["run_id"] = result.get("run_id")
         if a.peer:
             out["agentfn_in_mlflow"] = run_contents(mlflow_url, result["run_id"]) if result.get("run_id") else None
-            # The peer times mlflow.genai.evaluate alone (its imports and experiment set-up are outside).
-            post(f"{fake}/_fake/turns", [{"type": "text", "text": VERDICT}] * 3 * a.rows)
+            # The peer times mlflow.genai.evaluate alone (its imports and experiment set-up are outside). It
+            # calls predict_fn once more than there are rows (MLflow checks that it produces a trace first).
+            post(f"{fake}/_fake/turns", [{"type": "text", "text": VERDICT}] * (3 * a.rows + 10))
             peer, cmd = run_peer(a, fake, mlflow_url)
             out["peer"] = {"wall_s": peer["wall_s"], "ratio_to_ideal": round(peer["wall_s"] / ideal, 3),
                            "run_id": peer["run_id"], "metrics": peer["metrics"], "command": cmd,

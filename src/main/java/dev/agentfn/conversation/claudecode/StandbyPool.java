@@ -26,8 +26,8 @@ import org.jboss.logging.Logger;
  * processes (its own and a spare that is evicted before use). At most {@code capacity} spares exist; each waits
  * at most {@code maxIdle}.
  *
- * <p>Spawning (a short blocking fork) runs on the pool's one thread; its queue is bounded and a request that
- * does not fit is dropped, since the next invocation asks again.
+ * <p>Spawning (a short blocking fork) runs on the pool's one thread, outside the lock; its queue is bounded and
+ * a request that does not fit is dropped, since the next invocation asks again.
  */
 final class StandbyPool implements AutoCloseable {
     private static final Logger LOG = Logger.getLogger(StandbyPool.class);
@@ -91,7 +91,6 @@ final class StandbyPool implements AutoCloseable {
 
     private void startSpare(CliCommand shape, boolean mayEvict, Function<CliCommand, CliRun> start) {
         CliRun evicted;
-        Spare spare;
         synchronized (this) {
             if (closed) {
                 return;
@@ -100,26 +99,38 @@ final class StandbyPool implements AutoCloseable {
             if (spares.size() >= capacity) {
                 return;
             }
-            CliRun run;
-            try {
-                run = start.apply(shape).spawn();
-            } catch (RuntimeException e) {
-                LOG.warnf("a spare Claude Code CLI process could not be prepared: %s", e.getMessage());
-                return;
-            }
-            try {
-                spare = new Spare(shape, run, timer.schedule(() -> expire(run), maxIdle.toMillis(), TimeUnit.MILLISECONDS));
-            } catch (RejectedExecutionException e) {
-                run.discard(); // shutting down
-                return;
-            }
-            spares.addLast(spare);
         }
         if (evicted != null) {
             evicted.discard();
         }
+        // Only this thread adds spares, so the room found above is still there; the fork runs outside the lock
+        // that take() needs.
+        CliRun run;
+        try {
+            run = start.apply(shape).spawn();
+        } catch (RuntimeException e) {
+            LOG.warnf("a spare Claude Code CLI process could not be prepared: %s", e.getMessage());
+            return;
+        }
+        if (!add(shape, run)) {
+            run.discard(); // closed meanwhile
+            return;
+        }
         // A spare that dies while waiting (crash, failed initialize) leaves the pool; the next invocation starts cold.
-        spare.run().outcome().whenComplete((r, err) -> remove(spare.run()));
+        run.outcome().whenComplete((r, err) -> remove(run));
+    }
+
+    private synchronized boolean add(CliCommand shape, CliRun run) {
+        if (closed) {
+            return false;
+        }
+        try {
+            spares.addLast(new Spare(shape, run, timer.schedule(() -> expire(run), maxIdle.toMillis(),
+                    TimeUnit.MILLISECONDS)));
+            return true;
+        } catch (RejectedExecutionException e) {
+            return false; // the timer is gone: shutting down
+        }
     }
 
     /** The oldest spare of another shape, removed; null when all spares have this shape. Caller holds the lock. */
