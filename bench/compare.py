@@ -304,10 +304,11 @@ class Bench:
                  "-Dagentfn.tools.allowed-hosts=127.0.0.1"]
         jar = ["-jar", f"{APP}/quarkus-run.jar"]
         cds = ["-XX:SharedArchiveFile=app-cds.jsa", "-Xshare:auto"] if os.path.exists(f"{APP}/app-cds.jsa") else []
-        jfr = [f"-XX:StartFlightRecording=filename={ROOT}/target/bench-compare/agentfn-jdk17.jfr,settings=profile,dumponexit=true"] \
-            if self.a.jfr else []
+        def jfr(key):  # one recording per process, named by its port (JDK 17 does not expand %p here)
+            return [f"-XX:StartFlightRecording=filename={ROOT}/target/bench-compare/{key}-{{port}}.jfr,"
+                    "settings=profile,dumponexit=true"] if self.a.jfr else []
         sides.append(Side("agentfn-jdk17", "agentfn, JDK 17" + (" + AppCDS" if cds else ""), "agentfn",
-                          ["java", *cds, *jfr, *props, *jar], agentfn_env("agentfn-jdk17"), agentfn_body(None),
+                          ["java", *cds, *jfr("agentfn-jdk17"), *props, *jar], agentfn_env("agentfn-jdk17"), agentfn_body(None),
                           cwd=APP, pair="peer-messages"))
         if os.path.exists(JDK25) and not self.a.no_jdk25:
             aot = f"{ROOT}/target/bench-compare/app.aot"
@@ -338,7 +339,7 @@ class Bench:
         if not self.a.no_claude_code:
             cc_levels = [c for c in self.levels if c <= self.a.cc_max_concurrency]
             sides.append(Side("agentfn-cc", "agentfn claude-code engine, JDK 17", "agentfn",
-                              ["java", *cds, *props, *jar], agentfn_env("agentfn-cc", cli),
+                              ["java", *cds, *jfr("agentfn-cc"), *props, *jar], agentfn_env("agentfn-cc", cli),
                               agentfn_body("claude-code"), cwd=APP, workloads=("plain",), levels=cc_levels,
                               pair="peer-agent-sdk"))
             sides.append(Side("peer-agent-sdk", f"Python: FastAPI + Claude Agent SDK + autolog ({PEER_WORKERS} uvicorn workers)",
@@ -918,7 +919,8 @@ def main():
                          "answering under 256 concurrent trace writes (see docs/benchmarks.md)")
     ap.add_argument("--peer-delivery", choices=("sync", "flush"), default="sync",
                     help="how the Messages peer delivers its trace before answering (bench/peers/messages_service.py)")
-    ap.add_argument("--jfr", action="store_true", help="JFR profile of agentfn (JDK 17) into target/bench-compare/")
+    ap.add_argument("--jfr", action="store_true",
+                    help="JFR profiles of agentfn on JDK 17 (Messages and Claude Code engines) into target/bench-compare/")
     ap.add_argument("--note", default="shared machine: other work ran at the same time, numbers are noisy")
     ap.add_argument("--out-dir", default=f"{ROOT}/docs/benchmarks")
     ap.add_argument("--no-doc", action="store_true", help="do not refresh the generated block of docs/benchmarks.md")
