@@ -23,8 +23,8 @@ def wait_up(url, seconds=240):
 
 def start_fake(port, *args):
     """The project's fake Messages API as its own process. It keeps the last 100 requests only (its heap then
-    holds no history that its collector would copy); a later --record-limit in args wins (bench/compare.py
-    counts recorded requests)."""
+    holds no history that its collector would copy); a later --record-limit in args wins. Benchmarks count model
+    calls with /_fake/config's received_requests, which the limit does not cap."""
     return subprocess.Popen(["java", "-cp", CP, "dev.agentfn.standin.FakeAnthropicServer", "--port", str(port),
                              "--record-limit", "100", *args], stdout=subprocess.DEVNULL)
 

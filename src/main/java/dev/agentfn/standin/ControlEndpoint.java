@@ -71,7 +71,8 @@ final class ControlEndpoint {
         out.put("scenario", server.scenario().wireName());
         out.put("tool_rounds", server.toolRounds());
         out.put("pending_turns", server.pendingTurns());
-        out.put("recorded_requests", server.requests().size());
+        out.put("recorded_requests", server.recordedRequests());
+        out.put("received_requests", server.receivedRequests());
         return out;
     }
 

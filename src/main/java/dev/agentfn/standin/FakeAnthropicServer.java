@@ -39,7 +39,7 @@ import java.util.stream.Collectors;
  * POST /_fake/reset     clears queue and recordings (config kept) → config
  * POST /_fake/config    {"latency_ms":2000,"scenario":"echo"|"tool-loop","tool_rounds":2,
  *                        "model_latency_ms":{"claude-haiku-4-5":500}} (all optional) → config
- * GET  /_fake/config    → {"latency_ms","scenario","tool_rounds","pending_turns","recorded_requests"}
+ * GET  /_fake/config    → {"latency_ms","scenario","tool_rounds","pending_turns","recorded_requests","received_requests"}
  * </pre>
  * Turn objects ({@code latency_ms} is optional on all of them):
  * <pre>
@@ -85,6 +85,8 @@ public final class FakeAnthropicServer implements AutoCloseable {
     private final Queue<FakeTurn> turns = new ConcurrentLinkedQueue<>();
     private final Queue<RecordedRequest> recorded = new ConcurrentLinkedQueue<>();
     private final AtomicInteger recordedCount = new AtomicInteger();
+    /** Every request received since start or reset, however many the record limit kept (benchmarks count calls). */
+    private final java.util.concurrent.atomic.AtomicLong receivedCount = new java.util.concurrent.atomic.AtomicLong();
     private volatile int recordLimit = DEFAULT_RECORD_LIMIT;
     private volatile Duration defaultLatency = Duration.ZERO;
     private final Map<String, Duration> modelLatency = new java.util.concurrent.ConcurrentHashMap<>();
@@ -182,6 +184,17 @@ public final class FakeAnthropicServer implements AutoCloseable {
         while (recorded.poll() != null) {
             recordedCount.decrementAndGet();
         }
+        receivedCount.set(0);
+    }
+
+    /** Requests received since start or the last reset, including those the record limit dropped. */
+    public long receivedRequests() {
+        return receivedCount.get();
+    }
+
+    /** How many requests {@link #requests()} holds now (at most the record limit). */
+    public int recordedRequests() {
+        return recordedCount.get();
     }
 
     // ---- configuration (may change while running) -----------------------------------------
@@ -233,6 +246,7 @@ public final class FakeAnthropicServer implements AutoCloseable {
     // ---- used by the handlers -------------------------------------------------------------
 
     void record(RecordedRequest request) {
+        receivedCount.incrementAndGet();
         recorded.add(request);
         if (recordedCount.incrementAndGet() > recordLimit && recorded.poll() != null) {
             recordedCount.decrementAndGet();

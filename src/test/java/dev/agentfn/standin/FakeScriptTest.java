@@ -144,7 +144,11 @@ class FakeScriptTest extends FakeServerTestBase {
         }
         assertEquals(List.of("Q3", "Q4", "Q5"), fake.messageRequests().stream()
                 .map(r -> r.json().at("/messages/0/content").asText()).toList());
+        JsonNode config = json(FakeHttp.get(fake, "/_fake/config").body());
+        assertEquals(3, config.get("recorded_requests").asInt());
+        assertEquals(5, config.get("received_requests").asInt(), "every request is counted, kept or not");
         fake.reset();
+        assertEquals(0, fake.receivedRequests());
         assertTrue(fake.requests().isEmpty());
         assertEquals(200, FakeHttp.messages(fake, FakeHttp.body(false, "Q6")).statusCode());
         assertEquals(1, fake.requests().size(), "the count restarts after a reset");
@@ -176,7 +180,7 @@ class FakeScriptTest extends FakeServerTestBase {
         JsonNode config = json(FakeHttp.post(fake, "/_fake/config",
                 "{\"latency_ms\":5,\"scenario\":\"tool-loop\",\"tool_rounds\":3}").body());
         assertEquals(json("{\"latency_ms\":5,\"scenario\":\"tool-loop\",\"tool_rounds\":3,"
-                + "\"pending_turns\":0,\"recorded_requests\":3}"), config);
+                + "\"pending_turns\":0,\"recorded_requests\":3,\"received_requests\":3}"), config);
         assertEquals(Scenario.TOOL_LOOP, fake.scenario());
         assertEquals(Duration.ofMillis(5), fake.defaultLatency());
 
