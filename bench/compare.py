@@ -528,6 +528,22 @@ class Bench:
         if side.twin:
             self.timed("5 throughput (traced + untraced)", self.throughput, side.twin, run)
 
+    def evaluation(self, run):
+        """Scenario 7: bench/evaluation.py --peer (its own fake, MLflow and agentfn, started after every side here
+        has stopped): one dataset through agentfn's POST /v1/evaluations and through mlflow.genai.evaluate."""
+        out = f"{ROOT}/target/bench-compare/evaluation-run{run}.json"
+        rows = 20 if self.a.quick else 200
+        r = subprocess.run([sys.executable, f"{ROOT}/bench/evaluation.py", "--peer", "--rows", str(rows),
+                            "--mlflow-backend", self.a.mlflow_backend, "--out", out], capture_output=True, text=True)
+        if r.returncode != 0:
+            raise SystemExit(f"scenario 7 failed:\n{r.stdout[-2000:]}\n{r.stderr[-3000:]}")
+        with open(out) as f:
+            res = json.load(f)
+        res["run"] = run
+        self.results.setdefault("evaluation", []).append(res)
+        print(f"  evaluation run {run}: agentfn {res['wall_s']} s, mlflow.genai.evaluate {res['peer']['wall_s']} s "
+              f"(ratio {res['agentfn_to_peer']})", flush=True)
+
     def traces(self, side):
         """Scenario 6: every answered traced invocation has exactly one trace in the side's experiment."""
         from mlflow import MlflowClient
@@ -604,6 +620,10 @@ class Bench:
         for side in self.sides:
             self.results["cold_start"][side.key] = side.cold_ms
             self.results["rss"][side.key] = side.rss_peak_mb
+        if not self.a.no_evaluation:
+            self.lap("scenario 7 (batch evaluation beside mlflow.genai.evaluate)")
+            for run in range(self.runs):
+                self.timed("7 batch evaluation", self.evaluation, run)
         self.timing["total"] = time.monotonic() - self.t0
         print("== time budget (wall seconds per scenario):", flush=True)
         for k, v in self.timing.items():
@@ -726,7 +746,18 @@ def summarize(bench, sides):
             t = r["traces"][s.key]
             goals.append({"goal": f"{labels[s.key]}: traces lost or duplicated", "value": t["missing"] + t["duplicated"],
                           "limit": 0, "met": t["missing"] == 0 and t["duplicated"] == 0})
+    evals = r.get("evaluation", [])
+    evaluation = {"runs": len(evals), "rows": evals[0]["rows"], "concurrency": evals[0]["concurrency"],
+                  "agentfn_wall_s": med([x["wall_s"] for x in evals]),
+                  "peer_wall_s": med([x["peer"]["wall_s"] for x in evals]),
+                  "ratio": med([x["agentfn_to_peer"] for x in evals]),
+                  # every run: as many traces as rows in both MLflow runs, each with its three assessments, no error
+                  "complete": all(side["traces"] == x["rows"] and all(v == x["rows"] for v in side["assessments"].values())
+                                  and len(side["assessments"]) == 3 and not side["assessment_errors"]
+                                  for x in evals for side in (x["agentfn_in_mlflow"], x["peer"]["in_mlflow"]))} \
+        if evals else None
     return {"overhead": overhead, "ratios": ratios, "delivery": delivery, "cold_start": cold, "throughput": tput,
+            "evaluation": evaluation,
             "rss_peak_mb": {k: v for k, v in r["rss"].items() if v}, "traces": r["traces"], "goals": goals,
             "spool_left_before_count": r.get("spool_left", {}),
             "unavailable": r["unavailable"], "labels": labels}
@@ -879,6 +910,15 @@ def markdown(summary, meta, files, bench):
                    f"{summary['spool_left_before_count'].get(k, '–')} | "
                    + (f"{t['answered']} / {t['traces']} / {t['missing']} / {t['duplicated']} / {t['extra']}"
                       + (f" (+ {t['failed_traced']})" if t.get("failed_traced") else "") + " |" if t else " |"))
+    ev = summary.get("evaluation")
+    if ev:
+        out += ["", f"**Scenario 7: batch evaluation** ({ev['rows']} rows, agent model 1 s, two judges 0.5 s each, "
+                f"{ev['concurrency']} rows at once; agentfn's `POST /v1/evaluations` beside `mlflow.genai.evaluate` "
+                "with `make_judge` judges, `bench/evaluation.py --peer`; wall time, median of the runs):", "",
+                "| agentfn | mlflow.genai.evaluate | agentfn / peer | Both MLflow runs complete (traces, 3 assessments each, no error) |",
+                "|---:|---:|---:|---|",
+                f"| {fmt(ev['agentfn_wall_s'], 2)} s | {fmt(ev['peer_wall_s'], 2)} s | {fmt(ev['ratio'], 2)} | "
+                f"{'yes' if ev['complete'] else '**NO**'} ({ev['runs']} runs) |"]
     out += ["", "Versions: " + ", ".join(f"{k} {v}" for k, v in meta["versions"].items()) + ".",
             f"Machine: {meta['machine']['cpus']} × {meta['machine']['cpu']}, {meta['machine']['memory_gb']} GB, "
             f"{meta['machine']['os']}, kernel {meta['machine']['kernel']}; load average before/after "
@@ -905,6 +945,8 @@ def main():
     ap.add_argument("--sides", default=None, help="comma-separated subset: agentfn-jdk17,agentfn-jdk25,peer-messages,agentfn-cc,peer-agent-sdk")
     ap.add_argument("--no-jdk25", action="store_true")
     ap.add_argument("--no-claude-code", action="store_true", help="skip the Claude Code pair")
+    ap.add_argument("--no-evaluation", action="store_true",
+                    help="skip scenario 7 (batch evaluation beside mlflow.genai.evaluate, ~70 s per run)")
     ap.add_argument("--cc-max-concurrency", type=int, default=16,
                     help="highest level for the Claude Code pair: each invocation is a CLI process (~100+ MB)")
     ap.add_argument("--mlflow-backend", choices=MLFLOW_BACKENDS, default="postgres",
