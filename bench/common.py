@@ -11,6 +11,12 @@ def free_port():
     s = socket.socket(); s.bind(("127.0.0.1", 0)); p = s.getsockname()[1]; s.close(); return p
 
 
+def peers_venv():
+    """The Python peers' virtualenv (bench/peers/setup.sh installs it once, cached), as a path."""
+    return subprocess.run(["bash", f"{ROOT}/bench/peers/setup.sh"], capture_output=True, text=True,
+                          check=True).stdout.strip().splitlines()[-1]
+
+
 def wait_up(url, seconds=240):
     end = time.time() + seconds
     while time.time() < end:

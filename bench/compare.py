@@ -28,8 +28,8 @@ import argparse, copy, csv, datetime, json, math, os, platform, re, shlex, shuti
 import urllib.error, urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from common import APP, MLFLOW_BACKENDS, ROOT, default_mlflow_workers, first_answer, free_port, start_fake, \
-    tree_cpu_s, tree_cpu_split, tree_pids, \
+from common import APP, MLFLOW_BACKENDS, ROOT, default_mlflow_workers, first_answer, free_port, peers_venv, \
+    start_fake, tree_cpu_s, tree_cpu_split, tree_pids, \
     start_mlflow, stop_all, wait_up  # noqa: E402
 
 JDK25 = "/usr/lib/jvm/temurin-25-jdk-amd64/bin/java"
@@ -41,8 +41,7 @@ MIN_SAMPLES = {"p50": 1, "p95": 20, "p99": 100}  # a percentile is reported only
 
 def ensure_venv():
     """Re-runs this script inside the peers' venv (matplotlib, MLflow client, the peers)."""
-    venv = subprocess.run(["bash", f"{ROOT}/bench/peers/setup.sh"], capture_output=True, text=True,
-                          check=True).stdout.strip().splitlines()[-1]
+    venv = peers_venv()
     if os.path.realpath(sys.prefix) != os.path.realpath(venv):
         os.execv(f"{venv}/bin/python", [f"{venv}/bin/python", os.path.abspath(__file__), *sys.argv[1:]])
     return venv

@@ -153,8 +153,7 @@ def main():
         jfr = f"{a.out}/agentfn-c1.jfr"
         subprocess.run(["jcmd", str(traced.pid), "JFR.start", "name=delivery", "settings=profile"], check=True,
                        capture_output=True)
-        venv = subprocess.run(["bash", f"{ROOT}/bench/peers/setup.sh"], capture_output=True, text=True,
-                              check=True).stdout.strip().splitlines()[-1]
+        venv = common.peers_venv()
         pyspy = f"{venv}/bin/py-spy"
         raw = f"{a.out}/mlflow-c1.pyspy.txt"
         spy = subprocess.Popen([pyspy, "record", "--pid", str(mlflow.pid), "--subprocesses", "--format", "raw",

@@ -19,8 +19,8 @@ back from MLflow: traces logged in the run and assessments on them, by name.
 import argparse, json, os, subprocess, sys, time, urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from common import APP, MLFLOW_BACKENDS, ROOT, default_mlflow_workers, free_port, start_fake, start_mlflow, stop_all, \
-    wait_up  # noqa: E402
+from common import APP, MLFLOW_BACKENDS, ROOT, default_mlflow_workers, free_port, peers_venv, start_fake, \
+    start_mlflow, stop_all, wait_up  # noqa: E402
 
 AGENT_MODEL = "claude-sonnet-4-5"
 JUDGE_MODEL = "claude-haiku-4-5"
@@ -48,8 +48,7 @@ def pg_transactions(mlflow):
 def run_contents(mlflow_url, run_id):
     """What MLflow holds for an evaluation run, read with MLflow's own client (the peers' venv): traces linked to
     the run and, on them, assessments by name."""
-    venv = subprocess.run(["bash", f"{ROOT}/bench/peers/setup.sh"], capture_output=True, text=True,
-                          check=True).stdout.strip().splitlines()[-1]
+    venv = peers_venv()
     code = """
 import json, sys, mlflow
 from collections import Counter
@@ -73,8 +72,7 @@ print(json.dumps({"traces": len(traces), "assessments": dict(names), "assessment
 
 def run_peer(a, fake, mlflow_url):
     """The Python peer on the same job; returns its JSON line (wall_s, run_id, metrics)."""
-    venv = subprocess.run(["bash", f"{ROOT}/bench/peers/setup.sh"], capture_output=True, text=True,
-                          check=True).stdout.strip().splitlines()[-1]
+    venv = peers_venv()
     env = dict(os.environ, ANTHROPIC_BASE_URL=fake, ANTHROPIC_API_KEY="bench-key", MLFLOW_TRACKING_URI=mlflow_url,
                MLFLOW_GENAI_EVAL_MAX_WORKERS=str(a.concurrency))
     cmd = [f"{venv}/bin/python", f"{ROOT}/bench/peers/evaluate_peer.py", "--rows", str(a.rows), "--agent-model",
