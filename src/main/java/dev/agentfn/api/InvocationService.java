@@ -17,15 +17,17 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
+import org.jboss.logging.Logger;
 
 /**
  * One invocation from request to answer: trace started, conversation run, root span closed, trace
  * delivered (or spooled), and only then the answer. Failures become problems carrying the trace id.
  */
 public final class InvocationService {
-    private static final org.jboss.logging.Logger LOG = org.jboss.logging.Logger.getLogger(InvocationService.class);
+    private static final Logger LOG = Logger.getLogger(InvocationService.class);
     static final String STAND_IN_WARNING = "answered by the local stand-in of the Messages API, not by Claude "
             + "(no ANTHROPIC_API_KEY or ANTHROPIC_AUTH_TOKEN is set)";
 
@@ -200,7 +202,7 @@ public final class InvocationService {
     private CompletableFuture<InvocationResponse> fail(ActiveTrace trace, ConversationRequest c, Throwable err,
             String engine, long started) {
         Problem problem = UpstreamProblems.toProblem(err);
-        if (problem.status() == 500 && !(err instanceof java.util.concurrent.CancellationException)) {
+        if (problem.status() == 500 && !(err instanceof CancellationException)) {
             // the answer says "the server log has details": these are they (a defect, not bad input or upstream;
             // a cancellation is a caller that hung up, and nobody reads its answer)
             LOG.errorf(err, "invocation failed unexpectedly (trace %s)", trace.traceId());

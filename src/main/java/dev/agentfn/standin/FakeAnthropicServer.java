@@ -18,6 +18,7 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.stream.Collectors;
 
 /**
@@ -86,7 +87,7 @@ public final class FakeAnthropicServer implements AutoCloseable {
     private final Queue<RecordedRequest> recorded = new ConcurrentLinkedQueue<>();
     private final AtomicInteger recordedCount = new AtomicInteger();
     /** Every request received since start or reset, however many the record limit kept (benchmarks count calls). */
-    private final java.util.concurrent.atomic.AtomicLong receivedCount = new java.util.concurrent.atomic.AtomicLong();
+    private final AtomicLong receivedCount = new AtomicLong();
     private volatile int recordLimit = DEFAULT_RECORD_LIMIT;
     private volatile Duration defaultLatency = Duration.ZERO;
     private final Map<String, Duration> modelLatency = new java.util.concurrent.ConcurrentHashMap<>();

@@ -15,11 +15,11 @@ import dev.agentfn.tracing.Tracer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -40,7 +40,8 @@ class StandbyPoolTest {
     static final ScheduledExecutorService TIMER = Executors.newSingleThreadScheduledExecutor();
     @TempDir
     Path dir;
-    final List<CliRun> started = new ArrayList<>();
+    /** Written by the pool's spawner thread, read by the test: a concurrent list. */
+    final List<CliRun> started = new CopyOnWriteArrayList<>();
     final Map<String, String> extraEnv = new HashMap<>();
     StandbyPool pool;
 
@@ -76,9 +77,7 @@ class StandbyPoolTest {
                 new ToolPolicy(List.of("Write"), false), JSON, TIMER,
                 new CliRun.Settings(Duration.ofSeconds(10), Duration.ofMillis(200), Duration.ofSeconds(2), 1 << 20,
                         Optional.of("2.1.330")));
-        synchronized (started) {
-            started.add(run);
-        }
+        started.add(run);
         return run;
     }
 
