@@ -213,7 +213,12 @@ public interface AgentfnConfig {
     }
 
     interface Spool {
-        /** Directory of the spool. On AWS Lambda only {@code /tmp} is writable and lives as long as the instance. */
+        /**
+         * Root directory of the spool; traces are kept in its subdirectory {@code to-<hash>} for this
+         * deployment's destination (tracking server and experiment), so deployments sharing a host or a
+         * volume never deliver each other's traces. On AWS Lambda only {@code /tmp} is writable and lives as
+         * long as the instance.
+         */
         @WithDefault("${java.io.tmpdir}/agentfn-spool")
         Path directory();
 
@@ -230,11 +235,20 @@ public interface AgentfnConfig {
         int drainBatch();
 
         /**
-         * Redelivery exports in flight at once during a drain pass. A pass stops after the first window
-         * with a retryable failure, so a server that is still down sees at most this many attempts.
+         * Redelivery exports in flight at once during a drain pass. A pass stops after two windows in a row
+         * in which nothing was delivered and something failed retryably, so a server that is still down sees
+         * at most twice this many attempts per pass.
          */
         @WithDefault("4")
         int drainConcurrency();
+
+        /**
+         * Drain passes in which MLflow stored other traces but not this one (it timed out or failed
+         * retryably each time), after which the trace is moved to {@code rejected/} instead of being tried
+         * forever. Failures while nothing gets through (an outage) do not count.
+         */
+        @WithDefault("5")
+        int maxAttempts();
     }
 
     interface Mlflow {

@@ -43,6 +43,19 @@ public record MlflowTarget(URI baseUri, Auth auth, boolean databricks, Duration 
         return new MlflowTarget(baseUri, auth, true, requestTimeout);
     }
 
+    /**
+     * The server as a name that is safe to store and show: scheme, host, port and path, without user info,
+     * query or fragment (a tracking URI may carry credentials as {@code user:password@}).
+     */
+    public String label() {
+        URI u = baseUri;
+        String port = u.getPort() < 0 ? "" : ":" + u.getPort();
+        String path = u.getRawPath() == null ? "" : u.getRawPath();
+        String host = u.getHost() == null ? "" : u.getHost().toLowerCase(java.util.Locale.ROOT);
+        String scheme = u.getScheme() == null ? "" : u.getScheme().toLowerCase(java.util.Locale.ROOT) + "://";
+        return scheme + host + port + path;
+    }
+
     @Override
     public String toString() {
         return "MlflowTarget[" + baseUri + ", auth=" + auth + ", databricks=" + databricks

@@ -20,6 +20,7 @@ import jakarta.enterprise.inject.Produces;
 import jakarta.inject.Singleton;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -96,11 +97,24 @@ public class TracingBeans {
         return target;
     }
 
+    /**
+     * The spool directory is the configured root's subdirectory for this destination, so deployments that
+     * share a host or a volume keep apart. Files an older agentfn left in the root itself record no
+     * destination: they are not sent anywhere on a guess, and the log says how to hand them over.
+     */
     @Produces
     @Singleton
-    TraceSpool spool(AgentfnConfig config, ObjectMapper json) {
+    TraceSpool spool(AgentfnConfig config, ObjectMapper json, TraceExporter exporter) {
+        Path root = config.tracing().spool().directory();
         try {
-            return new DirectoryTraceSpool(config.tracing().spool().directory(), config.tracing().spool().maxTraces(),
+            Path dir = DirectoryTraceSpool.directoryFor(root, exporter.destination());
+            long unlabelled = DirectoryTraceSpool.unlabelledIn(root);
+            if (unlabelled > 0) {
+                LOG.warnf("%d spooled traces in %s record no destination (an older agentfn wrote them) and are not "
+                        + "redelivered; if they belong to %s, move them into %s", unlabelled, root,
+                        exporter.destination(), dir);
+            }
+            return new DirectoryTraceSpool(dir, exporter.destination(), config.tracing().spool().maxTraces(),
                     new TraceCodec(json));
         } catch (IOException e) {
             throw new UncheckedIOException("agentfn.tracing.spool.directory is not writable", e);
@@ -110,8 +124,9 @@ public class TracingBeans {
     @Produces
     @Singleton
     SpoolDrainer drainer(TraceSpool spool, TraceExporter exporter, AgentfnConfig config) {
-        return new SpoolDrainer(spool, exporter, config.tracing().spool().drainBatch(),
-                config.tracing().spool().drainConcurrency(), config.mlflow().requestTimeout(), drainExecutor);
+        AgentfnConfig.Spool s = config.tracing().spool();
+        return new SpoolDrainer(spool, exporter, s.drainBatch(), s.drainConcurrency(), s.maxAttempts(),
+                config.mlflow().requestTimeout(), drainExecutor);
     }
 
     @Produces
@@ -127,7 +142,7 @@ public class TracingBeans {
     @Scheduled(every = "${agentfn.tracing.spool.drain-interval:30s}", delayed = "5s",
             concurrentExecution = Scheduled.ConcurrentExecution.SKIP)
     void drainPeriodically() {
-        drainer.get().nudge();
+        drainer.get().tick();
     }
 
     void stop(@Observes ShutdownEvent event) {
@@ -161,6 +176,11 @@ public class TracingBeans {
             @Override
             public CompletableFuture<ExportResult> export(dev.agentfn.mlflow.entities.Trace trace) {
                 return CompletableFuture.completedFuture(ExportResult.failure(false, "tracing is off"));
+            }
+
+            @Override
+            public String destination() {
+                return "nowhere (tracing off)";
             }
 
             @Override

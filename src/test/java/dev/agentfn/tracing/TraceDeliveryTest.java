@@ -45,11 +45,11 @@ class TraceDeliveryTest {
 
     @Test
     void liveAnswersAreNotQueuedBehindAStuckRedelivery() throws Exception {
-        DirectoryTraceSpool spool = new DirectoryTraceSpool(dir, 100, new TraceCodec(new ObjectMapper()));
+        DirectoryTraceSpool spool = new DirectoryTraceSpool(dir, "test destination", 100, new TraceCodec(new ObjectMapper()));
         Trace old = trace("spooled earlier");
         spool.put(old);
         exporter.hang(old.info().traceId());
-        SpoolDrainer drainer = new SpoolDrainer(spool, exporter, 10, 1, Duration.ofHours(1), drainExecutor);
+        SpoolDrainer drainer = new SpoolDrainer(spool, exporter, 10, 1, 5, Duration.ofHours(1), drainExecutor);
         drainer.nudge();
         exporter.awaitHanging();
 
@@ -65,8 +65,8 @@ class TraceDeliveryTest {
 
     @Test
     void pastTheBoundOnExportsInFlightTracesAreSpooledWithoutWaiting() throws Exception {
-        DirectoryTraceSpool spool = new DirectoryTraceSpool(dir, 100, new TraceCodec(new ObjectMapper()));
-        SpoolDrainer drainer = new SpoolDrainer(spool, exporter, 10, 1, Duration.ofHours(1), drainExecutor);
+        DirectoryTraceSpool spool = new DirectoryTraceSpool(dir, "test destination", 100, new TraceCodec(new ObjectMapper()));
+        SpoolDrainer drainer = new SpoolDrainer(spool, exporter, 10, 1, 5, Duration.ofHours(1), drainExecutor);
         TraceDelivery delivery = new TraceDelivery(exporter, spool, drainer, Duration.ofHours(1), spoolExecutor, 2);
         Trace first = trace("first");
         Trace second = trace("second");
@@ -96,6 +96,11 @@ class TraceDeliveryTest {
 
     /** Delivers at once, except the traces told to hang, whose export never completes. */
     static final class HangingExporter implements TraceExporter {
+        @Override
+        public String destination() {
+            return "hanging";
+        }
+
         private final Set<String> hanging = ConcurrentHashMap.newKeySet();
         private final Map<String, CompletableFuture<ExportResult>> open = new ConcurrentHashMap<>();
         private final List<String> attempts = new CopyOnWriteArrayList<>();

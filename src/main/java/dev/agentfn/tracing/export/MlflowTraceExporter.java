@@ -29,6 +29,14 @@ public final class MlflowTraceExporter implements TraceExporter {
         this.experimentName = experimentName;
     }
 
+    /** The server's {@link dev.agentfn.mlflow.MlflowTarget#label() label} and the experiment as configured (by id or by name). */
+    @Override
+    public String destination() {
+        String experiment = experimentId != null ? "experiment_id=" + experimentId
+                : experimentName != null ? "experiment_name=" + experimentName : "experiment_id=0";
+        return client.target().label() + " " + experiment;
+    }
+
     /** The client, for other writers to the same server (evaluation runs and assessments). */
     public MlflowClient client() {
         return client;

@@ -11,6 +11,13 @@ public interface TraceExporter {
 
     CompletableFuture<ExportResult> export(Trace trace);
 
+    /**
+     * Where traces go, as a label that names the tracking server and experiment and never holds a
+     * credential. Spooled traces carry it, so a spool shared with another deployment never sends a trace
+     * anywhere but where it was meant to go.
+     */
+    String destination();
+
     /** Whether traces go anywhere at all; {@code false} turns tracing off. */
     default boolean enabled() {
         return true;

@@ -4,6 +4,7 @@ import dev.agentfn.mlflow.entities.Trace;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
@@ -11,10 +12,16 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
+import java.util.HexFormat;
 import java.util.List;
+import java.util.Objects;
+import java.util.Set;
 import java.util.TreeSet;
 import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.stream.Stream;
 import org.jboss.logging.Logger;
@@ -28,6 +35,13 @@ import org.jboss.logging.Logger;
  * {@code rejected/}; both are logged and kept (moving a file back into the directory redelivers it).
  * Temporary files a crash left behind are removed when the spool opens.
  *
+ * <p>Every file records the destination (tracking server and experiment, never a credential) it was
+ * spooled for, and this spool returns only traces of its own destination: a file of another one, copied
+ * or moved here, is neither sent nor moved nor dropped. A file with no recorded destination (written by
+ * an older agentfn, and moved here by an operator) is taken as this directory's. {@link
+ * #directoryFor} gives each destination a directory of its own below a shared root, so two deployments
+ * on one host (or one volume) never meet by accident.
+ *
  * <p>Writes run in parallel: spooling is what every answer waits on when MLflow falls behind, so a
  * burst must not queue behind one lock. Each write forces its own file, and one directory fsync covers
  * every rename that finished before it started (group commit). The bound is kept with an in-memory
@@ -39,6 +53,7 @@ public final class DirectoryTraceSpool implements TraceSpool {
     private static final String TMP = ".tmp-";
 
     private final Path dir;
+    private final String destination;
     private final int maxTraces;
     private final TraceCodec codec;
     // What the last listing saw; lets the drainer skip listing the directory after every delivered export.
@@ -51,8 +66,12 @@ public final class DirectoryTraceSpool implements TraceSpool {
     private final Object dirSyncLock = new Object();
     private long renamesSynced; // guarded by dirSyncLock
 
-    public DirectoryTraceSpool(Path dir, int maxTraces, TraceCodec codec) throws IOException {
+    /** Names of files found to belong to another destination: skipped without reading them again. */
+    private final Set<String> foreign = ConcurrentHashMap.newKeySet();
+
+    public DirectoryTraceSpool(Path dir, String destination, int maxTraces, TraceCodec codec) throws IOException {
         this.dir = dir;
+        this.destination = Objects.requireNonNull(destination, "destination");
         this.maxTraces = maxTraces;
         this.codec = codec;
         Files.createDirectories(dir);
@@ -64,7 +83,7 @@ public final class DirectoryTraceSpool implements TraceSpool {
         String name = String.format("%013d-%s%s", trace.info().requestTimeMillis(), trace.info().traceId(), SUFFIX);
         Path tmp = dir.resolve(TMP + UUID.randomUUID());
         try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
-            ByteBuffer buf = ByteBuffer.wrap(codec.encode(trace));
+            ByteBuffer buf = ByteBuffer.wrap(codec.encode(trace, destination));
             while (buf.hasRemaining()) {
                 ch.write(buf);
             }
@@ -83,8 +102,14 @@ public final class DirectoryTraceSpool implements TraceSpool {
             if (out.size() >= max) {
                 break;
             }
+            String name = p.getFileName().toString();
             try {
-                out.add(new SpooledTrace(p.getFileName().toString(), codec.decode(Files.readAllBytes(p))));
+                TraceCodec.Decoded d = codec.decode(Files.readAllBytes(p));
+                if (d.destination() == null || d.destination().equals(destination)) {
+                    out.add(new SpooledTrace(name, d.trace()));
+                } else {
+                    leaveForeign(name, d.destination());
+                }
             } catch (NoSuchFileException e) {
                 forget(p.getFileName().toString()); // delivered late or dropped meanwhile
             } catch (IOException | RuntimeException e) {
@@ -132,6 +157,41 @@ public final class DirectoryTraceSpool implements TraceSpool {
         return dir;
     }
 
+    public String destination() {
+        return destination;
+    }
+
+    /**
+     * The directory of one destination below a spool root: {@code <root>/to-<16 hex digits of the
+     * destination's SHA-256>}. A {@code destination.txt} in it names the destination for operators.
+     */
+    public static Path directoryFor(Path root, String destination) throws IOException {
+        Path dir = root.resolve("to-" + sha256Hex(destination).substring(0, 16));
+        Files.createDirectories(dir);
+        Path label = dir.resolve("destination.txt");
+        if (!Files.exists(label)) {
+            Files.writeString(label, destination + "\n");
+        }
+        return dir;
+    }
+
+    private static String sha256Hex(String s) {
+        try {
+            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(s.getBytes(StandardCharsets.UTF_8)));
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("every JDK has SHA-256", e);
+        }
+    }
+
+    /** Trace files directly in a spool root: written by an agentfn that did not record destinations. */
+    public static long unlabelledIn(Path root) {
+        try (Stream<Path> files = Files.list(root)) {
+            return files.filter(p -> Files.isRegularFile(p) && isTrace(p.getFileName().toString())).count();
+        } catch (IOException e) {
+            return 0;
+        }
+    }
+
     /** Lists the directory (names only: {@code corrupt/} and {@code rejected/} do not end in .json) and resets the index. */
     private List<Path> entries() {
         long storesBefore;
@@ -140,7 +200,7 @@ public final class DirectoryTraceSpool implements TraceSpool {
         }
         List<Path> found = new ArrayList<>();
         try (DirectoryStream<Path> files = Files.newDirectoryStream(dir,
-                p -> isTrace(p.getFileName().toString()))) {
+                p -> isTrace(p.getFileName().toString()) && !foreign.contains(p.getFileName().toString()))) {
             files.forEach(found::add);
         } catch (IOException e) {
             LOG.errorf("Spool directory %s is unreadable: %s", dir, e.getMessage());
@@ -176,6 +236,15 @@ public final class DirectoryTraceSpool implements TraceSpool {
             } catch (IOException e) {
                 LOG.warnf("Could not drop %s: %s", name, e.getMessage());
             }
+        }
+    }
+
+    /** Another deployment's trace: not ours to send, move or drop; said once per file. */
+    private void leaveForeign(String name, String itsDestination) {
+        forget(name);
+        if (foreign.add(name)) {
+            LOG.warnf("Spooled trace %s is for %s, not for this deployment's %s; left where it is", name,
+                    itsDestination, destination);
         }
     }
 

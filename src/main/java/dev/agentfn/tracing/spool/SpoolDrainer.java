@@ -3,8 +3,15 @@ package dev.agentfn.tracing.spool;
 import dev.agentfn.tracing.export.ExportResult;
 import dev.agentfn.tracing.export.TraceExporter;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -12,12 +19,21 @@ import org.jboss.logging.Logger;
 
 /**
  * Redelivers spooled traces, oldest first, one pass at a time. Runs on a timer and after every
- * successful export (MLflow is evidently back). A pass stops at the first retryable failure so a
- * down server is not hammered; a trace MLflow refuses for good is set aside so it cannot block the
- * ones behind it. A trace leaves the spool only once MLflow confirmed it; re-sending is safe because
- * MLflow upserts spans by id and StartTraceV3 merges. Traces go out in windows of {@code concurrency}
- * exports in flight, because a backlog left by an outage drains at the server's pace, not one round
- * trip at a time.
+ * successful export (MLflow is evidently back). Traces go out in windows of {@code concurrency} exports
+ * in flight, because a backlog left by an outage drains at the server's pace, not one round trip at a time.
+ *
+ * <p>A pass stops after two windows in a row in which nothing was delivered and something failed in a way
+ * MLflow may recover from: the server is down or behind, and is not hammered. One such window alone does
+ * not stop it, so a trace MLflow keeps timing out on (too large to store in time) never holds up the ones
+ * behind it: order by age is not worth head-of-line blocking. A trace that failed goes to the back of later
+ * passes (so an outage rotates through the spool instead of retrying the same few), and after {@code
+ * maxAttempts} passes in which MLflow stored other traces but not this one it is set aside like a trace
+ * MLflow refused for good (kept, logged, and redelivered if an operator moves it back). Failures in a pass
+ * where nothing got through do not count: an outage never sets traces aside. The counts live in memory; a
+ * new process starts them afresh.
+ *
+ * <p>A trace leaves the spool only once MLflow confirmed it; re-sending is safe because MLflow upserts
+ * spans by id and StartTraceV3 merges.
  */
 public final class SpoolDrainer {
     private static final Logger LOG = Logger.getLogger(SpoolDrainer.class);
@@ -26,23 +42,37 @@ public final class SpoolDrainer {
     private final TraceExporter exporter;
     private final int batch;
     private final int concurrency;
+    private final int maxAttempts;
     private final Duration perTraceTimeout;
     private final Executor executor;
     private final AtomicBoolean running = new AtomicBoolean();
+    /** Failed passes of each trace that has failed, by handle. Touched by the pass only. */
+    private final Map<String, Failures> failures = new ConcurrentHashMap<>();
 
-    public SpoolDrainer(TraceSpool spool, TraceExporter exporter, int batch, int concurrency, Duration perTraceTimeout,
-            Executor executor) {
+    public SpoolDrainer(TraceSpool spool, TraceExporter exporter, int batch, int concurrency, int maxAttempts,
+            Duration perTraceTimeout, Executor executor) {
         this.spool = spool;
         this.exporter = exporter;
         this.batch = batch;
         this.concurrency = Math.max(1, concurrency);
+        this.maxAttempts = Math.max(1, maxAttempts);
         this.perTraceTimeout = perTraceTimeout;
         this.executor = executor;
     }
 
-    /** Starts a pass in the background unless one is running or the spool is known to be empty. */
+    /** After an export: starts a pass in the background unless one is running or the spool is known to be empty. */
     public void nudge() {
-        if (exporter.enabled() && !running.get() && spool.mayHoldTraces()) {
+        if (spool.mayHoldTraces()) {
+            tick();
+        }
+    }
+
+    /**
+     * On the timer: starts a pass that looks at the spool whatever this process believes it holds, so a
+     * file an operator moved back (or another instance of the deployment left on a shared volume) is seen.
+     */
+    public void tick() {
+        if (exporter.enabled() && !running.get()) {
             executor.execute(this::drainOnce);
         }
     }
@@ -52,48 +82,104 @@ public final class SpoolDrainer {
         if (!running.compareAndSet(false, true)) {
             return 0;
         }
-        int delivered = 0;
+        Pass pass = new Pass();
         try {
-            List<SpooledTrace> traces = spool.oldest(batch);
-            for (int from = 0; from < traces.size(); from += concurrency) {
-                Window w = send(traces.subList(from, Math.min(traces.size(), from + concurrency)));
-                delivered += w.delivered();
-                if (w.pausedBecause() != null) {
-                    LOG.infof("Spool redelivery paused (%d waiting): %s", spool.size(), w.pausedBecause());
-                    break;
-                }
+            List<SpooledTrace> traces = failingLast(spool.oldest(batch));
+            for (int from = 0; from < traces.size() && pass.stoppedBecause == null; from += concurrency) {
+                send(traces.subList(from, Math.min(traces.size(), from + concurrency)), pass);
             }
+            settle(pass, traces.size() < batch ? traces : null);
         } finally {
             running.set(false);
         }
-        if (delivered > 0) {
-            LOG.infof("Redelivered %d spooled traces to MLflow", delivered);
+        if (pass.stoppedBecause != null) {
+            LOG.infof("Spool redelivery paused (%d waiting): %s", spool.size(), pass.stoppedBecause);
         }
-        return delivered;
+        if (pass.delivered > 0) {
+            LOG.infof("Redelivered %d spooled traces to MLflow", pass.delivered);
+        }
+        return pass.delivered;
+    }
+
+    /** Traces that failed go after the rest, the more failures the later (stable: oldest first within each). */
+    private List<SpooledTrace> failingLast(List<SpooledTrace> traces) {
+        if (failures.isEmpty()) {
+            return traces;
+        }
+        List<SpooledTrace> sorted = new ArrayList<>(traces);
+        sorted.sort(Comparator.comparingInt(t -> failures.getOrDefault(t.handle(), Failures.NONE).passes()));
+        return sorted;
     }
 
     /** Exports a window together; each result is settled in spool order once all are in. */
-    private Window send(List<SpooledTrace> window) {
+    private void send(List<SpooledTrace> window, Pass pass) {
         List<CompletableFuture<ExportResult>> inFlight = window.stream()
                 .map(t -> exporter.export(t.trace()).completeOnTimeout(
                         ExportResult.failure(true, "redelivery timed out"), perTraceTimeout.toNanos(), TimeUnit.NANOSECONDS))
                 .toList();
-        int delivered = 0;
-        String paused = null;
+        int deliveredBefore = pass.delivered;
+        String retryable = null;
         for (int i = 0; i < window.size(); i++) {
             ExportResult r = inFlight.get(i).join();
+            String handle = window.get(i).handle();
             if (r.delivered()) {
-                spool.remove(window.get(i).handle());
-                delivered++;
+                spool.remove(handle);
+                failures.remove(handle);
+                pass.delivered++;
             } else if (r.retryable()) {
-                paused = r.detail(); // kept for the next pass
+                pass.retryable.put(handle, r.detail()); // kept for a later pass
+                retryable = r.detail();
             } else {
-                spool.reject(window.get(i).handle(), r.detail());
+                spool.reject(handle, r.detail());
+                failures.remove(handle);
             }
         }
-        return new Window(delivered, paused);
+        boolean empty = retryable != null && pass.delivered == deliveredBefore;
+        pass.emptyWindowsInARow = empty ? pass.emptyWindowsInARow + 1 : 0;
+        if (pass.emptyWindowsInARow >= 2) {
+            pass.stoppedBecause = retryable;
+        }
     }
 
-    private record Window(int delivered, String pausedBecause) {
+    /**
+     * Records this pass's retryable failures (counted against the trace only if MLflow stored anything in
+     * the pass) and sets aside the traces out of attempts.
+     *
+     * @param whole every spooled trace, when the pass saw them all (then the counts of traces gone are dropped)
+     */
+    private void settle(Pass pass, List<SpooledTrace> whole) {
+        if (whole != null) {
+            Set<String> present = new HashSet<>();
+            whole.forEach(t -> present.add(t.handle()));
+            failures.keySet().retainAll(present);
+        }
+        boolean mlflowUp = pass.delivered > 0;
+        pass.retryable.forEach((handle, detail) -> {
+            Failures f = failures.getOrDefault(handle, Failures.NONE).add(mlflowUp);
+            if (f.whileUp() >= maxAttempts) {
+                failures.remove(handle);
+                spool.reject(handle, "not stored in " + f.whileUp() + " passes in which MLflow stored other traces "
+                        + "(agentfn.tracing.spool.max-attempts); last: " + detail);
+            } else {
+                failures.put(handle, f);
+            }
+        });
+    }
+
+    /** A trace's failed passes: all of them (orders the next pass), and those in which MLflow stored others. */
+    private record Failures(int passes, int whileUp) {
+        static final Failures NONE = new Failures(0, 0);
+
+        Failures add(boolean mlflowUp) {
+            return new Failures(passes + 1, whileUp + (mlflowUp ? 1 : 0));
+        }
+    }
+
+    /** What one pass did. */
+    private static final class Pass {
+        int delivered;
+        int emptyWindowsInARow;
+        final Map<String, String> retryable = new LinkedHashMap<>();
+        String stoppedBecause;
     }
 }

@@ -16,9 +16,13 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 
-/** Lossless JSON form of a {@link Trace} for the spool (not an MLflow format). */
+/**
+ * Lossless JSON form of a {@link Trace} for the spool (not an MLflow format), with the destination it was
+ * spooled for. Version 1 files (before destinations were recorded) decode with no destination.
+ */
 public final class TraceCodec {
-    private static final int VERSION = 1;
+    private static final int VERSION = 2;
+    private static final int VERSION_WITHOUT_DESTINATION = 1;
     private static final TypeReference<Map<String, Object>> MAP = new TypeReference<>() {
     };
     private static final TypeReference<Map<String, String>> STRING_MAP = new TypeReference<>() {
@@ -29,24 +33,29 @@ public final class TraceCodec {
         this.json = json;
     }
 
-    public byte[] encode(Trace trace) throws IOException {
-        ObjectNode root = json.createObjectNode().put("v", VERSION);
+    /** A spooled trace and the destination recorded with it (null: written before destinations were recorded). */
+    public record Decoded(String destination, Trace trace) {
+    }
+
+    public byte[] encode(Trace trace, String destination) throws IOException {
+        ObjectNode root = json.createObjectNode().put("v", VERSION).put("destination", destination);
         root.set("info", info(trace.info()));
         ArrayNode spans = root.putArray("spans");
         trace.spans().forEach(s -> spans.add(span(s)));
         return json.writeValueAsBytes(root);
     }
 
-    public Trace decode(byte[] bytes) throws IOException {
+    public Decoded decode(byte[] bytes) throws IOException {
         JsonNode root = json.readTree(bytes);
-        if (root == null || root.path("v").asInt() != VERSION) {
-            throw new IOException("not a spooled trace of version " + VERSION);
+        int version = root == null ? 0 : root.path("v").asInt();
+        if (version != VERSION && version != VERSION_WITHOUT_DESTINATION) {
+            throw new IOException("not a spooled trace of version " + VERSION_WITHOUT_DESTINATION + " or " + VERSION);
         }
         List<SpanData> spans = new ArrayList<>();
         for (JsonNode s : root.withArray("spans")) {
             spans.add(span(s));
         }
-        return new Trace(info(root.path("info")), spans);
+        return new Decoded(text(root, "destination"), new Trace(info(root.path("info")), spans));
     }
 
     private ObjectNode info(TraceInfo i) {

@@ -28,6 +28,11 @@ public final class InMemoryTraceExporter implements TraceExporter {
         return CompletableFuture.completedFuture(r);
     }
 
+    @Override
+    public String destination() {
+        return "in-memory";
+    }
+
     /** Trace ids of every export attempt, in order. */
     public synchronized List<String> attemptedTraceIds() {
         return attempts.stream().map(t -> t.info().traceId()).toList();

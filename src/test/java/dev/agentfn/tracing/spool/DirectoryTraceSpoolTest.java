@@ -27,7 +27,7 @@ class DirectoryTraceSpoolTest {
 
     @Test
     void returnsTracesOldestFirstAndLosslessly() throws Exception {
-        DirectoryTraceSpool spool = new DirectoryTraceSpool(dir, 10, SpoolTraces.CODEC);
+        DirectoryTraceSpool spool = new DirectoryTraceSpool(dir, SpoolTraces.DESTINATION, 10, SpoolTraces.CODEC);
         Trace a = traces.next("a");
         Trace b = traces.next("b");
         spool.put(b);
@@ -40,9 +40,37 @@ class DirectoryTraceSpoolTest {
     }
 
     @Test
+    void aFileWrittenBeforeDestinationsWereRecordedIsTakenAsThisDirectorysAndRecordsItsDestinationFromNowOn()
+            throws Exception {
+        Trace old = traces.next("old");
+        com.fasterxml.jackson.databind.node.ObjectNode v1 = (com.fasterxml.jackson.databind.node.ObjectNode)
+                new com.fasterxml.jackson.databind.ObjectMapper().readTree(SpoolTraces.CODEC.encode(old, "ignored"));
+        v1.put("v", 1).remove("destination");
+        Files.write(dir.resolve("0000000000001-" + old.info().traceId() + ".json"), v1.toString().getBytes());
+        DirectoryTraceSpool spool = new DirectoryTraceSpool(dir, SpoolTraces.DESTINATION, 10, SpoolTraces.CODEC);
+        assertEquals(List.of(old.info().traceId()), ids(spool.oldest(10)));
+
+        String handle = spool.put(traces.next("new"));
+        assertEquals(SpoolTraces.DESTINATION, SpoolTraces.CODEC.decode(Files.readAllBytes(dir.resolve(handle))).destination());
+    }
+
+    @Test
+    void eachDestinationHasADirectoryOfItsOwnNamingItAndNoCredential() throws Exception {
+        Path a = DirectoryTraceSpool.directoryFor(dir, "http://127.0.0.1:5000 experiment_id=1");
+        Path b = DirectoryTraceSpool.directoryFor(dir, "http://127.0.0.1:5001 experiment_id=1");
+        assertEquals(a, DirectoryTraceSpool.directoryFor(dir, "http://127.0.0.1:5000 experiment_id=1"));
+        assertFalse(a.equals(b));
+        assertEquals(dir, a.getParent());
+        assertEquals("http://127.0.0.1:5000 experiment_id=1\n", Files.readString(a.resolve("destination.txt")));
+        assertEquals(0, DirectoryTraceSpool.unlabelledIn(dir));
+        Files.write(dir.resolve("0000000000001-tr-left-by-an-older-agentfn.json"), "{}".getBytes());
+        assertEquals(1, DirectoryTraceSpool.unlabelledIn(dir));
+    }
+
+    @Test
     void knowsWhenItIsEmptyOnlyAfterLooking() throws Exception {
         Files.write(dir.resolve("0000000000001-left-by-a-frozen-instance.json"), "{}".getBytes());
-        DirectoryTraceSpool spool = new DirectoryTraceSpool(dir, 10, SpoolTraces.CODEC);
+        DirectoryTraceSpool spool = new DirectoryTraceSpool(dir, SpoolTraces.DESTINATION, 10, SpoolTraces.CODEC);
         assertTrue(spool.mayHoldTraces(), "a new spool has not looked yet");
         assertEquals(List.of(), spool.oldest(10), "the unreadable file was set aside");
         assertEquals(0, spool.size());
@@ -57,7 +85,7 @@ class DirectoryTraceSpoolTest {
 
     @Test
     void spoolingTheSameTraceTwiceKeepsOneCopy() throws Exception {
-        DirectoryTraceSpool spool = new DirectoryTraceSpool(dir, 10, SpoolTraces.CODEC);
+        DirectoryTraceSpool spool = new DirectoryTraceSpool(dir, SpoolTraces.DESTINATION, 10, SpoolTraces.CODEC);
         Trace a = traces.next("a");
         spool.put(a);
         spool.put(a);
@@ -66,7 +94,7 @@ class DirectoryTraceSpoolTest {
 
     @Test
     void aTornFileIsSetAsideAndDoesNotHideTheOthers() throws Exception {
-        DirectoryTraceSpool spool = new DirectoryTraceSpool(dir, 10, SpoolTraces.CODEC);
+        DirectoryTraceSpool spool = new DirectoryTraceSpool(dir, SpoolTraces.DESTINATION, 10, SpoolTraces.CODEC);
         String torn = spool.put(traces.next("torn"));
         Trace good = traces.next("good");
         spool.put(good);
@@ -81,7 +109,7 @@ class DirectoryTraceSpoolTest {
     @Test
     void anUnfinishedWriteFromACrashIsNeitherReturnedNorKept() throws Exception {
         Files.write(dir.resolve(".tmp-0a1b2c"), "{\"v\":1,\"info\":{".getBytes());
-        DirectoryTraceSpool spool = new DirectoryTraceSpool(dir, 10, SpoolTraces.CODEC);
+        DirectoryTraceSpool spool = new DirectoryTraceSpool(dir, SpoolTraces.DESTINATION, 10, SpoolTraces.CODEC);
         assertEquals(0, spool.size());
         assertTrue(spool.oldest(10).isEmpty());
         assertFalse(Files.exists(dir.resolve(".tmp-0a1b2c")));
@@ -89,7 +117,7 @@ class DirectoryTraceSpoolTest {
 
     @Test
     void aFullSpoolDropsTheOldest() throws Exception {
-        DirectoryTraceSpool spool = new DirectoryTraceSpool(dir, 2, SpoolTraces.CODEC);
+        DirectoryTraceSpool spool = new DirectoryTraceSpool(dir, SpoolTraces.DESTINATION, 2, SpoolTraces.CODEC);
         Trace first = traces.next("1");
         spool.put(first);
         Trace second = traces.next("2");
@@ -101,7 +129,7 @@ class DirectoryTraceSpoolTest {
 
     @Test
     void parallelWritesAreAllStoredAndLeaveNoTemporaries() throws Exception {
-        DirectoryTraceSpool spool = new DirectoryTraceSpool(dir, 1000, SpoolTraces.CODEC);
+        DirectoryTraceSpool spool = new DirectoryTraceSpool(dir, SpoolTraces.DESTINATION, 1000, SpoolTraces.CODEC);
         List<Trace> burst = IntStream.range(0, 200).mapToObj(i -> traces.next("p" + i)).toList();
         Set<String> handles = putInParallel(spool, burst);
 
@@ -115,7 +143,7 @@ class DirectoryTraceSpoolTest {
 
     @Test
     void theBoundHoldsUnderParallelWritesAndKeepsTheNewest() throws Exception {
-        DirectoryTraceSpool spool = new DirectoryTraceSpool(dir, 10, SpoolTraces.CODEC);
+        DirectoryTraceSpool spool = new DirectoryTraceSpool(dir, SpoolTraces.DESTINATION, 10, SpoolTraces.CODEC);
         List<Trace> burst = IntStream.range(0, 100).mapToObj(i -> traces.next("b" + i)).toList();
         putInParallel(spool, burst);
 
@@ -143,7 +171,7 @@ class DirectoryTraceSpoolTest {
 
     @Test
     void rejectedTracesLeaveTheQueueButStayOnDisk() throws Exception {
-        DirectoryTraceSpool spool = new DirectoryTraceSpool(dir, 10, SpoolTraces.CODEC);
+        DirectoryTraceSpool spool = new DirectoryTraceSpool(dir, SpoolTraces.DESTINATION, 10, SpoolTraces.CODEC);
         String handle = spool.put(traces.next("refused"));
         spool.reject(handle, "400 INVALID_PARAMETER_VALUE");
         spool.reject("../escape.json", "ignored");

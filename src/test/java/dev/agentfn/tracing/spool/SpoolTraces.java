@@ -14,6 +14,7 @@ import java.util.concurrent.atomic.AtomicLong;
 /** Small finished traces whose request times step by one second, so spool order is predictable. */
 final class SpoolTraces {
     static final TraceCodec CODEC = new TraceCodec(new ObjectMapper());
+    static final String DESTINATION = "http://127.0.0.1:5000 experiment_id=1";
     private final AtomicLong now = new AtomicLong(1_700_000_000_000_000_000L);
     private final Tracer tracer = new Tracer(() -> now.getAndAdd(1_000_000_000L),
             new AttributePolicy(true, 65536, List.of(), List.of()), false);
