@@ -1,5 +1,6 @@
 package dev.agentfn.api;
 
+import dev.agentfn.LogText;
 import jakarta.ws.rs.WebApplicationException;
 import jakarta.ws.rs.core.Response;
 import org.jboss.logging.Logger;
@@ -36,14 +37,14 @@ public class ProblemMappers {
             default -> title;
         };
         if (status >= 500) {
-            LOG.error("Request failed", e);
+            LOG.error("Request failed", LogText.escape(e));
         }
         return response(Problem.of(status, kind(status), title, detail), java.util.Map.of());
     }
 
     @ServerExceptionMapper
     public Response unexpected(Exception e) {
-        LOG.error("Unexpected failure", e);
+        LOG.error("Unexpected failure", LogText.escape(e));
         return response(Problem.of(500, "internal", "Internal error",
                 "agentfn failed unexpectedly; the server log has details"), java.util.Map.of());
     }
