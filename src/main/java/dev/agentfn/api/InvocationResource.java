@@ -49,11 +49,11 @@ public class InvocationResource {
     /** MLflow run ids: 32 lowercase hex digits (a UUID without dashes). */
     private static final java.util.regex.Pattern RUN_ID = java.util.regex.Pattern.compile("[0-9a-f]{32}");
 
-    public InvocationResource(InvocationService service, ObjectMapper json, AgentfnConfig config,
+    public InvocationResource(InvocationService service, ObjectMapper json, StrictJson reader, AgentfnConfig config,
             dev.agentfn.conversation.tools.ToolCatalog catalog) {
         this.service = service;
         this.json = json;
-        this.parser = new RequestParser(json, config, catalog, service.engineNames());
+        this.parser = new RequestParser(json, reader, config, catalog, service.engineNames());
         this.maxBodyBytes = config.invocation().maxBodySize().asLongValue();
         this.authenticated = ApiKeyFilter.keysConfigured(config);
     }
