@@ -25,6 +25,9 @@ public interface AgentfnConfig {
     /** Limits of one invocation. */
     Invocation invocation();
 
+    /** Limits on every request's line and headers, answered with problem documents. */
+    Http http();
+
     /** The deployment's tool catalogue. */
     Tools tools();
 
