@@ -28,9 +28,10 @@ public class EvaluationAgent implements AgentInvoker {
     private final ObjectMapper json;
     private final String defaultModel;
 
-    public EvaluationAgent(InvocationService service, ObjectMapper json, AgentfnConfig config, ToolCatalog catalog) {
+    public EvaluationAgent(InvocationService service, ObjectMapper json, StrictJson reader, AgentfnConfig config,
+            ToolCatalog catalog) {
         this.service = service;
-        this.parser = new RequestParser(json, config, catalog, service.engineNames());
+        this.parser = new RequestParser(json, reader, config, catalog, service.engineNames());
         this.json = json;
         this.defaultModel = config.anthropic().defaultModel();
     }

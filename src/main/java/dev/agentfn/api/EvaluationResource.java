@@ -1,8 +1,6 @@
 package dev.agentfn.api;
 
-import com.fasterxml.jackson.core.JsonParseException;
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.agentfn.evaluation.EvaluationConflictException;
 import dev.agentfn.evaluation.DatasetUnavailableException;
 import dev.agentfn.evaluation.EvaluationException;
@@ -18,7 +16,6 @@ import jakarta.ws.rs.PathParam;
 import jakarta.ws.rs.Produces;
 import jakarta.ws.rs.core.MediaType;
 import jakarta.ws.rs.core.Response;
-import java.io.IOException;
 import java.util.concurrent.CompletionStage;
 import org.eclipse.microprofile.openapi.annotations.Operation;
 import org.eclipse.microprofile.openapi.annotations.media.Content;
@@ -32,11 +29,11 @@ import org.eclipse.microprofile.openapi.annotations.tags.Tag;
 @Path("/v1/evaluations")
 public class EvaluationResource {
     private final Evaluations evaluations;
-    private final ObjectMapper json;
+    private final StrictJson reader;
 
-    public EvaluationResource(Evaluations evaluations, ObjectMapper json) {
+    public EvaluationResource(Evaluations evaluations, StrictJson reader) {
         this.evaluations = evaluations;
-        this.json = json;
+        this.reader = reader;
     }
 
     @POST
@@ -45,11 +42,19 @@ public class EvaluationResource {
     @Produces(MediaType.APPLICATION_JSON)
     @Operation(summary = "Start an evaluation", description = "Checks the dataset and scorers, creates the MLflow "
             + "run and answers 202; rows run in the background. Bad input is a problem+json 400.")
-    @RequestBody(content = @Content(schema = @Schema(implementation = EvaluationRequest.class)))
-    @APIResponse(responseCode = "202", content = @Content(schema = @Schema(implementation = EvaluationStarted.class)))
+    @RequestBody(required = true, content = @Content(mediaType = MediaType.APPLICATION_JSON,
+            schema = @Schema(implementation = EvaluationRequest.class)))
+    @APIResponse(responseCode = "202", description = "Started; rows run in the background",
+            content = @Content(mediaType = MediaType.APPLICATION_JSON,
+                    schema = @Schema(implementation = EvaluationStarted.class)))
+    @APIResponse(responseCode = "200", description = "Finished (\"wait\": true)", content = @Content(
+            mediaType = MediaType.APPLICATION_JSON, schema = @Schema(implementation = EvaluationStatus.class)))
     @APIResponse(responseCode = "400", description = "Invalid dataset, scorer or template",
             content = @Content(mediaType = Problem.MEDIA_TYPE, schema = @Schema(implementation = Problem.class)))
+    @APIResponse(responseCode = "default", description = "Any other error (401, 409, 413, 414, 415, 431, 502, 503)",
+            content = @Content(mediaType = Problem.MEDIA_TYPE, schema = @Schema(implementation = Problem.class)))
     public CompletionStage<Response> start(byte[] body) {
+        JsonNode tree = reader.read(body); // malformed input is a 400 whether or not MLflow is configured
         if (!evaluations.available()) {
             throw new ProblemException(Problem.of(503, "evaluations-unavailable", "Evaluations unavailable",
                     "evaluations record into MLflow; set MLFLOW_TRACKING_URI (agentfn.mlflow.tracking-uri)"));
@@ -57,7 +62,6 @@ public class EvaluationResource {
         EvaluationPlan plan;
         boolean wait;
         try {
-            JsonNode tree = read(body);
             plan = evaluations.plan(tree);
             wait = tree.path("wait").asBoolean(false);
         } catch (EvaluationException e) {
@@ -96,23 +100,13 @@ public class EvaluationResource {
     @Path("/{id}")
     @Produces(MediaType.APPLICATION_JSON)
     @Operation(summary = "Progress and results of an evaluation")
+    @APIResponse(responseCode = "200", description = "The evaluation's status", content = @Content(
+            mediaType = MediaType.APPLICATION_JSON, schema = @Schema(implementation = EvaluationStatus.class)))
+    @APIResponse(responseCode = "default", description = "No such evaluation (404), or another error",
+            content = @Content(mediaType = Problem.MEDIA_TYPE, schema = @Schema(implementation = Problem.class)))
     public EvaluationStatus get(@PathParam("id") String id) {
         return evaluations.get(id).map(EvaluationStatus::of).orElseThrow(() -> new ProblemException(
                 Problem.of(404, "not-found", "Not found", "no evaluation " + id + " (finished ones are kept only "
                         + "for a while, in this instance's memory)")));
-    }
-
-    private JsonNode read(byte[] body) {
-        if (body == null || body.length == 0) {
-            throw new EvaluationException("the request body is empty");
-        }
-        try {
-            return json.readTree(body);
-        } catch (JsonParseException e) {
-            throw new EvaluationException("malformed JSON at line " + e.getLocation().getLineNr() + ", column "
-                    + e.getLocation().getColumnNr() + ": " + e.getOriginalMessage());
-        } catch (IOException e) {
-            throw new EvaluationException("malformed JSON: " + e.getMessage());
-        }
     }
 }

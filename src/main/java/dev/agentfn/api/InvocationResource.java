@@ -22,6 +22,7 @@ import jakarta.ws.rs.sse.Sse;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.eclipse.microprofile.openapi.annotations.Operation;
+import org.eclipse.microprofile.openapi.annotations.enums.SchemaType;
 import org.eclipse.microprofile.openapi.annotations.media.Content;
 import org.eclipse.microprofile.openapi.annotations.media.Schema;
 import org.eclipse.microprofile.openapi.annotations.parameters.RequestBody;
@@ -49,11 +50,11 @@ public class InvocationResource {
     /** MLflow run ids: 32 lowercase hex digits (a UUID without dashes). */
     private static final java.util.regex.Pattern RUN_ID = java.util.regex.Pattern.compile("[0-9a-f]{32}");
 
-    public InvocationResource(InvocationService service, ObjectMapper json, AgentfnConfig config,
+    public InvocationResource(InvocationService service, ObjectMapper json, StrictJson reader, AgentfnConfig config,
             dev.agentfn.conversation.tools.ToolCatalog catalog) {
         this.service = service;
         this.json = json;
-        this.parser = new RequestParser(json, config, catalog, service.engineNames());
+        this.parser = new RequestParser(json, reader, config, catalog, service.engineNames());
         this.maxBodyBytes = config.invocation().maxBodySize().asLongValue();
         this.authenticated = ApiKeyFilter.keysConfigured(config);
     }
@@ -68,10 +69,15 @@ public class InvocationResource {
     @Produces(MediaType.APPLICATION_JSON)
     @Operation(summary = "Run an agent conversation", description = "Runs the conversation, delivers its trace to "
             + "MLflow, then answers. Errors are application/problem+json.")
-    @RequestBody(content = @Content(schema = @Schema(implementation = InvocationRequest.class)))
-    @APIResponse(responseCode = "200", content = @Content(schema = @Schema(implementation = InvocationResponse.class)))
+    @RequestBody(required = true, content = @Content(mediaType = MediaType.APPLICATION_JSON,
+            schema = @Schema(implementation = InvocationRequest.class)))
+    @APIResponse(responseCode = "200", description = "The answer, after the trace was delivered or spooled",
+            content = @Content(mediaType = MediaType.APPLICATION_JSON,
+                    schema = @Schema(implementation = InvocationResponse.class)))
     @APIResponse(responseCode = "400", description = "Invalid request", content = @Content(mediaType = Problem.MEDIA_TYPE,
             schema = @Schema(implementation = Problem.class)))
+    @APIResponse(responseCode = "default", description = "Any other error (401, 406, 413, 414, 415, 431, 5xx)",
+            content = @Content(mediaType = Problem.MEDIA_TYPE, schema = @Schema(implementation = Problem.class)))
     public CompletionStage<Response> invoke(byte[] body, @HeaderParam("traceparent") String traceparent,
             @HeaderParam(SOURCE_RUN_HEADER) java.util.List<String> sourceRun, @Context RoutingContext http) {
         Accepted a = accept(body, sourceRun);
@@ -99,6 +105,14 @@ public class InvocationResource {
     @Produces(MediaType.SERVER_SENT_EVENTS)
     @Operation(summary = "Run an agent conversation, streamed", description = "Events: text_delta, tool_call, "
             + "tool_result, then exactly one done (the JSON answer) or error (a problem document).")
+    // The same body as invoke(): without this the scanner documents byte[] as a binary string beside the $ref.
+    @RequestBody(required = true, content = @Content(mediaType = MediaType.APPLICATION_JSON,
+            schema = @Schema(implementation = InvocationRequest.class)))
+    @APIResponse(responseCode = "200", description = "The answer, after the trace was delivered or spooled",
+            content = @Content(mediaType = MediaType.SERVER_SENT_EVENTS, schema = @Schema(type = SchemaType.STRING,
+                    description = "Server-sent events, each \"event: <name>\" and \"data: <JSON>\": text_delta {text}, "
+                            + "tool_call {id, name, input}, tool_result {tool_use_id, name, content, is_error}, then "
+                            + "exactly one done (an InvocationResponse) or error (a Problem)")))
     public Multi<OutboundSseEvent> stream(byte[] body, @HeaderParam("traceparent") String traceparent,
             @HeaderParam(SOURCE_RUN_HEADER) java.util.List<String> sourceRun, @Context Sse sse) {
         Accepted a = accept(body, sourceRun);
@@ -164,7 +178,8 @@ public class InvocationResource {
         }
 
         OutboundSseEvent event(String name, JsonNode data) {
-            return sse.newEventBuilder().name(name).mediaType(MediaType.APPLICATION_JSON_TYPE).data(data.toString()).build();
+            // data is JSON text already; a media type would add a non-standard "content-type:" line to every event
+            return sse.newEventBuilder().name(name).data(data.toString()).build();
         }
 
         @Override

@@ -1,5 +1,6 @@
 package dev.agentfn.api;
 
+import dev.agentfn.LogText;
 import dev.agentfn.conversation.ConversationEngine;
 import dev.agentfn.conversation.ConversationException;
 import dev.agentfn.conversation.ConversationListener;
@@ -205,7 +206,7 @@ public final class InvocationService {
         if (problem.status() == 500 && !(err instanceof CancellationException)) {
             // the answer says "the server log has details": these are they (a defect, not bad input or upstream;
             // a cancellation is a caller that hung up, and nobody reads its answer)
-            LOG.errorf(err, "invocation failed unexpectedly (trace %s)", trace.traceId());
+            LOG.errorf(LogText.escape(err), "invocation failed unexpectedly (trace %s)", trace.traceId());
         }
         String type = err instanceof ConversationException.Upstream u ? u.errorType() : err.getClass().getSimpleName();
         trace.root().recordError(type, problem.detail(), err)

@@ -77,6 +77,12 @@ public final class OpenApiRoute {
         return json ? Format.JSON : Format.YAML;
     }
 
+    /** The JSON document's bytes, or null in a build without it. */
+    static byte[] jsonDocument() {
+        Buffer body = body(Format.JSON);
+        return body == null ? null : body.getBytes();
+    }
+
     private static Buffer body(Format format) {
         Buffer body = format.body;
         if (body == null) {

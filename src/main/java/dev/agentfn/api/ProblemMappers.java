@@ -1,7 +1,9 @@
 package dev.agentfn.api;
 
+import dev.agentfn.LogText;
 import jakarta.ws.rs.WebApplicationException;
 import jakarta.ws.rs.core.Response;
+import jakarta.ws.rs.core.UriInfo;
 import org.jboss.logging.Logger;
 import org.jboss.resteasy.reactive.server.ServerExceptionMapper;
 
@@ -24,7 +26,7 @@ public class ProblemMappers {
     }
 
     @ServerExceptionMapper
-    public Response web(WebApplicationException e) {
+    public Response web(WebApplicationException e, UriInfo uri) {
         int status = e.getResponse() == null ? 500 : e.getResponse().getStatus();
         String title = Response.Status.fromStatusCode(status) == null ? "Error"
                 : Response.Status.fromStatusCode(status).getReasonPhrase();
@@ -36,14 +38,17 @@ public class ProblemMappers {
             default -> title;
         };
         if (status >= 500) {
-            LOG.error("Request failed", e);
+            LOG.error("Request failed", LogText.escape(e));
         }
-        return response(Problem.of(status, kind(status), title, detail), java.util.Map.of());
+        java.util.Map<String, String> headers = status == 405
+                ? AllowedMethods.allow(uri.getPath()).map(a -> java.util.Map.of("Allow", a)).orElse(java.util.Map.of())
+                : java.util.Map.of();
+        return response(Problem.of(status, kind(status), title, detail), headers);
     }
 
     @ServerExceptionMapper
     public Response unexpected(Exception e) {
-        LOG.error("Unexpected failure", e);
+        LOG.error("Unexpected failure", LogText.escape(e));
         return response(Problem.of(500, "internal", "Internal error",
                 "agentfn failed unexpectedly; the server log has details"), java.util.Map.of());
     }

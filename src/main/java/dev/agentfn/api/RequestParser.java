@@ -1,6 +1,5 @@
 package dev.agentfn.api;
 
-import com.fasterxml.jackson.core.JsonParseException;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.DeserializationFeature;
@@ -16,28 +15,42 @@ import dev.agentfn.conversation.claudecode.ClaudeCodeEngine;
 import dev.agentfn.conversation.ConversationRequest;
 import dev.agentfn.conversation.Deadline;
 import dev.agentfn.conversation.tools.ToolCatalog;
-import java.io.IOException;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
+import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 
 /** Turns a request body into a validated conversation, or a 400 that says exactly what is wrong. */
 final class RequestParser {
     private static final Set<String> ROLES = Set.of("user", "assistant");
     private static final int MAX_OUTPUT_TOKENS = 128_000;
+    /**
+     * The form of a model id: Anthropic's ({@code claude-sonnet-4-5-20250929}), Bedrock's
+     * ({@code anthropic.claude-3-5-sonnet-20240620-v1:0}, inference profile ARNs), Vertex's
+     * ({@code claude-3-5-sonnet@20240620}) and gateways' ({@code anthropic/claude-…}). Nothing else reaches
+     * Anthropic, the trace or a log line: no spaces, quotes or control characters.
+     */
+    static final String MODEL_ID_REGEX = "^[A-Za-z0-9][A-Za-z0-9._:@/+-]{0,255}$";
+    static final Pattern MODEL_ID = Pattern.compile(MODEL_ID_REGEX);
+    static final String MODEL_ID_FORM = "1-256 characters: letters, digits and . _ : @ / + -, starting with a letter or digit";
 
     private final ObjectMapper json;
+    private final StrictJson reader;
     private final AgentfnConfig config;
+    private final AgentfnConfig.Invocation limits;
     private final ToolCatalog catalog;
     private final Set<String> engines;
 
-    RequestParser(ObjectMapper json, AgentfnConfig config, ToolCatalog catalog, Set<String> engines) {
+    RequestParser(ObjectMapper json, StrictJson reader, AgentfnConfig config, ToolCatalog catalog, Set<String> engines) {
         this.json = strict(json);
+        this.reader = reader;
         this.config = config;
+        this.limits = config.invocation();
         this.catalog = catalog;
         this.engines = engines;
     }
@@ -62,7 +75,7 @@ final class RequestParser {
         if (body == null || body.length == 0) {
             throw ProblemException.badRequest("the request body is empty; send a JSON object with \"prompt\" or \"messages\"");
         }
-        JsonNode tree = readTree(body);
+        JsonNode tree = reader.read(body);
         if (!tree.isObject()) {
             throw ProblemException.badRequest("the request body must be a JSON object");
         }
@@ -114,22 +127,6 @@ final class RequestParser {
         return engine;
     }
 
-    private JsonNode readTree(byte[] body) {
-        try {
-            JsonNode tree = json.readTree(body);
-            if (tree == null || tree.isMissingNode()) {
-                throw ProblemException.badRequest("the request body is empty");
-            }
-            return tree;
-        } catch (JsonParseException e) {
-            var loc = e.getLocation();
-            throw ProblemException.badRequest("malformed JSON at line " + loc.getLineNr() + ", column "
-                    + loc.getColumnNr() + ": " + e.getOriginalMessage());
-        } catch (IOException e) {
-            throw ProblemException.badRequest("malformed JSON: " + e.getMessage());
-        }
-    }
-
     private List<JsonNode> messages(InvocationRequest r) {
         boolean hasPrompt = r.prompt() != null;
         boolean hasMessages = r.messages() != null;
@@ -148,15 +145,19 @@ final class RequestParser {
         return r.messages();
     }
 
-    private static void checkMessages(List<JsonNode> messages) {
+    private void checkMessages(List<JsonNode> messages) {
         if (messages.isEmpty()) {
             throw ProblemException.badRequest("\"messages\" is empty");
+        }
+        if (messages.size() > limits.maxMessages()) {
+            throw limit("\"messages\" has " + messages.size() + " entries", limits.maxMessages(), "max-messages");
         }
         String previous = null;
         for (int i = 0; i < messages.size(); i++) {
             JsonNode m = messages.get(i);
-            String role = m.path("role").asText(null);
-            if (!m.isObject() || !ROLES.contains(role)) {
+            // Set.of(…).contains(null) throws: a missing or non-string role is checked before the lookup.
+            String role = m.path("role").isTextual() ? m.path("role").asText() : null;
+            if (role == null || !ROLES.contains(role)) {
                 throw ProblemException.badRequest("messages[" + i + "].role must be \"user\" or \"assistant\"");
             }
             if (role.equals(previous)) {
@@ -197,6 +198,9 @@ final class RequestParser {
         if (requested.isBlank()) {
             throw ProblemException.badRequest("\"model\" is empty");
         }
+        if (!MODEL_ID.matcher(requested).matches()) {
+            throw ProblemException.badRequest("\"model\" is not a model id; a model id has " + MODEL_ID_FORM);
+        }
         Optional<List<String>> allowed = config.anthropic().allowedModels();
         if (allowed.isPresent() && !allowed.get().contains(requested) && !requested.equals(fallback)) {
             throw ProblemException.badRequest("model '" + requested + "' is not allowed here; allowed: "
@@ -219,6 +223,7 @@ final class RequestParser {
         if (requested == null) {
             return catalog.names();
         }
+        checkDistinct(requested);
         try {
             catalog.select(Optional.of(requested));
         } catch (IllegalArgumentException e) {
@@ -232,6 +237,7 @@ final class RequestParser {
         if (requested == null) {
             return List.of();
         }
+        checkDistinct(requested);
         AgentfnConfig.ClaudeCode cc = config.claudeCode();
         List<String> refused = requested.stream().filter(t -> !cc.allowedTools().contains(t)
                 || (t.equals("Bash") && !cc.bashEnabled())).toList();
@@ -241,6 +247,19 @@ final class RequestParser {
                     + " (agentfn.claude-code.allowed-tools)");
         }
         return new ArrayList<>(requested);
+    }
+
+    /** A name listed twice means nothing more, but would inflate the request upstream and the trace. */
+    private static void checkDistinct(List<String> tools) {
+        Set<String> seen = new HashSet<>();
+        for (String t : tools) {
+            if (t == null) {
+                throw ProblemException.badRequest("\"tools\" must list tool names (strings)");
+            }
+            if (!seen.add(t)) {
+                throw ProblemException.badRequest("\"tools\" lists '" + t + "' more than once");
+            }
+        }
     }
 
     private static void checkSystem(JsonNode system) {
@@ -256,19 +275,38 @@ final class RequestParser {
         }
     }
 
-    private static void checkMetadata(Map<String, String> metadata) {
+    private void checkMetadata(Map<String, String> metadata) {
         if (metadata == null) {
             return;
         }
+        if (metadata.size() > limits.maxMetadataEntries()) {
+            throw limit("\"metadata\" has " + metadata.size() + " entries", limits.maxMetadataEntries(),
+                    "max-metadata-entries");
+        }
         for (var e : metadata.entrySet()) {
-            if (e.getKey().isBlank() || e.getKey().length() > 250 || e.getKey().startsWith("mlflow.")) {
-                throw ProblemException.badRequest("metadata key '" + e.getKey()
-                        + "' must be 1-250 characters and not start with \"mlflow.\"");
+            String key = e.getKey();
+            if (key.isBlank() || key.startsWith("mlflow.")) {
+                throw ProblemException.badRequest("metadata key '" + key + "' must not be blank or start with \"mlflow.\"");
             }
-            if (e.getValue() == null || e.getValue().length() > 8000) {
-                throw ProblemException.badRequest("metadata value of '" + e.getKey() + "' must be a string of at most 8000 characters");
+            if (key.length() > limits.maxMetadataKeyLength()) {
+                String start = key.substring(0, Math.min(40, key.length()));
+                throw limit("metadata key '" + start + "…' has " + key.length() + " characters",
+                        limits.maxMetadataKeyLength(), "max-metadata-key-length");
+            }
+            if (e.getValue() == null) {
+                throw ProblemException.badRequest("metadata value of '" + key + "' must be a string");
+            }
+            if (e.getValue().length() > limits.maxMetadataValueLength()) {
+                throw limit("metadata value of '" + key + "' has " + e.getValue().length() + " characters",
+                        limits.maxMetadataValueLength(), "max-metadata-value-length");
             }
         }
+    }
+
+    /** A 400 naming the limit and the property that sets it. */
+    private static ProblemException limit(String what, int max, String property) {
+        return new ProblemException(Problem.of(400, "limit-exceeded", "Invalid request", what + "; the limit is "
+                + max + " (agentfn.invocation." + property + ")"));
     }
 
     private static void checkShort(String field, String value) {

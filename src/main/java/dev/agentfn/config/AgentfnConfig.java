@@ -25,6 +25,9 @@ public interface AgentfnConfig {
     /** Limits of one invocation. */
     Invocation invocation();
 
+    /** Limits on every request's line and headers, answered with problem documents. */
+    Http http();
+
     /** The deployment's tool catalogue. */
     Tools tools();
 
@@ -117,6 +120,53 @@ public interface AgentfnConfig {
         /** Largest request body accepted; larger bodies get 413. */
         @WithDefault("1M")
         io.quarkus.runtime.configuration.MemorySize maxBodySize();
+
+        /**
+         * Most {@code metadata} entries one request may carry; more get 400. Each entry becomes a trace tag, a
+         * row MLflow writes one by one, so tens of thousands (which fit in 1 MiB) cannot be stored in time.
+         */
+        @WithDefault("50")
+        int maxMetadataEntries();
+
+        /** Longest {@code metadata} key, in characters: MLflow's trace tag keys hold 250 on every backend. */
+        @WithDefault("250")
+        int maxMetadataKeyLength();
+
+        /**
+         * Longest {@code metadata} value, in characters: MLflow guarantees trace tag values of 4096 characters
+         * on every backend ({@code MAX_CHARS_IN_TRACE_INFO_TAGS_VALUE}); its SQL store would truncate at 8000.
+         */
+        @WithDefault("4096")
+        int maxMetadataValueLength();
+
+        /** Most entries in {@code messages}; a longer history gets 400 (each turn is recorded in the trace). */
+        @WithDefault("1000")
+        int maxMessages();
+
+        /**
+         * Deepest nesting of objects and arrays in a request body ({@code POST /v1/invocations} and
+         * {@code /v1/evaluations}); deeper bodies get 400 before anything walks them recursively.
+         */
+        @WithDefault("64")
+        int maxJsonDepth();
+    }
+
+    interface Http {
+        /**
+         * Longest request URI (path and query), in characters; longer gets a 414 problem. Keep it below
+         * {@code quarkus.http.limits.max-initial-line-length} (16384 in application.properties): past that the
+         * HTTP codec answers 414 itself, without a body, before any handler of ours runs.
+         */
+        @WithDefault("4096")
+        int maxUriLength();
+
+        /**
+         * Largest total of header names and values; larger gets a 431 problem. Keep it below
+         * {@code quarkus.http.limits.max-header-size} (64K in application.properties): past that the HTTP codec
+         * answers 431 itself, without a body.
+         */
+        @WithDefault("20K")
+        io.quarkus.runtime.configuration.MemorySize maxHeaderSize();
     }
 
     interface Tools {

@@ -1,5 +1,6 @@
 package dev.agentfn.conversation;
 
+import dev.agentfn.LogText;
 import dev.agentfn.config.AgentfnConfig;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.math.BigDecimal;
@@ -40,7 +41,7 @@ public class Pricing {
         if (price == null) {
             if (model != null && warnedModels.add(model)) {
                 LOG.warnf("No price configured for model %s; its cost is reported as 0 (set agentfn.prices.\"%s\".*)",
-                        model, model);
+                        LogText.escape(model), LogText.escape(model));
             }
             return Cost.ZERO;
         }

@@ -1,5 +1,6 @@
 package dev.agentfn.evaluation;
 
+import dev.agentfn.LogText;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.agentfn.conversation.Sleeper;
 import dev.agentfn.mlflow.MlflowApi;
@@ -193,7 +194,7 @@ public final class EvaluationRunner {
                                 })))
                 .exceptionally(t -> {
                     // Only a bug gets here (agent and scorers report failures as values); count the row anyway.
-                    LOG.errorf(t, "evaluation %s row %d failed", state.id(), row.index());
+                    LOG.errorf(LogText.escape(t), "evaluation %s row %d failed", state.id(), row.index());
                     state.mlflowError("row " + row.index(), message(t));
                     state.rowDone(new EvaluationRun.RowResult(row.index(), null, message(t), 0, 0, List.of()));
                     return null;
@@ -296,7 +297,7 @@ public final class EvaluationRunner {
             if (attempt >= 2) {
                 return CompletableFuture.<Void>failedFuture(t);
             }
-            LOG.warnf("linking traces to run %s failed (%s); trying again", runId, message(t));
+            LOG.warnf("linking traces to run %s failed (%s); trying again", runId, LogText.escape(message(t)));
             return Sleeper.SYSTEM.sleep(Duration.ofSeconds(2L << attempt))
                     .thenCompose(x -> link(runId, traces, attempt + 1));
         }).thenCompose(f -> f);
@@ -365,7 +366,7 @@ public final class EvaluationRunner {
     }
 
     private CompletableFuture<Void> failRun(EvaluationRun state, String reason) {
-        LOG.warnf("evaluation %s (run %s) failed: %s", state.id(), state.runId(), reason);
+        LOG.warnf("evaluation %s (run %s) failed: %s", state.id(), state.runId(), LogText.escape(reason));
         state.fail(reason);
         return mlflow.logBatch(state.runId(), List.of(), Map.of(), Map.of(FAILURE_TAG, truncate(reason),
                         "mlflow.note.content", "Evaluation failed: " + reason))

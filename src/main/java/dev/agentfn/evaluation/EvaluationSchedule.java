@@ -1,5 +1,6 @@
 package dev.agentfn.evaluation;
 
+import dev.agentfn.LogText;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.agentfn.config.AgentfnConfig;
@@ -93,11 +94,11 @@ public class EvaluationSchedule {
             LOG.infof("scheduled evaluation %s (MLflow run %s): %s, %d/%d rows", run.id(), run.runId(),
                     run.status(), run.doneRows(), run.totalRows());
         } catch (EvaluationException e) {
-            LOG.errorf("scheduled evaluation not started, bad request: %s", e.getMessage());
+            LOG.errorf("scheduled evaluation not started, bad request: %s", LogText.escape(e.getMessage()));
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         } catch (Exception e) {
-            LOG.errorf("scheduled evaluation failed: %s", EvaluationRunner.message(e));
+            LOG.errorf("scheduled evaluation failed: %s", LogText.escape(EvaluationRunner.message(e)));
         }
     }
 

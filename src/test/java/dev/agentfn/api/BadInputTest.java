@@ -55,7 +55,7 @@ class BadInputTest {
         "{\"prompt\":\"hi\",\"max_turns\":0}|max_turns\" must be between 1 and",
         "{\"prompt\":\"hi\",\"max_tokens\":999999}|max_tokens\" must be between 1 and",
         "{\"prompt\":\"hi\",\"engine\":\"gpt\"}|engine 'gpt' is not available",
-        "{\"prompt\":\"hi\",\"metadata\":{\"mlflow.user\":\"x\"}}|must be 1-250 characters and not start with",
+        "{\"prompt\":\"hi\",\"metadata\":{\"mlflow.user\":\"x\"}}|must not be blank or start with \"mlflow.\"",
         "{\"prompt\":\"hi\",\"system\":[{\"type\":\"image\"}]}|\"system\" must be a string",
     })
     void badBodiesAre400(String body, String expected) {

@@ -57,6 +57,32 @@ class OpenApiDocumentTest {
         assertEquals("Invocation Resource", invoke.at("/tags/0").asText());
     }
 
+    /**
+     * The body of {@code /v1/invocations} was documented as both a binary string and an InvocationRequest (no
+     * instance is both), and responses lacked the required description: OpenAPI tools refused the document.
+     * openapi-spec-validator checks the whole document in FuzzApiTest; these are the shapes it needs.
+     */
+    @Test
+    void requestBodiesAreJsonSchemasAndEveryResponseIsDescribed() throws Exception {
+        JsonNode doc = mapper.readTree(get("/q/openapi?format=json", null, JSON).asByteArray());
+        for (String path : List.of("/v1/invocations", "/v1/evaluations")) {
+            JsonNode schema = doc.at("/paths/" + path.replace("/", "~1") + "/post/requestBody/content/application~1json/schema");
+            assertEquals(List.of("$ref"), iterable(schema.fieldNames()), path + ": " + schema);
+        }
+        JsonNode sse = doc.at("/paths/~1v1~1invocations/post/responses/200/content/text~1event-stream/schema");
+        assertEquals("string", sse.path("type").asText(), sse.toString());
+        doc.path("paths").forEach(item -> item.forEach(op -> op.path("responses").fields().forEachRemaining(
+                r -> assertTrue(r.getValue().hasNonNull("description"), r.getKey() + " of " + op.path("summary")))));
+        assertEquals("#/components/schemas/Problem", doc.at(
+                "/paths/~1v1~1invocations/post/responses/default/content/application~1problem+json/schema/$ref").asText());
+    }
+
+    private static <T> List<T> iterable(java.util.Iterator<T> it) {
+        List<T> out = new java.util.ArrayList<>();
+        it.forEachRemaining(out::add);
+        return out;
+    }
+
     @Test
     void yamlByDefaultAndForYamlSuffixes() {
         Map<String, Object> byDefault = yaml(get("/q/openapi", null, YAML).asString());
