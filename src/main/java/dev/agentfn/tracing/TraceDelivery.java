@@ -1,5 +1,6 @@
 package dev.agentfn.tracing;
 
+import dev.agentfn.LogText;
 import dev.agentfn.mlflow.entities.Trace;
 import dev.agentfn.tracing.export.ExportResult;
 import dev.agentfn.tracing.export.ExportStatus;
@@ -91,9 +92,9 @@ public final class TraceDelivery {
         long now = System.nanoTime();
         long last = lastBusyNotice.get();
         if (now - last >= BUSY_NOTICE_INTERVAL_NANOS && lastBusyNotice.compareAndSet(last, now)) {
-            LOG.warnf("%d traces spooled for redelivery so far because %s (latest %s)", n, why.detail(), traceId);
+            LOG.warnf("%d traces spooled for redelivery so far because %s (latest %s)", n, LogText.escape(why.detail()), traceId);
         } else {
-            LOG.debugf("Trace %s spooled for redelivery: %s", traceId, why.detail());
+            LOG.debugf("Trace %s spooled for redelivery: %s", traceId, LogText.escape(why.detail()));
         }
     }
 
@@ -105,7 +106,7 @@ public final class TraceDelivery {
             if (export == null) {
                 busyNotice(id, why);
             } else {
-                LOG.warnf("Trace %s spooled for redelivery: %s", id, why.detail());
+                LOG.warnf("Trace %s spooled for redelivery: %s", id, LogText.escape(why.detail()));
             }
             if (why == TIMED_OUT) {
                 // the export may still land; then the spooled copy is redundant
@@ -117,7 +118,7 @@ public final class TraceDelivery {
             }
             return ExportStatus.SPOOLED;
         } catch (IOException | RuntimeException e) {
-            LOG.errorf("Trace %s is LOST: export failed (%s) and the spool refused it (%s)", id, why.detail(),
+            LOG.errorf("Trace %s is LOST: export failed (%s) and the spool refused it (%s)", id, LogText.escape(why.detail()),
                     e.getMessage());
             return ExportStatus.FAILED;
         }

@@ -1,5 +1,6 @@
 package dev.agentfn.tracing.spool;
 
+import dev.agentfn.LogText;
 import dev.agentfn.mlflow.entities.Trace;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -244,7 +245,7 @@ public final class DirectoryTraceSpool implements TraceSpool {
         forget(name);
         if (foreign.add(name)) {
             LOG.warnf("Spooled trace %s is for %s, not for this deployment's %s; left where it is", name,
-                    itsDestination, destination);
+                    LogText.escape(itsDestination), destination);
         }
     }
 
@@ -259,9 +260,9 @@ public final class DirectoryTraceSpool implements TraceSpool {
             Path target = Files.createDirectories(dir.resolve(folder));
             Files.move(p, target.resolve(p.getFileName()), StandardCopyOption.REPLACE_EXISTING);
             forget(p.getFileName().toString());
-            LOG.errorf("Spooled trace %s %s; moved to %s", p.getFileName(), why, target);
+            LOG.errorf("Spooled trace %s %s; moved to %s", p.getFileName(), LogText.escape(why), target);
         } catch (IOException e) {
-            LOG.errorf("Spooled trace %s %s, and could not be moved: %s", p, why, e.getMessage());
+            LOG.errorf("Spooled trace %s %s, and could not be moved: %s", p, LogText.escape(why), e.getMessage());
         }
     }
 

@@ -1,5 +1,6 @@
 package dev.agentfn.tracing.spool;
 
+import dev.agentfn.LogText;
 import dev.agentfn.tracing.export.ExportResult;
 import dev.agentfn.tracing.export.TraceExporter;
 import java.time.Duration;
@@ -93,7 +94,7 @@ public final class SpoolDrainer {
             running.set(false);
         }
         if (pass.stoppedBecause != null) {
-            LOG.infof("Spool redelivery paused (%d waiting): %s", spool.size(), pass.stoppedBecause);
+            LOG.infof("Spool redelivery paused (%d waiting): %s", spool.size(), LogText.escape(pass.stoppedBecause));
         }
         if (pass.delivered > 0) {
             LOG.infof("Redelivered %d spooled traces to MLflow", pass.delivered);
