@@ -2,6 +2,7 @@ package dev.agentfn.conversation;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.agentfn.config.AgentfnConfig;
+import dev.agentfn.config.Secrets;
 import dev.agentfn.conversation.claudecode.ClaudeCodeEngine;
 import dev.agentfn.conversation.messages.AnthropicClient;
 import dev.agentfn.conversation.messages.MessagesEngine;
@@ -117,9 +118,9 @@ public class ConversationBeans {
     @Produces
     @Singleton
     ClaudeCodeEngine claudeCodeEngine(AgentfnConfig config, AnthropicClient.Endpoint endpoint, Pricing pricing,
-            ObjectMapper json) {
+            ObjectMapper json, Secrets secrets) {
         claudeCode = new ClaudeCodeEngine(config.claudeCode(), endpoint.baseUrl().toString(), endpoint.apiKey(),
-                endpoint.authToken(), config.anthropic().maxRetries(), pricing, json, timer);
+                endpoint.authToken(), config.anthropic().maxRetries(), pricing, json, timer, secrets);
         return claudeCode;
     }
 

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.agentfn.config.AgentfnConfig;
+import dev.agentfn.config.Secrets;
 import dev.agentfn.conversation.ConversationEngine;
 import dev.agentfn.conversation.ConversationException;
 import dev.agentfn.conversation.ConversationListener;
@@ -54,7 +55,7 @@ public final class ClaudeCodeEngine implements ConversationEngine, AutoCloseable
     /** @param maxRetries the CLI's own retries of a failed model call ({@code agentfn.anthropic.max-retries}) */
     public ClaudeCodeEngine(AgentfnConfig.ClaudeCode config, String baseUrl, java.util.Optional<String> apiKey,
             java.util.Optional<String> authToken, int maxRetries, Pricing pricing, ObjectMapper json,
-            ScheduledExecutorService timer) {
+            ScheduledExecutorService timer, Secrets secrets) {
         this.config = config;
         this.maxRetries = maxRetries;
         this.credentials = new CliCommand.Credentials(baseUrl, apiKey, authToken);
@@ -65,7 +66,7 @@ public final class ClaudeCodeEngine implements ConversationEngine, AutoCloseable
         this.slots = new Semaphore(config.maxProcesses());
         this.workRoot = config.workRoot().orElse(Path.of(System.getProperty("java.io.tmpdir")));
         this.settings = new CliRun.Settings(config.initializeTimeout(), config.interruptGrace(), config.exitGrace(),
-                config.maxFrameChars(), config.expectedVersion());
+                config.maxFrameChars(), config.expectedVersion(), secrets);
         this.standby = new StandbyPool(config.sessionDir().isPresent() ? 0 : config.standbyProcesses(),
                 config.standbyMaxIdle(), timer);
     }
