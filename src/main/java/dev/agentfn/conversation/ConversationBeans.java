@@ -10,6 +10,7 @@ import dev.agentfn.conversation.messages.RetryPolicy;
 import dev.agentfn.conversation.tools.ToolCatalog;
 import dev.agentfn.standin.FakeAnthropicServer;
 import io.quarkus.runtime.ShutdownEvent;
+import io.quarkus.runtime.StartupEvent;
 import io.vertx.core.Vertx;
 import jakarta.enterprise.event.Observes;
 import jakarta.enterprise.inject.Produces;
@@ -122,6 +123,25 @@ public class ConversationBeans {
         claudeCode = new ClaudeCodeEngine(config.claudeCode(), endpoint.baseUrl().toString(), endpoint.apiKey(),
                 endpoint.authToken(), config.anthropic().maxRetries(), pricing, json, timer, secrets);
         return claudeCode;
+    }
+
+    /**
+     * Claude Code directories a killed agentfn process left behind (session transcripts, {@code .claude.json})
+     * are removed at start, off the start-up path: only directories whose marker names a process no longer running.
+     */
+    void removeLeftovers(@Observes StartupEvent event, AgentfnConfig config) {
+        if (config.claudeCode().cliPath().isEmpty()) {
+            return;
+        }
+        Thread t = new Thread(() -> {
+            List<java.nio.file.Path> removed = ClaudeCodeEngine.removeLeftovers(config.claudeCode());
+            if (!removed.isEmpty()) {
+                LOG.infof("Removed %d Claude Code work directories of agentfn processes no longer running: %s",
+                        removed.size(), removed);
+            }
+        }, "agentfn-claude-code-cleanup");
+        t.setDaemon(true);
+        t.start();
     }
 
     void stop(@Observes ShutdownEvent event) {
