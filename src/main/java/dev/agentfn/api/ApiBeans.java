@@ -1,6 +1,7 @@
 package dev.agentfn.api;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.agentfn.config.Secrets;
 import dev.agentfn.conversation.ConversationBeans;
 import dev.agentfn.conversation.ConversationEngine;
 import dev.agentfn.conversation.claudecode.ClaudeCodeEngine;
@@ -20,10 +21,10 @@ public class ApiBeans {
     @Produces
     @Singleton
     InvocationService invocationService(MessagesEngine messages, ClaudeCodeEngine claudeCode, Tracer tracer, TraceDelivery delivery,
-            MeterRegistry registry, ConversationBeans conversation, ObjectMapper json,
+            MeterRegistry registry, ConversationBeans conversation, ObjectMapper json, Secrets secrets,
             @ConfigProperty(name = "quarkus.application.version", defaultValue = "dev") String version) {
         Map<String, ConversationEngine> engines = Map.of(messages.name(), messages, claudeCode.name(), claudeCode);
         return new InvocationService(engines, tracer, delivery, new InvocationMetrics(registry), version,
-                conversation.standInActive(), json);
+                conversation.standInActive(), json, secrets);
     }
 }

@@ -1,13 +1,11 @@
 package dev.agentfn.api;
 
 import dev.agentfn.config.AgentfnConfig;
+import dev.agentfn.config.Secrets;
 import jakarta.ws.rs.container.ContainerRequestContext;
-import java.io.IOException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import org.jboss.resteasy.reactive.server.ServerRequestFilter;
@@ -21,16 +19,7 @@ public class ApiKeyFilter {
     private final List<byte[]> digests;
 
     public ApiKeyFilter(AgentfnConfig config) {
-        List<String> keys = new ArrayList<>(config.auth().apiKeys().orElse(List.of()));
-        config.auth().apiKeysFile().ifPresent(p -> {
-            try {
-                Files.readAllLines(p).stream().map(String::trim).filter(s -> !s.isEmpty() && !s.startsWith("#"))
-                        .forEach(keys::add);
-            } catch (IOException e) {
-                throw new IllegalStateException("agentfn.auth.api-keys-file " + p + " is unreadable: " + e.getMessage());
-            }
-        });
-        this.digests = keys.stream().filter(k -> !k.isBlank()).map(ApiKeyFilter::sha256).toList();
+        this.digests = Secrets.apiKeys(config).stream().map(ApiKeyFilter::sha256).toList();
     }
 
     /** Whether the API is protected: keys (or a key file) are configured, so every {@code /v1/} request is authenticated. */

@@ -1,6 +1,7 @@
 package dev.agentfn.api;
 
 import dev.agentfn.LogText;
+import dev.agentfn.config.Secrets;
 import dev.agentfn.conversation.ConversationEngine;
 import dev.agentfn.conversation.ConversationException;
 import dev.agentfn.conversation.ConversationListener;
@@ -39,10 +40,13 @@ public final class InvocationService {
     private final String version;
     private final boolean standIn;
     private final com.fasterxml.jackson.databind.ObjectMapper json;
+    private final Secrets secrets;
 
     public InvocationService(Map<String, ConversationEngine> engines, Tracer tracer, TraceDelivery delivery,
-            InvocationMetrics metrics, String version, boolean standIn, com.fasterxml.jackson.databind.ObjectMapper json) {
+            InvocationMetrics metrics, String version, boolean standIn, com.fasterxml.jackson.databind.ObjectMapper json,
+            Secrets secrets) {
         this.json = json;
+        this.secrets = secrets;
         this.engines = Map.copyOf(engines);
         this.tracer = tracer;
         this.delivery = delivery;
@@ -86,17 +90,22 @@ public final class InvocationService {
             tools = new ToolsCalled(listener);
             listener = tools;
         }
+        RedactingListener relay = listener == ConversationListener.NONE ? null : new RedactingListener(listener, secrets);
         ConversationEngine engine = engines.get(engineName);
         CompletableFuture<ConversationResult> run;
         try {
-            run = engine.run(conversation, trace, listener);
+            run = engine.run(conversation, trace, relay == null ? listener : relay);
         } catch (RuntimeException e) {
             run = CompletableFuture.failedFuture(e);
         }
         ToolsCalled called = tools;
-        CompletableFuture<InvocationResponse> answer = run.handle((result, err) -> err == null
-                        ? succeed(trace, request, result, engineName, started, called)
-                        : fail(trace, conversation, unwrap(err), engineName, started))
+        CompletableFuture<InvocationResponse> answer = run.handle((result, err) -> {
+                    if (relay != null && err == null) {
+                        relay.complete();
+                    }
+                    return err == null ? succeed(trace, request, result, engineName, started, called)
+                            : fail(trace, conversation, unwrap(err), engineName, started);
+                })
                 .thenCompose(f -> f);
         CompletableFuture<ConversationResult> engineRun = run;
         return new Started(trace.traceId(), trace.root().spanId(), answer, () -> engineRun.cancel(false));
@@ -202,7 +211,8 @@ public final class InvocationService {
 
     private CompletableFuture<InvocationResponse> fail(ActiveTrace trace, ConversationRequest c, Throwable err,
             String engine, long started) {
-        Problem problem = UpstreamProblems.toProblem(err);
+        // upstream messages are repeated in the detail: an upstream echoing a credential must not reach the caller
+        Problem problem = UpstreamProblems.toProblem(err).redacted(secrets);
         if (problem.status() == 500 && !(err instanceof CancellationException)) {
             // the answer says "the server log has details": these are they (a defect, not bad input or upstream;
             // a cancellation is a caller that hung up, and nobody reads its answer)
@@ -235,7 +245,7 @@ public final class InvocationService {
     private InvocationResponse response(ConversationResult r, String engine, ActiveTrace trace, ExportStatus status,
             long ms, List<String> toolsCalled) {
         Usage u = r.usage();
-        return new InvocationResponse(r.output(), r.content(), r.stopReason(), r.turns(),
+        return new InvocationResponse(secrets.redact(r.output()), secrets.redact(r.content()), r.stopReason(), r.turns(),
                 new InvocationResponse.UsageBody(u.inputTokens(), u.outputTokens(), u.cacheReadInputTokens(),
                         u.cacheCreationInputTokens()),
                 r.cost().totalUsd(), r.model(), engine, r.sessionId(), ms,

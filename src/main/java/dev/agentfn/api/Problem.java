@@ -28,6 +28,13 @@ public record Problem(String type, String title, int status, String detail,
         return new Problem(type, title, status, detail, id, upstreamRequestId);
     }
 
+    /** This problem with every configured secret removed from its detail (details may quote upstream messages). */
+    public Problem redacted(dev.agentfn.config.Secrets secrets) {
+        String clean = secrets.redact(detail);
+        return clean == null || clean.equals(detail) ? this
+                : new Problem(type, title, status, clean, traceId, upstreamRequestId);
+    }
+
     public Problem withUpstreamRequestId(String id) {
         return new Problem(type, title, status, detail, traceId, id);
     }

@@ -2,6 +2,7 @@ package dev.agentfn.conversation;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.agentfn.config.AgentfnConfig;
+import dev.agentfn.config.Secrets;
 import dev.agentfn.conversation.claudecode.ClaudeCodeEngine;
 import dev.agentfn.conversation.messages.AnthropicClient;
 import dev.agentfn.conversation.messages.MessagesEngine;
@@ -9,6 +10,7 @@ import dev.agentfn.conversation.messages.RetryPolicy;
 import dev.agentfn.conversation.tools.ToolCatalog;
 import dev.agentfn.standin.FakeAnthropicServer;
 import io.quarkus.runtime.ShutdownEvent;
+import io.quarkus.runtime.StartupEvent;
 import io.vertx.core.Vertx;
 import jakarta.enterprise.event.Observes;
 import jakarta.enterprise.inject.Produces;
@@ -117,10 +119,29 @@ public class ConversationBeans {
     @Produces
     @Singleton
     ClaudeCodeEngine claudeCodeEngine(AgentfnConfig config, AnthropicClient.Endpoint endpoint, Pricing pricing,
-            ObjectMapper json) {
+            ObjectMapper json, Secrets secrets) {
         claudeCode = new ClaudeCodeEngine(config.claudeCode(), endpoint.baseUrl().toString(), endpoint.apiKey(),
-                endpoint.authToken(), config.anthropic().maxRetries(), pricing, json, timer);
+                endpoint.authToken(), config.anthropic().maxRetries(), pricing, json, timer, secrets);
         return claudeCode;
+    }
+
+    /**
+     * Claude Code directories a killed agentfn process left behind (session transcripts, {@code .claude.json})
+     * are removed at start, off the start-up path: only directories whose marker names a process no longer running.
+     */
+    void removeLeftovers(@Observes StartupEvent event, AgentfnConfig config) {
+        if (config.claudeCode().cliPath().isEmpty()) {
+            return;
+        }
+        Thread t = new Thread(() -> {
+            List<java.nio.file.Path> removed = ClaudeCodeEngine.removeLeftovers(config.claudeCode());
+            if (!removed.isEmpty()) {
+                LOG.infof("Removed %d Claude Code work directories of agentfn processes no longer running: %s",
+                        removed.size(), removed);
+            }
+        }, "agentfn-claude-code-cleanup");
+        t.setDaemon(true);
+        t.start();
     }
 
     void stop(@Observes ShutdownEvent event) {

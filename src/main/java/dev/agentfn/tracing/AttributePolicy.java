@@ -12,7 +12,7 @@ import java.util.stream.Collectors;
  * answer content is recorded at all. Applied once, when a value enters a span.
  */
 public final class AttributePolicy {
-    public static final String REDACTED = "[REDACTED]";
+    public static final String REDACTED = dev.agentfn.config.Secrets.REDACTED;
     /** Shapes of Anthropic, Databricks and AWS keys: redacted even when nobody configured a pattern. */
     private static final List<Pattern> BUILT_IN = List.of(
             Pattern.compile("sk-ant-[A-Za-z0-9_\\-]{8,}"),

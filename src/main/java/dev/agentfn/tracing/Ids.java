@@ -8,7 +8,12 @@ import java.util.regex.Pattern;
 /** Trace and span ids (lowercase hex) and the W3C {@code traceparent} header. */
 public final class Ids {
     private static final HexFormat HEX = HexFormat.of();
-    private static final Pattern TRACEPARENT = Pattern.compile("^[0-9a-f]{2}-([0-9a-f]{32})-([0-9a-f]{16})-[0-9a-f]{2}$");
+    /**
+     * W3C Trace Context, strictly: lowercase hex only, version {@code ff} invalid, version {@code 00} exactly
+     * 55 characters, a later version at least that and anything more only after a dash (fields it adds).
+     */
+    private static final Pattern TRACEPARENT = Pattern.compile(
+            "(?!ff)([0-9a-f]{2})-([0-9a-f]{32})-([0-9a-f]{16})-[0-9a-f]{2}(-.*)?", Pattern.DOTALL);
     private static final String ZERO_TRACE = "0".repeat(32);
     private static final String ZERO_SPAN = "0".repeat(16);
     /**
@@ -28,22 +33,24 @@ public final class Ids {
         return random(8);
     }
 
-    /** A caller's trace and span id, when the header is valid W3C trace context. */
+    /** A caller's trace and span id, when the header is valid W3C trace context: the parent of an invocation. */
     public record Parent(String traceId, String spanId) {
-        public String traceparent() {
-            return "00-" + traceId + "-" + spanId + "-01";
-        }
     }
 
+    /**
+     * The caller's context, or empty when the header is absent or malformed: W3C says a receiver that cannot
+     * parse {@code traceparent} starts a new trace, so a bad header is ignored rather than refused.
+     */
     public static Optional<Parent> parseTraceparent(String header) {
         if (header == null) {
             return Optional.empty();
         }
-        var m = TRACEPARENT.matcher(header.trim().toLowerCase());
-        if (!m.matches() || m.group(1).equals(ZERO_TRACE) || m.group(2).equals(ZERO_SPAN)) {
+        var m = TRACEPARENT.matcher(header.strip());
+        if (!m.matches() || (m.group(1).equals("00") && m.group(4) != null)
+                || m.group(2).equals(ZERO_TRACE) || m.group(3).equals(ZERO_SPAN)) {
             return Optional.empty();
         }
-        return Optional.of(new Parent(m.group(1), m.group(2)));
+        return Optional.of(new Parent(m.group(2), m.group(3)));
     }
 
     private static String random(int bytes) {

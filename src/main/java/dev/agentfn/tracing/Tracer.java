@@ -4,6 +4,10 @@ import java.util.Optional;
 
 /** Starts traces under one recording policy. */
 public final class Tracer {
+    /** The span id of a caller's {@code traceparent} (root attribute). */
+    public static final String PARENT_SPAN_ID = "agentfn.parent_span_id";
+    /** The trace id of a caller's {@code traceparent} (root attribute and trace metadata). */
+    public static final String PARENT_TRACE_ID = "agentfn.parent_trace_id";
     private final SpanClock clock;
     private final AttributePolicy policy;
     private final boolean recordStackTraces;
@@ -26,14 +30,18 @@ public final class Tracer {
     }
 
     /**
-     * Starts a trace whose root span has the given name and type. A valid incoming {@code traceparent}
-     * lends its trace id, so a gateway's or caller's trace links up; the caller's span id is kept as an
-     * attribute because MLflow needs a parentless root.
+     * Starts a trace whose root span has the given name and type, always under a fresh trace id. A caller's
+     * {@code traceparent} is the parent, as in OpenTelemetry, but MLflow keeps one record per trace id: taking the
+     * caller's id would let two invocations (or any caller) merge into, or overwrite, a trace they do not own.
+     * The caller's ids are recorded instead (root attributes, and metadata to search by).
      */
     public ActiveTrace start(String rootName, String rootType, Optional<Ids.Parent> parent) {
-        String traceId = parent.map(Ids.Parent::traceId).orElseGet(Ids::newTraceId);
-        ActiveTrace trace = new ActiveTrace(traceId, rootName, rootType, clock, policy, recordStackTraces, recording);
-        parent.ifPresent(p -> trace.root().attribute("agentfn.parent_span_id", p.spanId()));
+        ActiveTrace trace = new ActiveTrace(Ids.newTraceId(), rootName, rootType, clock, policy, recordStackTraces,
+                recording);
+        parent.ifPresent(p -> {
+            trace.root().attribute(PARENT_SPAN_ID, p.spanId()).attribute(PARENT_TRACE_ID, p.traceId());
+            trace.metadata(PARENT_TRACE_ID, p.traceId());
+        });
         return trace;
     }
 

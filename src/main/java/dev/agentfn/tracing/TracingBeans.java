@@ -2,6 +2,7 @@ package dev.agentfn.tracing;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.agentfn.config.AgentfnConfig;
+import dev.agentfn.config.Secrets;
 import dev.agentfn.mlflow.MlflowClient;
 import dev.agentfn.mlflow.MlflowHttp;
 import dev.agentfn.mlflow.MlflowTarget;
@@ -21,7 +22,6 @@ import jakarta.inject.Singleton;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.ArrayBlockingQueue;
@@ -54,10 +54,10 @@ public class TracingBeans {
 
     @Produces
     @Singleton
-    Tracer tracer(AgentfnConfig config, TraceExporter exporter) {
+    Tracer tracer(AgentfnConfig config, TraceExporter exporter, Secrets secrets) {
         AgentfnConfig.Tracing t = config.tracing();
         AttributePolicy policy = new AttributePolicy(!"metadata-only".equals(t.content()), t.maxAttributeChars(),
-                t.redactPatterns().orElse(List.of()), secrets(config));
+                t.redactPatterns().orElse(List.of()), secrets.values());
         return new Tracer(SpanClock.SYSTEM, policy, t.recordStackTraces(), exporter.enabled());
     }
 
@@ -156,18 +156,6 @@ public class TracingBeans {
             t.setDaemon(true);
             return t;
         };
-    }
-
-    /** Values that must never appear in a trace even if a user pastes them into a prompt. */
-    private static List<String> secrets(AgentfnConfig c) {
-        List<String> s = new ArrayList<>();
-        c.anthropic().apiKey().ifPresent(s::add);
-        c.anthropic().authToken().ifPresent(s::add);
-        c.mlflow().trackingToken().ifPresent(s::add);
-        c.mlflow().trackingPassword().ifPresent(s::add);
-        c.mlflow().databricksToken().ifPresent(s::add);
-        c.auth().apiKeys().ifPresent(s::addAll);
-        return s;
     }
 
     /** Tracing off: nothing is exported and answers say {@code trace.export: disabled}. */

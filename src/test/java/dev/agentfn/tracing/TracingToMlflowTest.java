@@ -4,6 +4,7 @@ import static io.restassured.RestAssured.given;
 import static org.hamcrest.Matchers.equalTo;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -207,16 +208,62 @@ class TracingToMlflowTest {
         assertEquals(3, span(t, "agent_invocation").at("/inputs/messages").size());
     }
 
+    /**
+     * A caller's traceparent is the parent, never the trace: two invocations sent with the same one are two
+     * MLflow traces (each with its one root span, neither overwriting the other), both found by the caller's id.
+     */
     @Test
-    void incomingTraceparentLendsItsTraceId() {
-        fake.enqueue(FakeTurn.text("linked"));
-        String parentTrace = "4bf92f3577b34da6a3ce929d0e0e4736";
-        given().contentType("application/json").header("traceparent", "00-" + parentTrace + "-00f067aa0ba902b7-01")
+    void invocationsWithTheSameTraceparentStayTwoTracesFoundByTheParentTraceId() {
+        String parentTrace = UUID.randomUUID().toString().replace("-", "");
+        String traceparent = "00-" + parentTrace + "-00f067aa0ba902b7-01";
+        fake.enqueue(FakeTurn.text("first"), FakeTurn.text("second"));
+        List<String> ids = new ArrayList<>();
+        for (String prompt : List.of("one", "two")) {
+            String id = given().contentType("application/json").header("traceparent", traceparent)
+                    .body("{\"prompt\":\"" + prompt + "\"}").when().post("/v1/invocations").then().statusCode(200)
+                    .extract().path("trace.id");
+            ids.add(id);
+        }
+        assertNotEquals(ids.get(0), ids.get(1), "each invocation is its own trace");
+        for (int i = 0; i < 2; i++) {
+            assertNotEquals("tr-" + parentTrace, ids.get(i), "the caller's trace id is not taken over");
+            JsonNode t = trace(ids.get(i));
+            List<JsonNode> roots = new ArrayList<>();
+            t.get("spans").forEach(s -> {
+                if (s.get("parent_id").isNull()) {
+                    roots.add(s);
+                }
+            });
+            assertEquals(1, roots.size(), "exactly one root span: " + t.get("spans"));
+            assertEquals(List.of("one", "two").get(i), t.get("request_preview").asText(), "not overwritten");
+            assertEquals("00f067aa0ba902b7", roots.get(0).at("/attributes/agentfn.parent_span_id").asText());
+            assertEquals(parentTrace, roots.get(0).at("/attributes/agentfn.parent_trace_id").asText());
+            assertEquals(parentTrace, t.at("/metadata/agentfn.parent_trace_id").asText());
+        }
+        JsonNode found = python.json("""
+                import mlflow, json
+                ts = mlflow.search_traces(locations=["%1$s"], return_type="list",
+                    filter_string="metadata.`agentfn.parent_trace_id` = '%2$s'")
+                print(json.dumps(sorted(t.info.trace_id for t in ts)))
+                """.formatted(MlflowServerResource.experimentId(), parentTrace));
+        List<String> searched = new ArrayList<>();
+        found.forEach(n -> searched.add(n.asText()));
+        List<String> expected = new ArrayList<>(ids);
+        expected.sort(null);
+        assertEquals(expected, searched, "both found by the caller's trace id");
+    }
+
+    /** W3C: a receiver that cannot parse traceparent starts a new trace (no 400, no parent recorded). */
+    @Test
+    void malformedTraceparentIsIgnored() {
+        fake.enqueue(FakeTurn.text("fresh"));
+        String id = given().contentType("application/json")
+                .header("traceparent", "00-4BF92F3577B34DA6A3CE929D0E0E4736-00F067AA0BA902B7-01")
                 .body("{\"prompt\":\"Hi\"}").when().post("/v1/invocations").then().statusCode(200)
-                .body("trace.id", equalTo("tr-" + parentTrace)).header("X-Trace-Id", "tr-" + parentTrace);
-        JsonNode root = span(trace("tr-" + parentTrace), "agent_invocation");
-        assertTrue(root.get("parent_id").isNull(), "MLflow needs a parentless root");
-        assertEquals("00f067aa0ba902b7", root.at("/attributes/agentfn.parent_span_id").asText());
+                .extract().path("trace.id");
+        JsonNode t = trace(id);
+        assertTrue(span(t, "agent_invocation").at("/attributes/agentfn.parent_span_id").isMissingNode());
+        assertTrue(t.at("/metadata/agentfn.parent_trace_id").isMissingNode());
     }
 
     @Test

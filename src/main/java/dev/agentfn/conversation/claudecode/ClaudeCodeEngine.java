@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.agentfn.config.AgentfnConfig;
+import dev.agentfn.config.Secrets;
 import dev.agentfn.conversation.ConversationEngine;
 import dev.agentfn.conversation.ConversationException;
 import dev.agentfn.conversation.ConversationListener;
@@ -46,7 +47,10 @@ public final class ClaudeCodeEngine implements ConversationEngine, AutoCloseable
     private final ScheduledExecutorService timer;
     private final ToolPolicy policy;
     private final Semaphore slots;
+    /** The configured work root; throw-away directories go into this process's own directory under it. */
     private final Path workRoot;
+    /** This process's directory under the work root, made on first use; guarded by {@code this}. */
+    private Path processDir;
     private final CliRun.Settings settings;
     private final StandbyPool standby;
     private final int maxRetries;
@@ -54,7 +58,7 @@ public final class ClaudeCodeEngine implements ConversationEngine, AutoCloseable
     /** @param maxRetries the CLI's own retries of a failed model call ({@code agentfn.anthropic.max-retries}) */
     public ClaudeCodeEngine(AgentfnConfig.ClaudeCode config, String baseUrl, java.util.Optional<String> apiKey,
             java.util.Optional<String> authToken, int maxRetries, Pricing pricing, ObjectMapper json,
-            ScheduledExecutorService timer) {
+            ScheduledExecutorService timer, Secrets secrets) {
         this.config = config;
         this.maxRetries = maxRetries;
         this.credentials = new CliCommand.Credentials(baseUrl, apiKey, authToken);
@@ -63,9 +67,9 @@ public final class ClaudeCodeEngine implements ConversationEngine, AutoCloseable
         this.timer = timer;
         this.policy = new ToolPolicy(config.allowedTools(), config.bashEnabled());
         this.slots = new Semaphore(config.maxProcesses());
-        this.workRoot = config.workRoot().orElse(Path.of(System.getProperty("java.io.tmpdir")));
+        this.workRoot = workRoot(config);
         this.settings = new CliRun.Settings(config.initializeTimeout(), config.interruptGrace(), config.exitGrace(),
-                config.maxFrameChars(), config.expectedVersion());
+                config.maxFrameChars(), config.expectedVersion(), secrets);
         this.standby = new StandbyPool(config.sessionDir().isPresent() ? 0 : config.standbyProcesses(),
                 config.standbyMaxIdle(), timer);
     }
@@ -110,7 +114,7 @@ public final class ClaudeCodeEngine implements ConversationEngine, AutoCloseable
     private CompletableFuture<ConversationResult> start(Path cli, ConversationRequest request, ActiveTrace trace,
             ConversationListener listener, Runnable release) {
         String sessionId = sessionUuid(request.sessionId());
-        Workspace sessionWs = config.sessionDir().map(d -> Workspace.forSession(d, sessionId, workRoot)).orElse(null);
+        Workspace sessionWs = config.sessionDir().map(d -> Workspace.forSession(d, sessionId, processDir())).orElse(null);
         boolean resume = sessionWs != null && sessionWs.hasSession(sessionId);
         List<String> offered = policy.offered(request.tools());
         CliCommand command = new CliCommand(cli, systemText(request.system()), offered,
@@ -159,8 +163,8 @@ public final class ClaudeCodeEngine implements ConversationEngine, AutoCloseable
         }
         CliRun spare = standby.take(command.shape());
         standby.replenish(command.shape(), shape -> process(shape.withSession(UUID.randomUUID().toString()),
-                Workspace.temporary(workRoot), null));
-        return spare != null ? spare : process(command, Workspace.temporary(workRoot), traceparent).spawn();
+                Workspace.temporary(processDir()), null));
+        return spare != null ? spare : process(command, Workspace.temporary(processDir()), traceparent).spawn();
     }
 
     /** A CLI run, not yet spawned; {@code traceparent} is null for a spare, started before its invocation. */
@@ -170,10 +174,36 @@ public final class ClaudeCodeEngine implements ConversationEngine, AutoCloseable
         return new CliRun(command, env, ws, policy, json, timer, settings);
     }
 
-    /** Ends the spare CLI processes (at shutdown). */
+    /** Ends the spare CLI processes (at shutdown) and removes this process's directory. */
     @Override
     public void close() {
         standby.close();
+        synchronized (this) {
+            if (processDir != null) {
+                Workspace.deleteTree(processDir);
+                processDir = null; // a later use claims it again, marker included
+            }
+        }
+    }
+
+    /**
+     * Removes the directories agentfn processes that are no longer running left under the work root (killed
+     * processes delete nothing); run at start. Returns what was removed.
+     */
+    public static List<Path> removeLeftovers(AgentfnConfig.ClaudeCode config) {
+        return ProcessDirectory.removeLeftovers(workRoot(config));
+    }
+
+    private static Path workRoot(AgentfnConfig.ClaudeCode config) {
+        return config.workRoot().orElse(Path.of(System.getProperty("java.io.tmpdir")));
+    }
+
+    /** Made on first use, not at construction: a work root that cannot be written fails invocations, not start-up. */
+    private synchronized Path processDir() {
+        if (processDir == null) {
+            processDir = ProcessDirectory.claim(workRoot, ProcessDirectory.Owner.current());
+        }
+        return processDir;
     }
 
     private ConversationResult result(ConversationRequest request, ActiveTrace trace, ConversationTrace ct,

@@ -3,6 +3,7 @@ package dev.agentfn.conversation.claudecode;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.agentfn.config.Secrets;
 import dev.agentfn.conversation.ConversationException;
 import java.io.IOException;
 import java.io.InputStreamReader;
@@ -39,9 +40,9 @@ final class CliRun {
     private static final Logger LOG = Logger.getLogger(CliRun.class);
     private static final int STDERR_TAIL_CHARS = 4000;
 
-    /** Fixed parts of a run. */
+    /** Fixed parts of a run; {@code secrets} are removed from the CLI's stderr before it is quoted anywhere. */
     record Settings(Duration initializeTimeout, Duration interruptGrace, Duration exitGrace, int maxFrameChars,
-            Optional<String> expectedVersion) {
+            Optional<String> expectedVersion, Secrets secrets) {
     }
 
     private final CliCommand command;
@@ -360,7 +361,7 @@ final class CliRun {
             String code = p.isAlive() ? "still running" : "exit code " + p.exitValue();
             String tail = stderrTail();
             end(upstream("cli_exit", "the Claude Code CLI stopped before its result (" + code + ")"
-                    + (tail.isEmpty() ? "" : ": " + Redact.secrets(tail, env))), false);
+                    + (tail.isEmpty() ? "" : ": " + settings.secrets().redact(tail))), false);
         });
     }
 

@@ -70,7 +70,7 @@ record Workspace(Path root, Path cwd, Path config, Path home, Path tmp, boolean 
         }
     }
 
-    private static void deleteTree(Path dir) {
+    static void deleteTree(Path dir) {
         if (!Files.exists(dir)) {
             return;
         }

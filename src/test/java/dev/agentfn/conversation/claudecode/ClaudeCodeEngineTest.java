@@ -71,9 +71,21 @@ class ClaudeCodeEngineTest {
         assertEquals(List.of(), left, "per-invocation directories left behind");
     }
 
+    /** Per-invocation directories: in the process's own directory (marker aside), or anything else in the work root. */
     private static List<Path> workDirectories() throws IOException {
-        try (Stream<Path> left = Files.exists(FakeAnthropicResource.CLAUDE_CODE_WORK)
-                ? Files.list(FakeAnthropicResource.CLAUDE_CODE_WORK) : Stream.empty()) {
+        List<Path> out = new ArrayList<>();
+        for (Path p : list(FakeAnthropicResource.CLAUDE_CODE_WORK)) {
+            if (p.getFileName().toString().startsWith(ProcessDirectory.PREFIX)) {
+                list(p).stream().filter(q -> !q.getFileName().toString().equals(ProcessDirectory.MARKER)).forEach(out::add);
+            } else {
+                out.add(p);
+            }
+        }
+        return out;
+    }
+
+    private static List<Path> list(Path dir) throws IOException {
+        try (Stream<Path> left = Files.exists(dir) ? Files.list(dir) : Stream.empty()) {
             return left.toList();
         }
     }

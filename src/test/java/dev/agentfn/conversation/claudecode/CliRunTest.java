@@ -68,7 +68,8 @@ class CliRunTest {
         ActiveTrace trace = tracer.start("claude_code_conversation", "AGENT", Optional.empty());
         run = new CliRun(cmd, env, ws, new ToolPolicy(List.of("Write"), false), JSON, TIMER,
                 new CliRun.Settings(Duration.ofSeconds(10), Duration.ofMillis(200), Duration.ofSeconds(2), 1 << 20,
-                        Optional.of(expectedVersion)));
+                        Optional.of(expectedVersion),
+                        new dev.agentfn.config.Secrets(List.of("sk-ant-secret-for-test"))));
         ObjectNode user = JSON.createObjectNode().put("type", "user");
         return run.spawn().converse(new ConversationTrace(trace, ConversationListener.NONE, JSON),
                 released::incrementAndGet, user, "prompt", deadline);

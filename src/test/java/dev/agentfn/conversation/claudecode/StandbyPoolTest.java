@@ -76,7 +76,7 @@ class StandbyPoolTest {
         CliRun run = new CliRun(shape.withSession("00000000-0000-0000-0000-00000000000" + (started.size() + 2)), env, ws,
                 new ToolPolicy(List.of("Write"), false), JSON, TIMER,
                 new CliRun.Settings(Duration.ofSeconds(10), Duration.ofMillis(200), Duration.ofSeconds(2), 1 << 20,
-                        Optional.of("2.1.330")));
+                        Optional.of("2.1.330"), dev.agentfn.config.Secrets.NONE));
         started.add(run);
         return run;
     }
