@@ -2,7 +2,7 @@ package dev.agentfn.conversation;
 
 import dev.agentfn.LogText;
 import dev.agentfn.config.AgentfnConfig;
-import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.inject.Singleton;
 import java.math.BigDecimal;
 import java.math.MathContext;
 import java.util.Map;
@@ -10,8 +10,12 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import org.jboss.logging.Logger;
 
-/** Prices token usage from the configured price table. */
-@ApplicationScoped
+/**
+ * Prices token usage from the configured price table. A singleton, not a client proxy: the engines call it
+ * from reader threads of CLI processes, and a proxy would create the bean lazily on whichever thread came first
+ * (a Claude Code test once saw ArC fail to do that there).
+ */
+@Singleton
 public class Pricing {
     private static final Logger LOG = Logger.getLogger(Pricing.class);
     private static final BigDecimal MILLION = BigDecimal.valueOf(1_000_000);
