@@ -248,6 +248,7 @@ class ClaudeCodeEngineTest {
             assertTrue(write.at("/attributes/claude_code.permission_denied").asText()
                     .contains("outside the invocation's working directory"));
             assertTrue(write.get("events").toString().contains("deny"));
+            assertEquals(40, write.at("/attributes/mlflow.spanLogLevel").asInt(), "an error span is at ERROR level");
             JsonNode root = spans(t, "AGENT").get(0);
             assertTrue(root.at("/attributes/claude_code.permission_denials").toString().contains("Write"));
         } finally {
