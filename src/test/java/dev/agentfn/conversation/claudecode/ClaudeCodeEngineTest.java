@@ -328,6 +328,8 @@ class ClaudeCodeEngineTest {
         JsonNode t = trace(r.path("trace_id"));
         JsonNode root = spans(t, "AGENT").get(0);
         assertEquals(2, root.get("events").findValues("name").stream().filter(n -> n.asText().equals("api_retry")).count());
+        assertTrue(t.get("response_preview").asText().contains("overloaded_error"),
+                "the trace list shows the error: " + t.get("response_preview"));
     }
 
     @Test
