@@ -83,7 +83,8 @@ public final class InvocationService {
             String traceparent, ConversationListener listener, String sourceRunId) {
         long started = System.nanoTime();
         ActiveTrace trace = tracer.start(rootName(engineName), MlflowKeys.SpanType.AGENT, Ids.parseTraceparent(traceparent));
-        describeRoot(trace, request, conversation, engineName);
+        ConversationEngine engine = engines.get(engineName);
+        describeRoot(trace, request, conversation, engineName, engine);
         ToolsCalled tools = null;
         if (sourceRunId != null) {
             trace.metadata(MlflowKeys.Metadata.SOURCE_RUN, sourceRunId);
@@ -91,7 +92,6 @@ public final class InvocationService {
             listener = tools;
         }
         RedactingListener relay = listener == ConversationListener.NONE ? null : new RedactingListener(listener, secrets);
-        ConversationEngine engine = engines.get(engineName);
         CompletableFuture<ConversationResult> run;
         try {
             run = engine.run(conversation, trace, relay == null ? listener : relay);
@@ -146,7 +146,8 @@ public final class InvocationService {
         return "claude-code".equals(engine) ? "claude_code_conversation" : "agent_invocation";
     }
 
-    private void describeRoot(ActiveTrace trace, InvocationRequest r, ConversationRequest c, String engine) {
+    private void describeRoot(ActiveTrace trace, InvocationRequest r, ConversationRequest c, String engine,
+            ConversationEngine e) {
         if (!trace.isRecording()) {
             return;
         }
@@ -156,11 +157,8 @@ public final class InvocationService {
         } else {
             inputs.put("messages", json.convertValue(c.messages(), List.class));
         }
-        Map<String, Object> options = new LinkedHashMap<>();
-        options.put("model", c.model());
-        options.put("max_turns", c.maxTurns());
-        options.put("max_tokens", c.maxTokens());
-        options.put("tools", c.tools());
+        // what the engine really passes on (the CLI gets no max_tokens, and its tool list may be the default)
+        Map<String, Object> options = e == null ? new LinkedHashMap<>() : new LinkedHashMap<>(e.tracedOptions(c));
         options.put("engine", engine);
         inputs.put("options", options);
         trace.root().inputs(inputs)
@@ -221,6 +219,8 @@ public final class InvocationService {
         String type = err instanceof ConversationException.Upstream u ? u.errorType() : err.getClass().getSimpleName();
         trace.root().recordError(type, problem.detail(), err)
                 .outputs(Map.of("status", "error", "error", problem.detail()));
+        // MLflow's trace list shows the response preview: a failure names its error there instead of nothing
+        trace.responsePreview("Error: " + problem.detail());
         return delivery.deliver(trace.finish()).thenApply(status -> {
             metrics.failure(engine, c.model(), problem.status(), type, status);
             throw new CompletionException(new ProblemException(problem.withTraceId(trace.traceId()),

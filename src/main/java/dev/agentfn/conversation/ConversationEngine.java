@@ -1,6 +1,8 @@
 package dev.agentfn.conversation;
 
 import dev.agentfn.tracing.ActiveTrace;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 
 /**
@@ -12,6 +14,19 @@ public interface ConversationEngine {
 
     /** Name used in requests ({@code engine}) and traces. */
     String name();
+
+    /**
+     * The options this engine really applies to the request, as the root span records them: what the model
+     * calls get ({@code max_tokens} per call, the tools offered, the turn limit).
+     */
+    default Map<String, Object> tracedOptions(ConversationRequest request) {
+        Map<String, Object> options = new LinkedHashMap<>();
+        options.put("model", request.model());
+        options.put("max_turns", request.maxTurns());
+        options.put("max_tokens", request.maxTokens());
+        options.put("tools", request.tools());
+        return options;
+    }
 
     CompletableFuture<ConversationResult> run(ConversationRequest request, ActiveTrace trace,
             ConversationListener listener);

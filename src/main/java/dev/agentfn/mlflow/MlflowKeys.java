@@ -19,6 +19,8 @@ public final class MlflowKeys {
         public static final String FUNCTION_NAME = "mlflow.spanFunctionName";
         public static final String TOKEN_USAGE = "mlflow.chat.tokenUsage";
         public static final String CHAT_TOOLS = "mlflow.chat.tools";
+        /** Severity of the span, an int of {@link LogLevel} (MLflow 3.17 {@code SpanAttributeKey.LOG_LEVEL}); drives the UI's span filter. */
+        public static final String LOG_LEVEL = "mlflow.spanLogLevel";
         public static final String MESSAGE_FORMAT = "mlflow.message.format";
         public static final String LLM_MODEL = "mlflow.llm.model";
         public static final String LLM_PROVIDER = "mlflow.llm.provider";
@@ -40,6 +42,17 @@ public final class MlflowKeys {
         public static final String TOOL = "TOOL";
         public static final String CHAIN = "CHAIN";
         public static final String EVALUATOR = "EVALUATOR";
+    }
+
+    /** Values of {@link Span#LOG_LEVEL} ({@code mlflow.entities.SpanLogLevel}, Python logging's numbers). */
+    public static final class LogLevel {
+        private LogLevel() {
+        }
+
+        public static final int DEBUG = 10;
+        public static final int INFO = 20;
+        public static final int ERROR = 40;
+        public static final int CRITICAL = 50;
     }
 
     /** Keys inside token usage and cost JSON values. */

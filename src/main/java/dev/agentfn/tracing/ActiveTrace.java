@@ -74,6 +74,14 @@ public final class ActiveTrace {
         return new LiveSpan(this, parent.spanId(), name, type, startNanos);
     }
 
+    /**
+     * A value cleaned once for use in many spans' attributes (they share it instead of each copying it);
+     * {@code null} when no content is recorded, so callers need not keep it.
+     */
+    public AttributePolicy.Cleaned cleaned(Object value) {
+        return recording && policy.recordContent() ? new AttributePolicy.Cleaned(policy.clean(value)) : null;
+    }
+
     public long nowNanos() {
         return clock.nowEpochNanos();
     }

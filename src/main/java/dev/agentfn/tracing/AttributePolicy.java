@@ -47,8 +47,18 @@ public final class AttributePolicy {
         return recordContent;
     }
 
+    /**
+     * A value already cleaned by {@link #clean} (see {@link ActiveTrace#cleaned}): used as it is, so a part shared
+     * by many spans (a conversation's messages) is redacted, capped and copied once, not once per span.
+     */
+    public record Cleaned(Object value) {
+    }
+
     /** A copy of a JSON-able value with every string redacted and capped. */
     public Object clean(Object value) {
+        if (value instanceof Cleaned c) {
+            return c.value();
+        }
         if (value instanceof String s) {
             return cap(redact(s));
         }

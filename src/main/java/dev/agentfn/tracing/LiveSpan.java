@@ -95,7 +95,28 @@ public final class LiveSpan {
             attrs.put("exception.stacktrace", sw.toString());
         }
         event("exception", attrs);
+        raiseLogLevel(MlflowKeys.LogLevel.ERROR);
         return status(SpanStatus.error(type + ": " + (message == null ? "" : trace.policy().redact(message))));
+    }
+
+    /** Sets the span's severity for MLflow's span filter; never lowers one already set (an error stays an error). */
+    public synchronized LiveSpan raiseLogLevel(int level) {
+        if (!ended && trace.isRecording() && logLevel() < level) {
+            attributes.put(MlflowKeys.Span.LOG_LEVEL, level);
+        }
+        return this;
+    }
+
+    private int logLevel() {
+        return attributes.get(MlflowKeys.Span.LOG_LEVEL) instanceof Integer i ? i : 0;
+    }
+
+    /** MLflow's default severity ({@code default_log_level_for_span_type}): INFO for what users look at, else DEBUG. */
+    private static int defaultLogLevel(Object type) {
+        return switch (String.valueOf(type)) {
+            case "LLM", "CHAT_MODEL", "TOOL", "RETRIEVER", "AGENT", "EMBEDDING" -> MlflowKeys.LogLevel.INFO;
+            default -> MlflowKeys.LogLevel.DEBUG;
+        };
     }
 
     public synchronized LiveSpan status(SpanStatus newStatus) {
@@ -119,6 +140,9 @@ public final class LiveSpan {
         synchronized (this) {
             if (ended) {
                 return;
+            }
+            if (trace.isRecording() && logLevel() == 0) {
+                attributes.put(MlflowKeys.Span.LOG_LEVEL, defaultLogLevel(attributes.get(MlflowKeys.Span.TYPE)));
             }
             ended = true;
             SpanStatus finalStatus = status.code() == SpanStatus.Code.UNSET ? SpanStatus.OK : status;

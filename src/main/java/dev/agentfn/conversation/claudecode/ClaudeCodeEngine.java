@@ -19,6 +19,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Iterator;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
@@ -84,6 +85,22 @@ public final class ClaudeCodeEngine implements ConversationEngine, AutoCloseable
         return requested.stream().filter(t -> !policy.allows(t)).toList();
     }
 
+    /**
+     * What the CLI is given for this request, from the same sources as its command line ({@link #start}): no
+     * {@code max_tokens} (the CLI picks its own output cap), the tools it offers (the deployment's allow-list when
+     * the request names none), the permission mode and budget.
+     */
+    @Override
+    public Map<String, Object> tracedOptions(ConversationRequest request) {
+        Map<String, Object> options = new LinkedHashMap<>();
+        options.put("model", request.model());
+        options.put("max_turns", request.maxTurns());
+        options.put("tools", policy.offered(request.tools()));
+        options.put("permission_mode", config.permissionMode());
+        config.maxBudgetUsd().ifPresent(b -> options.put("max_budget_usd", b.doubleValue()));
+        return options;
+    }
+
     @Override
     public CompletableFuture<ConversationResult> run(ConversationRequest request, ActiveTrace trace,
             ConversationListener listener) {
@@ -132,7 +149,8 @@ public final class ClaudeCodeEngine implements ConversationEngine, AutoCloseable
         String session = request.sessionId() != null ? request.sessionId() : cliSession;
         trace.metadata(MlflowKeys.Metadata.SESSION, session);
         trace.root().attribute(MlflowKeys.Span.SESSION_ID, session).attribute(MlflowKeys.GenAi.CONVERSATION_ID, session);
-        ConversationTrace ct = new ConversationTrace(trace, listener, json);
+        ConversationTrace ct = new ConversationTrace(trace, listener, json, pricing,
+                new ConversationTrace.Setup(command.systemPrompt(), !cliSession.equals(sessionId)));
         JsonNode last = request.messages().get(request.messages().size() - 1);
         ObjectNode userTurn = json.createObjectNode().put("type", "user");
         userTurn.putObject("message").put("role", "user").set("content", last.path("content"));
@@ -215,8 +233,7 @@ public final class ClaudeCodeEngine implements ConversationEngine, AutoCloseable
         if (r.isError() && !maxTurns) {
             throw failure(r);
         }
-        JsonNode modelUsage = j.has("model_usage_since_last_result") && j.get("model_usage_since_last_result").size() > 0
-                ? j.get("model_usage_since_last_result") : j.path("modelUsage");
+        JsonNode modelUsage = r.modelUsage();
         Usage usage = Usage.ZERO;
         Pricing.Cost listCost = Pricing.Cost.ZERO;
         double cliCost = 0;

@@ -53,6 +53,8 @@ record CliCommand(Path cli, String systemPrompt, List<String> tools, List<String
         a.add(resume ? "--resume=" + sessionId : "--session-id=" + sessionId);
         // Empty: no settings file of the host (user, project, local) leaks into the service.
         a.add("--setting-sources=");
+        // Raw stream events: a call's message_delta is the only frame with its final usage (docs/tracing.md).
+        a.add("--include-partial-messages");
         a.add("--input-format");
         a.add("stream-json");
         return a;

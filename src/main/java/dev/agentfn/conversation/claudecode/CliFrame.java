@@ -23,6 +23,7 @@ sealed interface CliFrame {
                 default -> new Other(json);
             };
             case "assistant" -> new Assistant(json);
+            case "stream_event" -> new StreamEvent(json);
             case "user" -> new ToolResults(json);
             case "result" -> new Result(json);
             case "control_request" -> new ControlRequest(json);
@@ -76,6 +77,34 @@ sealed interface CliFrame {
         }
     }
 
+    /**
+     * One raw SSE event of a model call ({@code --include-partial-messages}). Only {@code message_delta} is used:
+     * it alone carries the call's final usage and stop reason (the assistant frames repeat the
+     * {@code message_start} snapshot, {@code output_tokens: 1}).
+     */
+    record StreamEvent(JsonNode json) implements CliFrame {
+        String eventType() {
+            return json.path("event").path("type").asText("");
+        }
+
+        /** The API message this event belongs to, as {@code message.id} of its assistant frames. */
+        String apiMessageId() {
+            return json.path("api_message_id").asText("");
+        }
+
+        String parentToolUseId() {
+            return CliFrame.parentToolUseId(json);
+        }
+
+        JsonNode usage() {
+            return json.path("event").path("usage");
+        }
+
+        String stopReason() {
+            return json.path("event").path("delta").path("stop_reason").asText(null);
+        }
+    }
+
     /** A user frame: the results of tool calls the CLI ran (or refused). */
     record ToolResults(JsonNode json) implements CliFrame {
         String parentToolUseId() {
@@ -122,6 +151,15 @@ sealed interface CliFrame {
 
         String text() {
             return json.path("result").asText("");
+        }
+
+        /**
+         * Usage per model of this turn: {@code model_usage_since_last_result} when present, else {@code modelUsage}
+         * (cumulative per process). Both include the CLI's calls outside the conversation.
+         */
+        JsonNode modelUsage() {
+            JsonNode since = json.get("model_usage_since_last_result");
+            return since != null && since.size() > 0 ? since : json.path("modelUsage");
         }
     }
 

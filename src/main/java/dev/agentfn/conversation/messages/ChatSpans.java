@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.agentfn.conversation.Pricing;
+import dev.agentfn.conversation.SpanShapes;
 import dev.agentfn.conversation.Usage;
 import dev.agentfn.conversation.messages.wire.ContentBlock;
 import dev.agentfn.conversation.messages.wire.Message;
@@ -11,10 +12,8 @@ import dev.agentfn.conversation.messages.wire.MessagesRequest;
 import dev.agentfn.mlflow.MlflowKeys.GenAi;
 import dev.agentfn.mlflow.MlflowKeys.Span;
 import dev.agentfn.mlflow.MlflowKeys.SpanType;
-import static dev.agentfn.mlflow.MlflowKeys.Usage.*;
 import dev.agentfn.tracing.ActiveTrace;
 import dev.agentfn.tracing.LiveSpan;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -38,7 +37,7 @@ final class ChatSpans {
                 .attribute(GenAi.OPERATION_NAME, "chat").attribute(GenAi.PROVIDER_NAME, PROVIDER)
                 .attribute(GenAi.REQUEST_MODEL, request.model());
         if (!request.tools().isEmpty()) {
-            span.attribute(Span.CHAT_TOOLS, openAiTools(request.tools()));
+            span.attribute(Span.CHAT_TOOLS, SpanShapes.openAiTools(request.tools()));
         }
         return span;
     }
@@ -92,7 +91,7 @@ final class ChatSpans {
                 s.inputs(plain(use.input()));
                 ContentBlock.RemoteToolResult r = results.get(use.id());
                 if (r != null) {
-                    s.outputs(Map.of("result", plain(r.json().path("content")), "is_error", r.isError()));
+                    s.outputs(Map.of("result", plain(r.json().path("content")))).attribute("tool.is_error", r.isError());
                     if (r.isError()) {
                         s.recordError(r.type(), "tool reported an error", null);
                     }
@@ -113,32 +112,16 @@ final class ChatSpans {
     }
 
     void endTool(LiveSpan s, String content, boolean isError) {
-        Map<String, Object> out = new LinkedHashMap<>();
-        out.put("result", content);
-        out.put("is_error", isError);
-        s.outputs(out).attribute("tool.is_error", isError);
-        if (isError) {
-            s.recordError("ToolError", content.length() > 500 ? content.substring(0, 500) : content, null);
-        }
+        SpanShapes.toolResult(s, json, content, isError);
         s.end();
     }
 
     static Map<String, Object> tokenUsage(Usage u) {
-        Map<String, Object> m = new LinkedHashMap<>();
-        m.put(INPUT_TOKENS, u.allInputTokens());
-        m.put(OUTPUT_TOKENS, u.outputTokens());
-        m.put(TOTAL_TOKENS, u.allInputTokens() + u.outputTokens());
-        m.put(CACHE_READ_INPUT_TOKENS, u.cacheReadInputTokens());
-        m.put(CACHE_CREATION_INPUT_TOKENS, u.cacheCreationInputTokens());
-        return m;
+        return SpanShapes.tokenUsage(u);
     }
 
     static Map<String, Object> cost(Pricing.Cost c) {
-        Map<String, Object> m = new LinkedHashMap<>();
-        m.put(INPUT_COST, c.inputUsd());
-        m.put(OUTPUT_COST, c.outputUsd());
-        m.put(TOTAL_COST, c.totalUsd());
-        return m;
+        return SpanShapes.cost(c);
     }
 
     private static void toolAttributes(LiveSpan s, String name, String id, String type) {
@@ -155,47 +138,8 @@ final class ChatSpans {
         return body;
     }
 
-    /** MLflow's chat view reads tools only in OpenAI form. */
-    private List<Object> openAiTools(List<JsonNode> tools) {
-        List<Object> out = new ArrayList<>();
-        for (JsonNode t : tools) {
-            Map<String, Object> fn = new LinkedHashMap<>();
-            fn.put("name", t.path("name").asText(t.path("mcp_server_name").asText(t.path("type").asText())));
-            if (t.has("description")) {
-                fn.put("description", t.get("description").asText());
-            }
-            if (t.has("input_schema")) {
-                fn.put("parameters", plain(t.get("input_schema")));
-            }
-            out.add(Map.of("type", "function", "function", fn));
-        }
-        return out;
-    }
-
-    /**
-     * A JSON tree as maps, lists and scalars (what span attributes hold), by walking it: the same
-     * result as {@code convertValue(node, Object.class)} without serializing and re-parsing the tree.
-     */
+    /** A JSON tree as maps, lists and scalars (see {@link SpanShapes#plain}). */
     static Object plain(JsonNode node) {
-        if (node == null || node.isNull() || node.isMissingNode()) {
-            return null;
-        }
-        if (node.isObject()) {
-            Map<String, Object> map = new LinkedHashMap<>(node.size() * 2);
-            node.fields().forEachRemaining(e -> map.put(e.getKey(), plain(e.getValue())));
-            return map;
-        }
-        if (node.isArray()) {
-            List<Object> list = new ArrayList<>(node.size());
-            node.forEach(v -> list.add(plain(v)));
-            return list;
-        }
-        if (node.isNumber()) {
-            return node.numberValue();
-        }
-        if (node.isBoolean()) {
-            return node.booleanValue();
-        }
-        return node.asText();
+        return SpanShapes.plain(node);
     }
 }

@@ -243,6 +243,58 @@ class ClaudeCodeEngineTest {
         assertEquals(session, t.at("/metadata/mlflow.trace.session").asText());
     }
 
+    /**
+     * Issue #18: each model call's span has its final usage (the message_delta's, not the first frame's
+     * {@code output_tokens: 1}) and its cost, so they add up to the trace's totals from the CLI's result (no
+     * auxiliary calls: non-essential traffic is off); its inputs are the chat request MLflow renders, with the CLI's
+     * tools; the root's options are what the CLI was given; the start-up before the first call is a span.
+     */
+    @Test
+    void llmSpansAddUpToTheTraceTotalsAndTheirInputsAreTheConversationAsChat() {
+        fake.enqueue(FakeTurn.toolUse("Looking.", new ToolCall("toolu_g2", "Glob", Map.of("pattern", "*.md"))),
+                FakeTurn.text("Nothing there."));
+        var r = invoke("{\"prompt\":\"List md files\",\"engine\":\"claude-code\",\"max_tokens\":4096}")
+                .statusCode(200).body("output", equalTo("Nothing there.")).extract();
+        JsonNode t = trace(r.path("trace.id"));
+        List<JsonNode> llm = spans(t, "LLM");
+        assertEquals(2, llm.size());
+        JsonNode total = read(t.at("/metadata/mlflow.trace.tokenUsage").asText());
+        for (String key : List.of("input_tokens", "output_tokens", "total_tokens")) {
+            long sum = llm.stream().mapToLong(s -> s.at("/attributes/mlflow.chat.tokenUsage/" + key).asLong()).sum();
+            assertEquals(total.get(key).asLong(), sum, key + " of the LLM spans add up to the trace's");
+        }
+        assertTrue(llm.get(0).at("/attributes/mlflow.chat.tokenUsage/output_tokens").asLong() > 1,
+                "the final usage, not the message_start snapshot");
+        double spanCost = llm.stream().mapToDouble(s -> s.at("/attributes/mlflow.llm.cost/total_cost").asDouble()).sum();
+        double traceCost = read(t.at("/metadata/mlflow.trace.cost").asText()).get("total_cost").asDouble();
+        assertTrue(traceCost > 0);
+        assertEquals(traceCost, spanCost, traceCost * 1e-9, "span costs add up to the trace cost");
+        assertTrue(spans(t, "AGENT").get(0).at("/attributes/claude_code.usage_outside_llm_spans").isMissingNode());
+
+        JsonNode second = llm.get(1).get("inputs");
+        assertEquals("claude-sonnet-5-5", second.get("model").asText());
+        assertEquals(List.of("user", "assistant", "user"), second.get("messages").findValues("role").stream()
+                .map(JsonNode::asText).toList().subList(0, 3));
+        assertEquals("List md files", second.at("/messages/0/content").asText());
+        assertEquals("toolu_g2", second.at("/messages/1/content/1/id").asText());
+        assertEquals("tool_result", second.at("/messages/2/content/0/type").asText());
+        assertTrue(second.get("tools").toString().contains("\"Glob\""), second.get("tools").toString());
+        JsonNode chatTools = llm.get(0).at("/attributes/mlflow.chat.tools");
+        assertTrue(chatTools.findParents("function").stream().anyMatch(f -> f.path("type").asText().equals("function")
+                && f.at("/function/name").asText().equals("Glob")), "OpenAI form for MLflow's tools panel: " + chatTools);
+
+        JsonNode options = spans(t, "AGENT").get(0).at("/inputs/options");
+        assertTrue(options.path("max_tokens").isMissingNode(), "the CLI is given no max_tokens: " + options);
+        assertEquals(List.of("Edit", "Glob", "Grep", "LS", "Read", "TodoWrite", "Write"),
+                JSON.convertValue(options.get("tools"), List.class), "the tools the CLI offers");
+        assertEquals("default", options.path("permission_mode").asText());
+        JsonNode startup = t.get("spans").findParents("name").stream()
+                .filter(s -> s.get("name").asText().equals("claude_code_startup")).findFirst().orElseThrow();
+        assertEquals(false, startup.at("/attributes/claude_code.standby").asBoolean(true));
+        assertTrue(startup.get("end").asLong() <= llm.get(0).get("start").asLong());
+        assertEquals(20, llm.get(0).at("/attributes/mlflow.spanLogLevel").asInt());
+    }
+
     @Test
     void aPathOutsideTheInvocationDirectoryIsDeniedAndTheDenialIsInTraceAndAnswer() throws Exception {
         Path outside = Files.createTempDirectory("agentfn-outside").resolve("escape.txt");
@@ -260,6 +312,7 @@ class ClaudeCodeEngineTest {
             assertTrue(write.at("/attributes/claude_code.permission_denied").asText()
                     .contains("outside the invocation's working directory"));
             assertTrue(write.get("events").toString().contains("deny"));
+            assertEquals(40, write.at("/attributes/mlflow.spanLogLevel").asInt(), "an error span is at ERROR level");
             JsonNode root = spans(t, "AGENT").get(0);
             assertTrue(root.at("/attributes/claude_code.permission_denials").toString().contains("Write"));
         } finally {
@@ -339,6 +392,8 @@ class ClaudeCodeEngineTest {
         JsonNode t = trace(r.path("trace_id"));
         JsonNode root = spans(t, "AGENT").get(0);
         assertEquals(2, root.get("events").findValues("name").stream().filter(n -> n.asText().equals("api_retry")).count());
+        assertTrue(t.get("response_preview").asText().contains("overloaded_error"),
+                "the trace list shows the error: " + t.get("response_preview"));
     }
 
     @Test

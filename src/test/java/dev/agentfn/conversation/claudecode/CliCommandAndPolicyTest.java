@@ -26,7 +26,7 @@ class CliCommandAndPolicyTest {
         assertEquals(List.of("/opt/claude", "--output-format", "stream-json", "--verbose", "--system-prompt=--be-evil",
                 "--tools=Read,Write", "--max-turns=7", "--max-budget-usd=0.50", "--disallowedTools=Bash",
                 "--model=claude-sonnet-5-5", "--permission-prompt-tool=stdio", "--permission-mode=default",
-                "--session-id=u-1", "--setting-sources=", "--input-format", "stream-json"), c.argv());
+                "--session-id=u-1", "--setting-sources=", "--include-partial-messages", "--input-format", "stream-json"), c.argv());
         CliCommand resume = new CliCommand(Path.of("/opt/claude"), null, List.of(), List.of(), 1, Optional.empty(), "m",
                 "default", true, "u-2");
         assertTrue(resume.argv().contains("--resume=u-2"));

@@ -168,6 +168,61 @@ class ConversationTraceTest {
     }
 
     @Test
+    void eachCallGetsItsFinalUsageFromMessageDeltaOnceAndTheConversationSoFarAsChatInputs() throws IOException {
+        List<JsonNode> frames = new ArrayList<>();
+        frames.add(JSON.readTree("{\"type\":\"system\",\"subtype\":\"init\",\"session_id\":\"s\",\"tools\":[\"Read\"]}"));
+        frames.add(streamEvent("msg_a", "{\"type\":\"message_start\",\"message\":{\"id\":\"msg_a\",\"usage\":{\"input_tokens\":10,\"output_tokens\":1}}}"));
+        frames.add(assistant("msg_a", null, "{\"type\":\"text\",\"text\":\"Reading.\"}"));
+        frames.add(assistant("msg_a", null, "{\"type\":\"tool_use\",\"id\":\"toolu_r\",\"name\":\"Read\",\"input\":{\"file_path\":\"/w/a\"}}"));
+        frames.add(streamEvent("msg_a", "{\"type\":\"message_delta\",\"delta\":{\"stop_reason\":\"tool_use\"},"
+                + "\"usage\":{\"input_tokens\":10,\"output_tokens\":7}}"));
+        frames.add(toolResult("toolu_r", null, "{\\\"a\\\":1}"));
+        frames.add(assistant("msg_b", null, "{\"type\":\"text\",\"text\":\"done\"}"));
+        frames.add(streamEvent("msg_b", "{\"type\":\"message_delta\",\"delta\":{\"stop_reason\":\"end_turn\"},\"usage\":{\"output_tokens\":3}}"));
+        frames.add(JSON.readTree("{\"type\":\"result\",\"subtype\":\"success\",\"is_error\":false,\"result\":\"done\","
+                + "\"session_id\":\"s\",\"modelUsage\":{\"claude-sonnet-5-5\":{\"inputTokens\":25,\"outputTokens\":10}}}"));
+        Trace t = replay(frames);
+        List<SpanData> llm = named(t, "llm");
+        assertEquals(2, llm.size());
+        assertEquals(Map.of("input_tokens", 10L, "output_tokens", 7L, "total_tokens", 17L, "cache_read_input_tokens", 0L,
+                "cache_creation_input_tokens", 0L), llm.get(0).attributes().get("mlflow.chat.tokenUsage"),
+                "the message_delta's usage, not the snapshot's output_tokens 1, and not summed over the two frames");
+        assertEquals("tool_use", llm.get(0).attributes().get("anthropic.stop_reason"));
+        assertEquals(Map.of("input_tokens", 10L, "output_tokens", 3L, "total_tokens", 13L, "cache_read_input_tokens", 0L,
+                "cache_creation_input_tokens", 0L), llm.get(1).attributes().get("mlflow.chat.tokenUsage"),
+                "a delta without input_tokens keeps the snapshot's");
+        assertEquals(Map.of("input_tokens", 5L, "output_tokens", 0L, "total_tokens", 5L, "cache_read_input_tokens", 0L,
+                "cache_creation_input_tokens", 0L), root(t).attributes().get("claude_code.usage_outside_llm_spans"),
+                "what the CLI counted beyond the spans is named on the root");
+
+        Map<?, ?> first = (Map<?, ?>) llm.get(0).attributes().get("mlflow.spanInputs");
+        Map<?, ?> second = (Map<?, ?>) llm.get(1).attributes().get("mlflow.spanInputs");
+        assertEquals("claude-sonnet-5-5", second.get("model"));
+        assertEquals(List.of(Map.of("name", "Read")), second.get("tools"));
+        assertEquals(List.of(Map.of("role", "user", "content", "prompt")), first.get("messages"), "the first call saw the prompt");
+        List<?> messages = (List<?>) second.get("messages");
+        assertEquals(List.of("user", "assistant", "user"), messages.stream().map(m -> ((Map<?, ?>) m).get("role")).toList());
+        assertTrue(messages.get(1).toString().contains("toolu_r") && messages.get(2).toString().contains("tool_result"));
+        assertTrue(messages.get(0) == ((List<?>) first.get("messages")).get(0), "messages are shared between calls, not copied");
+        assertEquals(List.of(Map.of("type", "function", "function", Map.of("name", "Read"))),
+                llm.get(1).attributes().get("mlflow.chat.tools"));
+
+        SpanData read = named(t, "tool_Read").get(0);
+        assertEquals(Map.of("result", Map.of("a", 1)), read.attributes().get("mlflow.spanOutputs"), "a JSON result as JSON");
+        assertEquals(false, read.attributes().get("tool.is_error"));
+        SpanData startup = named(t, "claude_code_startup").get(0);
+        assertEquals(root(t).spanId(), startup.parentSpanId());
+        assertEquals(root(t).startTimeUnixNano(), startup.startTimeUnixNano());
+        assertTrue(startup.endTimeUnixNano() <= llm.get(0).startTimeUnixNano());
+        assertEquals(20, llm.get(0).attributes().get("mlflow.spanLogLevel"));
+    }
+
+    static JsonNode streamEvent(String messageId, String event) throws IOException {
+        return JSON.readTree("{\"type\":\"stream_event\",\"event\":" + event + ",\"parent_tool_use_id\":null,"
+                + "\"session_id\":\"s\",\"api_message_id\":\"" + messageId + "\"}");
+    }
+
+    @Test
     void openSpansAreClosedAsErrorsWhenTheRunFails() throws IOException {
         ActiveTrace trace = tracer.start("claude_code_conversation", "AGENT", Optional.empty());
         ConversationTrace ct = new ConversationTrace(trace, listener, JSON);
