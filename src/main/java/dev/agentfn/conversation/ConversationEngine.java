@@ -13,6 +13,11 @@ public interface ConversationEngine {
     /** Name used in requests ({@code engine}) and traces. */
     String name();
 
+    /** Name of the trace's root span, the one MLflow's own integration for this kind of agent uses. */
+    default String rootSpanName() {
+        return "agent_invocation";
+    }
+
     CompletableFuture<ConversationResult> run(ConversationRequest request, ActiveTrace trace,
             ConversationListener listener);
 }

@@ -79,6 +79,12 @@ public final class ClaudeCodeEngine implements ConversationEngine, AutoCloseable
         return NAME;
     }
 
+    /** As MLflow's own Claude Code tracing names the root. */
+    @Override
+    public String rootSpanName() {
+        return "claude_code_conversation";
+    }
+
     /** Whether a request's tool names are all on the deployment's allow-list. */
     public List<String> unknownTools(List<String> requested) {
         return requested.stream().filter(t -> !policy.allows(t)).toList();
