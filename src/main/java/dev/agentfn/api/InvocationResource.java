@@ -7,6 +7,7 @@ import dev.agentfn.config.AgentfnConfig;
 import dev.agentfn.conversation.ConversationListener;
 import dev.agentfn.conversation.ConversationRequest;
 import dev.agentfn.invocation.Invocation;
+import dev.agentfn.invocation.InvocationHeaders;
 import dev.agentfn.invocation.InvocationStage;
 import io.smallrye.mutiny.Multi;
 import io.smallrye.mutiny.subscription.MultiEmitter;
@@ -46,9 +47,9 @@ public class InvocationResource {
      * belongs to ({@code mlflow.sourceRun}). Accepted only when API keys are configured, i.e. on
      * requests the {@link ApiKeyFilter} authenticated: otherwise anyone could file traces under a run.
      */
-    public static final String SOURCE_RUN_HEADER = dev.agentfn.evaluation.RemoteAgentInvoker.SOURCE_RUN_HEADER;
+    public static final String SOURCE_RUN_HEADER = InvocationHeaders.SOURCE_RUN;
     /** The trace's root span, answered with every JSON response (evaluation assessments attach there). */
-    public static final String ROOT_SPAN_HEADER = dev.agentfn.evaluation.RemoteAgentInvoker.ROOT_SPAN_HEADER;
+    public static final String ROOT_SPAN_HEADER = InvocationHeaders.ROOT_SPAN;
     /** MLflow run ids: 32 lowercase hex digits (a UUID without dashes). */
     private static final java.util.regex.Pattern RUN_ID = java.util.regex.Pattern.compile("[0-9a-f]{32}");
 
@@ -92,7 +93,7 @@ public class InvocationResource {
         http.addEndHandler(ignored -> started.cancel().run());
         return started.outcome()
                 .thenApply(o -> Response.ok(InvocationAnswers.response(o), MediaType.APPLICATION_JSON)
-                        .header("X-Trace-Id", o.traceId()).header(ROOT_SPAN_HEADER, started.rootSpanId()).build())
+                        .header(InvocationHeaders.TRACE_ID, o.traceId()).header(ROOT_SPAN_HEADER, started.rootSpanId()).build())
                 .exceptionally(err -> {
                     ProblemException p = InvocationAnswers.problem(err);
                     return ProblemMappers.response(p.problem(), withRootSpan(p.headers(), started));
