@@ -7,7 +7,6 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.agentfn.Futures;
 import dev.agentfn.config.AgentfnConfig;
 import dev.agentfn.conversation.ConversationListener;
-import dev.agentfn.conversation.tools.ToolCatalog;
 import dev.agentfn.evaluation.AgentInvoker;
 import dev.agentfn.evaluation.EvaluationException;
 import dev.agentfn.evaluation.RowOutcome;
@@ -31,10 +30,9 @@ public class EvaluationAgent implements AgentInvoker {
     private final ObjectMapper json;
     private final String defaultModel;
 
-    public EvaluationAgent(InvocationStage stage, ObjectMapper json, StrictJson reader, AgentfnConfig config,
-            ToolCatalog catalog) {
+    public EvaluationAgent(InvocationStage stage, ObjectMapper json, StrictJson reader, AgentfnConfig config) {
         this.stage = stage;
-        this.parser = new RequestParser(json, reader, config, catalog, stage.engineNames());
+        this.parser = new RequestParser(json, reader, config, stage);
         this.json = json;
         this.defaultModel = config.anthropic().defaultModel();
     }

@@ -53,11 +53,10 @@ public class InvocationResource {
     /** MLflow run ids: 32 lowercase hex digits (a UUID without dashes). */
     private static final java.util.regex.Pattern RUN_ID = java.util.regex.Pattern.compile("[0-9a-f]{32}");
 
-    public InvocationResource(InvocationStage stage, ObjectMapper json, StrictJson reader, AgentfnConfig config,
-            dev.agentfn.conversation.tools.ToolCatalog catalog) {
+    public InvocationResource(InvocationStage stage, ObjectMapper json, StrictJson reader, AgentfnConfig config) {
         this.stage = stage;
         this.json = json;
-        this.parser = new RequestParser(json, reader, config, catalog, stage.engineNames());
+        this.parser = new RequestParser(json, reader, config, stage);
         this.maxBodyBytes = config.invocation().maxBodySize().asLongValue();
         this.authenticated = ApiKeyFilter.keysConfigured(config);
     }

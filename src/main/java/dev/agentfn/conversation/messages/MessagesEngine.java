@@ -52,6 +52,20 @@ public final class MessagesEngine implements ConversationEngine {
         return NAME;
     }
 
+    /** Any history; the tools are the deployment's catalogue, which a request can only narrow. */
+    @Override
+    public List<String> admit(List<JsonNode> messages, List<String> requestedTools) {
+        if (requestedTools == null) {
+            return catalog.names();
+        }
+        try {
+            catalog.select(Optional.of(requestedTools));
+        } catch (IllegalArgumentException e) {
+            throw new ConversationException.InvalidRequest(e.getMessage());
+        }
+        return List.copyOf(requestedTools);
+    }
+
     @Override
     public CompletableFuture<ConversationResult> run(ConversationRequest request, ActiveTrace trace,
             ConversationListener listener) {
