@@ -4,41 +4,42 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.agentfn.Futures;
 import dev.agentfn.config.AgentfnConfig;
 import dev.agentfn.conversation.ConversationListener;
-import dev.agentfn.conversation.tools.ToolCatalog;
 import dev.agentfn.evaluation.AgentInvoker;
 import dev.agentfn.evaluation.EvaluationException;
 import dev.agentfn.evaluation.RowOutcome;
+import dev.agentfn.invocation.InvocationFailed;
+import dev.agentfn.invocation.InvocationOutcome;
+import dev.agentfn.invocation.InvocationStage;
 import jakarta.inject.Singleton;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CopyOnWriteArrayList;
 
 /**
  * Runs evaluation rows in process exactly as {@code POST /v1/invocations} runs a request (same parser,
- * same {@link InvocationService}), with the row's run as {@code mlflow.sourceRun} on the trace from its
+ * same {@link InvocationStage}), with the row's run as {@code mlflow.sourceRun} on the trace from its
  * creation, as a request with {@code X-Agentfn-Source-Run} gets it.
  */
 @Singleton
 public class EvaluationAgent implements AgentInvoker {
-    private final InvocationService service;
+    private final InvocationStage stage;
     private final RequestParser parser;
     private final ObjectMapper json;
     private final String defaultModel;
 
-    public EvaluationAgent(InvocationService service, ObjectMapper json, StrictJson reader, AgentfnConfig config,
-            ToolCatalog catalog) {
-        this.service = service;
-        this.parser = new RequestParser(json, reader, config, catalog, service.engineNames());
+    public EvaluationAgent(InvocationStage stage, ObjectMapper json, StrictJson reader, AgentfnConfig config) {
+        this.stage = stage;
+        this.parser = new RequestParser(json, reader, config, stage);
         this.json = json;
         this.defaultModel = config.anthropic().defaultModel();
     }
 
     @Override
     public Set<String> engines() {
-        return service.engineNames();
+        return stage.engineNames();
     }
 
     @Override
@@ -58,30 +59,37 @@ public class EvaluationAgent implements AgentInvoker {
     @Override
     public CompletableFuture<Invocation> invoke(ObjectNode inputs, String engine, String sourceRunId) {
         long started = System.nanoTime();
-        RowListener listener = new RowListener();
-        InvocationService.Started run;
+        InvocationStage.Started run;
         try {
             InvocationRequest request = parser.parse(bytes(inputs));
-            run = service.start(request, parser.toConversation(request), engine, null, listener, sourceRunId);
+            run = stage.start(new dev.agentfn.invocation.Invocation(parser.toConversation(request), engine,
+                    request.prompt(), request.metadata(), null, sourceRunId), ConversationListener.NONE);
         } catch (RuntimeException e) {
-            return CompletableFuture.completedFuture(failed(null, null, started, e, listener));
+            return CompletableFuture.completedFuture(failed(null, null, started, e, List.of()));
         }
-        return run.answer().handle((r, err) -> err == null ? succeeded(r, run.rootSpanId())
-                : failed(run.traceId(), run.rootSpanId(), started, InvocationService.unwrap(err), listener));
+        return run.outcome().handle((o, err) -> {
+            if (err == null) {
+                return succeeded(o);
+            }
+            Throwable t = Futures.unwrap(err);
+            List<String> tools = t instanceof InvocationFailed f && f.toolsCalled() != null ? f.toolsCalled() : List.of();
+            return failed(run.traceId(), run.rootSpanId(), started, t, tools);
+        });
     }
 
-    private static Invocation succeeded(InvocationResponse r, String rootSpanId) {
-        var u = r.usage();
+    private static Invocation succeeded(InvocationOutcome o) {
+        var u = o.result().usage();
         long tokens = u.inputTokens() + u.outputTokens() + u.cacheReadInputTokens() + u.cacheCreationInputTokens();
-        return new Invocation(new RowOutcome(r.trace().id(), r.output(), null, r.durationMs(), r.costUsd(), tokens,
-                r.toolsCalled()), rootSpanId);
+        return new Invocation(new RowOutcome(o.traceId(), o.result().output(), null, o.durationMillis(),
+                o.result().cost().totalUsd(), tokens, o.toolsCalled()), o.rootSpanId());
     }
 
-    private static Invocation failed(String traceId, String rootSpanId, long started, Throwable err, RowListener l) {
+    private static Invocation failed(String traceId, String rootSpanId, long started, Throwable err, List<String> tools) {
         String why = err instanceof ProblemException p ? p.problem().detail()
+                : err instanceof InvocationFailed f ? InvocationAnswers.problem(f.failure()).detail()
                 : err.getMessage() == null ? err.getClass().getSimpleName() : err.getMessage();
         long ms = (System.nanoTime() - started) / 1_000_000;
-        return new Invocation(new RowOutcome(traceId, null, why, ms, 0, 0, l.tools), rootSpanId);
+        return new Invocation(new RowOutcome(traceId, null, why, ms, 0, 0, tools), rootSpanId);
     }
 
     private byte[] bytes(JsonNode inputs) {
@@ -89,29 +97,6 @@ public class EvaluationAgent implements AgentInvoker {
             return json.writeValueAsBytes(inputs);
         } catch (JsonProcessingException e) {
             throw new IllegalStateException(e);
-        }
-    }
-
-    /** Collects the tools a row's conversation called, also when it fails (for expected_tools_called). */
-    private static final class RowListener implements ConversationListener {
-        final List<String> tools = new CopyOnWriteArrayList<>();
-
-        @Override
-        public void textDelta(String text) {
-        }
-
-        @Override
-        public void toolCall(String toolUseId, String name, JsonNode input) {
-            tools.add(name);
-        }
-
-        @Override
-        public void toolResult(String toolUseId, String name, String content, boolean isError) {
-        }
-
-        @Override
-        public boolean relayedAnything() {
-            return false;
         }
     }
 }

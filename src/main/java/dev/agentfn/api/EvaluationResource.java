@@ -83,7 +83,7 @@ public class EvaluationResource {
     }
 
     private static Response startFailed(Throwable t) {
-        Throwable cause = InvocationService.unwrap(t);
+        Throwable cause = dev.agentfn.Futures.unwrap(t);
         if (cause instanceof EvaluationConflictException c) {
             return ProblemMappers.response(Problem.of(409, "evaluation-in-progress", "Evaluation in progress",
                     c.getMessage()), java.util.Map.of());

@@ -6,6 +6,9 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.agentfn.config.AgentfnConfig;
 import dev.agentfn.conversation.ConversationListener;
 import dev.agentfn.conversation.ConversationRequest;
+import dev.agentfn.invocation.Invocation;
+import dev.agentfn.invocation.InvocationHeaders;
+import dev.agentfn.invocation.InvocationStage;
 import io.smallrye.mutiny.Multi;
 import io.smallrye.mutiny.subscription.MultiEmitter;
 import io.vertx.ext.web.RoutingContext;
@@ -33,7 +36,7 @@ import org.eclipse.microprofile.openapi.annotations.tags.Tag;
 @Tag(name = "Invocation Resource") // the tag Quarkus' OpenAPI extension gave every operation
 @Path("/v1/invocations")
 public class InvocationResource {
-    private final InvocationService service;
+    private final InvocationStage stage;
     private final ObjectMapper json;
     private final RequestParser parser;
     private final long maxBodyBytes;
@@ -44,17 +47,16 @@ public class InvocationResource {
      * belongs to ({@code mlflow.sourceRun}). Accepted only when API keys are configured, i.e. on
      * requests the {@link ApiKeyFilter} authenticated: otherwise anyone could file traces under a run.
      */
-    public static final String SOURCE_RUN_HEADER = dev.agentfn.evaluation.RemoteAgentInvoker.SOURCE_RUN_HEADER;
+    public static final String SOURCE_RUN_HEADER = InvocationHeaders.SOURCE_RUN;
     /** The trace's root span, answered with every JSON response (evaluation assessments attach there). */
-    public static final String ROOT_SPAN_HEADER = dev.agentfn.evaluation.RemoteAgentInvoker.ROOT_SPAN_HEADER;
+    public static final String ROOT_SPAN_HEADER = InvocationHeaders.ROOT_SPAN;
     /** MLflow run ids: 32 lowercase hex digits (a UUID without dashes). */
     private static final java.util.regex.Pattern RUN_ID = java.util.regex.Pattern.compile("[0-9a-f]{32}");
 
-    public InvocationResource(InvocationService service, ObjectMapper json, StrictJson reader, AgentfnConfig config,
-            dev.agentfn.conversation.tools.ToolCatalog catalog) {
-        this.service = service;
+    public InvocationResource(InvocationStage stage, ObjectMapper json, StrictJson reader, AgentfnConfig config) {
+        this.stage = stage;
         this.json = json;
-        this.parser = new RequestParser(json, reader, config, catalog, service.engineNames());
+        this.parser = new RequestParser(json, reader, config, stage);
         this.maxBodyBytes = config.invocation().maxBodySize().asLongValue();
         this.authenticated = ApiKeyFilter.keysConfigured(config);
     }
@@ -62,6 +64,10 @@ public class InvocationResource {
     /** A request, parsed and validated before anything else happens. */
     private record Accepted(InvocationRequest request, ConversationRequest conversation, String engine,
             String sourceRunId) {
+
+        Invocation invocation(String traceparent) {
+            return new Invocation(conversation, engine, request.prompt(), request.metadata(), traceparent, sourceRunId);
+        }
     }
 
     @POST
@@ -81,20 +87,20 @@ public class InvocationResource {
     public CompletionStage<Response> invoke(byte[] body, @HeaderParam("traceparent") String traceparent,
             @HeaderParam(SOURCE_RUN_HEADER) java.util.List<String> sourceRun, @Context RoutingContext http) {
         Accepted a = accept(body, sourceRun);
-        InvocationService.Started started = service.start(a.request, a.conversation, a.engine, traceparent,
-                ConversationListener.NONE, a.sourceRunId);
+        InvocationStage.Started started = stage.start(a.invocation(traceparent), ConversationListener.NONE);
         // The caller hung up before the answer: a running CLI process is killed, not left to the deadline.
         http.addEndHandler(ignored -> started.cancel().run());
-        return started.answer()
-                .thenApply(r -> Response.ok(r, MediaType.APPLICATION_JSON).header("X-Trace-Id", r.trace().id())
-                        .header(ROOT_SPAN_HEADER, started.rootSpanId()).build())
-                .exceptionally(err -> InvocationService.problemOf(err)
-                        .map(p -> ProblemMappers.response(p.problem(), withRootSpan(p.headers(), started)))
-                        .orElseThrow(() -> new IllegalStateException(InvocationService.unwrap(err))));
+        return started.outcome()
+                .thenApply(o -> Response.ok(InvocationAnswers.response(o), MediaType.APPLICATION_JSON)
+                        .header(InvocationHeaders.TRACE_ID, o.traceId()).header(ROOT_SPAN_HEADER, started.rootSpanId()).build())
+                .exceptionally(err -> {
+                    ProblemException p = InvocationAnswers.problem(err);
+                    return ProblemMappers.response(p.problem(), withRootSpan(p.headers(), started));
+                });
     }
 
     private static java.util.Map<String, String> withRootSpan(java.util.Map<String, String> headers,
-            InvocationService.Started started) {
+            InvocationStage.Started started) {
         java.util.Map<String, String> all = new java.util.HashMap<>(headers);
         all.put(ROOT_SPAN_HEADER, started.rootSpanId());
         return all;
@@ -119,16 +125,14 @@ public class InvocationResource {
         String[] traceId = new String[1];
         Multi<OutboundSseEvent> events = Multi.createFrom().emitter(emitter -> {
             SseListener listener = new SseListener(emitter, sse);
-            InvocationService.Started started = service.start(a.request, a.conversation, a.engine, traceparent, listener,
-                    a.sourceRunId);
+            InvocationStage.Started started = stage.start(a.invocation(traceparent), listener);
             // The client went away (or the stream ended): a running CLI process is killed, not left to finish.
             emitter.onTermination(started.cancel());
-            started.answer().whenComplete((r, err) -> {
+            started.outcome().whenComplete((o, err) -> {
                 if (err == null) {
-                    emitter.emit(listener.event("done", json.valueToTree(r)));
+                    emitter.emit(listener.event("done", json.valueToTree(InvocationAnswers.response(o))));
                 } else {
-                    Problem p = InvocationService.problemOf(err).map(ProblemException::problem)
-                            .orElseGet(() -> UpstreamProblems.toProblem(InvocationService.unwrap(err)));
+                    Problem p = InvocationAnswers.problem(err).problem();
                     emitter.emit(listener.event("error", json.valueToTree(p)));
                 }
                 emitter.complete();

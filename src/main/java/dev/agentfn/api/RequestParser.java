@@ -11,10 +11,10 @@ import com.fasterxml.jackson.databind.exc.MismatchedInputException;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.agentfn.config.AgentfnConfig;
-import dev.agentfn.conversation.claudecode.ClaudeCodeEngine;
+import dev.agentfn.conversation.ConversationException;
 import dev.agentfn.conversation.ConversationRequest;
 import dev.agentfn.conversation.Deadline;
-import dev.agentfn.conversation.tools.ToolCatalog;
+import dev.agentfn.invocation.InvocationStage;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
@@ -43,16 +43,15 @@ final class RequestParser {
     private final StrictJson reader;
     private final AgentfnConfig config;
     private final AgentfnConfig.Invocation limits;
-    private final ToolCatalog catalog;
-    private final Set<String> engines;
+    /** Knows the engines, whose own rules a request must meet too. */
+    private final InvocationStage stage;
 
-    RequestParser(ObjectMapper json, StrictJson reader, AgentfnConfig config, ToolCatalog catalog, Set<String> engines) {
+    RequestParser(ObjectMapper json, StrictJson reader, AgentfnConfig config, InvocationStage stage) {
         this.json = strict(json);
         this.reader = reader;
         this.config = config;
         this.limits = config.invocation();
-        this.catalog = catalog;
-        this.engines = engines;
+        this.stage = stage;
     }
 
     /** Jackson would turn {@code 5} into {@code "5"} and {@code "5"} into {@code 5}; a 400 is clearer. */
@@ -104,12 +103,7 @@ final class RequestParser {
         int maxTokens = bounded("max_tokens", r.maxTokens(), config.invocation().defaultMaxTokens(), MAX_OUTPUT_TOKENS);
         int maxTurns = bounded("max_turns", r.maxTurns(), config.invocation().defaultMaxTurns(),
                 config.invocation().maxTurnsLimit());
-        boolean claudeCode = ClaudeCodeEngine.NAME.equals(r.engine());
-        if (claudeCode && messages.size() > 1) {
-            throw ProblemException.badRequest("engine claude-code takes one user turn; continue a conversation by "
-                    + "sending its \"session_id\" again (agentfn.claude-code.session-dir must be set)");
-        }
-        List<String> tools = claudeCode ? cliTools(r.tools()) : tools(r.tools());
+        List<String> tools = admit(engine(r), messages, r.tools());
         checkSystem(r.system());
         checkMetadata(r.metadata());
         checkShort("session_id", r.sessionId());
@@ -120,9 +114,9 @@ final class RequestParser {
 
     String engine(InvocationRequest r) {
         String engine = r.engine() == null ? "messages" : r.engine();
-        if (!engines.contains(engine)) {
+        if (!stage.engineNames().contains(engine)) {
             throw ProblemException.badRequest("engine '" + engine + "' is not available; this deployment offers "
-                    + new TreeSet<>(engines));
+                    + new TreeSet<>(stage.engineNames()));
         }
         return engine;
     }
@@ -219,37 +213,18 @@ final class RequestParser {
         return value;
     }
 
-    private List<String> tools(List<String> requested) {
-        if (requested == null) {
-            return catalog.names();
+    /** The engine's own rules (how many turns, which tools), as a 400 that says what to change. */
+    private List<String> admit(String engine, List<JsonNode> messages, List<String> requested) {
+        if (requested != null) {
+            checkDistinct(requested);
         }
-        checkDistinct(requested);
         try {
-            catalog.select(Optional.of(requested));
-        } catch (IllegalArgumentException e) {
+            return new ArrayList<>(stage.engine(engine).admit(messages, requested));
+        } catch (ConversationException.InvalidRequest e) {
             throw ProblemException.badRequest(e.getMessage());
         }
-        return new ArrayList<>(requested);
     }
 
-    /** CLI tool names: a request can only narrow the deployment's allow-list (empty list: all of it). */
-    private List<String> cliTools(List<String> requested) {
-        if (requested == null) {
-            return List.of();
-        }
-        checkDistinct(requested);
-        AgentfnConfig.ClaudeCode cc = config.claudeCode();
-        List<String> refused = requested.stream().filter(t -> !cc.allowedTools().contains(t)
-                || (t.equals("Bash") && !cc.bashEnabled())).toList();
-        if (!refused.isEmpty()) {
-            throw ProblemException.badRequest("tools " + refused + " are not available to engine claude-code; "
-                    + "allowed: " + cc.allowedTools().stream().filter(t -> cc.bashEnabled() || !t.equals("Bash")).toList()
-                    + " (agentfn.claude-code.allowed-tools)");
-        }
-        return new ArrayList<>(requested);
-    }
-
-    /** A name listed twice means nothing more, but would inflate the request upstream and the trace. */
     private static void checkDistinct(List<String> tools) {
         Set<String> seen = new HashSet<>();
         for (String t : tools) {

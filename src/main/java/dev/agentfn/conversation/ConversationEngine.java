@@ -1,7 +1,9 @@
 package dev.agentfn.conversation;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import dev.agentfn.tracing.ActiveTrace;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 
@@ -27,6 +29,21 @@ public interface ConversationEngine {
         options.put("tools", request.tools());
         return options;
     }
+
+    /** Name of the trace's root span, the one MLflow's own integration for this kind of agent uses. */
+    default String rootSpanName() {
+        return "agent_invocation";
+    }
+
+    /**
+     * Checks what a request asks of this engine before anything runs (a front door calls it while validating),
+     * and returns the tools the conversation will be offered.
+     *
+     * @param messages the conversation so far, ending with the user's turn
+     * @param requestedTools the tools the caller named (each once), or {@code null} for the engine's default
+     * @throws ConversationException.InvalidRequest saying what the caller must change
+     */
+    List<String> admit(List<JsonNode> messages, List<String> requestedTools);
 
     CompletableFuture<ConversationResult> run(ConversationRequest request, ActiveTrace trace,
             ConversationListener listener);

@@ -42,6 +42,13 @@ public abstract sealed class ConversationException extends RuntimeException {
         }
     }
 
+    /** The request asks for something this engine cannot do; the message says what to change. Nothing ran. */
+    public static final class InvalidRequest extends ConversationException {
+        public InvalidRequest(String message) {
+            super(message);
+        }
+    }
+
     /** The invocation's deadline passed. */
     public static final class DeadlineExceeded extends ConversationException {
         public DeadlineExceeded(String message) {

@@ -12,4 +12,9 @@ import com.fasterxml.jackson.databind.JsonNode;
  */
 public record ConversationResult(String output, JsonNode content, String stopReason, int turns, Usage usage,
         Pricing.Cost cost, String model, String sessionId) {
+
+    /** The same result with another answer text and content (e.g. redacted). */
+    public ConversationResult withOutput(String newOutput, JsonNode newContent) {
+        return new ConversationResult(newOutput, newContent, stopReason, turns, usage, cost, model, sessionId);
+    }
 }

@@ -40,9 +40,9 @@ import java.util.concurrent.atomic.AtomicReference;
  */
 public final class RemoteAgentInvoker implements AgentInvoker {
     /** Header naming the evaluation run of a fanned-out row. */
-    public static final String SOURCE_RUN_HEADER = "X-Agentfn-Source-Run";
+    public static final String SOURCE_RUN_HEADER = dev.agentfn.invocation.InvocationHeaders.SOURCE_RUN;
     /** Response header with the trace's root span id. */
-    public static final String ROOT_SPAN_HEADER = "X-Root-Span-Id";
+    public static final String ROOT_SPAN_HEADER = dev.agentfn.invocation.InvocationHeaders.ROOT_SPAN;
 
     private final Vertx vertx;
     private final HttpClient http;

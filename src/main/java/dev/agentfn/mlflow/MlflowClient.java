@@ -1,5 +1,6 @@
 package dev.agentfn.mlflow;
 
+import dev.agentfn.Futures;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.agentfn.mlflow.MlflowApi.CreateRun;
@@ -40,7 +41,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
 import java.util.concurrent.TimeoutException;
 import java.util.function.Function;
 import java.util.zip.GZIPOutputStream;
@@ -542,12 +542,7 @@ public final class MlflowClient {
     }
 
     private static Throwable unwrap(Throwable t) {
-        Throwable c = t;
-        while ((c instanceof CompletionException || c instanceof java.util.concurrent.ExecutionException)
-                && c.getCause() != null) {
-            c = c.getCause();
-        }
-        return c;
+        return Futures.unwrap(t);
     }
 
     private static boolean isNotFound(MlflowClientException e) {

@@ -55,6 +55,8 @@ class BadInputTest {
         "{\"prompt\":\"hi\",\"max_turns\":0}|max_turns\" must be between 1 and",
         "{\"prompt\":\"hi\",\"max_tokens\":999999}|max_tokens\" must be between 1 and",
         "{\"prompt\":\"hi\",\"engine\":\"gpt\"}|engine 'gpt' is not available",
+        "{\"engine\":\"claude-code\",\"messages\":[{\"role\":\"user\",\"content\":\"a\"},{\"role\":\"assistant\",\"content\":\"b\"},{\"role\":\"user\",\"content\":\"c\"}]}|engine claude-code takes one user turn",
+        "{\"prompt\":\"hi\",\"engine\":\"claude-code\",\"tools\":[\"Read\",\"rm_rf\"]}|tools [rm_rf] are not available to engine claude-code; allowed: [",
         "{\"prompt\":\"hi\",\"metadata\":{\"mlflow.user\":\"x\"}}|must not be blank or start with \"mlflow.\"",
         "{\"prompt\":\"hi\",\"system\":[{\"type\":\"image\"}]}|\"system\" must be a string",
     })

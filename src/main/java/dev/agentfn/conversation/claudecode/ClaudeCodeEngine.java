@@ -80,9 +80,33 @@ public final class ClaudeCodeEngine implements ConversationEngine, AutoCloseable
         return NAME;
     }
 
+    /** As MLflow's own Claude Code tracing names the root. */
+    @Override
+    public String rootSpanName() {
+        return "claude_code_conversation";
+    }
+
     /** Whether a request's tool names are all on the deployment's allow-list. */
-    public List<String> unknownTools(List<String> requested) {
-        return requested.stream().filter(t -> !policy.allows(t)).toList();
+    /**
+     * One user turn (a conversation continues through its {@code session_id}); tools are CLI tool names from
+     * {@code agentfn.claude-code.allowed-tools}, Bash only when enabled; none named: the CLI's allowed set.
+     */
+    @Override
+    public List<String> admit(List<JsonNode> messages, List<String> requestedTools) {
+        if (messages.size() > 1) {
+            throw new ConversationException.InvalidRequest("engine claude-code takes one user turn; continue a "
+                    + "conversation by sending its \"session_id\" again (agentfn.claude-code.session-dir must be set)");
+        }
+        if (requestedTools == null) {
+            return List.of();
+        }
+        List<String> refused = requestedTools.stream().filter(t -> !policy.allows(t)).toList();
+        if (!refused.isEmpty()) {
+            throw new ConversationException.InvalidRequest("tools " + refused + " are not available to engine "
+                    + "claude-code; allowed: " + config.allowedTools().stream().filter(policy::allows).toList()
+                    + " (agentfn.claude-code.allowed-tools)");
+        }
+        return List.copyOf(requestedTools);
     }
 
     /**

@@ -1,5 +1,6 @@
 package dev.agentfn.conversation.messages;
 
+import dev.agentfn.Futures;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
@@ -23,7 +24,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
 
 /**
  * The Messages API tool loop (claude-conversations spec 1.3): run every {@code tool_use} and answer
@@ -50,6 +50,20 @@ public final class MessagesEngine implements ConversationEngine {
     @Override
     public String name() {
         return NAME;
+    }
+
+    /** Any history; the tools are the deployment's catalogue, which a request can only narrow. */
+    @Override
+    public List<String> admit(List<JsonNode> messages, List<String> requestedTools) {
+        if (requestedTools == null) {
+            return catalog.names();
+        }
+        try {
+            catalog.select(Optional.of(requestedTools));
+        } catch (IllegalArgumentException e) {
+            throw new ConversationException.InvalidRequest(e.getMessage());
+        }
+        return List.copyOf(requestedTools);
     }
 
     @Override
@@ -181,7 +195,7 @@ public final class MessagesEngine implements ConversationEngine {
         }
 
         private void failCall(LiveSpan span, Throwable err) {
-            Throwable cause = err instanceof CompletionException && err.getCause() != null ? err.getCause() : err;
+            Throwable cause = Futures.unwrap(err);
             String type = cause instanceof ConversationException.Upstream u ? u.errorType() : cause.getClass().getSimpleName();
             if (cause instanceof ConversationException.Upstream u && u.requestId() != null) {
                 span.attribute("anthropic.request_id", u.requestId());

@@ -1,5 +1,6 @@
 package dev.agentfn.conversation.tools;
 
+import dev.agentfn.Futures;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -16,7 +17,6 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.Flow;
 
@@ -82,7 +82,7 @@ public final class HttpTool implements Tool {
     }
 
     private ToolResult failure(Throwable t) {
-        Throwable cause = t instanceof CompletionException && t.getCause() != null ? t.getCause() : t;
+        Throwable cause = Futures.unwrap(t);
         if (cause instanceof HttpTimeoutException) {
             return ToolResult.error("tool " + name + " timed out");
         }

@@ -1,4 +1,4 @@
-package dev.agentfn.api;
+package dev.agentfn.invocation;
 
 import dev.agentfn.conversation.ConversationResult;
 import dev.agentfn.tracing.export.ExportStatus;
@@ -50,10 +50,11 @@ public final class InvocationMetrics {
         export(export);
     }
 
-    void failure(String engine, String modelOrNull, int status, String errorTypeOrNull, ExportStatus export) {
+    /** {@code agentfn.upstream.errors} counts failures by the status answered and the error type. */
+    void failure(String engine, String modelOrNull, Failure failure, ExportStatus export) {
         String model = modelOrNull == null ? "unknown" : modelOrNull;
-        String errorType = errorTypeOrNull == null ? "unknown" : errorTypeOrNull;
-        String s = Integer.toString(status);
+        String errorType = failure.type() == null ? "unknown" : failure.type();
+        String s = Integer.toString(failure.status());
         failures.computeIfAbsent(List.of(engine, model, "invocations"), k -> Counter.builder("agentfn.invocations")
                 .tag("engine", engine).tag("model", model).tag("outcome", "error").register(registry)).increment();
         failures.computeIfAbsent(List.of(engine, model, s, errorType), k -> Counter.builder("agentfn.upstream.errors")

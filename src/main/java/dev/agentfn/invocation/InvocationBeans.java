@@ -1,4 +1,4 @@
-package dev.agentfn.api;
+package dev.agentfn.invocation;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.agentfn.config.Secrets;
@@ -14,17 +14,17 @@ import jakarta.inject.Singleton;
 import java.util.Map;
 import org.eclipse.microprofile.config.inject.ConfigProperty;
 
-/** Builds the invocation service from the engines and the tracing side. */
+/** Builds the invocation stage from the engines and the tracing side. */
 @Singleton
-public class ApiBeans {
+public class InvocationBeans {
 
     @Produces
     @Singleton
-    InvocationService invocationService(MessagesEngine messages, ClaudeCodeEngine claudeCode, Tracer tracer, TraceDelivery delivery,
-            MeterRegistry registry, ConversationBeans conversation, ObjectMapper json, Secrets secrets,
-            @ConfigProperty(name = "quarkus.application.version", defaultValue = "dev") String version) {
+    InvocationStage invocationStage(MessagesEngine messages, ClaudeCodeEngine claudeCode, Tracer tracer,
+            TraceDelivery delivery, MeterRegistry registry, ConversationBeans conversation, ObjectMapper json,
+            Secrets secrets, @ConfigProperty(name = "quarkus.application.version", defaultValue = "dev") String version) {
         Map<String, ConversationEngine> engines = Map.of(messages.name(), messages, claudeCode.name(), claudeCode);
-        return new InvocationService(engines, tracer, delivery, new InvocationMetrics(registry), version,
+        return new InvocationStage(engines, tracer, delivery, new InvocationMetrics(registry), version,
                 conversation.standInActive(), json, secrets);
     }
 }

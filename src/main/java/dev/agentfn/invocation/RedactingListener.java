@@ -1,4 +1,4 @@
-package dev.agentfn.api;
+package dev.agentfn.invocation;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.agentfn.config.Secrets;

@@ -1,0 +1,225 @@
+package dev.agentfn.invocation;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.agentfn.Futures;
+import dev.agentfn.LogText;
+import dev.agentfn.config.Secrets;
+import dev.agentfn.conversation.ConversationEngine;
+import dev.agentfn.conversation.ConversationListener;
+import dev.agentfn.conversation.ConversationRequest;
+import dev.agentfn.conversation.ConversationResult;
+import dev.agentfn.conversation.Usage;
+import dev.agentfn.mlflow.MlflowKeys;
+import dev.agentfn.tracing.ActiveTrace;
+import dev.agentfn.tracing.Ids;
+import dev.agentfn.tracing.TraceDelivery;
+import dev.agentfn.tracing.Tracer;
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import org.jboss.logging.Logger;
+
+/**
+ * Runs one invocation, whichever front door it came through (the HTTP API, an evaluation row, the coming
+ * gateway): engine chosen, trace started, root span described, engine run, root closed, trace delivered (or
+ * spooled), and only then the answer — an {@link InvocationOutcome}, or an {@link InvocationFailed} that names
+ * the {@link Failure} and the trace that recorded it. What a front door adds is its own wire form.
+ */
+public final class InvocationStage {
+    private static final Logger LOG = Logger.getLogger(InvocationStage.class);
+
+    private final Map<String, ConversationEngine> engines;
+    private final Tracer tracer;
+    private final TraceDelivery delivery;
+    private final InvocationMetrics metrics;
+    private final String version;
+    private final boolean standIn;
+    private final ObjectMapper json;
+    private final Secrets secrets;
+
+    public InvocationStage(Map<String, ConversationEngine> engines, Tracer tracer, TraceDelivery delivery,
+            InvocationMetrics metrics, String version, boolean standIn, ObjectMapper json, Secrets secrets) {
+        this.engines = Map.copyOf(engines);
+        this.tracer = tracer;
+        this.delivery = delivery;
+        this.metrics = metrics;
+        this.version = version;
+        this.standIn = standIn;
+        this.json = json;
+        this.secrets = secrets;
+    }
+
+    public Set<String> engineNames() {
+        return engines.keySet();
+    }
+
+    /** The engine of that name; front doors validate requests with it before they start an invocation. */
+    public ConversationEngine engine(String name) {
+        ConversationEngine e = engines.get(name);
+        if (e == null) {
+            throw new IllegalArgumentException("no engine " + name);
+        }
+        return e;
+    }
+
+    /** Whether the local stand-in of the Messages API answers instead of Claude. */
+    public boolean standIn() {
+        return standIn;
+    }
+
+    /**
+     * A started invocation: its trace and root span ids are known before the conversation runs (for headers).
+     * {@code cancel} tells the engine the caller is gone (a CLI process is then killed); a no-op once done.
+     */
+    public record Started(String traceId, String rootSpanId, CompletableFuture<InvocationOutcome> outcome,
+            Runnable cancel) {
+    }
+
+    public Started start(Invocation invocation, ConversationListener listener) {
+        long started = System.nanoTime();
+        ConversationEngine engine = engine(invocation.engine());
+        ActiveTrace trace = tracer.start(engine.rootSpanName(), MlflowKeys.SpanType.AGENT,
+                Ids.parseTraceparent(invocation.traceparent()));
+        describeRoot(trace, invocation, engine);
+        ToolsCalled tools = null;
+        if (invocation.sourceRunId() != null) {
+            trace.metadata(MlflowKeys.Metadata.SOURCE_RUN, invocation.sourceRunId());
+            tools = new ToolsCalled(listener);
+            listener = tools;
+        }
+        RedactingListener relay = listener == ConversationListener.NONE ? null : new RedactingListener(listener, secrets);
+        CompletableFuture<ConversationResult> run;
+        try {
+            run = engine.run(invocation.conversation(), trace, relay == null ? listener : relay);
+        } catch (RuntimeException e) {
+            run = CompletableFuture.failedFuture(e);
+        }
+        Run r = new Run(invocation, trace, started, tools);
+        CompletableFuture<InvocationOutcome> outcome = run.handle((result, err) -> {
+            if (relay != null && err == null) {
+                relay.complete();
+            }
+            return err == null ? succeed(r, result) : fail(r, Futures.unwrap(err));
+        }).thenCompose(f -> f);
+        CompletableFuture<ConversationResult> engineRun = run;
+        return new Started(trace.traceId(), trace.root().spanId(), outcome, () -> engineRun.cancel(false));
+    }
+
+    /** What the end of an invocation needs to know about its start. */
+    private record Run(Invocation invocation, ActiveTrace trace, long startedNanos, ToolsCalled tools) {
+        long millis() {
+            return Duration.ofNanos(System.nanoTime() - startedNanos).toMillis();
+        }
+
+        List<String> toolsCalled() {
+            return tools == null ? null : tools.names();
+        }
+    }
+
+    private void describeRoot(ActiveTrace trace, Invocation inv, ConversationEngine engine) {
+        if (!trace.isRecording()) {
+            return;
+        }
+        ConversationRequest c = inv.conversation();
+        Map<String, Object> inputs = new LinkedHashMap<>();
+        if (inv.prompt() != null) {
+            inputs.put("prompt", inv.prompt());
+        } else {
+            inputs.put("messages", json.convertValue(c.messages(), List.class));
+        }
+        // what the engine really passes on (the CLI gets no max_tokens, and its tool list may be the default)
+        Map<String, Object> options = new LinkedHashMap<>(engine.tracedOptions(c));
+        options.put("engine", inv.engine());
+        inputs.put("options", options);
+        trace.root().inputs(inputs)
+                .attribute(MlflowKeys.Span.SESSION_ID, c.sessionId())
+                .attribute(MlflowKeys.Span.USER_ID, c.user())
+                .attribute(MlflowKeys.GenAi.CONVERSATION_ID, c.sessionId())
+                .attribute(MlflowKeys.GenAi.OPERATION_NAME, "invoke_agent")
+                .attribute(MlflowKeys.GenAi.AGENT_NAME, "agentfn")
+                .attribute("agentfn.engine", inv.engine());
+        trace.metadata(MlflowKeys.Metadata.SESSION, c.sessionId())
+                .metadata(MlflowKeys.Metadata.USER, c.user())
+                .metadata(MlflowKeys.Metadata.SOURCE_NAME, "agentfn")
+                .metadata(MlflowKeys.Metadata.SOURCE_TYPE, "SERVICE")
+                .metadata(MlflowKeys.Metadata.AGENTFN_VERSION, version)
+                .metadata(MlflowKeys.Metadata.AGENTFN_ENGINE, inv.engine())
+                .metadata(MlflowKeys.Metadata.AGENTFN_MODEL, c.model());
+        if (standIn) {
+            trace.metadata(MlflowKeys.Metadata.AGENTFN_STAND_IN, "true");
+        }
+        inv.tags().forEach(trace::tag);
+        trace.requestPreview(inv.prompt() != null ? inv.prompt() : lastUserText(c));
+    }
+
+    private CompletableFuture<InvocationOutcome> succeed(Run r, ConversationResult result) {
+        describeAnswer(r.trace(), result);
+        return delivery.deliver(r.trace().finish()).thenApply(status -> {
+            long ms = r.millis();
+            metrics.success(r.invocation().engine(), result, ms, status);
+            ConversationResult redacted = result.withOutput(secrets.redact(result.output()),
+                    secrets.redact(result.content()));
+            return new InvocationOutcome(redacted, r.invocation().engine(), r.trace().traceId(),
+                    r.trace().root().spanId(), status, ms, r.toolsCalled(), standIn);
+        });
+    }
+
+    private static void describeAnswer(ActiveTrace trace, ConversationResult result) {
+        if (!trace.isRecording()) {
+            return;
+        }
+        Map<String, Object> outputs = new LinkedHashMap<>();
+        outputs.put("response", result.output());
+        outputs.put("status", "completed");
+        outputs.put("stop_reason", result.stopReason());
+        trace.root().outputs(outputs).attribute("agentfn.turns", result.turns());
+        trace.responsePreview(result.output());
+        totals(trace, result.usage(), result.cost().inputUsd(), result.cost().outputUsd());
+    }
+
+    private CompletableFuture<InvocationOutcome> fail(Run r, Throwable err) {
+        Failure failure = Failure.of(err, secrets::redact);
+        ActiveTrace trace = r.trace();
+        if (failure instanceof Failure.Internal) {
+            // the answer says "the server log has details": these are they (a defect, not bad input or upstream)
+            LOG.errorf(LogText.escape(err), "invocation failed unexpectedly (trace %s)", trace.traceId());
+        }
+        trace.root().recordError(failure.type(), failure.detail(), err)
+                .outputs(Map.of("status", "error", "error", failure.detail()));
+        // MLflow's trace list shows the response preview: a failure names its error there instead of nothing
+        trace.responsePreview("Error: " + failure.detail());
+        return delivery.deliver(trace.finish()).thenApply(status -> {
+            metrics.failure(r.invocation().engine(), r.invocation().conversation().model(), failure, status);
+            throw new CompletionException(new InvocationFailed(failure, trace.traceId(), trace.root().spanId(), status,
+                    r.toolsCalled()));
+        });
+    }
+
+    private static void totals(ActiveTrace trace, Usage u, double inputCost, double outputCost) {
+        Map<String, Object> usage = new LinkedHashMap<>();
+        usage.put(MlflowKeys.Usage.INPUT_TOKENS, u.allInputTokens());
+        usage.put(MlflowKeys.Usage.OUTPUT_TOKENS, u.outputTokens());
+        usage.put(MlflowKeys.Usage.TOTAL_TOKENS, u.allInputTokens() + u.outputTokens());
+        usage.put(MlflowKeys.Usage.CACHE_READ_INPUT_TOKENS, u.cacheReadInputTokens());
+        usage.put(MlflowKeys.Usage.CACHE_CREATION_INPUT_TOKENS, u.cacheCreationInputTokens());
+        Map<String, Object> cost = new LinkedHashMap<>();
+        cost.put(MlflowKeys.Usage.INPUT_COST, inputCost);
+        cost.put(MlflowKeys.Usage.OUTPUT_COST, outputCost);
+        cost.put(MlflowKeys.Usage.TOTAL_COST, inputCost + outputCost);
+        trace.jsonMetadata(MlflowKeys.Metadata.TOKEN_USAGE, usage).jsonMetadata(MlflowKeys.Metadata.COST, cost);
+    }
+
+    private static String lastUserText(ConversationRequest c) {
+        var last = c.messages().get(c.messages().size() - 1).path("content");
+        if (last.isTextual()) {
+            return last.asText();
+        }
+        StringBuilder sb = new StringBuilder();
+        last.forEach(b -> sb.append(b.path("text").asText("")));
+        return sb.toString();
+    }
+}
