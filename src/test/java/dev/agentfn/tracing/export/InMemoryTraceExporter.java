@@ -33,6 +33,11 @@ public final class InMemoryTraceExporter implements TraceExporter {
         return "in-memory";
     }
 
+    /** Every trace it was asked to export, in order. */
+    public synchronized List<Trace> exported() {
+        return List.copyOf(attempts);
+    }
+
     /** Trace ids of every export attempt, in order. */
     public synchronized List<String> attemptedTraceIds() {
         return attempts.stream().map(t -> t.info().traceId()).toList();
