@@ -1,5 +1,6 @@
 package dev.agentfn.mlflow;
 
+import dev.agentfn.mlflow.entities.TraceIds;
 import dev.agentfn.mlflow.MlflowApi.OtlpExportResult;
 import dev.agentfn.mlflow.MlflowApi.StartTraceResult;
 import dev.agentfn.mlflow.WriteOutcome.Path;
@@ -39,7 +40,6 @@ public final class MlflowTraceWriter {
     static final Duration DEFAULT_REPROBE_AFTER = Duration.ofMinutes(10);
     /** Writes in flight (this one included) from which path A sends its two requests one after the other. */
     static final int SEQUENTIAL_FROM = 4;
-    private static final Pattern TRACE_ID = Pattern.compile("tr-[0-9a-f]{32}");
 
     private final MlflowClient client;
     private final Duration reprobeAfter;
@@ -157,7 +157,7 @@ public final class MlflowTraceWriter {
 
     private static void validate(Trace trace) {
         TraceInfo info = trace.info();
-        if (info.traceId() == null || !TRACE_ID.matcher(info.traceId()).matches()) {
+        if (!TraceIds.isMlflowId(info.traceId())) {
             throw new IllegalArgumentException("trace id must be tr- and 32 lowercase hex: " + info.traceId());
         }
         if (info.experimentId() == null || info.experimentId().isBlank()) {

@@ -1,5 +1,6 @@
 package dev.agentfn.tracing;
 
+import dev.agentfn.mlflow.entities.TraceIds;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.agentfn.mlflow.MlflowKeys;
@@ -44,9 +45,14 @@ public final class ActiveTrace {
         tags.put(MlflowKeys.Tag.TRACE_NAME, rootName);
     }
 
-    /** MLflow's id of this trace: {@code tr-} and the OTel trace id. */
+    /** MLflow's id of this trace ({@link TraceIds}). */
     public String traceId() {
-        return "tr-" + otelTraceId;
+        return TraceIds.mlflow(otelTraceId);
+    }
+
+    /** The W3C {@code traceparent} of the root span, for a child process that traces on its own (the CLI). */
+    public String traceparent() {
+        return Ids.traceparent(otelTraceId, root.spanId());
     }
 
     public String otelTraceId() {

@@ -37,6 +37,11 @@ public final class Ids {
     public record Parent(String traceId, String spanId) {
     }
 
+    /** The W3C {@code traceparent} header (version 00, sampled) naming this trace and span. */
+    public static String traceparent(String otelTraceId, String spanId) {
+        return "00-" + otelTraceId + "-" + spanId + "-01";
+    }
+
     /**
      * The caller's context, or empty when the header is absent or malformed: W3C says a receiver that cannot
      * parse {@code traceparent} starts a new trace, so a bad header is ignored rather than refused.

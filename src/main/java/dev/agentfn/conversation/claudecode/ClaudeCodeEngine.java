@@ -161,7 +161,7 @@ public final class ClaudeCodeEngine implements ConversationEngine, AutoCloseable
         CliCommand command = new CliCommand(cli, systemText(request.system()), offered,
                 config.bashEnabled() ? List.of() : List.of(ToolPolicy.BASH), request.maxTurns(), config.maxBudgetUsd(),
                 request.model(), config.permissionMode(), resume, sessionId);
-        String traceparent = "00-" + trace.otelTraceId() + "-" + trace.root().spanId() + "-01";
+        String traceparent = trace.traceparent();
         CliRun run = processFor(command, sessionWs, traceparent);
         trace.root().attribute("claude_code.resumed", resume)
                 // a spare runs under a session of its own

@@ -5,7 +5,7 @@ import java.util.Map;
 /**
  * MLflow V3 trace info, as sent with StartTraceV3.
  *
- * @param traceId MLflow id: {@code "tr-"} + 32 lowercase hex of the OTel trace id
+ * @param traceId MLflow id ({@link TraceIds}: {@code tr-} and the OTel trace id)
  * @param experimentId the experiment the trace belongs to
  * @param requestTimeMillis start of the root span, epoch milliseconds
  * @param executionDurationMillis root span duration in milliseconds
@@ -33,7 +33,7 @@ public record TraceInfo(
 
     /** The OTel trace id (32 hex) behind the MLflow id. */
     public String otelTraceId() {
-        return traceId.substring(3);
+        return TraceIds.otel(traceId);
     }
 
     public TraceInfo withExperimentId(String id) {

@@ -1,5 +1,6 @@
 package dev.agentfn.mlflow.json;
 
+import dev.agentfn.mlflow.entities.TraceIds;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -61,7 +62,7 @@ public final class TracesJson {
                 attrs.put(k, JsonValues.writeValue(v));
             }
         });
-        attrs.put(MlflowKeys.Span.TRACE_REQUEST_ID, JsonValues.writeValue("tr-" + span.traceId()));
+        attrs.put(MlflowKeys.Span.TRACE_REQUEST_ID, JsonValues.writeValue(TraceIds.mlflow(span.traceId())));
         return attrs;
     }
 
