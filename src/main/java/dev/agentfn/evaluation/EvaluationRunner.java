@@ -7,6 +7,7 @@ import dev.agentfn.mlflow.MlflowApi.AssessmentKind;
 import dev.agentfn.mlflow.MlflowApi.NewAssessment;
 import dev.agentfn.mlflow.MlflowApi.RunStatus;
 import dev.agentfn.mlflow.MlflowClient;
+import dev.agentfn.mlflow.MlflowKeys;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -23,11 +24,9 @@ import org.jboss.logging.Logger;
  * to the run, one assessment per scorer on each root span, {@code <scorer>/mean} metrics.
  */
 public final class EvaluationRunner {
-    static final String RUN_TYPE_TAG = "mlflow.runType";
+    static final String RUN_TYPE_TAG = MlflowKeys.RunTag.RUN_TYPE;
     static final String RUN_TYPE = "genai_evaluate";
-    static final String SOURCE_RUN_ID = "mlflow.assessment.sourceRunId";
-    /** MLflow's {@code AssessmentMetadataKey.SCORER_TRACE_ID}: the judge's own trace. */
-    static final String SCORER_TRACE_ID = "mlflow.assessment.scorerTraceId";
+    static final String SOURCE_RUN_ID = MlflowKeys.AssessmentMetadata.SOURCE_RUN_ID;
     static final String FAILURE_TAG = "agentfn.evaluation.failure";
     private static final int POST_RETRIES = 5;
     private static final Logger LOG = Logger.getLogger(EvaluationRunner.class);
@@ -37,10 +36,18 @@ public final class EvaluationRunner {
     private final Limiter agentCalls;
     private final RunProgress progress;
     private final java.time.Duration inFlightGrace;
+    private final String user;
 
     /** @param inFlightGrace how long rows started just before a time budget ends may still take */
     public EvaluationRunner(MlflowClient mlflow, AgentInvoker agent, Limiter agentCalls,
             java.time.Duration inFlightGrace) {
+        this(mlflow, agent, agentCalls, inFlightGrace, RunSource.defaultUser(java.util.Optional.empty()));
+    }
+
+    /** @param user the run's "Created by" ({@code mlflow.user}) */
+    public EvaluationRunner(MlflowClient mlflow, AgentInvoker agent, Limiter agentCalls,
+            java.time.Duration inFlightGrace, String user) {
+        this.user = user;
         this.mlflow = mlflow;
         this.agent = agent;
         this.agentCalls = agentCalls;
@@ -66,6 +73,7 @@ public final class EvaluationRunner {
 
     private CompletableFuture<EvaluationRun> create(String id, String experimentId, EvaluationPlan plan) {
         Map<String, String> tags = new java.util.HashMap<>(Map.of(RUN_TYPE_TAG, RUN_TYPE, "agentfn.evaluation.id", id));
+        tags.putAll(plan.source().tags(user));
         if (plan.timeBudget() != null) {
             tags.put(RunProgress.KEY_TAG, plan.key());
             tags.put(RunProgress.LEASE_TAG, Long.toString(leaseUntil(plan)));
@@ -304,10 +312,30 @@ public final class EvaluationRunner {
 
     private static NewAssessment assessment(EvaluationRun state, AgentInvoker.Invocation inv, Assessment a, Scorer s) {
         Object value = a.error() == null ? a.value() : new MlflowApi.FeedbackError("SCORER_ERROR", a.error());
-        Map<String, String> metadata = a.scorerTraceId() == null ? Map.of(SOURCE_RUN_ID, state.runId())
-                : Map.of(SOURCE_RUN_ID, state.runId(), SCORER_TRACE_ID, a.scorerTraceId());
         return new NewAssessment(inv.outcome().traceId(), a.name(), AssessmentKind.FEEDBACK, value, s.sourceType(),
-                s.sourceId(), a.rationale(), metadata, inv.rootSpanId());
+                s.sourceId(), a.rationale(), metadata(state.runId(), a, s), inv.rootSpanId());
+    }
+
+    /**
+     * The keys MLflow's evaluate and judges write: the run, the judge's tokens and cost (the UI's judge cost; as
+     * Python's {@code str()} of the number, since MLflow stores {@code str(value)}), the scorer trace when traced,
+     * and the scorer's own ({@code guideline}, digest).
+     */
+    static Map<String, String> metadata(String runId, Assessment a, Scorer s) {
+        Map<String, String> m = new java.util.LinkedHashMap<>(s.metadata());
+        m.put(MlflowKeys.AssessmentMetadata.SOURCE_RUN_ID, runId);
+        if (a.scorerTraceId() != null) {
+            m.put(MlflowKeys.AssessmentMetadata.SCORER_TRACE_ID, a.scorerTraceId());
+        }
+        Assessment.JudgeUsage u = a.usage();
+        if (u != null) {
+            if (u.costUsd() != null) {
+                m.put(MlflowKeys.AssessmentMetadata.JUDGE_COST, PythonFloat.repr(u.costUsd()));
+            }
+            m.put(MlflowKeys.AssessmentMetadata.JUDGE_INPUT_TOKENS, Long.toString(u.inputTokens()));
+            m.put(MlflowKeys.AssessmentMetadata.JUDGE_OUTPUT_TOKENS, Long.toString(u.outputTokens()));
+        }
+        return m;
     }
 
     private static EvaluationRun.RowResult result(DatasetRow row, RowOutcome o, List<Assessment> assessments) {
@@ -368,7 +396,7 @@ public final class EvaluationRunner {
         LOG.warnf("evaluation %s (run %s) failed: %s", state.id(), state.runId(), reason);
         state.fail(reason);
         return mlflow.logBatch(state.runId(), List.of(), Map.of(), Map.of(FAILURE_TAG, truncate(reason),
-                        "mlflow.note.content", "Evaluation failed: " + reason))
+                        MlflowKeys.RunTag.NOTE, "Evaluation failed: " + reason))
                 .handle((v, t) -> null)
                 .thenCompose(v -> mlflow.updateRun(state.runId(), RunStatus.FAILED, System.currentTimeMillis()));
     }
