@@ -74,6 +74,7 @@ public final class EvaluationRunner {
     private CompletableFuture<EvaluationRun> create(String id, String experimentId, EvaluationPlan plan) {
         Map<String, String> tags = new java.util.HashMap<>(Map.of(RUN_TYPE_TAG, RUN_TYPE, "agentfn.evaluation.id", id));
         tags.putAll(plan.source().tags(user));
+        tags.putAll(lineageTags(plan));
         if (plan.timeBudget() != null) {
             tags.put(RunProgress.KEY_TAG, plan.key());
             tags.put(RunProgress.LEASE_TAG, Long.toString(leaseUntil(plan)));
@@ -116,6 +117,23 @@ public final class EvaluationRunner {
                 .thenApply(v -> state);
     }
 
+    /**
+     * MLflow's lineage tags of an evaluation run (genai/evaluation/lineage.py): the digest over the scorers'
+     * definition digests, and the agent under evaluation, which for agentfn is its engine (there is no Python
+     * function, so no {@code agent.digest} of its source).
+     */
+    static Map<String, String> lineageTags(EvaluationPlan plan) {
+        List<String> digests = plan.scorers().stream().map(s -> s.metadata().get(MlflowKeys.AssessmentMetadata.SCORER_DIGEST))
+                .filter(java.util.Objects::nonNull).sorted().toList();
+        StringBuilder value = new StringBuilder("{");
+        if (!digests.isEmpty()) {
+            value.append("\"digest\": \"").append(Judge.sha256(String.join("\n", digests))).append("\", ");
+        }
+        value.append("\"hashed\": ").append(digests.size()).append(", \"total\": ").append(plan.scorers().size()).append('}');
+        return Map.of(MlflowKeys.RunTag.EVALUATE_SCORERS_DIGEST, value.toString(),
+                MlflowKeys.RunTag.EVALUATE_AGENT_FUNCTION, "agentfn." + plan.engine());
+    }
+
     /** Until then no other trigger takes the run over: the budget, then the rows in flight (deadline, judges). */
     private long leaseUntil(EvaluationPlan plan) {
         return System.currentTimeMillis() + plan.timeBudget().toMillis() + inFlightGrace.toMillis();
@@ -124,13 +142,19 @@ public final class EvaluationRunner {
     /** The dataset as the run's input (Overview and dataset columns of the MLflow UI). */
     private CompletableFuture<Void> logInput(String runId, EvaluationPlan plan) {
         Dataset d = plan.dataset();
-        String profile = "{\"num_rows\": " + d.rows().size() + "}";
+        // As MLflow profiles the DataFrame it makes of the rows: one column for inputs, one for expectations.
+        int columns = d.rows().stream().anyMatch(r -> !r.expectations().isEmpty()) ? 2 : 1;
+        String profile = "{\"num_rows\": " + d.rows().size() + ", \"num_elements\": " + d.rows().size() * columns + "}";
         Dataset.Origin o = d.origin();
         if (o != null) {
             return mlflow.logDatasetInput(runId, truncate(o.name()), o.digest() != null ? o.digest()
                     : EvaluationKey.digest(d), o.sourceType(), o.sourceJson(), profile);
         }
         boolean inline = d.source().startsWith("inline:");
+        if (inline) {
+            // mlflow.genai.evaluate names a dataset given as a list or DataFrame "dataset".
+            return mlflow.logDatasetInput(runId, "dataset", EvaluationKey.digest(d), "code", "{}", profile);
+        }
         boolean traces = plan.monitorTag() != null;
         String sourceType = inline ? "code" : traces ? "mlflow_traces" : "local";
         String source = inline || traces ? "{}" : "{\"uri\": " + com.fasterxml.jackson.databind.node.TextNode

@@ -108,10 +108,14 @@ public final class Judge implements Scorer {
         java.util.TreeMap<String, JsonNode> sorted = new java.util.TreeMap<>();
         spec.fields().forEachRemaining(f -> sorted.put(f.getKey(), f.getValue()));
         sorted.put("model", JsonNodeFactory.instance.textNode(modelUri));
+        return sha256(JsonNodeFactory.instance.objectNode().setAll(sorted).toString());
+    }
+
+    /** {@code sha256:<hex>} of the text's UTF-8 bytes, MLflow's digest notation. */
+    static String sha256(String text) {
         try {
             byte[] hash = java.security.MessageDigest.getInstance("SHA-256")
-                    .digest(JsonNodeFactory.instance.objectNode().setAll(sorted).toString()
-                            .getBytes(java.nio.charset.StandardCharsets.UTF_8));
+                    .digest(text.getBytes(java.nio.charset.StandardCharsets.UTF_8));
             return "sha256:" + java.util.HexFormat.of().formatHex(hash);
         } catch (java.security.NoSuchAlgorithmException e) {
             throw new IllegalStateException(e);

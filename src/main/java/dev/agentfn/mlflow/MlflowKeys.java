@@ -146,6 +146,10 @@ public final class MlflowKeys {
         /** {@code NOTEBOOK}, {@code JOB}, {@code PROJECT}, {@code LOCAL} or {@code UNKNOWN} ({@code entities.SourceType}). */
         public static final String SOURCE_TYPE = "mlflow.source.type";
         public static final String NOTE = "mlflow.note.content";
+        /** {@code {"digest": "sha256:…", "hashed": n, "total": m}} over the scorers' definition digests (experimental). */
+        public static final String EVALUATE_SCORERS_DIGEST = "mlflow.genaiEvaluate.scorersDigest";
+        /** {@code <module>.<qualname>} of the evaluated predict function (experimental). */
+        public static final String EVALUATE_AGENT_FUNCTION = "mlflow.genaiEvaluate.agent.function";
     }
 
     /** Dataset source types of a run input ({@code mlflow.data} sources' {@code _get_source_type()}). */

@@ -120,6 +120,8 @@ public class SeedExampleTest {
 
         JsonNode mlflow = EvaluationToMlflowTest.readBack(python, started.getString("run_id"));
         assertSeedRun(mlflow, "agentfn POST /v1/evaluations", "JOB");
+        assertEquals("dataset", mlflow.at("/inputs/0/name").asText(), "as evaluate names a list of rows");
+        assertEquals("code", mlflow.at("/inputs/0/source_type").asText());
         assertEquals(0.5, done.getDouble("metrics.'relevance/mean'"), "agentfn's own mean over pass/fail");
     }
 
@@ -129,6 +131,8 @@ public class SeedExampleTest {
         assertEquals(System.getProperty("user.name"), mlflow.at("/tags/mlflow.user").asText(), "Created by");
         assertEquals(sourceName, mlflow.at("/tags/mlflow.source.name").asText());
         assertEquals(sourceType, mlflow.at("/tags/mlflow.source.type").asText());
+        assertTrue(mlflow.at("/tags/mlflow.genaiEvaluate.scorersDigest").asText().matches(
+                "\\{\"digest\": \"sha256:[0-9a-f]{64}\", \"hashed\": 1, \"total\": 1}"), mlflow.at("/tags").toString());
         assertEquals(2, mlflow.get("traces").size(), mlflow.toString());
         List<String> values = new ArrayList<>();
         for (JsonNode t : mlflow.get("traces")) {
