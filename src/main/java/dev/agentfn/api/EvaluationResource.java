@@ -8,6 +8,7 @@ import dev.agentfn.evaluation.DatasetUnavailableException;
 import dev.agentfn.evaluation.EvaluationException;
 import dev.agentfn.evaluation.EvaluationRun;
 import dev.agentfn.evaluation.EvaluationPlan;
+import dev.agentfn.evaluation.JsonErrors;
 import dev.agentfn.evaluation.Evaluations;
 import io.smallrye.common.annotation.Blocking;
 import jakarta.ws.rs.Consumes;
@@ -110,7 +111,7 @@ public class EvaluationResource {
             return json.readTree(body);
         } catch (JsonParseException e) {
             throw new EvaluationException("malformed JSON at line " + e.getLocation().getLineNr() + ", column "
-                    + e.getLocation().getColumnNr() + ": " + e.getOriginalMessage());
+                    + e.getLocation().getColumnNr() + ": " + JsonErrors.reason(e));
         } catch (IOException e) {
             throw new EvaluationException("malformed JSON: " + e.getMessage());
         }

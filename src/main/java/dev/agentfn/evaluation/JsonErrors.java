@@ -8,7 +8,7 @@ import java.util.regex.Pattern;
  * A JSON parse error in words a dataset author can act on: the column and what was wrong, without the parser's
  * internals (character codes, {@code [Source: …]}, which would echo the line's content).
  */
-final class JsonErrors {
+public final class JsonErrors {
     private static final Pattern CODE = Pattern.compile("\\('(.*?)' \\(code \\d+\\)\\)");
 
     private JsonErrors() {
@@ -16,6 +16,14 @@ final class JsonErrors {
 
     /** {@code " at column 14: unexpected character '}': expected a value"}. */
     static String describe(JsonProcessingException e) {
+        String m = reason(e);
+        JsonLocation at = e.getLocation();
+        String column = at == null || at.getColumnNr() < 1 ? "" : " at column " + at.getColumnNr();
+        return column + (m.isEmpty() ? "" : ": " + m);
+    }
+
+    /** What was wrong, in the parser's words minus its internals: {@code unexpected character '}': expected a value}. */
+    public static String reason(JsonProcessingException e) {
         String m = e.getOriginalMessage() == null ? "" : e.getOriginalMessage();
         for (String cut : new String[] {"\n", " (start marker", " at [Source"}) {
             int i = m.indexOf(cut);
@@ -24,11 +32,6 @@ final class JsonErrors {
             }
         }
         m = CODE.matcher(m).replaceAll("'$1'").strip();
-        if (!m.isEmpty()) {
-            m = Character.toLowerCase(m.charAt(0)) + m.substring(1);
-        }
-        JsonLocation at = e.getLocation();
-        String column = at == null || at.getColumnNr() < 1 ? "" : " at column " + at.getColumnNr();
-        return column + (m.isEmpty() ? "" : ": " + m);
+        return m.isEmpty() ? m : Character.toLowerCase(m.charAt(0)) + m.substring(1);
     }
 }

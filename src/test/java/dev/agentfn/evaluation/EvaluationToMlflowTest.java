@@ -287,6 +287,11 @@ public class EvaluationToMlflowTest {
         problem("{" + rows + ",\"scorers\":[\"bleu\"]}", "scorers[0]: unknown scorer 'bleu'");
         problem("{" + rows + ",\"scorers\":[{\"type\":\"judge\",\"name\":\"j\",\"instructions\":\"{{ output }}\"}]}",
                 "scorers[0]: unknown template variable {{ output }}");
+        // Inline rows in a malformed body: where, and what, without the parser's character codes.
+        given().contentType("application/json").body("{\"dataset\":{\"rows\":[{\"inputs\":{x}}]}}").when()
+                .post("/v1/evaluations").then().statusCode(400).body("detail", org.hamcrest.Matchers.equalTo(
+                        "malformed JSON at line 1, column 32: unexpected character 'x': was expecting double-quote to "
+                                + "start field name"));
         given().when().get("/v1/evaluations/ev-nope").then().statusCode(404);
         given().when().get("/q/openapi").then().statusCode(200).body(containsString("EvaluationRequest"));
     }
