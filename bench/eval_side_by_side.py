@@ -182,6 +182,7 @@ def main():
             f.write(PEER)
         out = subprocess.run([f"{venv}/bin/python", f.name, "side-by-side-mlflow", AGENT_MODEL, INSTRUCTIONS,
                               json.dumps(ROWS)], env=common_env, capture_output=True, text=True)
+        os.unlink(f.name)
         if out.returncode != 0:
             raise SystemExit(f"mlflow.genai.evaluate failed:\n{out.stderr[-4000:]}")
         peer_run = json.loads(out.stdout.strip().splitlines()[-1])["run_id"]
