@@ -1,5 +1,6 @@
 package dev.agentfn.api;
 
+import dev.agentfn.JsonErrors;
 import com.fasterxml.jackson.core.JsonLocation;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
@@ -51,7 +52,7 @@ public class StrictJson {
                     + " levels (agentfn.invocation.max-json-depth)");
         } catch (JsonProcessingException e) {
             String where = e.getLocation() == null ? "" : " " + at(e.getLocation());
-            throw ProblemException.badRequest("malformed JSON" + where + ": " + e.getOriginalMessage());
+            throw ProblemException.badRequest("malformed JSON" + where + ": " + JsonErrors.reason(e));
         } catch (IOException e) {
             throw ProblemException.badRequest("malformed JSON: " + e.getMessage());
         }

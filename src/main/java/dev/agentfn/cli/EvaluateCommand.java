@@ -8,6 +8,7 @@ import dev.agentfn.evaluation.EvaluationException;
 import dev.agentfn.evaluation.EvaluationPlan;
 import dev.agentfn.evaluation.EvaluationRun;
 import dev.agentfn.evaluation.Evaluations;
+import dev.agentfn.evaluation.RunSource;
 import dev.agentfn.tracing.export.MlflowTraceExporter;
 import dev.agentfn.tracing.export.TraceExporter;
 import jakarta.inject.Singleton;
@@ -55,30 +56,43 @@ public class EvaluateCommand {
         this.trackingUri = exporter instanceof MlflowTraceExporter m ? m.client().target().baseUri().toString() : null;
     }
 
-    /** Runs the command; returns the exit code. */
+    /** Runs the command with errors on the process's stderr; returns the exit code. */
     public int run(String[] args, PrintStream out, boolean terminal) {
+        return run(args, out, System.err, terminal);
+    }
+
+    /**
+     * Runs the command; returns the exit code. {@code out} gets the report (progress, metrics, link, verdict),
+     * {@code err} what went wrong before there was one (usage, bad input, a threshold no scorer can meet).
+     */
+    public int run(String[] args, PrintStream out, PrintStream err, boolean terminal) {
         ObjectNode body;
         List<Threshold> thresholds = new ArrayList<>();
         try {
             body = body(args, thresholds);
         } catch (IllegalArgumentException e) {
-            out.println("error: " + e.getMessage());
-            out.println(USAGE);
+            err.println("error: " + e.getMessage());
+            err.println(USAGE);
             return EXIT_USAGE;
         }
         if (!evaluations.available()) {
-            out.println("error: evaluations record into MLflow; set MLFLOW_TRACKING_URI");
+            err.println("error: evaluations record into MLflow; set MLFLOW_TRACKING_URI");
             return EXIT_USAGE;
         }
         EvaluationRun run;
         try {
-            EvaluationPlan plan = evaluations.plan(body);
+            EvaluationPlan plan = evaluations.plan(body).withSource(RunSource.COMMAND);
+            String unknown = unknownMetrics(thresholds, plan);
+            if (unknown != null) {
+                err.println("error: " + unknown);
+                return EXIT_USAGE;
+            }
             run = evaluations.start(plan).get();
         } catch (EvaluationException e) {
-            out.println("error: " + e.getMessage());
+            err.println("error: " + e.getMessage());
             return EXIT_USAGE;
         } catch (Exception e) {
-            out.println("error: " + rootMessage(e));
+            err.println("error: " + rootMessage(e));
             return EXIT_USAGE;
         }
         out.println("evaluation " + run.id() + ": " + run.totalRows() + " rows"
@@ -86,6 +100,15 @@ public class EvaluateCommand {
                 + (run.runId() == null ? "" : ", MLflow run " + run.runId()));
         follow(run, out, terminal);
         return verdict(run, thresholds, out);
+    }
+
+    /** A threshold on a metric this run cannot log would only ever miss: refused before any row runs. */
+    private static String unknownMetrics(List<Threshold> thresholds, EvaluationPlan plan) {
+        java.util.SortedSet<String> possible = plan.possibleMetrics();
+        List<String> unknown = thresholds.stream().filter(t -> !possible.contains(t.metric())).map(Threshold::toString)
+                .toList();
+        return unknown.isEmpty() ? null : "no scorer produces the metric of threshold " + String.join(", ", unknown)
+                + "; this run's metrics will be " + possible;
     }
 
     private void follow(EvaluationRun run, PrintStream out, boolean terminal) {
@@ -203,10 +226,16 @@ public class EvaluateCommand {
     }
 
     private JsonNode readJson(Path file) {
+        String text;
         try {
-            return json.readTree(Files.readString(file));
+            text = Files.readString(file);
         } catch (IOException e) {
-            throw new IllegalArgumentException("cannot read " + file + ": " + e.getMessage());
+            throw new IllegalArgumentException("cannot read " + file + " (" + e.getClass().getSimpleName() + ")");
+        }
+        try {
+            return json.readTree(text);
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            throw new IllegalArgumentException(file + ": malformed JSON" + where(e));
         }
     }
 
@@ -216,6 +245,12 @@ public class EvaluateCommand {
         } catch (IOException e) {
             throw new IllegalArgumentException(option + " " + v + ": malformed JSON");
         }
+    }
+
+    /** The line and column only: the parser's own message quotes the input and its internals. */
+    private static String where(com.fasterxml.jackson.core.JsonProcessingException e) {
+        return e.getLocation() == null ? "" : " at line " + e.getLocation().getLineNr() + ", column "
+                + e.getLocation().getColumnNr();
     }
 
     private static String rootMessage(Throwable t) {

@@ -394,10 +394,13 @@ public interface AgentfnConfig {
         Optional<Duration> timeBudget();
 
         /**
-         * Trace every judge call (a trace per judgement, linked from its assessment as MLflow does). Off
-         * halves the trace writes of an evaluation with two judges, for a slow tracking server.
+         * Trace every judgement: a trace of its own in the experiment (root span {@code EVALUATOR}, tag
+         * {@code mlflow.trace.sourceScorer}), referenced from the assessment's {@code mlflow.assessment.scorerTraceId}.
+         * Off by default, as {@code mlflow.genai.evaluate} traces scorers only when asked
+         * ({@code MLFLOW_GENAI_EVAL_ENABLE_SCORER_TRACING}): otherwise every row adds one trace per judge to the
+         * experiment's trace list, and an evaluation with two judges triples the trace writes.
          */
-        @WithDefault("true")
+        @WithDefault("false")
         boolean traceJudges();
 
         /** An evaluation started on a cron schedule, in process (long-running deployments: JVM, Knative, Cloud Run). */

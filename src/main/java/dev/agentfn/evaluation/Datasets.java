@@ -1,5 +1,6 @@
 package dev.agentfn.evaluation;
 
+import dev.agentfn.JsonErrors;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -40,26 +41,35 @@ public final class Datasets {
 
     /** Inline rows, each {@code {"inputs":{…},"expectations":{…}}}. */
     public Dataset inline(List<JsonNode> rows) {
+        return inline(rows, new PromptMapping.Auto());
+    }
+
+    public Dataset inline(List<JsonNode> rows, PromptMapping mapping) {
         if (rows.isEmpty()) {
             throw new EvaluationException("dataset.rows is empty");
         }
         checkSize(rows.size());
         List<DatasetRow> out = new ArrayList<>();
         for (int i = 0; i < rows.size(); i++) {
-            out.add(row(out.size(), rows.get(i), "dataset.rows[" + i + "]"));
+            out.add(row(out.size(), rows.get(i), "dataset.rows[" + i + "]", mapping));
         }
         return new Dataset("inline:" + rows.size() + " rows", out);
     }
 
     public Dataset file(String path) {
+        return file(path, new PromptMapping.Auto());
+    }
+
+    /** @param mapping how rows whose inputs are not a request find their prompt */
+    public Dataset file(String path, PromptMapping mapping) {
         Path file = resolve(path);
         List<String> lines = readLines(file, path);
         String name = file.getFileName().toString().toLowerCase(Locale.ROOT);
         List<DatasetRow> rows;
         if (name.endsWith(".jsonl") || name.endsWith(".ndjson")) {
-            rows = jsonl(lines);
+            rows = jsonl(lines, mapping);
         } else if (name.endsWith(".csv")) {
-            rows = csv(lines);
+            rows = csv(lines, mapping);
         } else {
             throw new EvaluationException("dataset " + path + ": unknown format; use a .jsonl or .csv file");
         }
@@ -74,6 +84,10 @@ public final class Datasets {
      * the Content-Type. Errors name the line as for files.
      */
     public Dataset url(String url) {
+        return url(url, new PromptMapping.Auto());
+    }
+
+    public Dataset url(String url, PromptMapping mapping) {
         if (fetcher == null) {
             throw new EvaluationException("URL datasets are disabled; set " + DatasetFetcher.HOSTS_PROPERTY);
         }
@@ -82,13 +96,13 @@ public final class Datasets {
         String type = d.contentType().toLowerCase(Locale.ROOT);
         List<DatasetRow> rows;
         if (path.endsWith(".jsonl") || path.endsWith(".ndjson")) {
-            rows = jsonl(d.lines());
+            rows = jsonl(d.lines(), mapping);
         } else if (path.endsWith(".csv")) {
-            rows = csv(d.lines());
+            rows = csv(d.lines(), mapping);
         } else if (type.contains("ndjson") || type.contains("jsonl") || type.contains("json-lines")) {
-            rows = jsonl(d.lines());
+            rows = jsonl(d.lines(), mapping);
         } else if (type.startsWith("text/csv")) {
-            rows = csv(d.lines());
+            rows = csv(d.lines(), mapping);
         } else {
             throw new EvaluationException("dataset URL " + d.shown() + ": unknown format; use a .jsonl or .csv path "
                     + "or serve it as application/x-ndjson or text/csv (Content-Type was '" + d.contentType() + "')");
@@ -103,32 +117,18 @@ public final class Datasets {
     /**
      * Records of an MLflow evaluation dataset as rows. {@code where} names each record for messages.
      *
-     * @param promptKey {@code null}: the record's inputs must be an invocation request ({@code prompt} or
-     *     {@code messages}); else the text under this input key becomes the {@code prompt}, other input keys
-     *     are not sent to the agent
+     * @param mapping how records whose inputs are not an invocation request find their prompt
      */
-    Dataset records(List<Record> records, String promptKey, String source, Dataset.Origin origin) {
+    Dataset records(List<Record> records, PromptMapping mapping, String source, Dataset.Origin origin) {
         checkSize(records.size());
         List<DatasetRow> rows = new ArrayList<>();
         for (Record r : records) {
             ObjectNode node = json.createObjectNode();
-            JsonNode inputs = r.inputs();
-            if (promptKey != null) {
-                JsonNode prompt = inputs.path(promptKey);
-                if (!prompt.isTextual() || prompt.asText().isBlank()) {
-                    throw new EvaluationException(r.where() + ": inputs." + promptKey
-                            + " (dataset.prompt_key) must be a non-empty text; inputs have " + fieldNames(inputs));
-                }
-                inputs = json.createObjectNode().put("prompt", prompt.asText());
-            } else if (inputs.isObject() && !inputs.has("prompt") && !inputs.has("messages")) {
-                throw new EvaluationException(r.where() + ": inputs need \"prompt\" or \"messages\"; inputs have "
-                        + fieldNames(inputs) + " (set dataset.prompt_key to use one of them as the prompt)");
-            }
-            node.set("inputs", inputs);
+            node.set("inputs", r.inputs());
             if (r.expectations() != null && !r.expectations().isNull()) {
                 node.set("expectations", r.expectations());
             }
-            rows.add(row(rows.size(), node, r.where()));
+            rows.add(row(rows.size(), node, r.where(), mapping));
         }
         if (rows.isEmpty()) {
             throw new EvaluationException("dataset " + source + " has no records");
@@ -138,12 +138,6 @@ public final class Datasets {
 
     /** One record of an MLflow evaluation dataset. */
     record Record(String where, JsonNode inputs, JsonNode expectations) {
-    }
-
-    private static List<String> fieldNames(JsonNode node) {
-        List<String> names = new ArrayList<>();
-        node.fieldNames().forEachRemaining(names::add);
-        return names;
     }
 
     private Path resolve(String path) {
@@ -169,7 +163,7 @@ public final class Datasets {
         }
     }
 
-    private List<DatasetRow> jsonl(List<String> lines) {
+    private List<DatasetRow> jsonl(List<String> lines, PromptMapping mapping) {
         List<DatasetRow> rows = new ArrayList<>();
         for (int i = 0; i < lines.size(); i++) {
             if (lines.get(i).isBlank()) {
@@ -180,15 +174,15 @@ public final class Datasets {
             try {
                 node = json.readTree(lines.get(i));
             } catch (JsonProcessingException e) {
-                throw new EvaluationException(where + ": malformed JSON: " + e.getOriginalMessage());
+                throw new EvaluationException(where + ": malformed JSON" + JsonErrors.describe(e));
             }
-            rows.add(row(rows.size(), node, where));
+            rows.add(row(rows.size(), node, where, mapping));
             checkSize(rows.size());
         }
         return rows;
     }
 
-    private List<DatasetRow> csv(List<String> lines) {
+    private List<DatasetRow> csv(List<String> lines, PromptMapping mapping) {
         List<Csv.Record> records = Csv.parse(lines);
         if (records.isEmpty()) {
             return List.of();
@@ -200,7 +194,7 @@ public final class Datasets {
             if (r.fields().size() != header.size()) {
                 throw new EvaluationException(where + ": " + r.fields().size() + " fields, the header has " + header.size());
             }
-            rows.add(row(rows.size(), csvRow(header, r.fields(), where), where));
+            rows.add(row(rows.size(), csvRow(header, r.fields(), where), where, mapping));
             checkSize(rows.size());
         }
         return rows;
@@ -243,20 +237,18 @@ public final class Datasets {
         try {
             return json.readTree(s);
         } catch (JsonProcessingException e) {
-            throw new EvaluationException(where + ", column " + column + ": malformed JSON: " + e.getOriginalMessage());
+            throw new EvaluationException(where + ", column " + column + ": malformed JSON" + JsonErrors.describe(e));
         }
     }
 
-    private DatasetRow row(int index, JsonNode node, String where) {
+    private DatasetRow row(int index, JsonNode node, String where, PromptMapping mapping) {
         if (!node.isObject()) {
             throw new EvaluationException(where + ": a row must be a JSON object with \"inputs\"");
         }
         JsonNode inputs = node.get("inputs");
         if (inputs == null || !inputs.isObject()) {
-            throw new EvaluationException(where + ": \"inputs\" must be an object holding \"prompt\" or \"messages\"");
-        }
-        if (!inputs.has("prompt") && !inputs.has("messages")) {
-            throw new EvaluationException(where + ": inputs need \"prompt\" or \"messages\"");
+            throw new EvaluationException(where + ": \"inputs\" must be an object: an invocation request (\"prompt\" "
+                    + "or \"messages\") or the fields a prompt is made of");
         }
         JsonNode expectations = node.path("expectations");
         if (!expectations.isMissingNode() && !expectations.isNull() && !expectations.isObject()) {
@@ -268,7 +260,8 @@ public final class Datasets {
             }
         });
         ObjectNode exp = expectations.isObject() ? (ObjectNode) expectations : json.createObjectNode();
-        return new DatasetRow(index, where, (ObjectNode) inputs, exp);
+        ObjectNode request = mapping.request((ObjectNode) inputs, where);
+        return new DatasetRow(index, where, request, exp, null, (ObjectNode) inputs);
     }
 
     private void checkSize(int rows) {

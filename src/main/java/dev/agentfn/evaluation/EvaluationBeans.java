@@ -28,7 +28,8 @@ public class EvaluationBeans {
         OpenAiChatClient openai = new OpenAiChatClient(vertx, config.anthropic().connectTimeout(), json,
                 e.openai().baseUrl(), e.openai().apiKey(), retries, Sleeper.SYSTEM);
         Judge.Services judges = new Judge.Services(anthropic, json, new Limiter(e.judgeConcurrency()),
-                e.judgeMaxTokens(), e.judgeTimeout(), e.traceJudges() ? tracer : null, delivery, openai);
+                e.judgeMaxTokens(), e.judgeTimeout(), e.traceJudges() ? tracer : null, delivery, openai,
+                JudgePricing.of(config.prices()));
         AgentInvoker agent = e.functionUrl().isEmpty() ? inProcess : remote(config, json, inProcess, tracer, delivery, vertx);
         Scorers scorers = new Scorers(e.judgeModel().orElse(config.anthropic().defaultModel()), judges);
         Datasets datasets = new Datasets(json, e.datasetRoot(), e.maxRows(), fetcher(e.datasetUrls()));
@@ -38,7 +39,8 @@ public class EvaluationBeans {
         }
         // A row started just before the budget ends may still take its deadline and a judge call with one retry.
         java.time.Duration grace = config.invocation().deadline().plus(e.judgeTimeout().multipliedBy(2));
-        EvaluationRunner runner = new EvaluationRunner(mlflow.client(), agent, new Limiter(e.agentConcurrency()), grace);
+        EvaluationRunner runner = new EvaluationRunner(mlflow.client(), agent, new Limiter(e.agentConcurrency()), grace,
+                RunSource.defaultUser(config.mlflow().trackingUsername()));
         return new Evaluations(datasets, scorers, agent, runner, mlflow::experiment, e.retained(), e.timeBudget())
                 .withTraces(new TraceSampler(mlflow.client(), java.time.Duration.ofSeconds(60)), e.maxRows())
                 .withMlflowDatasets(new MlflowDatasets(mlflow.client(), datasets, e.mlflowDatasetPageSize(), e.maxRows(),

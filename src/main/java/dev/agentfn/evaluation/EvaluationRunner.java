@@ -8,6 +8,7 @@ import dev.agentfn.mlflow.MlflowApi.AssessmentKind;
 import dev.agentfn.mlflow.MlflowApi.NewAssessment;
 import dev.agentfn.mlflow.MlflowApi.RunStatus;
 import dev.agentfn.mlflow.MlflowClient;
+import dev.agentfn.mlflow.MlflowKeys;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -24,11 +25,9 @@ import org.jboss.logging.Logger;
  * to the run, one assessment per scorer on each root span, {@code <scorer>/mean} metrics.
  */
 public final class EvaluationRunner {
-    static final String RUN_TYPE_TAG = "mlflow.runType";
+    static final String RUN_TYPE_TAG = MlflowKeys.RunTag.RUN_TYPE;
     static final String RUN_TYPE = "genai_evaluate";
-    static final String SOURCE_RUN_ID = "mlflow.assessment.sourceRunId";
-    /** MLflow's {@code AssessmentMetadataKey.SCORER_TRACE_ID}: the judge's own trace. */
-    static final String SCORER_TRACE_ID = "mlflow.assessment.scorerTraceId";
+    static final String SOURCE_RUN_ID = MlflowKeys.AssessmentMetadata.SOURCE_RUN_ID;
     static final String FAILURE_TAG = "agentfn.evaluation.failure";
     private static final int POST_RETRIES = 5;
     private static final Logger LOG = Logger.getLogger(EvaluationRunner.class);
@@ -38,10 +37,18 @@ public final class EvaluationRunner {
     private final Limiter agentCalls;
     private final RunProgress progress;
     private final java.time.Duration inFlightGrace;
+    private final String user;
 
     /** @param inFlightGrace how long rows started just before a time budget ends may still take */
     public EvaluationRunner(MlflowClient mlflow, AgentInvoker agent, Limiter agentCalls,
             java.time.Duration inFlightGrace) {
+        this(mlflow, agent, agentCalls, inFlightGrace, RunSource.defaultUser(java.util.Optional.empty()));
+    }
+
+    /** @param user the run's "Created by" ({@code mlflow.user}) */
+    public EvaluationRunner(MlflowClient mlflow, AgentInvoker agent, Limiter agentCalls,
+            java.time.Duration inFlightGrace, String user) {
+        this.user = user;
         this.mlflow = mlflow;
         this.agent = agent;
         this.agentCalls = agentCalls;
@@ -67,6 +74,8 @@ public final class EvaluationRunner {
 
     private CompletableFuture<EvaluationRun> create(String id, String experimentId, EvaluationPlan plan) {
         Map<String, String> tags = new java.util.HashMap<>(Map.of(RUN_TYPE_TAG, RUN_TYPE, "agentfn.evaluation.id", id));
+        tags.putAll(plan.source().tags(user));
+        tags.putAll(lineageTags(plan));
         if (plan.timeBudget() != null) {
             tags.put(RunProgress.KEY_TAG, plan.key());
             tags.put(RunProgress.LEASE_TAG, Long.toString(leaseUntil(plan)));
@@ -109,6 +118,23 @@ public final class EvaluationRunner {
                 .thenApply(v -> state);
     }
 
+    /**
+     * MLflow's lineage tags of an evaluation run (genai/evaluation/lineage.py): the digest over the scorers'
+     * definition digests, and the agent under evaluation, which for agentfn is its engine (there is no Python
+     * function, so no {@code agent.digest} of its source).
+     */
+    static Map<String, String> lineageTags(EvaluationPlan plan) {
+        List<String> digests = plan.scorers().stream().map(s -> s.metadata().get(MlflowKeys.AssessmentMetadata.SCORER_DIGEST))
+                .filter(java.util.Objects::nonNull).sorted().toList();
+        StringBuilder value = new StringBuilder("{");
+        if (!digests.isEmpty()) {
+            value.append("\"digest\": \"").append(Judge.sha256(String.join("\n", digests))).append("\", ");
+        }
+        value.append("\"hashed\": ").append(digests.size()).append(", \"total\": ").append(plan.scorers().size()).append('}');
+        return Map.of(MlflowKeys.RunTag.EVALUATE_SCORERS_DIGEST, value.toString(),
+                MlflowKeys.RunTag.EVALUATE_AGENT_FUNCTION, "agentfn." + plan.engine());
+    }
+
     /** Until then no other trigger takes the run over: the budget, then the rows in flight (deadline, judges). */
     private long leaseUntil(EvaluationPlan plan) {
         return System.currentTimeMillis() + plan.timeBudget().toMillis() + inFlightGrace.toMillis();
@@ -117,13 +143,19 @@ public final class EvaluationRunner {
     /** The dataset as the run's input (Overview and dataset columns of the MLflow UI). */
     private CompletableFuture<Void> logInput(String runId, EvaluationPlan plan) {
         Dataset d = plan.dataset();
-        String profile = "{\"num_rows\": " + d.rows().size() + "}";
+        // As MLflow profiles the DataFrame it makes of the rows: one column for inputs, one for expectations.
+        int columns = d.rows().stream().anyMatch(r -> !r.expectations().isEmpty()) ? 2 : 1;
+        String profile = "{\"num_rows\": " + d.rows().size() + ", \"num_elements\": " + d.rows().size() * columns + "}";
         Dataset.Origin o = d.origin();
         if (o != null) {
             return mlflow.logDatasetInput(runId, truncate(o.name()), o.digest() != null ? o.digest()
                     : EvaluationKey.digest(d), o.sourceType(), o.sourceJson(), profile);
         }
         boolean inline = d.source().startsWith("inline:");
+        if (inline) {
+            // mlflow.genai.evaluate names a dataset given as a list or DataFrame "dataset".
+            return mlflow.logDatasetInput(runId, "dataset", EvaluationKey.digest(d), "code", "{}", profile);
+        }
         boolean traces = plan.monitorTag() != null;
         String sourceType = inline ? "code" : traces ? "mlflow_traces" : "local";
         String source = inline || traces ? "{}" : "{\"uri\": " + com.fasterxml.jackson.databind.node.TextNode
@@ -305,10 +337,30 @@ public final class EvaluationRunner {
 
     private static NewAssessment assessment(EvaluationRun state, AgentInvoker.Invocation inv, Assessment a, Scorer s) {
         Object value = a.error() == null ? a.value() : new MlflowApi.FeedbackError("SCORER_ERROR", a.error());
-        Map<String, String> metadata = a.scorerTraceId() == null ? Map.of(SOURCE_RUN_ID, state.runId())
-                : Map.of(SOURCE_RUN_ID, state.runId(), SCORER_TRACE_ID, a.scorerTraceId());
         return new NewAssessment(inv.outcome().traceId(), a.name(), AssessmentKind.FEEDBACK, value, s.sourceType(),
-                s.sourceId(), a.rationale(), metadata, inv.rootSpanId());
+                s.sourceId(), a.rationale(), metadata(state.runId(), a, s), inv.rootSpanId());
+    }
+
+    /**
+     * The keys MLflow's evaluate and judges write: the run, the judge's tokens and cost (the UI's judge cost; as
+     * Python's {@code str()} of the number, since MLflow stores {@code str(value)}), the scorer trace when traced,
+     * and the scorer's own ({@code guideline}, digest).
+     */
+    static Map<String, String> metadata(String runId, Assessment a, Scorer s) {
+        Map<String, String> m = new java.util.LinkedHashMap<>(s.metadata());
+        m.put(MlflowKeys.AssessmentMetadata.SOURCE_RUN_ID, runId);
+        if (a.scorerTraceId() != null) {
+            m.put(MlflowKeys.AssessmentMetadata.SCORER_TRACE_ID, a.scorerTraceId());
+        }
+        Assessment.JudgeUsage u = a.usage();
+        if (u != null) {
+            if (u.costUsd() != null) {
+                m.put(MlflowKeys.AssessmentMetadata.JUDGE_COST, PythonFloat.repr(u.costUsd()));
+            }
+            m.put(MlflowKeys.AssessmentMetadata.JUDGE_INPUT_TOKENS, Long.toString(u.inputTokens()));
+            m.put(MlflowKeys.AssessmentMetadata.JUDGE_OUTPUT_TOKENS, Long.toString(u.outputTokens()));
+        }
+        return m;
     }
 
     private static EvaluationRun.RowResult result(DatasetRow row, RowOutcome o, List<Assessment> assessments) {
@@ -369,7 +421,7 @@ public final class EvaluationRunner {
         LOG.warnf("evaluation %s (run %s) failed: %s", state.id(), state.runId(), LogText.escape(reason));
         state.fail(reason);
         return mlflow.logBatch(state.runId(), List.of(), Map.of(), Map.of(FAILURE_TAG, truncate(reason),
-                        "mlflow.note.content", "Evaluation failed: " + reason))
+                        MlflowKeys.RunTag.NOTE, "Evaluation failed: " + reason))
                 .handle((v, t) -> null)
                 .thenCompose(v -> mlflow.updateRun(state.runId(), RunStatus.FAILED, System.currentTimeMillis()));
     }

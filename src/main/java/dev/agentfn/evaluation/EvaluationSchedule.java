@@ -88,7 +88,7 @@ public class EvaluationSchedule {
     private void trigger(Supplier<String> request) {
         try {
             JsonNode body = json.readTree(request.get());
-            EvaluationRun run = evaluations.start(evaluations.plan(body)).get(2, TimeUnit.MINUTES);
+            EvaluationRun run = evaluations.start(evaluations.plan(body).withSource(RunSource.SCHEDULE)).get(2, TimeUnit.MINUTES);
             last = run;
             run.settled().get();
             LOG.infof("scheduled evaluation %s (MLflow run %s): %s, %d/%d rows", run.id(), run.runId(),

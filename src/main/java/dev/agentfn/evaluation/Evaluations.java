@@ -180,6 +180,9 @@ public final class Evaluations {
 
     private static final Set<String> SOURCES = Set.of("path", "rows", "url", "mlflow_dataset", "traces");
 
+    /** Options of a dataset beside its source: how rows that are not requests find their prompt. */
+    private static final Set<String> MAPPING = Set.of("prompt_key", "prompt_template");
+
     private Dataset dataset(JsonNode spec) {
         if (spec == null || !spec.isObject()) {
             throw new EvaluationException("\"dataset\" is required: {\"path\":\"…\"}, {\"url\":\"https://…\"}, "
@@ -189,37 +192,38 @@ public final class Evaluations {
         spec.fieldNames().forEachRemaining(f -> {
             if (SOURCES.contains(f)) {
                 given.add(f);
-            } else if (!(f.equals("prompt_key") && spec.has("mlflow_dataset"))) {
+            } else if (!MAPPING.contains(f)) {
                 throw new EvaluationException("dataset: unknown field \"" + f + "\"; a dataset is one of "
-                        + new TreeSet<>(SOURCES) + (f.equals("prompt_key") ? " (prompt_key goes with mlflow_dataset)" : ""));
+                        + new TreeSet<>(SOURCES) + ", with optional " + new TreeSet<>(MAPPING));
             }
         });
         if (given.size() != 1) {
             throw new EvaluationException("\"dataset\" needs exactly one of " + new TreeSet<>(SOURCES));
         }
+        PromptMapping mapping = PromptMapping.of(spec.hasNonNull("prompt_key") ? text(spec, "prompt_key") : null,
+                spec.hasNonNull("prompt_template") ? text(spec, "prompt_template") : null);
         return switch (given.get(0)) {
-            case "path" -> datasets.file(text(spec, "path"));
-            case "url" -> datasets.url(text(spec, "url"));
-            case "mlflow_dataset" -> mlflowDataset(spec);
-            default -> inlineRows(spec);
+            case "path" -> datasets.file(text(spec, "path"), mapping);
+            case "url" -> datasets.url(text(spec, "url"), mapping);
+            case "mlflow_dataset" -> mlflowDataset(spec, mapping);
+            default -> inlineRows(spec, mapping);
         };
     }
 
-    private Dataset mlflowDataset(JsonNode spec) {
+    private Dataset mlflowDataset(JsonNode spec, PromptMapping mapping) {
         if (mlflowDatasets == null) {
             throw new EvaluationException("MLflow datasets need MLflow (agentfn.mlflow.tracking-uri)");
         }
-        String promptKey = spec.hasNonNull("prompt_key") ? text(spec, "prompt_key") : null;
-        return mlflowDatasets.load(text(spec, "mlflow_dataset"), promptKey);
+        return mlflowDatasets.load(text(spec, "mlflow_dataset"), mapping);
     }
 
-    private Dataset inlineRows(JsonNode spec) {
+    private Dataset inlineRows(JsonNode spec, PromptMapping mapping) {
         if (!spec.get("rows").isArray()) {
             throw new EvaluationException("dataset.rows must be a list");
         }
         List<JsonNode> rows = new ArrayList<>();
         spec.get("rows").forEach(rows::add);
-        return datasets.inline(rows);
+        return datasets.inline(rows, mapping);
     }
 
     private static String text(JsonNode spec, String field) {

@@ -37,8 +37,8 @@ public final class MlflowDatasets {
         this.timeout = timeout;
     }
 
-    /** @param promptKey see {@link Datasets#records}; {@code null}: records' inputs must hold prompt or messages */
-    public Dataset load(String nameOrId, String promptKey) {
+    /** @param mapping how records whose inputs are not an invocation request find their prompt */
+    public Dataset load(String nameOrId, PromptMapping mapping) {
         EvaluationDataset ds = find(nameOrId);
         List<Datasets.Record> records = new ArrayList<>();
         String token = null;
@@ -59,7 +59,7 @@ public final class MlflowDatasets {
         String digest = ds.digest() == null || ds.digest().isEmpty() ? null : ds.digest();
         Dataset.Origin origin = new Dataset.Origin(ds.name(), MlflowKeys.DatasetSource.EVALUATION_DATASET,
                 "{\"dataset_id\": \"" + ds.datasetId() + "\"}", ds.datasetId(), digest);
-        return datasets.records(records, promptKey, source, origin);
+        return datasets.records(records, mapping, source, origin);
     }
 
     private EvaluationDataset find(String nameOrId) {

@@ -37,11 +37,19 @@ import java.util.regex.Pattern;
 public final class OpenAiChatClient {
     private static final Pattern KEY_LIKE = Pattern.compile("sk-[A-Za-z0-9_*\\-.]{4,}");
 
-    /** Request body: only the fields every compatible server accepts. */
+    /**
+     * Request body: the fields every compatible server accepts, and {@code response_format} (structured output)
+     * when the caller offers it; a server that refuses it answers 400, which the caller handles.
+     */
     @RegisterForReflection
     @JsonInclude(JsonInclude.Include.NON_NULL)
     public record ChatRequest(String model, List<ChatMessage> messages,
-            @JsonProperty("max_completion_tokens") Integer maxCompletionTokens) {
+            @JsonProperty("max_completion_tokens") Integer maxCompletionTokens,
+            @JsonProperty("response_format") JsonNode responseFormat) {
+
+        public ChatRequest(String model, List<ChatMessage> messages, Integer maxCompletionTokens) {
+            this(model, messages, maxCompletionTokens, null);
+        }
     }
 
     @RegisterForReflection

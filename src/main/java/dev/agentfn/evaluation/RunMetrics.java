@@ -6,9 +6,33 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
-/** Run metrics as {@code mlflow.genai.evaluate} names them, plus agent latency and cost aggregates. */
+/**
+ * Run metrics as {@code mlflow.genai.evaluate} names them ({@code <scorer>/mean}), plus agent latency and cost
+ * aggregates. MLflow averages booleans, numbers and "yes"/"no", and only for scorers whose aggregations ask for
+ * it (make_judge: bool, int, float results); agentfn also averages "pass"/"fail" and free-text or category judges
+ * that answered yes/no/pass/fail, so a CI gate can use them (docs/evaluation.md lists the difference).
+ */
 final class RunMetrics {
+    static final List<String> AGENT_METRICS = List.of("agent/latency_ms/mean", "agent/latency_ms/p90",
+            "agent/latency_ms/max", "agent/cost_usd/mean", "agent/cost_usd/total", "agent/error_rate");
+
     private RunMetrics() {
+    }
+
+    /**
+     * Every metric a run with these scorers can log: a scorer's mean unless it can only answer categories that
+     * have no number (yes/no, pass/fail), and the agent's aggregates. Known before the run, for threshold checks.
+     */
+    static java.util.SortedSet<String> possible(List<Scorer> scorers) {
+        java.util.SortedSet<String> names = new java.util.TreeSet<>(AGENT_METRICS);
+        for (Scorer s : scorers) {
+            boolean numberless = s instanceof Judge j && j.resultType() instanceof JudgeResultType.Categories c
+                    && c.values().stream().allMatch(v -> Assessment.of(s.name(), v, "").numeric() == null);
+            if (!numberless) {
+                names.add(s.name() + "/mean");
+            }
+        }
+        return names;
     }
 
     static Map<String, Double> of(List<String> scorers, List<EvaluationRun.RowResult> rows) {

@@ -15,4 +15,17 @@ public interface Scorer {
     String sourceId();
 
     CompletableFuture<Assessment> score(DatasetRow row, RowOutcome outcome);
+
+    /**
+     * Whether {@code mlflow.genai.evaluate} would log {@code <name>/mean} for this scorer: code scorers yes (their
+     * aggregations default to mean), make_judge judges only for bool, int and float results.
+     */
+    default boolean mlflowMean() {
+        return true;
+    }
+
+    /** Assessment metadata this scorer puts on every assessment (make_judge: {@code guideline}, the digest). */
+    default java.util.Map<String, String> metadata() {
+        return java.util.Map.of();
+    }
 }

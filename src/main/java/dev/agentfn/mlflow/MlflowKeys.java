@@ -127,6 +127,44 @@ public final class MlflowKeys {
         public static final String SOURCE_SCORER = "mlflow.trace.sourceScorer";
     }
 
+    /** Assessment metadata keys ({@code mlflow.tracing.constant.AssessmentMetadataKey}); values are strings. */
+    public static final class AssessmentMetadata {
+        private AssessmentMetadata() {
+        }
+
+        /** The evaluation run that produced the assessment. */
+        public static final String SOURCE_RUN_ID = "mlflow.assessment.sourceRunId";
+        /** USD the judge's model calls cost (the UI's judge cost), as Python's {@code str(float)}. */
+        public static final String JUDGE_COST = "mlflow.assessment.judgeCost";
+        public static final String JUDGE_INPUT_TOKENS = "mlflow.assessment.judgeInputTokens";
+        public static final String JUDGE_OUTPUT_TOKENS = "mlflow.assessment.judgeOutputTokens";
+        /** The judge's own trace, when scorers are traced. */
+        public static final String SCORER_TRACE_ID = "mlflow.assessment.scorerTraceId";
+        /** {@code sha256:<hex>} of the scorer's definition, registered or not. */
+        public static final String SCORER_DIGEST = "mlflow.assessment.scorerDigest";
+        /** make_judge's instructions, set by its InstructionsJudge on every feedback (no {@code mlflow.} prefix). */
+        public static final String GUIDELINE = "guideline";
+    }
+
+    /** Run tags MLflow's run page and evaluation views read ({@code mlflow/utils/mlflow_tags.py}). */
+    public static final class RunTag {
+        private RunTag() {
+        }
+
+        public static final String RUN_TYPE = "mlflow.runType";
+        /** "Created by". */
+        public static final String USER = "mlflow.user";
+        /** "Source": the script or job that made the run. */
+        public static final String SOURCE_NAME = "mlflow.source.name";
+        /** {@code NOTEBOOK}, {@code JOB}, {@code PROJECT}, {@code LOCAL} or {@code UNKNOWN} ({@code entities.SourceType}). */
+        public static final String SOURCE_TYPE = "mlflow.source.type";
+        public static final String NOTE = "mlflow.note.content";
+        /** {@code {"digest": "sha256:…", "hashed": n, "total": m}} over the scorers' definition digests (experimental). */
+        public static final String EVALUATE_SCORERS_DIGEST = "mlflow.genaiEvaluate.scorersDigest";
+        /** {@code <module>.<qualname>} of the evaluated predict function (experimental). */
+        public static final String EVALUATE_AGENT_FUNCTION = "mlflow.genaiEvaluate.agent.function";
+    }
+
     /** Dataset source types of a run input ({@code mlflow.data} sources' {@code _get_source_type()}). */
     public static final class DatasetSource {
         private DatasetSource() {

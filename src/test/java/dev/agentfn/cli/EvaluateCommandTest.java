@@ -10,7 +10,12 @@ import dev.agentfn.evaluation.EvaluationRun;
 import dev.agentfn.evaluation.EvaluationSchedule;
 import dev.agentfn.standin.FakeAnthropicServer;
 import dev.agentfn.standin.FakeTurn;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.agentfn.evaluation.EvaluationToMlflowTest;
+import dev.agentfn.evaluation.SeedExampleTest;
 import dev.agentfn.testing.FakeAnthropicResource;
+import dev.agentfn.testing.FakeOpenAiResource;
+import dev.agentfn.testing.FakeOpenAiServer;
 import dev.agentfn.testing.MlflowPython;
 import dev.agentfn.testing.MlflowServerResource;
 import dev.agentfn.testing.ToolServerResource;
@@ -24,6 +29,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
 import java.util.UUID;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
@@ -32,6 +39,7 @@ import org.junit.jupiter.api.Test;
 @QuarkusTestResource(value = FakeAnthropicResource.class, restrictToAnnotatedClass = false)
 @QuarkusTestResource(value = ToolServerResource.class, restrictToAnnotatedClass = false)
 @QuarkusTestResource(value = MlflowServerResource.class, restrictToAnnotatedClass = false)
+@QuarkusTestResource(value = FakeOpenAiResource.class, restrictToAnnotatedClass = false)
 class EvaluateCommandTest {
     static final String YES = "{\"result\":\"yes\",\"rationale\":\"fine\"}";
     static final String NO = "{\"result\":\"no\",\"rationale\":\"off topic\"}";
@@ -48,13 +56,15 @@ class EvaluateCommandTest {
         fake.reset();
     }
 
-    record Result(int code, String out) {
+    record Result(int code, String out, String err) {
     }
 
     Result run(boolean terminal, String... args) {
-        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
-        int code = command.run(args, new PrintStream(bytes, true, StandardCharsets.UTF_8), terminal);
-        return new Result(code, bytes.toString(StandardCharsets.UTF_8));
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        int code = command.run(args, new PrintStream(out, true, StandardCharsets.UTF_8),
+                new PrintStream(err, true, StandardCharsets.UTF_8), terminal);
+        return new Result(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
     }
 
     static String dataset() throws Exception {
@@ -105,13 +115,62 @@ class EvaluateCommandTest {
     void badInputIsExitCodeTwoWithTheReason() {
         Result unknown = run(false, "--dataset", "nope.jsonl", "--scorer", "no_error");
         assertEquals(EvaluateCommand.EXIT_USAGE, unknown.code());
-        assertTrue(unknown.out().contains("error: dataset file nope.jsonl does not exist"), unknown.out());
+        assertTrue(unknown.err().contains("error: dataset file nope.jsonl does not exist"), unknown.err());
+        assertEquals("", unknown.out(), "errors go to stderr");
         Result option = run(false, "--frobnicate", "x");
         assertEquals(EvaluateCommand.EXIT_USAGE, option.code());
-        assertTrue(option.out().contains("unknown option --frobnicate") && option.out().contains("usage:"));
+        assertTrue(option.err().contains("unknown option --frobnicate") && option.err().contains("usage:"));
         assertThrows(IllegalArgumentException.class, () -> Threshold.parse("relevance ~ 3"));
         assertEquals(new Threshold("agent/latency_ms/p90", "<", 5000), Threshold.parse("agent/latency_ms/p90<5000"));
         assertTrue(Threshold.parse("x=0.5").missed(Map.of()).contains("no such metric"));
+    }
+
+    /** Issue #18: the seed's rows and make_judge definition, copied as they are, through the command. */
+    @Test
+    void theSeedsDatasetAndJudgeRunAsWrittenThroughTheCommand() throws Exception {
+        FakeOpenAiServer openai = FakeOpenAiResource.fake();
+        openai.reset();
+        fake.enqueue(FakeTurn.text("An answer."), FakeTurn.text("An answer."));
+        openai.enqueue(FakeOpenAiServer.text(SeedExampleTest.PASS), FakeOpenAiServer.text(SeedExampleTest.FAIL));
+        StringBuilder jsonl = new StringBuilder();
+        new ObjectMapper().readTree(SeedExampleTest.ROWS).forEach(row -> jsonl.append(row).append('\n'));
+        Path root = Path.of("target/evaluation-datasets");
+        Files.createDirectories(root);
+        String name = "seed-" + UUID.randomUUID() + ".jsonl";
+        Files.writeString(root.resolve(name), jsonl);
+
+        Result r = run(false, "--dataset", name, "--scorer", SeedExampleTest.JUDGE, "--name", "seed-cli");
+        assertEquals(EvaluateCommand.EXIT_OK, r.code(), r.out() + r.err());
+        assertEquals("", r.err());
+        Matcher link = Pattern.compile("/runs/([0-9a-f]{32})").matcher(r.out());
+        assertTrue(link.find(), r.out());
+        assertEquals(2, openai.requests().size());
+        assertEquals(SeedExampleTest.SYSTEM, openai.requests().get(0).json().at("/messages/0/content").asText());
+        JsonNode mlflow = EvaluationToMlflowTest.readBack(new MlflowPython(MlflowServerResource.server()), link.group(1));
+        SeedExampleTest.assertSeedRun(mlflow, "agentfn evaluate", "LOCAL");
+    }
+
+    @Test
+    void aThresholdNoScorerProducesIsRefusedBeforeTheRun() throws Exception {
+        Result r = run(false, "--dataset", dataset(), "--scorer", "no_error", "--scorer", JUDGE,
+                "--threshold", "relevance/p90>=0.8", "--threshold", "no_error=1");
+        assertEquals(EvaluateCommand.EXIT_USAGE, r.code(), r.out() + r.err());
+        assertTrue(r.err().contains("no scorer produces the metric of threshold relevance/p90>=0.8; this run's metrics "
+                + "will be [agent/cost_usd/mean, agent/cost_usd/total, agent/error_rate, agent/latency_ms/max, "
+                + "agent/latency_ms/mean, agent/latency_ms/p90, no_error/mean, relevance/mean]"), r.err());
+        assertEquals(0, fake.messageRequests().size(), "no row ran");
+    }
+
+    @Test
+    void aMalformedDatasetLineIsNamedWithoutTheParsersInternals() throws Exception {
+        Path root = Path.of("target/evaluation-datasets");
+        Files.createDirectories(root);
+        String name = "bad-" + UUID.randomUUID() + ".jsonl";
+        Files.writeString(root.resolve(name), "{\"inputs\":{\"prompt\":\"a\"}}\n{\"inputs\":{x}}\n");
+        Result r = run(false, "--dataset", name, "--scorer", "no_error");
+        assertEquals(EvaluateCommand.EXIT_USAGE, r.code());
+        assertEquals("error: line 2: malformed JSON at column 12: unexpected character 'x': was expecting "
+                + "double-quote to start field name\n", r.err());
     }
 
     @Test

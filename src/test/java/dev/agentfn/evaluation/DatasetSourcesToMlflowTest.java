@@ -118,24 +118,23 @@ class DatasetSourcesToMlflowTest {
     }
 
     @Test
-    void recordsWithOtherInputKeysNeedAPromptKey() throws Exception {
+    void recordsWithOtherInputKeysFindTheirPrompt() throws Exception {
         String name = "questions-" + UUID.randomUUID().toString().substring(0, 8);
         JsonNode ds = createDataset(name, 2, "question");
-        String body = "{\"dataset\":{\"mlflow_dataset\":\"" + name + "\"}," + SCORERS + "}";
+        String body = "{\"dataset\":{\"mlflow_dataset\":\"" + name + "\",\"prompt_key\":\"query\"}," + SCORERS + "}";
         given().contentType("application/json").body(body).when().post("/v1/evaluations").then().statusCode(400)
                 .contentType(org.hamcrest.Matchers.startsWith("application/problem+json"))
                 .body("detail", org.hamcrest.Matchers.allOf(
                         org.hamcrest.Matchers.containsString("MLflow dataset " + name + " record dr-"),
-                        org.hamcrest.Matchers.containsString("inputs need \"prompt\" or \"messages\"; inputs have [question]"),
-                        org.hamcrest.Matchers.containsString("dataset.prompt_key")));
+                        org.hamcrest.Matchers.containsString("inputs.query (dataset.prompt_key) must be a non-empty text; "
+                                + "inputs have [question]")));
 
         for (int i = 0; i < 4; i++) {
             fake.enqueue(FakeTurn.text(YES));
         }
-        // By id this time, with the question as the prompt.
+        // By id this time, records as MLflow users write them: the only text input is the prompt.
         JsonPath started = given().contentType("application/json")
-                .body("{\"dataset\":{\"mlflow_dataset\":\"" + ds.get("id").asText() + "\",\"prompt_key\":\"question\"},"
-                        + SCORERS + "}")
+                .body("{\"dataset\":{\"mlflow_dataset\":\"" + ds.get("id").asText() + "\"}," + SCORERS + "}")
                 .when().post("/v1/evaluations").then().statusCode(202).extract().jsonPath();
         JsonPath done = EvaluationToMlflowTest.await(started.getString("id"));
         assertEquals("FINISHED", done.getString("status"), done.prettify());
@@ -146,8 +145,8 @@ class DatasetSourcesToMlflowTest {
                 + SCORERS + "}", "MLflow has no evaluation dataset named 'no-such-");
         EvaluationToMlflowTest.problem("{\"dataset\":{\"mlflow_dataset\":\"d-00000000000000000000000000000000\"},"
                 + SCORERS + "}", "MLflow has no evaluation dataset with id d-00000000000000000000000000000000");
-        EvaluationToMlflowTest.problem("{\"dataset\":{\"path\":\"x.jsonl\",\"prompt_key\":\"q\"}," + SCORERS + "}",
-                "prompt_key goes with mlflow_dataset");
+        EvaluationToMlflowTest.problem("{\"dataset\":{\"path\":\"x.jsonl\",\"prompt_key\":\"q\",\"prompt_template\":\"{{ q }}\"},"
+                + SCORERS + "}", "dataset: give prompt_key or prompt_template, not both");
     }
 
     @Test

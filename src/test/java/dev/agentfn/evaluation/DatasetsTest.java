@@ -45,6 +45,40 @@ class DatasetsTest {
         write("bad.jsonl", "{\"inputs\":{\"prompt\":\"a\"}}\n{\"inputs\":{\"prompt\":\"b\"}\n");
         var e = assertThrows(EvaluationException.class, () -> datasets().file("bad.jsonl"));
         assertTrue(e.getMessage().startsWith("line 2: malformed JSON"), e.getMessage());
+        write("worse.jsonl", "{\"inputs\":{\"prompt\":\"a\"}}\n\n{\"inputs\": {x: 1}}\n");
+        var worse = assertThrows(EvaluationException.class, () -> datasets().file("worse.jsonl"));
+        assertEquals("line 3: malformed JSON at column 13: unexpected character 'x': was expecting double-quote to "
+                + "start field name", worse.getMessage(), "no parser internals (code 120, [Source: …])");
+    }
+
+    /** MLflow's rows: {@code inputs} are the predict function's arguments, not an invocation request. */
+    @Test
+    void mlflowStyleInputsBecomeThePromptAndStayTheJudgesInputs() throws IOException {
+        write("seed.jsonl", "{\"inputs\": {\"query\": \"What is machine learning?\"}}\n");
+        DatasetRow row = datasets().file("seed.jsonl").rows().get(0);
+        assertEquals("{\"prompt\":\"What is machine learning?\"}", row.inputs().toString());
+        assertEquals("{\"query\":\"What is machine learning?\"}", row.originalInputs().toString());
+
+        write("two.jsonl", "{\"inputs\": {\"query\": \"q\", \"context\": \"c\", \"k\": 3}}\n");
+        var ambiguous = assertThrows(EvaluationException.class, () -> datasets().file("two.jsonl"));
+        assertEquals("line 1: inputs have several text fields [query, context] and it is not clear which is the "
+                + "prompt: set dataset.prompt_key (e.g. \"query\") or dataset.prompt_template (e.g. \"{{ query }}\")",
+                ambiguous.getMessage());
+        assertEquals("{\"prompt\":\"c\"}", datasets().file("two.jsonl", PromptMapping.of("context", null))
+                .rows().get(0).inputs().toString());
+        DatasetRow templated = datasets().file("two.jsonl", PromptMapping.of(null, "Answer briefly: {{ query }} ({{k}})"))
+                .rows().get(0);
+        assertEquals("Answer briefly: q (3)", templated.inputs().get("prompt").asText());
+        assertEquals(3, templated.originalInputs().get("k").asInt());
+        var missing = assertThrows(EvaluationException.class,
+                () -> datasets().file("two.jsonl", PromptMapping.of(null, "{{ question }}")));
+        assertTrue(missing.getMessage().startsWith("line 1: dataset.prompt_template uses {{ question }}"), missing.getMessage());
+        assertThrows(EvaluationException.class, () -> PromptMapping.of("query", "{{ query }}"));
+
+        write("q.csv", "query,expected_response\nWhat is MLflow?,A platform\n");
+        DatasetRow csv = datasets().file("q.csv").rows().get(0);
+        assertEquals("What is MLflow?", csv.inputs().get("prompt").asText());
+        assertEquals("A platform", csv.expectations().get("expected_response").asText());
     }
 
     @Test

@@ -54,18 +54,43 @@ class JudgeTest {
     static final RowOutcome OUT = CodeScorersTest.ok("Paris.");
 
     @Test
-    void yesNoAnswerWithRationaleAndRenderedPrompt() {
+    void yesNoAnswerWithRationaleAndMakeJudgesMessages() {
         fake.enqueue(FakeTurn.text("```json\n{\"result\":\"Yes\",\"rationale\":\"It names Paris.\"}\n```"));
-        Judge j = judge("{\"type\":\"judge\",\"name\":\"correct\",\"instructions\":"
+        Judge j = judge("{\"type\":\"judge\",\"name\":\"correct\",\"result_type\":\"yes/no\",\"instructions\":"
                 + "\"Q: {{ inputs }} A: {{outputs}} E: {{ expectations }}\"}");
         Assessment a = j.score(ROW, OUT).join();
         assertEquals("yes", a.value());
         assertEquals("It names Paris.", a.rationale());
         assertEquals("anthropic:/claude-haiku-4-5", j.sourceId());
         assertEquals("LLM_JUDGE", j.sourceType());
-        String sent = fake.messageRequests().get(0).body().toString();
-        assertTrue(sent.contains("A: Paris.") && sent.contains("\\\"expected_response\\\" : \\\"Paris\\\""), sent);
-        assertTrue(sent.contains("claude-haiku-4-5"));
+        com.fasterxml.jackson.databind.JsonNode sent = fake.messageRequests().get(0).json();
+        assertEquals("claude-haiku-4-5", sent.get("model").asText());
+        // As make_judge: the instructions unrendered in the system message, the values in the user message.
+        String system = sent.get("system").isArray() ? sent.at("/system/0/text").asText() : sent.get("system").asText();
+        assertTrue(system.contains("Your task: Q: {{ inputs }} A: {{outputs}} E: {{ expectations }}."), system);
+        assertTrue(system.contains("- result (Literal['yes', 'no']): The evaluation rating/result"), system);
+        com.fasterxml.jackson.databind.JsonNode content = sent.at("/messages/0/content");
+        String user = content.isArray() ? content.at("/0/text").asText() : content.asText();
+        assertEquals("inputs: {\n  \"prompt\": \"p\"\n}\noutputs: \"Paris.\"\nexpectations: {\n"
+                + "  \"expected_response\": \"Paris\"\n}", user);
+        assertTrue(a.usage() != null && a.usage().inputTokens() > 0, String.valueOf(a.usage()));
+    }
+
+    @Test
+    void withoutAResultTypeTheInstructionsDecideTheAnswer() {
+        // The seed's judge: its instructions ask for 'pass' or 'fail'; MLflow stores the string as answered.
+        fake.enqueue(FakeTurn.text("{\"result\": \"pass\", \"rationale\": \"relevant\"}"),
+                FakeTurn.text("{\"result\": 4, \"rationale\": \"r\"}"), FakeTurn.text("{\"result\": 4.5}"),
+                FakeTurn.text("{\"result\": 3}"));
+        Judge seed = judge("{\"type\":\"judge\",\"name\":\"relevance\",\"instructions\":\"Evaluate if the response in "
+                + "{{ outputs }} is relevant to the question in {{ inputs }}. Return either 'pass' or 'fail'.\"}");
+        assertEquals("pass", seed.score(ROW, OUT).join().value());
+        assertTrue(fake.messageRequests().get(0).body().contains("- result (str)"));
+        assertEquals(false, seed.mlflowMean(), "MLflow logs no mean for a str judge");
+        Judge stars = judge("{\"type\":\"judge\",\"name\":\"stars\",\"result_type\":\"int\",\"instructions\":\"{{ outputs }}\"}");
+        assertEquals(4L, stars.score(ROW, OUT).join().value());
+        assertEquals(3L, stars.score(ROW, OUT).join().value(), "4.5 is not an int: asked again");
+        assertEquals(true, stars.mlflowMean());
     }
 
     @Test
@@ -77,10 +102,10 @@ class JudgeTest {
         assertEquals(2, fake.messageRequests().size());
 
         fake.enqueue(FakeTurn.text("nope"), FakeTurn.text("{\"result\":\"maybe\"}"));
-        Assessment failed = judge("{\"type\":\"judge\",\"name\":\"c\",\"instructions\":\"{{ outputs }}\"}")
-                .score(ROW, OUT).join();
+        Assessment failed = judge("{\"type\":\"judge\",\"name\":\"c\",\"result_type\":\"yes/no\","
+                + "\"instructions\":\"{{ outputs }}\"}").score(ROW, OUT).join();
         assertNull(failed.value());
-        assertTrue(failed.error().contains("is not \"yes\" or \"no\""), failed.error());
+        assertTrue(failed.error().contains("is not Literal['yes', 'no']"), failed.error());
     }
 
     @Test

@@ -73,10 +73,14 @@ class OpenAiJudgeTest {
         assertEquals(1024, req.get("max_completion_tokens").asInt());
         assertEquals(2, req.get("messages").size(), req.toString());
         assertEquals("system", req.at("/messages/0/role").asText());
-        assertTrue(req.at("/messages/0/content").asText().contains("\"rationale\""), req.toString());
+        String system = req.at("/messages/0/content").asText();
+        assertTrue(system.contains("Your task: Is {{ outputs }} a correct answer to {{ inputs }}?."), system);
+        assertTrue(system.endsWith("- result (Literal['yes', 'no']): The evaluation rating/result\n"
+                + "- rationale (str): Detailed explanation for the evaluation"), system);
         assertEquals("user", req.at("/messages/1/role").asText());
-        String prompt = req.at("/messages/1/content").asText();
-        assertTrue(prompt.contains("Is Paris. a correct answer to") && prompt.contains("Capital of France?"), prompt);
+        assertEquals("outputs: \"Paris.\"\ninputs: {\n  \"prompt\": \"Capital of France?\"\n}",
+                req.at("/messages/1/content").asText());
+        assertEquals("[\"yes\",\"no\"]", req.at("/response_format/json_schema/schema/properties/result/enum").toString());
 
         JsonNode mlflow = EvaluationToMlflowTest.readBack(python, runId);
         assertEquals("FINISHED", mlflow.get("status").asText());
@@ -95,17 +99,30 @@ class OpenAiJudgeTest {
         assertEquals(0.0, mlflow.at("/metrics/correct~1mean").asDouble());
         assertEquals(1.0, mlflow.at("/metrics/relevance~1mean").asDouble());
 
-        // The judgement is traced like an anthropic judge's and linked from the assessment.
-        String judgeTrace = correct.at("/metadata/mlflow.assessment.scorerTraceId").asText();
-        assertFalse(judgeTrace.isBlank(), correct.toString());
-        JsonNode judged = python.json(EvaluationToMlflowTest.awaitTrace(judgeTrace) + """
-                print(json.dumps({"tags": t.info.tags, "spans": [[s.name, s.span_type, s.attributes] for s in t.data.spans]},
-                                 default=str))
-                """);
-        assertEquals("correct", judged.at("/tags/mlflow.trace.sourceScorer").asText());
-        String spans = judged.get("spans").toString();
-        assertTrue(spans.contains("chat.completions.create") && spans.contains("CHAT_MODEL"), spans);
-        assertFalse(spans.contains(FakeOpenAiResource.TEST_API_KEY), "the key is never traced");
+        // The judge's tokens and cost (gpt-4o-mini at MLflow's catalog price: 42 × 0.15 + 7 × 0.6 per million).
+        assertEquals("42", correct.at("/metadata/mlflow.assessment.judgeInputTokens").asText(), correct.toString());
+        assertEquals("7", correct.at("/metadata/mlflow.assessment.judgeOutputTokens").asText());
+        assertEquals(42 * (0.15 / 1e6) + 7 * (0.6 / 1e6),
+                Double.parseDouble(correct.at("/metadata/mlflow.assessment.judgeCost").asText()), 0);
+        assertTrue(correct.at("/metadata/mlflow.assessment.scorerTraceId").isMissingNode(), "untraced by default");
+    }
+
+    @Test
+    void anEndpointWithoutStructuredOutputIsAskedAgainWithoutIt() throws Exception {
+        anthropic.enqueue(FakeTurn.text("Paris."), FakeTurn.text(YES));
+        openai.enqueue(FakeOpenAiServer.error(400, "invalid_request_error", null, "Invalid parameter: 'response_format' "
+                + "of type 'json_schema' is not supported with this model.", Map.of()), FakeOpenAiServer.text(NO));
+        JsonPath started = given().contentType("application/json")
+                .body(body("{\"inputs\":{\"prompt\":\"Capital of France?\"}}"))
+                .when().post("/v1/evaluations").then().statusCode(202).extract().jsonPath();
+        JsonPath done = EvaluationToMlflowTest.await(started.getString("id"));
+        assertEquals("FINISHED", done.getString("status"), done.prettify());
+        assertEquals(2, openai.requests().size());
+        assertTrue(openai.requests().get(0).json().has("response_format"));
+        JsonNode second = openai.requests().get(1).json();
+        assertFalse(second.has("response_format"), second.toString());
+        assertEquals(openai.requests().get(0).json().get("messages"), second.get("messages"), "the same question");
+        assertEquals(0.0, done.getDouble("metrics.'correct/mean'"), done.prettify());
     }
 
     @Test
