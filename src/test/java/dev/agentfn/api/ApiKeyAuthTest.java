@@ -7,8 +7,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import dev.agentfn.standin.FakeAnthropicServer;
 import dev.agentfn.standin.FakeTurn;
 import dev.agentfn.testing.FakeAnthropicResource;
-import dev.agentfn.testing.ToolServerResource;
-import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.junit.QuarkusTest;
 import io.quarkus.test.junit.QuarkusTestProfile;
 import io.quarkus.test.junit.TestProfile;
@@ -18,8 +16,6 @@ import org.junit.jupiter.api.Test;
 
 @QuarkusTest
 @TestProfile(ApiKeyAuthTest.WithKeys.class)
-@QuarkusTestResource(value = FakeAnthropicResource.class, restrictToAnnotatedClass = false)
-@QuarkusTestResource(value = ToolServerResource.class, restrictToAnnotatedClass = false)
 class ApiKeyAuthTest {
     public static class WithKeys implements QuarkusTestProfile {
         @Override

@@ -7,8 +7,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import dev.agentfn.standin.FakeAnthropicServer;
 import dev.agentfn.testing.FakeAnthropicResource;
-import dev.agentfn.testing.ToolServerResource;
-import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.junit.QuarkusTest;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -18,8 +16,6 @@ import org.junit.jupiter.params.provider.CsvSource;
 
 /** Every bad request gets a 4xx problem that says what is wrong, and Anthropic is never called. */
 @QuarkusTest
-@QuarkusTestResource(value = FakeAnthropicResource.class, restrictToAnnotatedClass = false)
-@QuarkusTestResource(value = ToolServerResource.class, restrictToAnnotatedClass = false)
 class BadInputTest {
     FakeAnthropicServer fake = FakeAnthropicResource.fake();
 

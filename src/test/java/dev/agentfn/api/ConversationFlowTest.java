@@ -16,7 +16,6 @@ import dev.agentfn.standin.RecordedRequest;
 import dev.agentfn.standin.ToolCall;
 import dev.agentfn.testing.FakeAnthropicResource;
 import dev.agentfn.testing.ToolServerResource;
-import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.junit.QuarkusTest;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -28,8 +27,6 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
 @QuarkusTest
-@QuarkusTestResource(value = FakeAnthropicResource.class, restrictToAnnotatedClass = false)
-@QuarkusTestResource(value = ToolServerResource.class, restrictToAnnotatedClass = false)
 class ConversationFlowTest {
     static final ObjectMapper JSON = new ObjectMapper();
     FakeAnthropicServer fake = FakeAnthropicResource.fake();

@@ -7,9 +7,6 @@ import static org.junit.jupiter.api.Assertions.fail;
 
 import dev.agentfn.standin.FakeAnthropicServer;
 import dev.agentfn.testing.FakeAnthropicResource;
-import dev.agentfn.testing.MlflowServerResource;
-import dev.agentfn.testing.ToolServerResource;
-import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.junit.QuarkusTest;
 import io.restassured.RestAssured;
 import java.io.IOException;
@@ -30,9 +27,6 @@ import org.junit.jupiter.api.Test;
  * {@code agentfn-tests.schemathesis-venv} (bin/test passes it); missing, the test fails under {@code CI=true}.
  */
 @QuarkusTest
-@QuarkusTestResource(value = FakeAnthropicResource.class, restrictToAnnotatedClass = false)
-@QuarkusTestResource(value = ToolServerResource.class, restrictToAnnotatedClass = false)
-@QuarkusTestResource(value = MlflowServerResource.class, restrictToAnnotatedClass = false)
 class FuzzApiTest {
     /** Per operation and phase; with three operations the run stays well under a minute. */
     static final int MAX_EXAMPLES = 40;

@@ -8,10 +8,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.agentfn.standin.FakeAnthropicServer;
 import dev.agentfn.testing.FakeAnthropicResource;
-import dev.agentfn.testing.MlflowServerResource;
 import dev.agentfn.testing.RawHttp;
-import dev.agentfn.testing.ToolServerResource;
-import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.junit.QuarkusTest;
 import io.restassured.RestAssured;
 import java.io.ByteArrayOutputStream;
@@ -38,9 +35,6 @@ import org.junit.jupiter.params.provider.ValueSource;
  * missing, repeated and malformed headers and non-UTF-8 bodies reach the server exactly as written.
  */
 @QuarkusTest
-@QuarkusTestResource(value = FakeAnthropicResource.class, restrictToAnnotatedClass = false)
-@QuarkusTestResource(value = ToolServerResource.class, restrictToAnnotatedClass = false)
-@QuarkusTestResource(value = MlflowServerResource.class, restrictToAnnotatedClass = false)
 class HostileInputTest {
     static final String JSON = "Content-Type: application/json";
     static final String INVOKE = "/v1/invocations";

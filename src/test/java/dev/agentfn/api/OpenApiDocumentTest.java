@@ -6,8 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.agentfn.testing.FakeAnthropicResource;
-import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.junit.QuarkusTest;
 import io.restassured.response.Response;
 import java.util.List;
@@ -27,7 +25,6 @@ import org.yaml.snakeyaml.resolver.Resolver;
  * paths and formats Quarkus' OpenAPI extension served it: YAML by default, JSON by suffix, query or Accept.
  */
 @QuarkusTest
-@QuarkusTestResource(value = FakeAnthropicResource.class, restrictToAnnotatedClass = false)
 class OpenApiDocumentTest {
     static final String JSON = "application/json;charset=UTF-8";
     static final String YAML = "application/yaml;charset=UTF-8";

@@ -8,8 +8,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.agentfn.standin.FakeAnthropicServer;
 import dev.agentfn.standin.FakeTurn;
 import dev.agentfn.testing.FakeAnthropicResource;
-import dev.agentfn.testing.ToolServerResource;
-import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.junit.QuarkusTest;
 import java.util.List;
 import java.util.Map;
@@ -23,8 +21,6 @@ import org.junit.jupiter.params.provider.ValueSource;
  * detail (JSON answer or SSE {@code error} event), not in answer text, not in streamed deltas split mid-key.
  */
 @QuarkusTest
-@QuarkusTestResource(value = FakeAnthropicResource.class, restrictToAnnotatedClass = false)
-@QuarkusTestResource(value = ToolServerResource.class, restrictToAnnotatedClass = false)
 class SecretsNeverAnsweredTest {
     static final String KEY = FakeAnthropicResource.TEST_API_KEY;
     FakeAnthropicServer fake = FakeAnthropicResource.fake();

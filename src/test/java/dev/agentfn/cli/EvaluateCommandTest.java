@@ -18,8 +18,6 @@ import dev.agentfn.testing.FakeOpenAiResource;
 import dev.agentfn.testing.FakeOpenAiServer;
 import dev.agentfn.testing.MlflowPython;
 import dev.agentfn.testing.MlflowServerResource;
-import dev.agentfn.testing.ToolServerResource;
-import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.junit.QuarkusTest;
 import jakarta.inject.Inject;
 import java.io.ByteArrayOutputStream;
@@ -36,10 +34,6 @@ import org.junit.jupiter.api.Test;
 
 /** The {@code evaluate} command (progress, summary, MLflow link, exit code) and the in-process cron schedule. */
 @QuarkusTest
-@QuarkusTestResource(value = FakeAnthropicResource.class, restrictToAnnotatedClass = false)
-@QuarkusTestResource(value = ToolServerResource.class, restrictToAnnotatedClass = false)
-@QuarkusTestResource(value = MlflowServerResource.class, restrictToAnnotatedClass = false)
-@QuarkusTestResource(value = FakeOpenAiResource.class, restrictToAnnotatedClass = false)
 class EvaluateCommandTest {
     static final String YES = "{\"result\":\"yes\",\"rationale\":\"fine\"}";
     static final String NO = "{\"result\":\"no\",\"rationale\":\"off topic\"}";

@@ -13,8 +13,6 @@ import dev.agentfn.standin.FakeTurn;
 import dev.agentfn.testing.FakeAnthropicResource;
 import dev.agentfn.testing.MlflowPython;
 import dev.agentfn.testing.MlflowServerResource;
-import dev.agentfn.testing.ToolServerResource;
-import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.junit.QuarkusTest;
 import io.restassured.path.json.JsonPath;
 import java.net.InetAddress;
@@ -32,9 +30,6 @@ import org.junit.jupiter.api.Test;
  * with the Python client as in {@link EvaluationToMlflowTest}.
  */
 @QuarkusTest
-@QuarkusTestResource(value = FakeAnthropicResource.class, restrictToAnnotatedClass = false)
-@QuarkusTestResource(value = ToolServerResource.class, restrictToAnnotatedClass = false)
-@QuarkusTestResource(value = MlflowServerResource.class, restrictToAnnotatedClass = false)
 class DatasetSourcesToMlflowTest {
     static final String YES = "{\"result\":\"yes\",\"rationale\":\"judged yes\"}";
     static final String SCORERS = """

@@ -11,8 +11,6 @@ import dev.agentfn.standin.FakeTurn;
 import dev.agentfn.testing.FakeAnthropicResource;
 import dev.agentfn.testing.MlflowPython;
 import dev.agentfn.testing.MlflowServerResource;
-import dev.agentfn.testing.ToolServerResource;
-import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.junit.QuarkusTest;
 import io.restassured.path.json.JsonPath;
 import java.time.Duration;
@@ -27,9 +25,6 @@ import org.junit.jupiter.api.Test;
 
 /** An evaluation larger than one trigger's time budget continues, trigger after trigger, in the same MLflow run. */
 @QuarkusTest
-@QuarkusTestResource(value = FakeAnthropicResource.class, restrictToAnnotatedClass = false)
-@QuarkusTestResource(value = ToolServerResource.class, restrictToAnnotatedClass = false)
-@QuarkusTestResource(value = MlflowServerResource.class, restrictToAnnotatedClass = false)
 class EvaluationResumeTest {
     FakeAnthropicServer fake = FakeAnthropicResource.fake();
     MlflowPython python = new MlflowPython(MlflowServerResource.server());

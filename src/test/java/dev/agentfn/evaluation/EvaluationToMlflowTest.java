@@ -15,8 +15,6 @@ import dev.agentfn.standin.ToolCall;
 import dev.agentfn.testing.FakeAnthropicResource;
 import dev.agentfn.testing.MlflowPython;
 import dev.agentfn.testing.MlflowServerResource;
-import dev.agentfn.testing.ToolServerResource;
-import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.junit.QuarkusTest;
 import io.restassured.path.json.JsonPath;
 import java.io.IOException;
@@ -31,9 +29,6 @@ import org.junit.jupiter.api.Test;
 
 /** Evaluations end to end: rows through the agent, judges on the fake Messages API, results read back with MLflow's Python client. */
 @QuarkusTest
-@QuarkusTestResource(value = FakeAnthropicResource.class, restrictToAnnotatedClass = false)
-@QuarkusTestResource(value = ToolServerResource.class, restrictToAnnotatedClass = false)
-@QuarkusTestResource(value = MlflowServerResource.class, restrictToAnnotatedClass = false)
 public class EvaluationToMlflowTest {
     static final Path ROOT = Path.of("target/evaluation-datasets");
     static final String YES = "{\"result\":\"yes\",\"rationale\":\"judged yes\"}";

@@ -13,8 +13,6 @@ import dev.agentfn.testing.FakeOpenAiResource;
 import dev.agentfn.testing.FakeOpenAiServer;
 import dev.agentfn.testing.MlflowPython;
 import dev.agentfn.testing.MlflowServerResource;
-import dev.agentfn.testing.ToolServerResource;
-import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.junit.QuarkusTest;
 import io.quarkus.test.junit.QuarkusTestProfile;
 import io.quarkus.test.junit.TestProfile;
@@ -25,10 +23,6 @@ import org.junit.jupiter.api.Test;
 /** {@code agentfn.evaluation.trace-judges=true}: each judgement is a trace of its own, as MLflow's scorer tracing. */
 @QuarkusTest
 @TestProfile(JudgeTracesTest.TraceJudges.class)
-@QuarkusTestResource(value = FakeAnthropicResource.class, restrictToAnnotatedClass = false)
-@QuarkusTestResource(value = ToolServerResource.class, restrictToAnnotatedClass = false)
-@QuarkusTestResource(value = MlflowServerResource.class, restrictToAnnotatedClass = false)
-@QuarkusTestResource(value = FakeOpenAiResource.class, restrictToAnnotatedClass = false)
 class JudgeTracesTest {
     public static class TraceJudges implements QuarkusTestProfile {
         @Override

@@ -13,8 +13,6 @@ import dev.agentfn.standin.FakeTurn;
 import dev.agentfn.testing.FakeAnthropicResource;
 import dev.agentfn.testing.MlflowPython;
 import dev.agentfn.testing.MlflowServerResource;
-import dev.agentfn.testing.ToolServerResource;
-import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.junit.QuarkusTest;
 import io.restassured.path.json.JsonPath;
 import java.util.HashSet;
@@ -26,9 +24,6 @@ import org.junit.jupiter.api.Test;
 
 /** Online monitoring: production traces picked by filter and window are scored once, by later runs too. */
 @QuarkusTest
-@QuarkusTestResource(value = FakeAnthropicResource.class, restrictToAnnotatedClass = false)
-@QuarkusTestResource(value = ToolServerResource.class, restrictToAnnotatedClass = false)
-@QuarkusTestResource(value = MlflowServerResource.class, restrictToAnnotatedClass = false)
 class MonitoringTest {
     FakeAnthropicServer fake = FakeAnthropicResource.fake();
     MlflowPython python = new MlflowPython(MlflowServerResource.server());

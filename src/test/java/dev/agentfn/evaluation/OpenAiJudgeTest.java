@@ -14,8 +14,6 @@ import dev.agentfn.testing.FakeOpenAiResource;
 import dev.agentfn.testing.FakeOpenAiServer;
 import dev.agentfn.testing.MlflowPython;
 import dev.agentfn.testing.MlflowServerResource;
-import dev.agentfn.testing.ToolServerResource;
-import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.junit.QuarkusTest;
 import io.restassured.path.json.JsonPath;
 import java.util.Map;
@@ -24,10 +22,6 @@ import org.junit.jupiter.api.Test;
 
 /** openai:/ judges through an OpenAI-compatible chat-completions endpoint (the fake), next to anthropic:/ judges. */
 @QuarkusTest
-@QuarkusTestResource(value = FakeAnthropicResource.class, restrictToAnnotatedClass = false)
-@QuarkusTestResource(value = ToolServerResource.class, restrictToAnnotatedClass = false)
-@QuarkusTestResource(value = MlflowServerResource.class, restrictToAnnotatedClass = false)
-@QuarkusTestResource(value = FakeOpenAiResource.class, restrictToAnnotatedClass = false)
 class OpenAiJudgeTest {
     static final String YES = EvaluationToMlflowTest.YES;
     static final String NO = EvaluationToMlflowTest.NO;

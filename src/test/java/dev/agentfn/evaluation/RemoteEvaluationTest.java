@@ -13,16 +13,13 @@ import dev.agentfn.api.EvaluationAgent;
 import dev.agentfn.standin.FakeAnthropicServer;
 import dev.agentfn.standin.FakeTurn;
 import dev.agentfn.testing.FakeAnthropicResource;
-import dev.agentfn.testing.FakeOpenAiResource;
 import dev.agentfn.testing.MlflowPython;
 import dev.agentfn.testing.MlflowServerResource;
 import dev.agentfn.testing.StubHttp;
-import dev.agentfn.testing.ToolServerResource;
 import dev.agentfn.tracing.TraceDelivery;
 import dev.agentfn.tracing.Tracer;
 import dev.agentfn.tracing.export.MlflowTraceExporter;
 import dev.agentfn.tracing.export.TraceExporter;
-import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.junit.QuarkusTest;
 import io.quarkus.test.junit.QuarkusTestProfile;
 import io.quarkus.test.junit.TestProfile;
@@ -51,10 +48,6 @@ import org.junit.jupiter.api.Test;
  */
 @QuarkusTest
 @TestProfile(RemoteEvaluationTest.FanOut.class)
-@QuarkusTestResource(value = FakeAnthropicResource.class, restrictToAnnotatedClass = false)
-@QuarkusTestResource(value = ToolServerResource.class, restrictToAnnotatedClass = false)
-@QuarkusTestResource(value = MlflowServerResource.class, restrictToAnnotatedClass = false)
-@QuarkusTestResource(value = FakeOpenAiResource.class, restrictToAnnotatedClass = false)
 class RemoteEvaluationTest {
     static final String KEY = "fan-out-key-aaaaaaaaaaaaaaaa";
     static final String YES = EvaluationToMlflowTest.YES;

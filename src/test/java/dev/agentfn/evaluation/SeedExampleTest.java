@@ -14,8 +14,6 @@ import dev.agentfn.testing.FakeOpenAiResource;
 import dev.agentfn.testing.FakeOpenAiServer;
 import dev.agentfn.testing.MlflowPython;
 import dev.agentfn.testing.MlflowServerResource;
-import dev.agentfn.testing.ToolServerResource;
-import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.junit.QuarkusTest;
 import io.restassured.path.json.JsonPath;
 import java.util.ArrayList;
@@ -30,10 +28,6 @@ import org.junit.jupiter.api.Test;
  * answers pass/fail in its own words, and the judge's cost is on the assessment.
  */
 @QuarkusTest
-@QuarkusTestResource(value = FakeAnthropicResource.class, restrictToAnnotatedClass = false)
-@QuarkusTestResource(value = ToolServerResource.class, restrictToAnnotatedClass = false)
-@QuarkusTestResource(value = MlflowServerResource.class, restrictToAnnotatedClass = false)
-@QuarkusTestResource(value = FakeOpenAiResource.class, restrictToAnnotatedClass = false)
 public class SeedExampleTest {
     /** The seed's rows and judge, verbatim (JSON for the Python literals). */
     public static final String ROWS = """

@@ -7,9 +7,6 @@ import static org.hamcrest.Matchers.notNullValue;
 import dev.agentfn.deploy.SamTemplate;
 import dev.agentfn.standin.FakeTurn;
 import dev.agentfn.testing.FakeAnthropicResource;
-import dev.agentfn.testing.MlflowServerResource;
-import dev.agentfn.testing.ToolServerResource;
-import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.junit.QuarkusTest;
 import io.restassured.path.json.JsonPath;
 import org.junit.jupiter.api.Test;
@@ -19,9 +16,6 @@ import org.junit.jupiter.api.Test;
  * posted to the Lambda handler through Quarkus' mock event server, starts an evaluation run.
  */
 @QuarkusTest
-@QuarkusTestResource(value = FakeAnthropicResource.class, restrictToAnnotatedClass = false)
-@QuarkusTestResource(value = ToolServerResource.class, restrictToAnnotatedClass = false)
-@QuarkusTestResource(value = MlflowServerResource.class, restrictToAnnotatedClass = false)
 class ScheduledEvaluationEventTest {
 
     @Test

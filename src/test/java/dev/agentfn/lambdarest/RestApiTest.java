@@ -6,17 +6,11 @@ import static org.hamcrest.Matchers.equalTo;
 
 import dev.agentfn.standin.FakeTurn;
 import dev.agentfn.testing.FakeAnthropicResource;
-import dev.agentfn.testing.MlflowServerResource;
-import dev.agentfn.testing.ToolServerResource;
-import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.junit.QuarkusTest;
 import org.junit.jupiter.api.Test;
 
 /** With {@code -Plambda-rest}: API Gateway REST API (payload 1.0) events reach the same resources. */
 @QuarkusTest
-@QuarkusTestResource(value = FakeAnthropicResource.class, restrictToAnnotatedClass = false)
-@QuarkusTestResource(value = ToolServerResource.class, restrictToAnnotatedClass = false)
-@QuarkusTestResource(value = MlflowServerResource.class, restrictToAnnotatedClass = false)
 class RestApiTest {
 
     @Test

@@ -11,9 +11,6 @@ import dev.agentfn.standin.ToolCall;
 import dev.agentfn.testing.FakeAnthropicResource;
 import dev.agentfn.testing.MlflowPython;
 import dev.agentfn.testing.MlflowServer;
-import dev.agentfn.testing.MlflowServerResource;
-import dev.agentfn.testing.ToolServerResource;
-import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.junit.QuarkusTest;
 import io.quarkus.test.junit.QuarkusTestProfile;
 import io.quarkus.test.junit.TestProfile;
@@ -23,9 +20,6 @@ import org.junit.jupiter.api.Test;
 /** A server without OTLP ingest (file store): the same invocation gives the same trace through traces.json. */
 @QuarkusTest
 @TestProfile(FallbackPathTest.FileStore.class)
-@QuarkusTestResource(value = FakeAnthropicResource.class, restrictToAnnotatedClass = false)
-@QuarkusTestResource(value = ToolServerResource.class, restrictToAnnotatedClass = false)
-@QuarkusTestResource(value = MlflowServerResource.class, restrictToAnnotatedClass = false)
 class FallbackPathTest {
     static MlflowServer fileStore;
     static String experimentId;

@@ -12,8 +12,6 @@ import dev.agentfn.testing.FakeAnthropicResource;
 import dev.agentfn.testing.MlflowPython;
 import dev.agentfn.testing.MlflowServer;
 import dev.agentfn.testing.MlflowServerResource;
-import dev.agentfn.testing.ToolServerResource;
-import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.junit.QuarkusTest;
 import dev.agentfn.tracing.spool.SpoolDrainer;
 import dev.agentfn.tracing.spool.TraceSpool;
@@ -25,9 +23,6 @@ import org.junit.jupiter.api.Test;
 
 /** MLflow down: answers still succeed, traces are spooled, and arrive exactly once when it is back. */
 @QuarkusTest
-@QuarkusTestResource(value = FakeAnthropicResource.class, restrictToAnnotatedClass = false)
-@QuarkusTestResource(value = ToolServerResource.class, restrictToAnnotatedClass = false)
-@QuarkusTestResource(value = MlflowServerResource.class, restrictToAnnotatedClass = false)
 class SpoolRedeliveryTest {
     FakeAnthropicServer fake = FakeAnthropicResource.fake();
     @Inject

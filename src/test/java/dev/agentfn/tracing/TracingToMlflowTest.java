@@ -15,8 +15,6 @@ import dev.agentfn.standin.ToolCall;
 import dev.agentfn.testing.FakeAnthropicResource;
 import dev.agentfn.testing.MlflowPython;
 import dev.agentfn.testing.MlflowServerResource;
-import dev.agentfn.testing.ToolServerResource;
-import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.junit.QuarkusTest;
 import java.util.ArrayList;
 import java.util.List;
@@ -27,9 +25,6 @@ import org.junit.jupiter.api.Test;
 
 /** Traces as MLflow itself returns them: read back with MLflow's Python client. */
 @QuarkusTest
-@QuarkusTestResource(value = FakeAnthropicResource.class, restrictToAnnotatedClass = false)
-@QuarkusTestResource(value = ToolServerResource.class, restrictToAnnotatedClass = false)
-@QuarkusTestResource(value = MlflowServerResource.class, restrictToAnnotatedClass = false)
 class TracingToMlflowTest {
     FakeAnthropicServer fake = FakeAnthropicResource.fake();
     MlflowPython python = new MlflowPython(MlflowServerResource.server());

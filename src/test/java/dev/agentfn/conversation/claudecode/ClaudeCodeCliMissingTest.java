@@ -5,9 +5,6 @@ import static org.hamcrest.Matchers.containsString;
 import static org.hamcrest.Matchers.equalTo;
 
 import dev.agentfn.testing.FakeAnthropicResource;
-import dev.agentfn.testing.MlflowServerResource;
-import dev.agentfn.testing.ToolServerResource;
-import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.junit.QuarkusTest;
 import io.quarkus.test.junit.QuarkusTestProfile;
 import io.quarkus.test.junit.TestProfile;
@@ -17,9 +14,6 @@ import org.junit.jupiter.api.Test;
 /** A deployment whose CLI path points nowhere: claude-code answers 503 naming the setting; messages still works. */
 @QuarkusTest
 @TestProfile(ClaudeCodeCliMissingTest.NoCli.class)
-@QuarkusTestResource(value = FakeAnthropicResource.class, restrictToAnnotatedClass = false)
-@QuarkusTestResource(value = ToolServerResource.class, restrictToAnnotatedClass = false)
-@QuarkusTestResource(value = MlflowServerResource.class, restrictToAnnotatedClass = false)
 class ClaudeCodeCliMissingTest {
 
     public static final class NoCli implements QuarkusTestProfile {

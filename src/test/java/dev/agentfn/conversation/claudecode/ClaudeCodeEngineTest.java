@@ -16,8 +16,6 @@ import dev.agentfn.standin.ToolCall;
 import dev.agentfn.testing.FakeAnthropicResource;
 import dev.agentfn.testing.MlflowPython;
 import dev.agentfn.testing.MlflowServerResource;
-import dev.agentfn.testing.ToolServerResource;
-import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.junit.QuarkusTest;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -39,9 +37,6 @@ import org.junit.jupiter.api.Test;
  * After every test no CLI process and no per-invocation directory is left.
  */
 @QuarkusTest
-@QuarkusTestResource(value = FakeAnthropicResource.class, restrictToAnnotatedClass = false)
-@QuarkusTestResource(value = ToolServerResource.class, restrictToAnnotatedClass = false)
-@QuarkusTestResource(value = MlflowServerResource.class, restrictToAnnotatedClass = false)
 class ClaudeCodeEngineTest {
     static final ObjectMapper JSON = new ObjectMapper();
     FakeAnthropicServer fake = FakeAnthropicResource.fake();

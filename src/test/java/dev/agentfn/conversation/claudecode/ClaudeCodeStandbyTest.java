@@ -12,9 +12,6 @@ import dev.agentfn.standin.FakeAnthropicServer;
 import dev.agentfn.standin.FakeTurn;
 import dev.agentfn.testing.FakeAnthropicResource;
 import dev.agentfn.testing.MlflowPython;
-import dev.agentfn.testing.MlflowServerResource;
-import dev.agentfn.testing.ToolServerResource;
-import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.junit.QuarkusTest;
 import io.quarkus.test.junit.QuarkusTestProfile;
 import io.quarkus.test.junit.TestProfile;
@@ -36,9 +33,6 @@ import org.junit.jupiter.api.Test;
  */
 @QuarkusTest
 @TestProfile(ClaudeCodeStandbyTest.Spares.class)
-@QuarkusTestResource(value = FakeAnthropicResource.class, restrictToAnnotatedClass = false)
-@QuarkusTestResource(value = ToolServerResource.class, restrictToAnnotatedClass = false)
-@QuarkusTestResource(value = MlflowServerResource.class, restrictToAnnotatedClass = false)
 class ClaudeCodeStandbyTest {
     static final Path WORK = Path.of("target", "claude-code-standby").toAbsolutePath();
 
