@@ -9,8 +9,7 @@ import dev.agentfn.evaluation.EvaluationPlan;
 import dev.agentfn.evaluation.EvaluationRun;
 import dev.agentfn.evaluation.Evaluations;
 import dev.agentfn.evaluation.RunSource;
-import dev.agentfn.tracing.export.MlflowTraceExporter;
-import dev.agentfn.tracing.export.TraceExporter;
+import dev.agentfn.mlflow.MlflowAccess;
 import jakarta.inject.Singleton;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -50,10 +49,10 @@ public class EvaluateCommand {
     private final ObjectMapper json;
     private final String trackingUri;
 
-    public EvaluateCommand(Evaluations evaluations, ObjectMapper json, TraceExporter exporter) {
+    public EvaluateCommand(Evaluations evaluations, ObjectMapper json, MlflowAccess mlflow) {
         this.evaluations = evaluations;
         this.json = json;
-        this.trackingUri = exporter instanceof MlflowTraceExporter m ? m.client().target().baseUri().toString() : null;
+        this.trackingUri = mlflow.trackingUri();
     }
 
     /** Runs the command with errors on the process's stderr; returns the exit code. */

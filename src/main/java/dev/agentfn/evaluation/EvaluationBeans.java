@@ -5,15 +5,14 @@ import dev.agentfn.config.AgentfnConfig;
 import dev.agentfn.conversation.Sleeper;
 import dev.agentfn.conversation.messages.AnthropicClient;
 import dev.agentfn.conversation.messages.RetryPolicy;
+import dev.agentfn.mlflow.MlflowAccess;
 import io.vertx.core.Vertx;
 import dev.agentfn.tracing.TraceDelivery;
 import dev.agentfn.tracing.Tracer;
-import dev.agentfn.tracing.export.MlflowTraceExporter;
-import dev.agentfn.tracing.export.TraceExporter;
 import jakarta.enterprise.inject.Produces;
 import jakarta.inject.Singleton;
 
-/** Wires evaluations from the shared Anthropic client, the MLflow exporter's client and the agent. */
+/** Wires evaluations from the shared Anthropic client, the deployment's MLflow client and the agent. */
 @Singleton
 public class EvaluationBeans {
     private static final org.jboss.logging.Logger LOG = org.jboss.logging.Logger.getLogger(EvaluationBeans.class);
@@ -21,7 +20,7 @@ public class EvaluationBeans {
     @Produces
     @Singleton
     Evaluations evaluations(AgentfnConfig config, ObjectMapper json, AnthropicClient anthropic,
-            TraceExporter exporter, AgentInvoker inProcess, Tracer tracer, TraceDelivery delivery, Vertx vertx) {
+            MlflowAccess mlflow, AgentInvoker inProcess, Tracer tracer, TraceDelivery delivery, Vertx vertx) {
         AgentfnConfig.Evaluation e = config.evaluation();
         RetryPolicy retries = new RetryPolicy(config.anthropic().maxRetries(), config.anthropic().maxRetryAfter(),
                 () -> java.util.concurrent.ThreadLocalRandom.current().nextDouble());
@@ -33,15 +32,16 @@ public class EvaluationBeans {
         AgentInvoker agent = e.functionUrl().isEmpty() ? inProcess : remote(config, json, inProcess, tracer, delivery, vertx);
         Scorers scorers = new Scorers(e.judgeModel().orElse(config.anthropic().defaultModel()), judges);
         Datasets datasets = new Datasets(json, e.datasetRoot(), e.maxRows(), fetcher(e.datasetUrls()));
-        // Results live in MLflow: without a tracking server there is nothing to evaluate into.
-        if (!(exporter instanceof MlflowTraceExporter mlflow)) {
+        // Results live in MLflow, linked to the rows' traces: without a tracking server, or with tracing off,
+        // there is nothing to evaluate into.
+        if (!mlflow.configured() || !delivery.enabled()) {
             return new Evaluations(datasets, scorers, agent, null, null, e.retained());
         }
         // A row started just before the budget ends may still take its deadline and a judge call with one retry.
         java.time.Duration grace = config.invocation().deadline().plus(e.judgeTimeout().multipliedBy(2));
         EvaluationRunner runner = new EvaluationRunner(mlflow.client(), agent, new Limiter(e.agentConcurrency()), grace,
                 RunSource.defaultUser(config.mlflow().trackingUsername()));
-        return new Evaluations(datasets, scorers, agent, runner, mlflow::experiment, e.retained(), e.timeBudget())
+        return new Evaluations(datasets, scorers, agent, runner, mlflow.experiment()::id, e.retained(), e.timeBudget())
                 .withTraces(new TraceSampler(mlflow.client(), java.time.Duration.ofSeconds(60)), e.maxRows())
                 .withMlflowDatasets(new MlflowDatasets(mlflow.client(), datasets, e.mlflowDatasetPageSize(), e.maxRows(),
                         java.time.Duration.ofSeconds(60)));

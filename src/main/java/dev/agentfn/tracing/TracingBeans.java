@@ -3,9 +3,7 @@ package dev.agentfn.tracing;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.agentfn.config.AgentfnConfig;
 import dev.agentfn.config.Secrets;
-import dev.agentfn.mlflow.MlflowClient;
-import dev.agentfn.mlflow.MlflowHttp;
-import dev.agentfn.mlflow.MlflowTarget;
+import dev.agentfn.mlflow.MlflowAccess;
 import dev.agentfn.tracing.export.ExportResult;
 import dev.agentfn.tracing.export.MlflowTraceExporter;
 import dev.agentfn.tracing.export.TraceExporter;
@@ -15,7 +13,6 @@ import dev.agentfn.tracing.spool.TraceCodec;
 import dev.agentfn.tracing.spool.TraceSpool;
 import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.scheduler.Scheduled;
-import io.vertx.core.Vertx;
 import jakarta.enterprise.event.Observes;
 import jakarta.enterprise.inject.Produces;
 import jakarta.inject.Singleton;
@@ -23,7 +20,6 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Path;
 import java.util.List;
-import java.util.Optional;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
@@ -63,38 +59,12 @@ public class TracingBeans {
 
     @Produces
     @Singleton
-    TraceExporter exporter(AgentfnConfig config, Vertx vertx) {
-        AgentfnConfig.Mlflow m = config.mlflow();
-        Optional<String> uri = nonBlank(m.trackingUri());
-        if (!config.tracing().enabled() || uri.isEmpty()) {
+    TraceExporter exporter(AgentfnConfig config, MlflowAccess mlflow) {
+        if (!config.tracing().enabled() || !mlflow.configured()) {
             return disabled();
         }
-        MlflowTarget target = target(uri.get(), m);
-        LOG.infof("Tracing to MLflow at %s", target.baseUri());
-        MlflowClient client = new MlflowClient(target, new MlflowHttp(vertx));
-        return new MlflowTraceExporter(client, nonBlank(m.experimentId()).orElse(null),
-                nonBlank(m.experimentName()).orElse(null));
-    }
-
-    /** {@code databricks} (or {@code databricks://profile}) means the workspace of DATABRICKS_HOST. */
-    private static MlflowTarget target(String uri, AgentfnConfig.Mlflow m) {
-        if (uri.startsWith("databricks")) {
-            String host = nonBlank(m.databricksHost()).orElseThrow(() -> new IllegalStateException(
-                    "MLFLOW_TRACKING_URI=databricks needs DATABRICKS_HOST (agentfn.mlflow.databricks-host)"));
-            String token = nonBlank(m.databricksToken()).orElseThrow(() -> new IllegalStateException(
-                    "MLFLOW_TRACKING_URI=databricks needs DATABRICKS_TOKEN (agentfn.mlflow.databricks-token)"));
-            return MlflowTarget.of(host.startsWith("http") ? host : "https://" + host)
-                    .withAuth(new MlflowTarget.BearerToken(token)).asDatabricks().withRequestTimeout(m.requestTimeout());
-        }
-        MlflowTarget target = MlflowTarget.of(uri).withRequestTimeout(m.requestTimeout());
-        if (nonBlank(m.trackingToken()).isPresent()) {
-            return target.withAuth(new MlflowTarget.BearerToken(m.trackingToken().get()));
-        }
-        if (nonBlank(m.trackingUsername()).isPresent()) {
-            return target.withAuth(new MlflowTarget.BasicAuth(m.trackingUsername().get(),
-                    m.trackingPassword().orElse("")));
-        }
-        return target;
+        LOG.infof("Tracing to MLflow at %s", mlflow.trackingUri());
+        return new MlflowTraceExporter(mlflow.client(), mlflow.experiment());
     }
 
     /**
@@ -176,9 +146,5 @@ public class TracingBeans {
                 return false;
             }
         };
-    }
-
-    static Optional<String> nonBlank(Optional<String> s) {
-        return s.filter(v -> !v.isBlank());
     }
 }

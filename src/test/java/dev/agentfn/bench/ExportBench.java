@@ -1,6 +1,7 @@
 package dev.agentfn.bench;
 
 import dev.agentfn.mlflow.MlflowClient;
+import dev.agentfn.mlflow.MlflowExperiment;
 import dev.agentfn.mlflow.MlflowKeys;
 import dev.agentfn.mlflow.MlflowTarget;
 import dev.agentfn.mlflow.entities.Trace;
@@ -34,7 +35,7 @@ public final class ExportBench {
                 : MlflowServer.startWithBackend(backend, workers)) {
             String experiment = server.createExperiment("export-bench");
             MlflowClient client = new MlflowClient(MlflowTarget.of(server.uri().toString()));
-            MlflowTraceExporter exporter = new MlflowTraceExporter(client, experiment, null);
+            MlflowTraceExporter exporter = new MlflowTraceExporter(client, new MlflowExperiment(client, experiment, null));
             for (int i = 0; i < 30; i++) {
                 once(tracer, exporter, client, experiment);
             }

@@ -18,8 +18,7 @@ import dev.agentfn.testing.MlflowServerResource;
 import dev.agentfn.testing.StubHttp;
 import dev.agentfn.tracing.TraceDelivery;
 import dev.agentfn.tracing.Tracer;
-import dev.agentfn.tracing.export.MlflowTraceExporter;
-import dev.agentfn.tracing.export.TraceExporter;
+import dev.agentfn.mlflow.MlflowAccess;
 import io.quarkus.test.junit.QuarkusTest;
 import io.quarkus.test.junit.QuarkusTestProfile;
 import io.quarkus.test.junit.TestProfile;
@@ -75,7 +74,7 @@ class RemoteEvaluationTest {
     @Inject
     EvaluationAgent inProcess;
     @Inject
-    TraceExporter exporter;
+    MlflowAccess mlflow;
     @Inject
     Vertx vertx;
     @Inject
@@ -117,9 +116,8 @@ class RemoteEvaluationTest {
         assertTrue(servedInvocations() >= 3, "rows were not sent to the function URL");
 
         // The same plan through the in-process invoker, for comparison.
-        MlflowTraceExporter mlflow = (MlflowTraceExporter) exporter;
         EvaluationRunner local = new EvaluationRunner(mlflow.client(), inProcess, new Limiter(4), Duration.ofMinutes(1));
-        EvaluationRun run = local.start("ev-local", mlflow.experiment().join(), evaluations.plan(json.readTree(BODY)))
+        EvaluationRun run = local.start("ev-local", mlflow.experiment().id().join(), evaluations.plan(json.readTree(BODY)))
                 .get(30, TimeUnit.SECONDS).settled().get(90, TimeUnit.SECONDS);
         assertEquals(EvaluationRun.Status.FINISHED, run.status(), run.failure());
 
@@ -213,12 +211,11 @@ class RemoteEvaluationTest {
             RemoteAgentInvoker remote = new RemoteAgentInvoker(vertx, json, inProcess,
                     URI.create("http://127.0.0.1:" + stub.getAddress().getPort() + "/"), Optional.of("stub-key"),
                     Duration.ofMillis(800), tracer, delivery);
-            MlflowTraceExporter mlflow = (MlflowTraceExporter) exporter;
-            EvaluationRunner runner = new EvaluationRunner(mlflow.client(), remote, new Limiter(4), Duration.ofMinutes(1));
+                EvaluationRunner runner = new EvaluationRunner(mlflow.client(), remote, new Limiter(4), Duration.ofMinutes(1));
             EvaluationPlan plan = evaluations.plan(json.readTree("""
                     {"dataset":{"rows":[{"inputs":{"prompt":"boom"}},{"inputs":{"prompt":"hang"}}]},"scorers":["no_error"]}
                     """));
-            EvaluationRun run = runner.start("ev-stub", mlflow.experiment().join(), plan).get(30, TimeUnit.SECONDS)
+            EvaluationRun run = runner.start("ev-stub", mlflow.experiment().id().join(), plan).get(30, TimeUnit.SECONDS)
                     .settled().get(60, TimeUnit.SECONDS);
             assertEquals(EvaluationRun.Status.FINISHED, run.status(), run.failure());
             assertEquals(2, run.doneRows());
