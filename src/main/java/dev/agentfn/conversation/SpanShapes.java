@@ -5,6 +5,8 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.agentfn.mlflow.MlflowKeys.Span;
 import static dev.agentfn.mlflow.MlflowKeys.Usage.*;
+
+import dev.agentfn.mlflow.MlflowKeys;
 import dev.agentfn.tracing.LiveSpan;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -72,6 +74,15 @@ public final class SpanShapes {
         m.put(CACHE_READ_INPUT_TOKENS, u.cacheReadInputTokens());
         m.put(CACHE_CREATION_INPUT_TOKENS, u.cacheCreationInputTokens());
         return m;
+    }
+
+    /** A model call's usage on its span, as MLflow reads it ({@code mlflow.chat.tokenUsage}) and as OTel GenAI names it. */
+    public static LiveSpan usage(LiveSpan span, Usage u) {
+        return span.attribute(MlflowKeys.Span.TOKEN_USAGE, tokenUsage(u))
+                .attribute(MlflowKeys.GenAi.USAGE_INPUT_TOKENS, u.allInputTokens())
+                .attribute(MlflowKeys.GenAi.USAGE_OUTPUT_TOKENS, u.outputTokens())
+                .attribute(MlflowKeys.GenAi.USAGE_CACHE_READ_INPUT_TOKENS, u.cacheReadInputTokens())
+                .attribute(MlflowKeys.GenAi.USAGE_CACHE_CREATION_INPUT_TOKENS, u.cacheCreationInputTokens());
     }
 
     /** {@code mlflow.llm.cost}: the value MLflow's cost views sum per span. */

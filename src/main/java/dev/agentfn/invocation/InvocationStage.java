@@ -8,6 +8,8 @@ import dev.agentfn.conversation.ConversationEngine;
 import dev.agentfn.conversation.ConversationListener;
 import dev.agentfn.conversation.ConversationRequest;
 import dev.agentfn.conversation.ConversationResult;
+import dev.agentfn.conversation.Pricing;
+import dev.agentfn.conversation.SpanShapes;
 import dev.agentfn.conversation.Usage;
 import dev.agentfn.mlflow.MlflowKeys;
 import dev.agentfn.tracing.ActiveTrace;
@@ -178,7 +180,7 @@ public final class InvocationStage {
         outputs.put("stop_reason", result.stopReason());
         trace.root().outputs(outputs).attribute("agentfn.turns", result.turns());
         trace.responsePreview(result.output());
-        totals(trace, result.usage(), result.cost().inputUsd(), result.cost().outputUsd());
+        totals(trace, result.usage(), result.cost());
     }
 
     private CompletableFuture<InvocationOutcome> fail(Run r, Throwable err) {
@@ -199,18 +201,10 @@ public final class InvocationStage {
         });
     }
 
-    private static void totals(ActiveTrace trace, Usage u, double inputCost, double outputCost) {
-        Map<String, Object> usage = new LinkedHashMap<>();
-        usage.put(MlflowKeys.Usage.INPUT_TOKENS, u.allInputTokens());
-        usage.put(MlflowKeys.Usage.OUTPUT_TOKENS, u.outputTokens());
-        usage.put(MlflowKeys.Usage.TOTAL_TOKENS, u.allInputTokens() + u.outputTokens());
-        usage.put(MlflowKeys.Usage.CACHE_READ_INPUT_TOKENS, u.cacheReadInputTokens());
-        usage.put(MlflowKeys.Usage.CACHE_CREATION_INPUT_TOKENS, u.cacheCreationInputTokens());
-        Map<String, Object> cost = new LinkedHashMap<>();
-        cost.put(MlflowKeys.Usage.INPUT_COST, inputCost);
-        cost.put(MlflowKeys.Usage.OUTPUT_COST, outputCost);
-        cost.put(MlflowKeys.Usage.TOTAL_COST, inputCost + outputCost);
-        trace.jsonMetadata(MlflowKeys.Metadata.TOKEN_USAGE, usage).jsonMetadata(MlflowKeys.Metadata.COST, cost);
+    /** The trace's totals, in the same shapes as each model call's (so MLflow sums and shows them alike). */
+    private static void totals(ActiveTrace trace, Usage u, Pricing.Cost cost) {
+        trace.jsonMetadata(MlflowKeys.Metadata.TOKEN_USAGE, SpanShapes.tokenUsage(u))
+                .jsonMetadata(MlflowKeys.Metadata.COST, SpanShapes.cost(cost));
     }
 
     private static String lastUserText(ConversationRequest c) {

@@ -276,11 +276,7 @@ final class ConversationTrace {
         }
         Usage u = call.snapshot.overlay(call.finalUsage);
         spansUsage = spansUsage.plus(u);
-        call.span.attribute(Span.TOKEN_USAGE, SpanShapes.tokenUsage(u))
-                .attribute(GenAi.USAGE_INPUT_TOKENS, u.allInputTokens())
-                .attribute(GenAi.USAGE_OUTPUT_TOKENS, u.outputTokens())
-                .attribute(GenAi.USAGE_CACHE_READ_INPUT_TOKENS, u.cacheReadInputTokens())
-                .attribute(GenAi.USAGE_CACHE_CREATION_INPUT_TOKENS, u.cacheCreationInputTokens());
+        SpanShapes.usage(call.span, u);
         if (pricing != null) {
             call.span.attribute(Span.LLM_COST, SpanShapes.cost(pricing.cost(call.model, u)));
         }

@@ -50,12 +50,10 @@ final class ChatSpans {
         Message m = call.message();
         Usage u = m.usage();
         span.outputs(plain(m.toJson()));
+        SpanShapes.usage(span, u);
         span.attribute(Span.LLM_MODEL, m.model()).attribute(GenAi.RESPONSE_MODEL, m.model())
                 .attribute(GenAi.RESPONSE_ID, m.id()).attribute(GenAi.RESPONSE_FINISH_REASONS, List.of(String.valueOf(m.stopReason())))
-                .attribute(Span.TOKEN_USAGE, tokenUsage(u)).attribute(Span.LLM_COST, cost(cost))
-                .attribute(GenAi.USAGE_INPUT_TOKENS, u.allInputTokens()).attribute(GenAi.USAGE_OUTPUT_TOKENS, u.outputTokens())
-                .attribute(GenAi.USAGE_CACHE_READ_INPUT_TOKENS, u.cacheReadInputTokens())
-                .attribute(GenAi.USAGE_CACHE_CREATION_INPUT_TOKENS, u.cacheCreationInputTokens())
+                .attribute(Span.LLM_COST, cost(cost))
                 .attribute("anthropic.request_id", call.requestId())
                 .attribute("anthropic.stop_reason", m.stopReason())
                 .attribute("agentfn.attempts", call.attempts())
