@@ -1,5 +1,7 @@
 package dev.agentfn;
 
+import java.util.function.UnaryOperator;
+
 /**
  * Text from outside (a caller's field, an upstream message, an exception that quotes either) made safe for
  * one log line: control characters are escaped, so a value cannot forge a log line, hide in a terminal or
@@ -36,7 +38,12 @@ public final class LogText {
      * Exception messages often quote the input that failed (a JSON parser's, a URI's), and the log prints them raw.
      */
     public static Throwable escape(Throwable t) {
-        return t == null ? null : new Escaped(t, 0);
+        return rewrite(t, LogText::escape);
+    }
+
+    /** A throwable for a log statement: the same frames and causes, each {@code class: message} line rewritten. */
+    public static Throwable rewrite(Throwable t, UnaryOperator<String> text) {
+        return t == null ? null : new Escaped(t, text, 0);
     }
 
     private static String escaped(char c) {
@@ -51,14 +58,14 @@ public final class LogText {
         };
     }
 
-    /** Prints as the original would ({@code class: message}), escaped; the frames are the original's. */
+    /** Prints as the original would ({@code class: message}), rewritten; the frames are the original's. */
     private static final class Escaped extends RuntimeException {
         private final String text;
 
-        Escaped(Throwable original, int depth) {
+        Escaped(Throwable original, UnaryOperator<String> rewrite, int depth) {
             super(null, original.getCause() == null || original.getCause() == original || depth >= 8 ? null
-                    : new Escaped(original.getCause(), depth + 1), false, true);
-            this.text = escape(original.toString());
+                    : new Escaped(original.getCause(), rewrite, depth + 1), false, true);
+            this.text = rewrite.apply(original.toString());
             setStackTrace(original.getStackTrace());
         }
 
