@@ -16,6 +16,7 @@ import dev.agentfn.tracing.ActiveTrace;
 import dev.agentfn.tracing.Ids;
 import dev.agentfn.tracing.TraceDelivery;
 import dev.agentfn.tracing.Tracer;
+import dev.agentfn.tracing.export.ExportStatus;
 import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -87,16 +88,19 @@ public final class InvocationStage {
         ActiveTrace trace = tracer.start(engine.rootSpanName(), MlflowKeys.SpanType.AGENT,
                 Ids.parseTraceparent(invocation.traceparent()));
         describeRoot(trace, invocation, engine);
+        // Only a caller that receives the stream gets the redacting relay: whether anything was relayed decides
+        // whether a failed model call may be retried, and a caller that hears nothing must keep its retries.
+        RedactingListener relay = listener == ConversationListener.NONE ? null : new RedactingListener(listener, secrets);
+        ConversationListener toEngine = relay == null ? listener : relay;
         ToolsCalled tools = null;
         if (invocation.sourceRunId() != null) {
             trace.metadata(MlflowKeys.Metadata.SOURCE_RUN, invocation.sourceRunId());
-            tools = new ToolsCalled(listener);
-            listener = tools;
+            tools = new ToolsCalled(toEngine);
+            toEngine = tools;
         }
-        RedactingListener relay = listener == ConversationListener.NONE ? null : new RedactingListener(listener, secrets);
         CompletableFuture<ConversationResult> run;
         try {
-            run = engine.run(invocation.conversation(), trace, relay == null ? listener : relay);
+            run = engine.run(invocation.conversation(), trace, toEngine);
         } catch (RuntimeException e) {
             run = CompletableFuture.failedFuture(e);
         }
@@ -105,10 +109,25 @@ public final class InvocationStage {
             if (relay != null && err == null) {
                 relay.complete();
             }
-            return err == null ? succeed(r, result) : fail(r, Futures.unwrap(err));
+            return finish(r, result, err);
         }).thenCompose(f -> f);
         CompletableFuture<ConversationResult> engineRun = run;
         return new Started(trace.traceId(), trace.root().spanId(), outcome, () -> engineRun.cancel(false));
+    }
+
+    /**
+     * Describes the end and delivers the trace; a defect here (a bug in describing the answer, an exporter that
+     * throws) must not escape as a bare exception: it is logged and answered as an internal failure.
+     */
+    private CompletableFuture<InvocationOutcome> finish(Run r, ConversationResult result, Throwable err) {
+        try {
+            return err == null ? succeed(r, result) : fail(r, Futures.unwrap(err));
+        } catch (RuntimeException e) {
+            LOG.errorf(LogText.escape(e), "invocation could not be finished (trace %s)", r.trace().traceId());
+            return CompletableFuture.failedFuture(new InvocationFailed(Failure.of(e, secrets::redact),
+                    r.trace().traceId(), r.trace().root().spanId(), ExportStatus.FAILED,
+                    r.toolsCalled()));
+        }
     }
 
     /** What the end of an invocation needs to know about its start. */

@@ -37,8 +37,14 @@ public final class MlflowExperiment {
             return CompletableFuture.completedFuture("0");
         }
         CompletableFuture<String> mine = new CompletableFuture<>();
-        if (!resolved.compareAndSet(null, mine)) {
-            return resolved.get();
+        for (;;) { // a failed lookup resets the cache between our compareAndSet and get: look again
+            CompletableFuture<String> current = resolved.get();
+            if (current != null) {
+                return current;
+            }
+            if (resolved.compareAndSet(null, mine)) {
+                break;
+            }
         }
         client.getExperimentByName(experimentName)
                 .thenCompose(found -> found.map(e -> CompletableFuture.completedFuture(e.experimentId()))

@@ -77,9 +77,17 @@ public final class TraceDelivery {
                 });
     }
 
-    /** The permit is held until MLflow answers, however late: that is the load the bound is about. */
+    /**
+     * The permit is held until MLflow answers, however late: that is the load the bound is about. An exporter
+     * that throws (it must not) counts as a retryable failure, so the trace is spooled, not lost.
+     */
     private CompletableFuture<ExportResult> startExport(Trace trace) {
-        CompletableFuture<ExportResult> export = exporter.export(trace);
+        CompletableFuture<ExportResult> export;
+        try {
+            export = exporter.export(trace);
+        } catch (RuntimeException e) {
+            export = CompletableFuture.completedFuture(ExportResult.failure(true, "the exporter failed: " + e));
+        }
         if (inFlight != null) {
             export.whenComplete((r, e) -> inFlight.release());
         }

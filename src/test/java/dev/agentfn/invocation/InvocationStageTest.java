@@ -129,6 +129,45 @@ class InvocationStageTest {
     }
 
     @Test
+    void aCallerThatHearsNothingKeepsItsRetriesEvenWhenItsToolsAreCounted() throws Exception {
+        boolean[] relayed = new boolean[2];
+        engineRun = (req, l) -> {
+            l.textDelta("partial answer"); // a model call streamed something, then failed
+            relayed[0] = l.relayedAnything();
+            return CompletableFuture.completedFuture(result("ok"));
+        };
+        stage.start(invocation("hi", "0123456789abcdef0123456789abcdef"), ConversationListener.NONE).outcome()
+                .get(10, TimeUnit.SECONDS);
+        assertFalse(relayed[0], "nothing reached an evaluation row's caller, so its model calls may still be retried");
+
+        ConversationListener streaming = new ConversationListener() {
+            @Override
+            public void textDelta(String text) {
+            }
+
+            @Override
+            public void toolCall(String toolUseId, String name, JsonNode input) {
+            }
+
+            @Override
+            public void toolResult(String toolUseId, String name, String content, boolean isError) {
+            }
+
+            @Override
+            public boolean relayedAnything() {
+                return false;
+            }
+        };
+        engineRun = (req, l) -> {
+            l.textDelta("partial answer");
+            relayed[1] = l.relayedAnything();
+            return CompletableFuture.completedFuture(result("ok"));
+        };
+        stage.start(invocation("hi", "0123456789abcdef0123456789abcdef"), streaming).outcome().get(10, TimeUnit.SECONDS);
+        assertTrue(relayed[1], "a streaming caller got text (held back or not): no retry may repeat it");
+    }
+
+    @Test
     void failuresAreClassifiedForEveryFrontDoor() {
         assertInstanceOf(Failure.DeadlineExceeded.class,
                 Failure.of(new ConversationException.DeadlineExceeded("late"), s -> s));
