@@ -16,7 +16,6 @@ import java.util.Iterator;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.Set;
 
 /**
@@ -162,7 +161,8 @@ public final class Secrets {
     /**
      * The one list of credentials: the Anthropic key and token, MLflow token and password, Databricks token,
      * agentfn's own API keys (listed or in the key file), MCP authorization tokens, credentials in HTTP tool
-     * URLs, the OpenAI-compatible judge key and the key an evaluation's fan-out sends to the function.
+     * URLs and the tracking URI, the OpenAI-compatible judge key and the key an evaluation's fan-out sends to the
+     * function.
      */
     static List<String> collect(AgentfnConfig c) {
         List<String> s = new ArrayList<>();
@@ -173,7 +173,8 @@ public final class Secrets {
         c.mlflow().databricksToken().ifPresent(s::add);
         s.addAll(apiKeys(c));
         c.tools().mcp().values().forEach(m -> m.authorizationToken().ifPresent(s::add));
-        c.tools().http().values().forEach(h -> userInfo(h.url()).ifPresent(s::add));
+        c.tools().http().values().forEach(h -> s.addAll(userInfo(h.url())));
+        c.mlflow().trackingUri().ifPresent(u -> s.addAll(userInfo(u)));
         c.evaluation().openai().apiKey().ifPresent(s::add);
         c.evaluation().functionApiKey().ifPresent(s::add);
         return s;
@@ -195,17 +196,23 @@ public final class Secrets {
         }
     }
 
-    /** The password (or token) of {@code https://user:password@host/…}, the one place an HTTP tool holds one. */
-    private static Optional<String> userInfo(String url) {
+    /**
+     * The password (or token) of {@code https://user:password@host/…} (an HTTP tool's URL, a tracking URI), as
+     * written and as decoded: {@code p%40ss} is both.
+     */
+    private static List<String> userInfo(String url) {
         try {
-            String info = URI.create(url).getUserInfo();
-            if (info == null) {
-                return Optional.empty();
+            URI uri = URI.create(url);
+            List<String> out = new ArrayList<>();
+            for (String info : new String[] {uri.getRawUserInfo(), uri.getUserInfo()}) {
+                if (info != null) {
+                    int colon = info.indexOf(':');
+                    out.add(colon < 0 ? info : info.substring(colon + 1));
+                }
             }
-            int colon = info.indexOf(':');
-            return Optional.of(colon < 0 ? info : info.substring(colon + 1));
+            return out;
         } catch (IllegalArgumentException e) {
-            return Optional.empty();
+            return List.of();
         }
     }
 }

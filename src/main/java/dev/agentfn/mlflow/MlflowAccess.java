@@ -30,9 +30,12 @@ public final class MlflowAccess {
         return Objects.requireNonNull(experiment, "no MLflow tracking URI is configured");
     }
 
-    /** The tracking server's base URI (for links a person opens), or null when none is configured. */
+    /**
+     * The tracking server's address for links a person opens and log lines, without any user info a tracking URI
+     * may carry ({@link MlflowTarget#label()}); null when none is configured.
+     */
     public String trackingUri() {
-        return client == null ? null : client.target().baseUri().toString();
+        return client == null ? null : client.target().label();
     }
 
     /** Where traces and runs go, as a label that holds no credential: server label and experiment. */

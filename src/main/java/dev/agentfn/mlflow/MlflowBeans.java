@@ -22,7 +22,7 @@ public class MlflowBeans {
             return MlflowAccess.NONE;
         }
         MlflowTarget target = target(uri.get(), m);
-        LOG.infof("MLflow at %s", target.baseUri());
+        LOG.infof("MLflow at %s", target.label());
         MlflowClient client = new MlflowClient(target, new MlflowHttp(vertx));
         return new MlflowAccess(client, new MlflowExperiment(client, nonBlank(m.experimentId()).orElse(null),
                 nonBlank(m.experimentName()).orElse(null)));

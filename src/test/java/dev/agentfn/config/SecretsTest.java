@@ -38,7 +38,8 @@ class SecretsTest {
                 Map.entry("agentfn.auth.api-keys-file", keyFile.toString()),
                 Map.entry("agentfn.tools.mcp.docs.url", "https://mcp.example.com/mcp"),
                 Map.entry("agentfn.tools.mcp.docs.authorization-token", "mcp-token-1234"),
-                Map.entry("agentfn.tools.http.lookup.url", "https://bot:http-tool-pass-1234@tools.example.com/lookup"),
+                Map.entry("agentfn.tools.http.lookup.url", "https://bot:http%40tool-pass@tools.example.com/lookup"),
+                Map.entry("agentfn.mlflow.tracking-uri", "https://alice:uri-pass-1234@mlflow.example.com"),
                 Map.entry("agentfn.tools.http.lookup.description", "lookup"),
                 Map.entry("agentfn.evaluation.openai.api-key", "openai-key-1234"),
                 Map.entry("agentfn.evaluation.function-api-key", "function-key-1234"));
@@ -49,7 +50,8 @@ class SecretsTest {
         List<String> listed = new Secrets(config.getConfigMapping(AgentfnConfig.class)).values();
         assertEquals(java.util.Set.of("anthropic-key-1234", "anthropic-token-1234", "mlflow-token-1234",
                 "mlflow-password-1234", "dapi-token-1234", "api-key-1234", "api-key-5678", "file-key-1234",
-                "mcp-token-1234", "http-tool-pass-1234", "openai-key-1234", "function-key-1234"),
+                "mcp-token-1234", "http%40tool-pass", "http@tool-pass", "uri-pass-1234", "openai-key-1234",
+                "function-key-1234"),
                 java.util.Set.copyOf(listed));
     }
 
