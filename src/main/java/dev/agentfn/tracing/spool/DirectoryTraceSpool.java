@@ -231,12 +231,27 @@ public final class DirectoryTraceSpool implements TraceSpool {
             }
         }
         for (String name : drop) {
+            String theirs = foreignDestination(name);
+            if (theirs != null) {
+                leaveForeign(name, theirs); // not ours to drop, even when the spool is full
+                continue;
+            }
             try {
                 Files.deleteIfExists(dir.resolve(name));
                 LOG.errorf("Spool full (%d traces): dropped the oldest trace %s; it is lost", maxTraces, name);
             } catch (IOException e) {
                 LOG.warnf("Could not drop %s: %s", name, e.getMessage());
             }
+        }
+    }
+
+    /** The destination a file records when it is another than this spool's; null for ours, unlabelled or unreadable. */
+    private String foreignDestination(String name) {
+        try {
+            String d = codec.decode(Files.readAllBytes(dir.resolve(name))).destination();
+            return d == null || d.equals(destination) ? null : d;
+        } catch (IOException | RuntimeException e) {
+            return null;
         }
     }
 

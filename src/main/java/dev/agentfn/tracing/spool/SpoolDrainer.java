@@ -85,11 +85,14 @@ public final class SpoolDrainer {
         }
         Pass pass = new Pass();
         try {
-            List<SpooledTrace> traces = failingLast(spool.oldest(batch));
+            // Past the oldest batch too, so a whole batch of traces that keep failing cannot hide the ones behind it.
+            List<SpooledTrace> listed = spool.oldest(batch + Math.min(failures.size(), batch));
+            List<SpooledTrace> traces = failingLast(listed);
+            traces = traces.size() > batch ? traces.subList(0, batch) : traces;
             for (int from = 0; from < traces.size() && pass.stoppedBecause == null; from += concurrency) {
                 send(traces.subList(from, Math.min(traces.size(), from + concurrency)), pass);
             }
-            settle(pass, traces.size() < batch ? traces : null);
+            settle(pass, listed.size() < batch + Math.min(failures.size(), batch) ? listed : null);
         } finally {
             running.set(false);
         }

@@ -55,6 +55,20 @@ class DirectoryTraceSpoolTest {
     }
 
     @Test
+    void aFullSpoolDropsItsOwnOldestTraceNeverAnotherDestinations() throws Exception {
+        DirectoryTraceSpool other = new DirectoryTraceSpool(dir, "http://elsewhere:5000 experiment_id=1", 10,
+                SpoolTraces.CODEC);
+        Trace theirs = traces.next("theirs");
+        String theirFile = other.put(theirs);
+        DirectoryTraceSpool spool = new DirectoryTraceSpool(dir, SpoolTraces.DESTINATION, 2, SpoolTraces.CODEC);
+        spool.put(traces.next("a"));
+        spool.put(traces.next("b"));
+        spool.put(traces.next("c"));
+        assertTrue(Files.exists(dir.resolve(theirFile)), "the other deployment's trace is still there");
+        assertEquals(2, spool.oldest(10).size());
+    }
+
+    @Test
     void eachDestinationHasADirectoryOfItsOwnNamingItAndNoCredential() throws Exception {
         Path a = DirectoryTraceSpool.directoryFor(dir, "http://127.0.0.1:5000 experiment_id=1");
         Path b = DirectoryTraceSpool.directoryFor(dir, "http://127.0.0.1:5001 experiment_id=1");

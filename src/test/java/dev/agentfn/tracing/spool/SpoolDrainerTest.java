@@ -128,6 +128,15 @@ class SpoolDrainerTest {
                 other.oldest(10).stream().map(t -> t.trace().info().traceId()).toList(), "its own spool still has it");
     }
 
+    @Test
+    void aWholeBatchOfFailingTracesDoesNotHideTheOnesBehindIt() {
+        HangsOn exporter = new HangsOn(a, b);
+        SpoolDrainer drainer = new SpoolDrainer(spool, exporter, 2, 1, 5, Duration.ofMillis(50), Runnable::run);
+        assertEquals(0, drainer.drainOnce(), "a and b, the whole batch, time out");
+        assertEquals(1, drainer.drainOnce(), "the next pass looks past them and delivers c");
+        assertEquals(ids(a, b), spool.oldest(10).stream().map(t -> t.trace().info().traceId()).toList());
+    }
+
     /** Never answers for the traces it hangs on (MLflow working on a trace too large to store in time). */
     static final class HangsOn implements dev.agentfn.tracing.export.TraceExporter {
         final java.util.Set<String> hanging = java.util.concurrent.ConcurrentHashMap.newKeySet();
