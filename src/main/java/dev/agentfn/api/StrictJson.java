@@ -48,8 +48,10 @@ public class StrictJson {
             nothingAfter(p);
             return tree;
         } catch (StreamConstraintsException e) {
-            throw ProblemException.badRequest("the JSON nests deeper than " + maxDepth
-                    + " levels (agentfn.invocation.max-json-depth)");
+            // the nesting bound is ours; Jackson's other bounds (number and string lengths) say what they are
+            throw ProblemException.badRequest(String.valueOf(e.getOriginalMessage()).toLowerCase(java.util.Locale.ROOT)
+                    .contains("nesting depth") ? "the JSON nests deeper than " + maxDepth
+                    + " levels (agentfn.invocation.max-json-depth)" : "the JSON is too large: " + JsonErrors.reason(e));
         } catch (JsonProcessingException e) {
             String where = e.getLocation() == null ? "" : " " + at(e.getLocation());
             throw ProblemException.badRequest("malformed JSON" + where + ": " + JsonErrors.reason(e));

@@ -88,7 +88,8 @@ public sealed interface JudgeResultType {
 
         @Override
         public Object value(JsonNode result) {
-            boolean whole = result != null && result.isNumber() && result.doubleValue() == Math.rint(result.doubleValue());
+            boolean whole = result != null && result.isNumber() && result.canConvertToLong()
+                    && result.doubleValue() == Math.rint(result.doubleValue());
             return whole ? (Object) result.longValue() : null;
         }
 

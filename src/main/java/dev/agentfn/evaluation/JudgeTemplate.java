@@ -84,7 +84,7 @@ public final class JudgeTemplate {
             String value = switch (v) {
                 case "inputs" -> pythonJson(row.originalInputs(), "");
                 case "outputs" -> pythonJson(JsonNodeFactory.instance.textNode(outcome.failed()
-                        ? "(the agent failed: " + outcome.error() + ")" : outcome.output()), "");
+                        ? "(the agent failed: " + outcome.error() + ")" : outcome.output() == null ? "" : outcome.output()), "");
                 case "trace" -> summary(outcome);
                 default -> pythonJson(row.expectations(), "");
             };
