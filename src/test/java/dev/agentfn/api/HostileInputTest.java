@@ -92,6 +92,8 @@ class HostileInputTest {
         c.add(json("two JSON documents", "{\"prompt\":\"a\"}{\"prompt\":\"b\"}", 400, "after the JSON document"));
         c.add(json("garbage after the document", "{\"prompt\":\"x\"}garbage", 400, "after the JSON document"));
         c.add(json("duplicate key", "{\"prompt\":\"a\",\"prompt\":\"b\"}", 400, "duplicate field 'prompt'"));
+        c.add(json("a 2000-digit number", "{\"prompt\":\"x\",\"max_tokens\":" + "9".repeat(2000) + "}", 400,
+                "the JSON is too large: number value length"));
         c.add(json("duplicate metadata key", "{\"prompt\":\"a\",\"metadata\":{\"k\":\"1\",\"k\":\"2\"}}", 400,
                 "duplicate field 'k'"));
         c.add(json("white space only", "  \n ", 400, "no JSON document"));
