@@ -140,24 +140,8 @@ class InvocationStageTest {
                 .get(10, TimeUnit.SECONDS);
         assertFalse(relayed[0], "nothing reached an evaluation row's caller, so its model calls may still be retried");
 
-        ConversationListener streaming = new ConversationListener() {
-            @Override
-            public void textDelta(String text) {
-            }
-
-            @Override
-            public void toolCall(String toolUseId, String name, JsonNode input) {
-            }
-
-            @Override
-            public void toolResult(String toolUseId, String name, String content, boolean isError) {
-            }
-
-            @Override
-            public boolean relayedAnything() {
-                return false;
-            }
-        };
+        // any listener but NONE is a caller that receives the stream (this one passes it on to nobody)
+        ConversationListener streaming = new ToolsCalled(ConversationListener.NONE);
         engineRun = (req, l) -> {
             l.textDelta("partial answer");
             relayed[1] = l.relayedAnything();
