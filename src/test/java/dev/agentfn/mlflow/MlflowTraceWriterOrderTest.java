@@ -32,7 +32,7 @@ import org.junit.jupiter.api.Test;
 class MlflowTraceWriterOrderTest {
     HttpServer stub;
     final ExecutorService handlers = Executors.newCachedThreadPool();
-    /** "otlp-arrived" and "start-answered", in the order they happened. */
+    /** "otlp-arrived" and "start-answered", each followed by the write's experiment id, in the order they happened. */
     final List<String> events = new CopyOnWriteArrayList<>();
 
     @BeforeEach
@@ -53,12 +53,12 @@ class MlflowTraceWriterOrderTest {
         byte[] body = ex.getRequestBody().readAllBytes();
         String path = ex.getRequestURI().getRawPath();
         if (path.equals("/v1/traces")) {
-            events.add("otlp-arrived");
+            events.add("otlp-arrived " + ex.getRequestHeaders().getFirst(MlflowKeys.Header.EXPERIMENT_ID));
             respond(ex, 200, "");
         } else if (path.equals("/api/3.0/mlflow/traces")) {
             ObjectNode echoed = (ObjectNode) JsonValues.parse(body);
             sleep(300);
-            events.add("start-answered");
+            events.add("start-answered " + echoed.findValue("experiment_id").asText());
             respond(ex, 200, JsonValues.write(echoed));
         } else {
             respond(ex, 500, "unexpected " + path);
@@ -76,7 +76,7 @@ class MlflowTraceWriterOrderTest {
                 .get(30, TimeUnit.SECONDS);
 
         assertTrue(outcome.delivered(), outcome.reason());
-        assertEquals(List.of("otlp-arrived", "start-answered"), events);
+        assertEquals(List.of("otlp-arrived 1", "start-answered 1"), events);
     }
 
     @Test
@@ -84,26 +84,32 @@ class MlflowTraceWriterOrderTest {
         WriteOutcome outcome = writer(1).write(Fixtures.agentTrace("1")).get(30, TimeUnit.SECONDS);
 
         assertTrue(outcome.delivered(), outcome.reason());
-        assertEquals(List.of("start-answered", "otlp-arrived"), events);
+        assertEquals(List.of("start-answered 1", "otlp-arrived 1"), events);
     }
 
     @Test
     void theWriteThatReachesTheThresholdSendsInOrder() throws Exception {
         MlflowTraceWriter writer = writer(MlflowTraceWriter.SEQUENTIAL_FROM);
         List<CompletableFuture<WriteOutcome>> writes = new ArrayList<>();
-        for (int i = 0; i < MlflowTraceWriter.SEQUENTIAL_FROM; i++) {
-            writes.add(writer.write(Fixtures.agentTrace("1")));
+        for (int i = 1; i <= MlflowTraceWriter.SEQUENTIAL_FROM; i++) {
+            writes.add(writer.write(Fixtures.agentTrace(String.valueOf(i))));
         }
         for (CompletableFuture<WriteOutcome> w : writes) {
             WriteOutcome o = w.get(30, TimeUnit.SECONDS);
             assertTrue(o.delivered(), o.reason());
         }
 
-        // The writes below the threshold sent their spans at once, before any StartTraceV3 was
-        // answered; the one that reached it sent its spans only after its answer.
-        assertEquals(MlflowTraceWriter.SEQUENTIAL_FROM - 1, events.indexOf("start-answered"), events.toString());
-        assertEquals("otlp-arrived", events.get(events.size() - 1), events.toString());
-        assertEquals(2 * MlflowTraceWriter.SEQUENTIAL_FROM, events.size());
+        // Each write is told apart by its experiment id: those below the threshold sent their
+        // spans before their StartTraceV3 was answered; the one that reached it, only after. (Across
+        // writes there is no order to assert: the stub's handlers start when their connection does.)
+        assertEquals(2 * MlflowTraceWriter.SEQUENTIAL_FROM, events.size(), events.toString());
+        for (int i = 1; i <= MlflowTraceWriter.SEQUENTIAL_FROM; i++) {
+            boolean inOrder = i == MlflowTraceWriter.SEQUENTIAL_FROM;
+            int spans = events.indexOf("otlp-arrived " + i);
+            int started = events.indexOf("start-answered " + i);
+            assertTrue(spans >= 0 && started >= 0, events.toString());
+            assertEquals(inOrder, started < spans, "write " + i + ": " + events);
+        }
     }
 
     private static void sleep(long ms) {
