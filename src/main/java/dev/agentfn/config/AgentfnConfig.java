@@ -260,6 +260,29 @@ public interface AgentfnConfig {
 
         /** Durable store for traces MLflow did not confirm in time. */
         Spool spool();
+
+        /** How traces share OTLP requests to MLflow (group commit). */
+        Batch batch();
+    }
+
+    /**
+     * Group commit of trace spans. A trace goes to MLflow at once while a request slot is free (no timer,
+     * so a lone invocation, e.g. on AWS Lambda, waits for nothing); traces that finish while every slot is
+     * busy share the next OTLP request, which costs MLflow far less per trace than one request each. Each
+     * invocation still answers only after MLflow confirmed the request that carried its trace.
+     */
+    interface Batch {
+        /** OTLP requests per experiment (and evaluation run) waiting for MLflow at once; fewer make larger batches. */
+        @WithDefault("2")
+        int maxRequestsInFlight();
+
+        /** Spans per OTLP request at most; a trace with more goes alone. */
+        @WithDefault("2000")
+        int maxSpans();
+
+        /** Encoded bytes (before gzip) per OTLP request at most; a larger trace goes alone. */
+        @WithDefault("4194304")
+        long maxBytes();
     }
 
     interface Spool {
