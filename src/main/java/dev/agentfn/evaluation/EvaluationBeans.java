@@ -39,11 +39,11 @@ public class EvaluationBeans {
         }
         // A row started just before the budget ends may still take its deadline and a judge call with one retry.
         java.time.Duration grace = config.invocation().deadline().plus(e.judgeTimeout().multipliedBy(2));
-        EvaluationRunner runner = new EvaluationRunner(mlflow.client(), agent, new Limiter(e.agentConcurrency()), grace,
+        EvaluationRunner runner = new EvaluationRunner(mlflow.tracking(), agent, new Limiter(e.agentConcurrency()), grace,
                 RunSource.defaultUser(config.mlflow().trackingUsername()));
         return new Evaluations(datasets, scorers, agent, runner, mlflow.experiment()::id, e.retained(), e.timeBudget())
-                .withTraces(new TraceSampler(mlflow.client(), java.time.Duration.ofSeconds(60)), e.maxRows())
-                .withMlflowDatasets(new MlflowDatasets(mlflow.client(), datasets, e.mlflowDatasetPageSize(), e.maxRows(),
+                .withTraces(new TraceSampler(mlflow.tracking(), java.time.Duration.ofSeconds(60)), e.maxRows())
+                .withMlflowDatasets(new MlflowDatasets(mlflow.tracking(), datasets, e.mlflowDatasetPageSize(), e.maxRows(),
                         java.time.Duration.ofSeconds(60)));
     }
 

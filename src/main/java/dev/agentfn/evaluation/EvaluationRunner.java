@@ -7,7 +7,7 @@ import dev.agentfn.mlflow.MlflowApi;
 import dev.agentfn.mlflow.MlflowApi.AssessmentKind;
 import dev.agentfn.mlflow.MlflowApi.NewAssessment;
 import dev.agentfn.mlflow.MlflowApi.RunStatus;
-import dev.agentfn.mlflow.MlflowClient;
+import dev.agentfn.mlflow.MlflowTracking;
 import dev.agentfn.mlflow.MlflowKeys;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -32,7 +32,7 @@ public final class EvaluationRunner {
     private static final int POST_RETRIES = 5;
     private static final Logger LOG = Logger.getLogger(EvaluationRunner.class);
 
-    private final MlflowClient mlflow;
+    private final MlflowTracking mlflow;
     private final AgentInvoker agent;
     private final Limiter agentCalls;
     private final RunProgress progress;
@@ -40,13 +40,13 @@ public final class EvaluationRunner {
     private final String user;
 
     /** @param inFlightGrace how long rows started just before a time budget ends may still take */
-    public EvaluationRunner(MlflowClient mlflow, AgentInvoker agent, Limiter agentCalls,
+    public EvaluationRunner(MlflowTracking mlflow, AgentInvoker agent, Limiter agentCalls,
             java.time.Duration inFlightGrace) {
         this(mlflow, agent, agentCalls, inFlightGrace, RunSource.defaultUser(java.util.Optional.empty()));
     }
 
     /** @param user the run's "Created by" ({@code mlflow.user}) */
-    public EvaluationRunner(MlflowClient mlflow, AgentInvoker agent, Limiter agentCalls,
+    public EvaluationRunner(MlflowTracking mlflow, AgentInvoker agent, Limiter agentCalls,
             java.time.Duration inFlightGrace, String user) {
         this.user = user;
         this.mlflow = mlflow;

@@ -4,7 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.agentfn.mlflow.MlflowApi.TracePage;
-import dev.agentfn.mlflow.MlflowClient;
+import dev.agentfn.mlflow.MlflowTracking;
 import dev.agentfn.mlflow.MlflowKeys;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -31,10 +31,10 @@ public final class TraceSampler {
     public record Spec(String filter, Duration window, double sample, int maxTraces) {
     }
 
-    private final MlflowClient mlflow;
+    private final MlflowTracking mlflow;
     private final Duration timeout;
 
-    public TraceSampler(MlflowClient mlflow, Duration timeout) {
+    public TraceSampler(MlflowTracking mlflow, Duration timeout) {
         this.mlflow = mlflow;
         this.timeout = timeout;
     }

@@ -45,7 +45,7 @@ public final class MlflowTraceWriter {
     /** Writes in flight (this one included) from which path A sends its two requests one after the other. */
     static final int SEQUENTIAL_FROM = 4;
 
-    private final MlflowClient client;
+    private final MlflowTraceClient client;
     private final OtlpSpanBatcher batcher;
     private final Duration reprobeAfter;
     private final LongSupplier nanoClock;
@@ -54,23 +54,23 @@ public final class MlflowTraceWriter {
     /** 0 while OTLP is believed to work; else the nanoTime after which to try OTLP again. */
     private volatile long otlpUnsupportedUntil;
 
-    public MlflowTraceWriter(MlflowClient client) {
+    public MlflowTraceWriter(MlflowTraceClient client) {
         this(client, OtlpBatchLimits.DEFAULT);
     }
 
-    public MlflowTraceWriter(MlflowClient client, OtlpBatchLimits batchLimits) {
+    public MlflowTraceWriter(MlflowTraceClient client, OtlpBatchLimits batchLimits) {
         this(client, DEFAULT_REPROBE_AFTER, System::nanoTime, SEQUENTIAL_FROM, batchLimits);
     }
 
-    MlflowTraceWriter(MlflowClient client, Duration reprobeAfter, LongSupplier nanoClock) {
+    MlflowTraceWriter(MlflowTraceClient client, Duration reprobeAfter, LongSupplier nanoClock) {
         this(client, reprobeAfter, nanoClock, SEQUENTIAL_FROM);
     }
 
-    MlflowTraceWriter(MlflowClient client, Duration reprobeAfter, LongSupplier nanoClock, int sequentialFrom) {
+    MlflowTraceWriter(MlflowTraceClient client, Duration reprobeAfter, LongSupplier nanoClock, int sequentialFrom) {
         this(client, reprobeAfter, nanoClock, sequentialFrom, OtlpBatchLimits.DEFAULT);
     }
 
-    MlflowTraceWriter(MlflowClient client, Duration reprobeAfter, LongSupplier nanoClock, int sequentialFrom,
+    MlflowTraceWriter(MlflowTraceClient client, Duration reprobeAfter, LongSupplier nanoClock, int sequentialFrom,
             OtlpBatchLimits batchLimits) {
         this.client = client;
         this.batcher = new OtlpSpanBatcher(client, batchLimits);
@@ -152,11 +152,11 @@ public final class MlflowTraceWriter {
      * upserts (the file store answers 500). If the server has the trace, upload to it anyway.
      */
     private CompletableFuture<String> alreadyStarted(String traceId, Throwable startFailure) {
-        MlflowClientException e = MlflowClient.asClientException(startFailure, "StartTraceV3");
+        MlflowClientException e = MlflowRest.asClientException(startFailure, "StartTraceV3");
         if (e.status() < 400) {
             return CompletableFuture.failedFuture(e);
         }
-        return client.getTraceInfo(traceId).handle((found, t) -> {
+        return client.storedTraceInfo(traceId).handle((found, t) -> {
             if (t != null || found.isEmpty()) {
                 throw e;
             }
@@ -192,7 +192,7 @@ public final class MlflowTraceWriter {
     }
 
     private static WriteOutcome failure(Path path, Throwable t) {
-        MlflowClientException e = MlflowClient.asClientException(t, "write");
+        MlflowClientException e = MlflowRest.asClientException(t, "write");
         return WriteOutcome.failed(path, e.getMessage(), e.retryable());
     }
 

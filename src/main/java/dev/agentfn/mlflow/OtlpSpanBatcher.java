@@ -27,11 +27,11 @@ import java.util.concurrent.ConcurrentHashMap;
  * also recomputes them from the stored spans rather than adding).
  */
 public final class OtlpSpanBatcher {
-    private final MlflowClient client;
+    private final MlflowTraceClient client;
     private final OtlpBatchLimits limits;
     private final Map<LaneKey, Lane> lanes = new ConcurrentHashMap<>();
 
-    public OtlpSpanBatcher(MlflowClient client, OtlpBatchLimits limits) {
+    public OtlpSpanBatcher(MlflowTraceClient client, OtlpBatchLimits limits) {
         this.client = client;
         this.limits = limits;
     }

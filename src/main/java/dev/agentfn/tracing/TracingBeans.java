@@ -66,7 +66,7 @@ public class TracingBeans {
         }
         LOG.infof("Tracing to MLflow at %s", mlflow.trackingUri());
         AgentfnConfig.Batch b = config.tracing().batch();
-        return new MlflowTraceExporter(mlflow.client(), mlflow.experiment(),
+        return new MlflowTraceExporter(mlflow.traces(), mlflow.experiment(),
                 new OtlpBatchLimits(b.maxSpans(), b.maxBytes(), b.maxRequestsInFlight()));
     }
 

@@ -116,7 +116,7 @@ class RemoteEvaluationTest {
         assertTrue(servedInvocations() >= 3, "rows were not sent to the function URL");
 
         // The same plan through the in-process invoker, for comparison.
-        EvaluationRunner local = new EvaluationRunner(mlflow.client(), inProcess, new Limiter(4), Duration.ofMinutes(1));
+        EvaluationRunner local = new EvaluationRunner(mlflow.tracking(), inProcess, new Limiter(4), Duration.ofMinutes(1));
         EvaluationRun run = local.start("ev-local", mlflow.experiment().id().join(), evaluations.plan(json.readTree(BODY)))
                 .get(30, TimeUnit.SECONDS).settled().get(90, TimeUnit.SECONDS);
         assertEquals(EvaluationRun.Status.FINISHED, run.status(), run.failure());
@@ -211,7 +211,7 @@ class RemoteEvaluationTest {
             RemoteAgentInvoker remote = new RemoteAgentInvoker(vertx, json, inProcess,
                     URI.create("http://127.0.0.1:" + stub.getAddress().getPort() + "/"), Optional.of("stub-key"),
                     Duration.ofMillis(800), tracer, delivery);
-                EvaluationRunner runner = new EvaluationRunner(mlflow.client(), remote, new Limiter(4), Duration.ofMinutes(1));
+                EvaluationRunner runner = new EvaluationRunner(mlflow.tracking(), remote, new Limiter(4), Duration.ofMinutes(1));
             EvaluationPlan plan = evaluations.plan(json.readTree("""
                     {"dataset":{"rows":[{"inputs":{"prompt":"boom"}},{"inputs":{"prompt":"hang"}}]},"scorers":["no_error"]}
                     """));

@@ -60,7 +60,8 @@ class OtlpGroupCommitTest {
 
     /** One OTLP request in flight at a time: whatever finishes meanwhile waits and goes in the next one. */
     MlflowTraceWriter writer(Duration requestTimeout) {
-        MlflowClient client = new MlflowClient(MlflowTarget.of(proxy.uri().toString()).withRequestTimeout(requestTimeout));
+        MlflowTraceClient client = new MlflowTraceClient(
+                MlflowRest.standalone(MlflowTarget.of(proxy.uri().toString()).withRequestTimeout(requestTimeout)));
         return new MlflowTraceWriter(client, Duration.ofMinutes(10), System::nanoTime, MlflowTraceWriter.SEQUENTIAL_FROM,
                 new OtlpBatchLimits(2000, 4L * 1024 * 1024, 1));
     }
@@ -162,7 +163,7 @@ class OtlpGroupCommitTest {
             WriteOutcome o = get(f);
             assertTrue(o.delivered(), o.reason());
         }
-        MlflowClient direct = new MlflowClient(MlflowTarget.of(server.uri().toString()));
+        MlflowTracking direct = new MlflowTracking(MlflowRest.standalone(MlflowTarget.of(server.uri().toString())));
         for (Trace t : traces) {
             assertAgentTrace(t, TraceReadBack.read(python, t.info().traceId()));
             JsonNode rest = direct.getTraceInfo(t.info().traceId()).get(30, TimeUnit.SECONDS).orElseThrow();
