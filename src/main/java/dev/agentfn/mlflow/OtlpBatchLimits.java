@@ -18,4 +18,8 @@ public record OtlpBatchLimits(int maxSpans, long maxBytes, int maxRequestsInFlig
                     + maxBytes + " bytes, " + maxRequestsInFlight + " requests in flight");
         }
     }
+
+    public OtlpBatchLimits withMaxRequestsInFlight(int n) {
+        return new OtlpBatchLimits(maxSpans, maxBytes, n);
+    }
 }
