@@ -1,5 +1,6 @@
 package dev.agentfn.evaluation;
 
+import dev.agentfn.Futures;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -67,7 +68,7 @@ public final class TraceSampler {
             }
             return new Dataset(describe(spec), rows);
         } catch (java.util.concurrent.ExecutionException e) {
-            String why = EvaluationRunner.message(e.getCause());
+            String why = Futures.message(e.getCause());
             if (why.contains("INVALID_PARAMETER_VALUE") || why.contains("-> 400")) {
                 throw new EvaluationException("dataset.traces.filter: MLflow rejected the filter: " + why);
             }

@@ -16,8 +16,7 @@ import dev.agentfn.testing.FakeAnthropicResource;
 import dev.agentfn.testing.MlflowPython;
 import dev.agentfn.testing.MlflowServerResource;
 import dev.agentfn.testing.StubHttp;
-import dev.agentfn.tracing.TraceDelivery;
-import dev.agentfn.tracing.Tracer;
+import dev.agentfn.invocation.Recorder;
 import dev.agentfn.mlflow.MlflowAccess;
 import io.quarkus.test.junit.QuarkusTest;
 import io.quarkus.test.junit.QuarkusTestProfile;
@@ -80,9 +79,7 @@ class RemoteEvaluationTest {
     @Inject
     ObjectMapper json;
     @Inject
-    Tracer tracer;
-    @Inject
-    TraceDelivery delivery;
+    Recorder recorder;
 
     FakeAnthropicServer fake = FakeAnthropicResource.fake();
     MlflowPython python = new MlflowPython(MlflowServerResource.server());
@@ -210,7 +207,7 @@ class RemoteEvaluationTest {
         try {
             RemoteAgentInvoker remote = new RemoteAgentInvoker(vertx, json, inProcess,
                     URI.create("http://127.0.0.1:" + stub.getAddress().getPort() + "/"), Optional.of("stub-key"),
-                    Duration.ofMillis(800), tracer, delivery);
+                    Duration.ofMillis(800), recorder);
                 EvaluationRunner runner = new EvaluationRunner(mlflow.tracking(), remote, new Limiter(4), Duration.ofMinutes(1));
             EvaluationPlan plan = evaluations.plan(json.readTree("""
                     {"dataset":{"rows":[{"inputs":{"prompt":"boom"}},{"inputs":{"prompt":"hang"}}]},"scorers":["no_error"]}
