@@ -272,8 +272,11 @@ public interface AgentfnConfig {
      * invocation still answers only after MLflow confirmed the request that carried its trace.
      */
     interface Batch {
-        /** OTLP requests per experiment (and evaluation run) waiting for MLflow at once; fewer make larger batches. */
-        @WithDefault("2")
+        /**
+         * OTLP requests per experiment (and evaluation run) waiting for MLflow at once; fewer make larger batches.
+         * The default matches a four-worker tracking server: batches form only once every worker is busy.
+         */
+        @WithDefault("4")
         int maxRequestsInFlight();
 
         /** Spans per OTLP request at most; a trace with more goes alone. */

@@ -10,7 +10,7 @@ package dev.agentfn.mlflow;
  */
 public record OtlpBatchLimits(int maxSpans, long maxBytes, int maxRequestsInFlight) {
     /** As the configuration defaults (AgentfnConfig.Tracing.Batch). */
-    public static final OtlpBatchLimits DEFAULT = new OtlpBatchLimits(2000, 4L * 1024 * 1024, 2);
+    public static final OtlpBatchLimits DEFAULT = new OtlpBatchLimits(2000, 4L * 1024 * 1024, 4);
 
     public OtlpBatchLimits {
         if (maxSpans < 1 || maxBytes < 1 || maxRequestsInFlight < 1) {
