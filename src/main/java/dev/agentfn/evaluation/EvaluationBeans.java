@@ -20,7 +20,8 @@ public class EvaluationBeans {
     @Produces
     @Singleton
     Evaluations evaluations(AgentfnConfig config, ObjectMapper json, AnthropicClient anthropic,
-            MlflowAccess mlflow, AgentInvoker inProcess, Tracer tracer, TraceDelivery delivery, Vertx vertx) {
+            MlflowAccess mlflow, AgentInvoker inProcess, Tracer tracer, TraceDelivery delivery, Vertx vertx,
+            dev.agentfn.invocation.agent.AgentVersion agentVersion) {
         AgentfnConfig.Evaluation e = config.evaluation();
         RetryPolicy retries = new RetryPolicy(config.anthropic().maxRetries(), config.anthropic().maxRetryAfter(),
                 () -> java.util.concurrent.ThreadLocalRandom.current().nextDouble());
@@ -39,8 +40,11 @@ public class EvaluationBeans {
         }
         // A row started just before the budget ends may still take its deadline and a judge call with one retry.
         java.time.Duration grace = config.invocation().deadline().plus(e.judgeTimeout().multipliedBy(2));
+        // Rows run here are this deployment's version; rows sent to a function URL run as that deployment's.
+        java.util.function.Supplier<java.util.Optional<String>> version = e.functionUrl().isEmpty()
+                ? agentVersion::modelId : java.util.Optional::empty;
         EvaluationRunner runner = new EvaluationRunner(mlflow.client(), agent, new Limiter(e.agentConcurrency()), grace,
-                RunSource.defaultUser(config.mlflow().trackingUsername()));
+                RunSource.defaultUser(config.mlflow().trackingUsername()), version);
         return new Evaluations(datasets, scorers, agent, runner, mlflow.experiment()::id, e.retained(), e.timeBudget())
                 .withTraces(new TraceSampler(mlflow.client(), java.time.Duration.ofSeconds(60)), e.maxRows())
                 .withMlflowDatasets(new MlflowDatasets(mlflow.client(), datasets, e.mlflowDatasetPageSize(), e.maxRows(),

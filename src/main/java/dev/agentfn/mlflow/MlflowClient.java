@@ -485,7 +485,8 @@ public final class MlflowClient {
         return h;
     }
 
-    private CompletableFuture<JsonNode> call(String method, String path, ObjectNode body) {
+    /** One JSON call to the tracking server; the package's other REST clients (logged models, prompts) use it. */
+    CompletableFuture<JsonNode> call(String method, String path, ObjectNode body) {
         String what = method + " " + stripQuery(path);
         Map<String, String> h = headers();
         h.put("Accept", JSON);
