@@ -176,7 +176,12 @@ public final class InvocationStage {
             return;
         }
         List<Map<String, String>> linked = p.used().stream()
-                .map(u -> Map.of("name", u.name(), "version", Integer.toString(u.version()))).toList();
+                .map(u -> {
+                    Map<String, String> one = new LinkedHashMap<>(); // the order MLflow writes: name, version
+                    one.put("name", u.name());
+                    one.put("version", Integer.toString(u.version()));
+                    return one;
+                }).toList();
         try {
             trace.tag(MlflowKeys.Tag.LINKED_PROMPTS, json.writeValueAsString(linked));
         } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
