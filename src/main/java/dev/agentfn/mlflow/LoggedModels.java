@@ -22,10 +22,11 @@ public final class LoggedModels {
     /** The status {@code create_external_model} leaves a model in: nothing to upload, ready to be used. */
     static final String READY = "LOGGED_MODEL_READY";
 
-    private final MlflowClient client;
+    private final MlflowRest client;
 
-    public LoggedModels(MlflowClient client) {
-        this.client = client;
+    /** On the tracking client's transport. */
+    public LoggedModels(MlflowTracking tracking) {
+        this.client = tracking.rest();
     }
 
     /** A logged model as agentfn reads it back. */

@@ -23,10 +23,11 @@ public final class PromptRegistry {
     static final String TYPE_TAG = "_mlflow_prompt_type";
     static final String TYPE_CHAT = "chat";
 
-    private final MlflowClient client;
+    private final MlflowRest client;
 
-    public PromptRegistry(MlflowClient client) {
-        this.client = client;
+    /** On the tracking client's transport. */
+    public PromptRegistry(MlflowTracking tracking) {
+        this.client = tracking.rest();
     }
 
     /**
@@ -65,7 +66,7 @@ public final class PromptRegistry {
         return client.call("GET", path, null)
                 .thenApply(json -> parse(json.path("model_version")))
                 .exceptionally(t -> {
-                    MlflowClientException e = MlflowClient.asClientException(t, what);
+                    MlflowClientException e = MlflowRest.asClientException(t, what);
                     if (e.status() == 404 || "RESOURCE_DOES_NOT_EXIST".equals(e.errorCode())
                             || "INVALID_PARAMETER_VALUE".equals(e.errorCode())) {
                         return Optional.empty();

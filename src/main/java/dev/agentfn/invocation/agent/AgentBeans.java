@@ -39,7 +39,7 @@ public class AgentBeans {
         }
         Map<String, String> identity = AgentVersion.identity(version, label, config.anthropic().defaultModel(),
                 a.systemPrompt().orElse(null), tools.names(), toolDefinitions, engineSettings(config));
-        return new AgentVersion(new LoggedModels(mlflow.client()), mlflow.experiment(), a.name(), identity,
+        return new AgentVersion(new LoggedModels(mlflow.tracking()), mlflow.experiment(), a.name(), identity,
                 a.versionRetryInterval(), System::nanoTime);
     }
 
@@ -47,7 +47,7 @@ public class AgentBeans {
     @Singleton
     SystemPrompts systemPrompts(AgentfnConfig config, MlflowAccess mlflow, ObjectMapper json) {
         AgentfnConfig.Agent a = config.agent();
-        PromptRegistry registry = mlflow.configured() ? new PromptRegistry(mlflow.client()) : null;
+        PromptRegistry registry = mlflow.configured() ? new PromptRegistry(mlflow.tracking()) : null;
         String system = a.systemPrompt().filter(s -> !s.isBlank()).orElse(null);
         if (system != null && PromptRef.looksLikeReference(system) && PromptRef.parse(system).isEmpty()) {
             throw new IllegalStateException("agentfn.agent.system-prompt \"" + system.strip() + "\" is not a prompt "

@@ -6,7 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.agentfn.mlflow.LoggedModels;
-import dev.agentfn.mlflow.MlflowClient;
+import dev.agentfn.mlflow.MlflowRest;
+import dev.agentfn.mlflow.MlflowTracking;
 import dev.agentfn.mlflow.MlflowExperiment;
 import dev.agentfn.mlflow.MlflowKeys;
 import dev.agentfn.mlflow.MlflowTarget;
@@ -44,8 +45,8 @@ class AgentVersionOutageTest {
         MlflowServer server = MlflowServerResource.server();
         server.start();
         String experiment = server.createExperiment("agent-version-outage-" + UUID.randomUUID());
-        MlflowClient client = new MlflowClient(MlflowTarget.of(server.uri().toString())
-                .withRequestTimeout(Duration.ofSeconds(5)));
+        MlflowTracking client = new MlflowTracking(MlflowRest.standalone(MlflowTarget.of(server.uri().toString())
+                .withRequestTimeout(Duration.ofSeconds(5))));
         AtomicLong now = new AtomicLong();
         AgentVersion version = new AgentVersion(new LoggedModels(client), new MlflowExperiment(client, experiment, null),
                 "outage", AgentVersion.identity("test", "r1", "claude-sonnet-5-5", "Be brief.", List.of(), "[]", Map.of()),

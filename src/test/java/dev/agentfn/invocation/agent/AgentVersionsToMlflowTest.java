@@ -98,14 +98,14 @@ class AgentVersionsToMlflowTest {
     InvocationStage deploymentB() {
         Map<String, String> identity = AgentVersion.identity("test", null, "claude-sonnet-5-5", SYSTEM_B,
                 List.of(), "[]", Map.of());
-        AgentVersion version = new AgentVersion(new LoggedModels(mlflow.client()), mlflow.experiment(), "agentfn",
+        AgentVersion version = new AgentVersion(new LoggedModels(mlflow.tracking()), mlflow.experiment(), "agentfn",
                 identity, Duration.ofSeconds(30), System::nanoTime);
         version.resolve().join();
-        SystemPrompts prompts = new SystemPrompts(SYSTEM_B, new Prompts(new PromptRegistry(mlflow.client()),
+        SystemPrompts prompts = new SystemPrompts(SYSTEM_B, new Prompts(new PromptRegistry(mlflow.tracking()),
                 Duration.ofMinutes(1), System::nanoTime), json);
         return new InvocationStage(Map.of(messages.name(), messages), tracer, delivery,
                 new InvocationMetrics(registry), "test", false, json, secrets, version, prompts,
-                new PromptRegistry(mlflow.client()));
+                new PromptRegistry(mlflow.tracking()));
     }
 
     static ConversationRequest conversation(String prompt) {

@@ -5,7 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.agentfn.mlflow.MlflowClient;
+import dev.agentfn.mlflow.MlflowRest;
+import dev.agentfn.mlflow.MlflowTracking;
 import dev.agentfn.mlflow.MlflowTarget;
 import dev.agentfn.mlflow.PromptRegistry;
 import dev.agentfn.testing.MlflowServer;
@@ -21,8 +22,8 @@ import org.junit.jupiter.api.Test;
 class DeploymentPromptStartTest {
 
     static SystemPrompts deployment(MlflowServer server, String system) {
-        MlflowClient client = new MlflowClient(MlflowTarget.of(server.uri().toString())
-                .withRequestTimeout(Duration.ofSeconds(5)));
+        MlflowTracking client = new MlflowTracking(MlflowRest.standalone(MlflowTarget.of(server.uri().toString())
+                .withRequestTimeout(Duration.ofSeconds(5))));
         return new SystemPrompts(system, new Prompts(new PromptRegistry(client), Duration.ofMinutes(1),
                 System::nanoTime), new ObjectMapper());
     }
