@@ -20,7 +20,7 @@ public class EvaluationBeans {
     @Singleton
     Evaluations evaluations(AgentfnConfig config, ObjectMapper json, AnthropicClient anthropic,
             MlflowAccess mlflow, AgentInvoker inProcess, Recorder recorder, Vertx vertx,
-            dev.agentfn.invocation.agent.AgentVersion agentVersion) {
+            dev.agentfn.invocation.agent.AgentVersion agentVersion, dev.agentfn.invocation.agent.SystemPrompts prompts) {
         AgentfnConfig.Evaluation e = config.evaluation();
         RetryPolicy retries = new RetryPolicy(config.anthropic().maxRetries(), config.anthropic().maxRetryAfter(),
                 () -> java.util.concurrent.ThreadLocalRandom.current().nextDouble());
@@ -30,7 +30,8 @@ public class EvaluationBeans {
                 e.judgeMaxTokens(), e.judgeTimeout(), e.traceJudges() ? recorder : null, openai,
                 JudgePricing.of(config.prices()));
         AgentInvoker agent = e.functionUrl().isEmpty() ? inProcess : remote(config, json, inProcess, recorder, vertx);
-        Scorers scorers = new Scorers(e.judgeModel().orElse(config.anthropic().defaultModel()), judges);
+        Scorers scorers = new Scorers(e.judgeModel().orElse(config.anthropic().defaultModel()), judges,
+                mlflow.configured() ? prompts.prompts() : null);
         Datasets datasets = new Datasets(json, e.datasetRoot(), e.maxRows(), fetcher(e.datasetUrls()));
         // Results live in MLflow, linked to the rows' traces: without a tracking server, or with tracing off,
         // there is nothing to evaluate into.

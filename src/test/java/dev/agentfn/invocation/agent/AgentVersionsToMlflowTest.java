@@ -17,6 +17,9 @@ import dev.agentfn.conversation.ConversationRequest;
 import dev.agentfn.conversation.Deadline;
 import dev.agentfn.conversation.messages.MessagesEngine;
 import dev.agentfn.evaluation.EvaluationToMlflowTest;
+import dev.agentfn.evaluation.SeedExampleTest;
+import dev.agentfn.testing.FakeOpenAiResource;
+import dev.agentfn.testing.FakeOpenAiServer;
 import dev.agentfn.invocation.Invocation;
 import dev.agentfn.invocation.InvocationMetrics;
 import dev.agentfn.invocation.InvocationOutcome;
@@ -206,6 +209,37 @@ class AgentVersionsToMlflowTest {
         assertEquals(List.of(version), List.of(run.at("/models/0").asText()), run.toString());
         assertEquals(1, run.get("models").size(), run.toString());
         assertEquals(version, run.at("/trace_models/0").asText(), "the row's trace is the version's too: " + run);
+    }
+
+    @Test
+    void aJudgesInstructionsMayNameARegisteredPrompt() throws Exception {
+        String name = "judge-" + UUID.randomUUID().toString().substring(0, 8);
+        String template = "Is the response in {{ outputs }} an answer to {{ inputs }}? Return 'pass' or 'fail'.";
+        python.run("""
+                import mlflow
+                mlflow.genai.register_prompt(name="%s", template="%s")
+                mlflow.genai.set_prompt_alias("%s", alias="judging", version=1)
+                """.formatted(name, template, name));
+        FakeOpenAiServer openai = FakeOpenAiResource.fake();
+        openai.reset();
+        fake.enqueue(FakeTurn.text("Paris."));
+        openai.enqueue(FakeOpenAiServer.text(SeedExampleTest.PASS));
+        JsonPath started = given().contentType("application/json").body("""
+                {"dataset":{"rows":[{"inputs":{"prompt":"Capital of France?"}}]},
+                 "scorers":[{"type":"judge","name":"relevance","model":"openai:/gpt-4o","instructions":"prompts:/%s@judging"}]}
+                """.formatted(name)).when().post("/v1/evaluations").then().statusCode(202).extract().jsonPath();
+        JsonPath done = EvaluationToMlflowTest.await(started.getString("id"));
+        assertEquals("FINISHED", done.getString("status"), done.prettify());
+        JsonNode read = EvaluationToMlflowTest.readBack(python, started.getString("run_id"));
+        JsonNode a = read.at("/traces/0/assessments/0");
+        assertEquals("pass", a.get("value").asText(), read.toString());
+        assertEquals(template, a.at("/metadata/guideline").asText(), "the judge ran with the registered template");
+
+        given().contentType("application/json").body("""
+                {"dataset":{"rows":[{"inputs":{"prompt":"x"}}]},
+                 "scorers":[{"type":"judge","name":"relevance","instructions":"prompts:/%s@nope"}]}
+                """.formatted(name)).when().post("/v1/evaluations").then().statusCode(400)
+                .body("detail", containsString("scorers[0]: prompt prompts:/" + name + "@nope does not exist"));
     }
 
     @Test
