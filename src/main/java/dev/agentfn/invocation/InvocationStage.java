@@ -120,49 +120,57 @@ public final class InvocationStage {
             toEngine = tools;
         }
         // The agent version's first lookup and a registered system prompt are awaited; once both are known
-        // (the usual case) this runs on without a thread switch.
+        // (the usual case) the engine starts at once, on this thread.
         ConversationListener engineListener = toEngine;
-        java.util.concurrent.atomic.AtomicReference<CompletableFuture<ConversationResult>> engineRun =
-                new java.util.concurrent.atomic.AtomicReference<>();
-        java.util.concurrent.atomic.AtomicReference<SystemPrompts.Prepared> prepared =
-                new java.util.concurrent.atomic.AtomicReference<>();
+        Progress progress = new Progress();
         CompletableFuture<ConversationResult> run = agentVersion.settled()
                 .thenCompose(v -> systemPrompts.prepare(invocation.conversation(), invocation.promptVariables()))
-                .handle((p, err) -> {
-                    agentVersion.stamp(trace);
-                    if (err != null) {
-                        describeRoot(trace, invocation, engine);
-                        return CompletableFuture.<ConversationResult>failedFuture(err);
-                    }
-                    prepared.set(p);
-                    Invocation inv = p.conversation() == invocation.conversation() ? invocation
-                            : withConversation(invocation, p.conversation());
-                    describeRoot(trace, inv, engine);
-                    describePrompts(trace, p);
-                    CompletableFuture<ConversationResult> e;
-                    try {
-                        e = engine.run(inv.conversation(), trace, engineListener);
-                    } catch (RuntimeException ex) {
-                        e = CompletableFuture.failedFuture(ex);
-                    }
-                    engineRun.set(e);
-                    return e;
-                }).thenCompose(f -> f);
-        Run r = new Run(invocation, trace, started, tools, prepared);
+                .handle((prepared, err) -> runEngine(invocation, trace, engine, engineListener, prepared, err, progress))
+                .thenCompose(f -> f);
+        Run r = new Run(invocation, trace, started, tools, progress);
         CompletableFuture<InvocationOutcome> outcome = run.handle((result, err) -> {
             if (relay != null && err == null) {
                 relay.complete();
             }
             return finish(r, result, err);
         }).thenCompose(f -> f);
-        CompletableFuture<ConversationResult> whole = run;
         return new Started(trace.traceId(), trace.root().spanId(), outcome, () -> {
-            CompletableFuture<ConversationResult> e = engineRun.get();
+            CompletableFuture<ConversationResult> e = progress.engineRun;
             if (e != null) {
                 e.cancel(false);
             }
-            whole.cancel(false);
+            run.cancel(false);
         });
+    }
+
+    /** What a started invocation learns on its way: the conversation as prepared, and the engine's own run. */
+    private static final class Progress {
+        volatile SystemPrompts.Prepared prepared;
+        volatile CompletableFuture<ConversationResult> engineRun;
+    }
+
+    /** The trace linked to the agent version and described, then the engine run (unless the prompt was unusable). */
+    private CompletableFuture<ConversationResult> runEngine(Invocation invocation, ActiveTrace trace,
+            ConversationEngine engine, ConversationListener listener, SystemPrompts.Prepared prepared, Throwable err,
+            Progress progress) {
+        agentVersion.stamp(trace);
+        if (err != null) {
+            describeRoot(trace, invocation, engine);
+            return CompletableFuture.failedFuture(err);
+        }
+        progress.prepared = prepared;
+        Invocation inv = prepared.conversation() == invocation.conversation() ? invocation
+                : withConversation(invocation, prepared.conversation());
+        describeRoot(trace, inv, engine);
+        describePrompts(trace, prepared);
+        CompletableFuture<ConversationResult> e;
+        try {
+            e = engine.run(inv.conversation(), trace, listener);
+        } catch (RuntimeException ex) {
+            e = CompletableFuture.failedFuture(ex);
+        }
+        progress.engineRun = e;
+        return e;
     }
 
     private static Invocation withConversation(Invocation i, ConversationRequest c) {
@@ -197,7 +205,7 @@ public final class InvocationStage {
      * prompt pages and {@code prompt = "name/version"} searches read). A failure is logged, never the answer's.
      */
     private CompletableFuture<ExportStatus> linkPrompts(Run r, ExportStatus status) {
-        SystemPrompts.Prepared p = r.prepared().get();
+        SystemPrompts.Prepared p = r.progress().prepared;
         if (promptLinks == null || p == null || p.used().isEmpty() || status != ExportStatus.DELIVERED) {
             return CompletableFuture.completedFuture(status);
         }
@@ -227,7 +235,7 @@ public final class InvocationStage {
 
     /** What the end of an invocation needs to know about its start. */
     private record Run(Invocation invocation, ActiveTrace trace, long startedNanos, ToolsCalled tools,
-            java.util.concurrent.atomic.AtomicReference<SystemPrompts.Prepared> prepared) {
+            Progress progress) {
         long millis() {
             return Duration.ofNanos(System.nanoTime() - startedNanos).toMillis();
         }
@@ -309,7 +317,7 @@ public final class InvocationStage {
                 .outputs(Map.of("status", "error", "error", failure.detail()));
         // MLflow's trace list shows the response preview: a failure names its error there instead of nothing
         trace.responsePreview("Error: " + failure.detail());
-        return delivery.deliver(trace.finish()).thenApply(status -> {
+        return delivery.deliver(trace.finish()).thenCompose(status -> linkPrompts(r, status)).thenApply(status -> {
             metrics.failure(r.invocation().engine(), r.invocation().conversation().model(), failure, status);
             throw new CompletionException(new InvocationFailed(failure, trace.traceId(), trace.root().spanId(), status,
                     r.toolsCalled()));
