@@ -8,8 +8,6 @@ import dev.agentfn.conversation.claudecode.ClaudeCodeEngine;
 import dev.agentfn.conversation.messages.MessagesEngine;
 import dev.agentfn.invocation.agent.AgentVersion;
 import dev.agentfn.invocation.agent.SystemPrompts;
-import dev.agentfn.mlflow.MlflowAccess;
-import dev.agentfn.mlflow.PromptRegistry;
 import dev.agentfn.tracing.TraceDelivery;
 import dev.agentfn.tracing.Tracer;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -27,11 +25,10 @@ public class InvocationBeans {
     InvocationStage invocationStage(MessagesEngine messages, ClaudeCodeEngine claudeCode, Tracer tracer,
             TraceDelivery delivery, MeterRegistry registry, SubstituteEndpoint standIn, ObjectMapper json,
             Secrets secrets, @ConfigProperty(name = "quarkus.application.version", defaultValue = "dev") String version,
-            AgentVersion agentVersion, SystemPrompts systemPrompts, MlflowAccess mlflow) {
+            AgentVersion agentVersion, SystemPrompts systemPrompts) {
         Map<String, ConversationEngine> engines = Map.of(messages.name(), messages, claudeCode.name(), claudeCode);
         return new InvocationStage(engines, tracer, delivery, new InvocationMetrics(registry), version,
-                standIn.baseUrl().isPresent(), json, secrets, agentVersion, systemPrompts,
-                mlflow.configured() ? new PromptRegistry(mlflow.tracking()) : null);
+                standIn.baseUrl().isPresent(), json, secrets, agentVersion, systemPrompts);
     }
 
     /** Traces of work that is not a conversation (judges, rows that failed remotely), delivered the same way. */

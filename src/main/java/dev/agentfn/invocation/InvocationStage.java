@@ -14,7 +14,6 @@ import dev.agentfn.conversation.Usage;
 import dev.agentfn.invocation.agent.AgentVersion;
 import dev.agentfn.invocation.agent.SystemPrompts;
 import dev.agentfn.mlflow.MlflowKeys;
-import dev.agentfn.mlflow.PromptRegistry;
 import dev.agentfn.tracing.ActiveTrace;
 import dev.agentfn.tracing.Ids;
 import dev.agentfn.tracing.TraceDelivery;
@@ -48,26 +47,23 @@ public final class InvocationStage {
     private final Secrets secrets;
     private final AgentVersion agentVersion;
     private final SystemPrompts systemPrompts;
-    private final PromptRegistry promptLinks;
 
     /** A stage without agent version or registered prompts (tests of the stage itself). */
     public InvocationStage(Map<String, ConversationEngine> engines, Tracer tracer, TraceDelivery delivery,
             InvocationMetrics metrics, String version, boolean standIn, ObjectMapper json, Secrets secrets) {
         this(engines, tracer, delivery, metrics, version, standIn, json, secrets, AgentVersion.NONE,
-                SystemPrompts.none(json), null);
+                SystemPrompts.none(json));
     }
 
     /**
      * @param agentVersion writes {@code mlflow.modelId} on every trace
      * @param systemPrompts the deployment's system prompt and registered prompts
-     * @param promptLinks links a delivered trace to the prompt versions it used; null without MLflow
      */
     public InvocationStage(Map<String, ConversationEngine> engines, Tracer tracer, TraceDelivery delivery,
             InvocationMetrics metrics, String version, boolean standIn, ObjectMapper json, Secrets secrets,
-            AgentVersion agentVersion, SystemPrompts systemPrompts, PromptRegistry promptLinks) {
+            AgentVersion agentVersion, SystemPrompts systemPrompts) {
         this.agentVersion = agentVersion;
         this.systemPrompts = systemPrompts;
-        this.promptLinks = promptLinks;
         this.engines = Map.copyOf(engines);
         this.tracer = tracer;
         this.delivery = delivery;
@@ -178,7 +174,10 @@ public final class InvocationStage {
                 i.promptVariables());
     }
 
-    /** The prompt versions the trace used, as MLflow's own clients tag it; a cached version says so. */
+    /**
+     * The prompt versions the trace used, as MLflow's own clients tag it; a cached version says so. Whoever writes
+     * the trace to MLflow (now, or the spool's drainer later) links it to those versions from this tag.
+     */
     private void describePrompts(ActiveTrace trace, SystemPrompts.Prepared p) {
         if (p.used().isEmpty() || !trace.isRecording()) {
             return;
@@ -198,24 +197,6 @@ public final class InvocationStage {
         if (p.staleReason() != null) {
             trace.tag(MlflowKeys.Tag.PROMPT_CACHED, p.staleReason());
         }
-    }
-
-    /**
-     * After MLflow stored the trace, link it to the prompt versions it used ({@code link-prompts}, which MLflow's
-     * prompt pages and {@code prompt = "name/version"} searches read). A failure is logged, never the answer's.
-     */
-    private CompletableFuture<ExportStatus> linkPrompts(Run r, ExportStatus status) {
-        SystemPrompts.Prepared p = r.progress().prepared;
-        if (promptLinks == null || p == null || p.used().isEmpty() || status != ExportStatus.DELIVERED) {
-            return CompletableFuture.completedFuture(status);
-        }
-        return promptLinks.linkToTrace(r.trace().traceId(), p.used()).handle((v, err) -> {
-            if (err != null) {
-                LOG.warnf("trace %s could not be linked to its prompt versions: %s", r.trace().traceId(),
-                        Futures.unwrap(err).getMessage());
-            }
-            return status;
-        });
     }
 
     /**
@@ -283,7 +264,7 @@ public final class InvocationStage {
 
     private CompletableFuture<InvocationOutcome> succeed(Run r, ConversationResult result) {
         describeAnswer(r.trace(), result);
-        return delivery.deliver(r.trace().finish()).thenCompose(status -> linkPrompts(r, status)).thenApply(status -> {
+        return delivery.deliver(r.trace().finish()).thenApply(status -> {
             long ms = r.millis();
             metrics.success(r.invocation().engine(), result, ms, status);
             ConversationResult redacted = result.withOutput(secrets.redact(result.output()),
@@ -317,7 +298,7 @@ public final class InvocationStage {
                 .outputs(Map.of("status", "error", "error", failure.detail()));
         // MLflow's trace list shows the response preview: a failure names its error there instead of nothing
         trace.responsePreview("Error: " + failure.detail());
-        return delivery.deliver(trace.finish()).thenCompose(status -> linkPrompts(r, status)).thenApply(status -> {
+        return delivery.deliver(trace.finish()).thenApply(status -> {
             metrics.failure(r.invocation().engine(), r.invocation().conversation().model(), failure, status);
             throw new CompletionException(new InvocationFailed(failure, trace.traceId(), trace.root().spanId(), status,
                     r.toolsCalled()));

@@ -1,12 +1,14 @@
 package dev.agentfn.mlflow;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.agentfn.mlflow.MlflowApi.OtlpExportResult;
 import dev.agentfn.mlflow.MlflowApi.StartTraceResult;
 import dev.agentfn.mlflow.MlflowApi.UploadCredential;
 import dev.agentfn.mlflow.MlflowRest.ErrorBody;
 import dev.agentfn.mlflow.entities.SpanData;
 import dev.agentfn.mlflow.entities.TraceInfo;
+import dev.agentfn.mlflow.json.JsonValues;
 import dev.agentfn.mlflow.json.TraceInfoJson;
 import dev.agentfn.mlflow.json.TracesJson;
 import dev.agentfn.mlflow.otlp.OtlpProtobufEncoder;
@@ -124,6 +126,18 @@ public final class MlflowTraceClient {
     public CompletableFuture<StartTraceResult> startTraceV3(TraceInfo info) {
         return rest.call("POST", "/api/3.0/mlflow/traces", TraceInfoJson.startTraceBody(info))
                 .thenApply(json -> new StartTraceResult(TraceInfoJson.parseTraceResponse(json)));
+    }
+
+    /**
+     * {@code POST /api/2.0/mlflow/traces/link-prompts}: the stored trace used these prompt versions (MLflow's prompt
+     * pages and {@code prompt = "name/version"} searches read this link, not the trace's tag).
+     *
+     * @param promptVersions {@code [{"name": …, "version": "3"}]}, the {@code mlflow.linkedPrompts} tag's form
+     */
+    public CompletableFuture<Void> linkPrompts(String traceId, JsonNode promptVersions) {
+        ObjectNode body = JsonValues.MAPPER.createObjectNode().put("trace_id", traceId);
+        body.set("prompt_versions", promptVersions);
+        return rest.call("POST", "/api/2.0/mlflow/traces/link-prompts", body).thenApply(json -> null);
     }
 
     /** The stored {@code trace_info} JSON, or empty if the server has no such trace (a retry's question). */

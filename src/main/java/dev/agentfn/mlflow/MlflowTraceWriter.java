@@ -7,11 +7,14 @@ import dev.agentfn.mlflow.WriteOutcome.Path;
 import dev.agentfn.mlflow.entities.SpanData;
 import dev.agentfn.mlflow.entities.Trace;
 import dev.agentfn.mlflow.entities.TraceInfo;
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.agentfn.mlflow.json.JsonValues;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.LongSupplier;
 import java.util.regex.Pattern;
+import org.jboss.logging.Logger;
 
 /**
  * Writes one complete trace to MLflow and reports the outcome; the returned future never
@@ -41,6 +44,7 @@ import java.util.regex.Pattern;
  * path B for a while, then probes OTLP again (the server may have been migrated).
  */
 public final class MlflowTraceWriter {
+    private static final Logger LOG = Logger.getLogger(MlflowTraceWriter.class);
     static final Duration DEFAULT_REPROBE_AFTER = Duration.ofMinutes(10);
     /** Writes in flight (this one included) from which path A sends its two requests one after the other. */
     static final int SEQUENTIAL_FROM = 4;
@@ -99,7 +103,40 @@ public final class MlflowTraceWriter {
         } catch (RuntimeException e) {
             return CompletableFuture.completedFuture(WriteOutcome.failed(path, "invalid trace: " + e.getMessage(), false));
         }
-        return result.exceptionally(t -> failure(path, t));
+        return result.exceptionally(t -> failure(path, t)).thenCompose(o -> o.delivered() ? linkPrompts(trace, o)
+                : CompletableFuture.completedFuture(o));
+    }
+
+    /**
+     * A stored trace that used registered prompts is linked to their versions ({@code mlflow.linkedPrompts} tag),
+     * here rather than by whoever ran it, so a trace redelivered from the spool is linked too. Linking is
+     * idempotent: a failure MLflow may get over fails the write (retried whole, later); one it will not (a deleted
+     * prompt version) leaves the trace stored and unlinked, logged.
+     */
+    private CompletableFuture<WriteOutcome> linkPrompts(Trace trace, WriteOutcome stored) {
+        String linked = trace.info().tags().get(MlflowKeys.Tag.LINKED_PROMPTS);
+        if (linked == null || client.target().databricks()) {
+            return CompletableFuture.completedFuture(stored);
+        }
+        JsonNode versions;
+        try {
+            versions = JsonValues.parse(linked);
+        } catch (RuntimeException e) {
+            LOG.warnf("trace %s: its %s tag is not JSON; not linked", trace.info().traceId(), MlflowKeys.Tag.LINKED_PROMPTS);
+            return CompletableFuture.completedFuture(stored);
+        }
+        return client.linkPrompts(trace.info().traceId(), versions).handle((ok, t) -> {
+            if (t == null) {
+                return stored;
+            }
+            MlflowClientException e = MlflowRest.asClientException(t, "link-prompts");
+            if (e.retryable()) {
+                return WriteOutcome.failed(stored.path(), e.getMessage(), true);
+            }
+            LOG.warnf("trace %s is stored but not linked to its prompt versions: %s", trace.info().traceId(),
+                    e.getMessage());
+            return stored;
+        });
     }
 
     /** Traces whose spans wait for a free OTLP request slot (tests). */

@@ -1,12 +1,9 @@
 package dev.agentfn.mlflow;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.node.ArrayNode;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.agentfn.mlflow.json.JsonValues;
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
-import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 
@@ -14,8 +11,8 @@ import java.util.concurrent.CompletableFuture;
  * MLflow's Prompt Registry as {@code mlflow.genai.load_prompt} reads it from an MLflow server: a prompt is a
  * registered model whose versions carry the template in tags ({@code mlflow.prompt.text}, and
  * {@code _mlflow_prompt_type} {@code text} or {@code chat}, a chat template being the messages as JSON);
- * an alias is the registered model's alias. Linking a trace to the versions it used is
- * {@code POST /api/2.0/mlflow/traces/link-prompts}, as MLflow's exporter does after a trace is stored.
+ * an alias is the registered model's alias. Linking a trace to the versions it used is the trace writer's
+ * ({@link MlflowTraceClient#linkPrompts}), from the trace's {@code mlflow.linkedPrompts} tag.
  */
 public final class PromptRegistry {
     static final String IS_PROMPT_TAG = "mlflow.prompt.is_prompt";
@@ -52,14 +49,6 @@ public final class PromptRegistry {
     public CompletableFuture<Optional<PromptVersion>> byAlias(String name, String alias) {
         return read("/api/2.0/mlflow/registered-models/alias?name=" + query(name) + "&alias=" + query(alias),
                 "GET prompt alias");
-    }
-
-    /** {@code POST /api/2.0/mlflow/traces/link-prompts}: the stored trace used these versions. */
-    public CompletableFuture<Void> linkToTrace(String traceId, List<PromptVersionRef> versions) {
-        ObjectNode body = JsonValues.MAPPER.createObjectNode().put("trace_id", traceId);
-        ArrayNode list = body.putArray("prompt_versions");
-        versions.forEach(v -> list.addObject().put("name", v.name()).put("version", Integer.toString(v.version())));
-        return client.call("POST", "/api/2.0/mlflow/traces/link-prompts", body).thenApply(json -> null);
     }
 
     private CompletableFuture<Optional<PromptVersion>> read(String path, String what) {

@@ -107,8 +107,7 @@ class AgentVersionsToMlflowTest {
         SystemPrompts prompts = new SystemPrompts(SYSTEM_B, new Prompts(new PromptRegistry(mlflow.tracking()),
                 Duration.ofMinutes(1), System::nanoTime), json);
         return new InvocationStage(Map.of(messages.name(), messages), tracer, delivery,
-                new InvocationMetrics(registry), "test", false, json, secrets, version, prompts,
-                new PromptRegistry(mlflow.tracking()));
+                new InvocationMetrics(registry), "test", false, json, secrets, version, prompts);
     }
 
     static ConversationRequest conversation(String prompt) {
@@ -377,5 +376,12 @@ class AgentVersionsToMlflowTest {
         assertTrue(tags.path("agentfn.prompt.cached").asText().endsWith("served version 1 loaded earlier"),
                 tags.toString());
         assertTrue(tags.path("mlflow.linkedPrompts").asText().contains(name), tags.toString());
+        JsonNode linked = python.json("""
+                import mlflow, json
+                print(json.dumps([t.info.trace_id for t in mlflow.search_traces(locations=["%s"], return_type="list",
+                                  filter_string='prompt = "%s/1"')]))
+                """.formatted(MlflowServerResource.experimentId(), name));
+        assertTrue(linked.toString().contains(spooled),
+                "redelivered from the spool, the trace is linked to its prompt version too: " + linked);
     }
 }
