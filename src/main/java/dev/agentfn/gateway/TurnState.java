@@ -18,8 +18,12 @@ import java.util.Optional;
  * Guarded by its own monitor.
  */
 final class TurnState {
-    /** Trace metadata holding this state as JSON. */
+    /**
+     * Trace metadata holding this state as JSON, cut into values of {@link #CHUNK} characters under {@code KEY.0},
+     * {@code KEY.1}, … with their count under {@code KEY}: MLflow keeps 250 characters of a metadata value.
+     */
     static final String KEY = "agentfn.gateway.turn";
+    static final int CHUNK = 240;
     /** The agent key of the main agent (subagents are keyed by their agent id). */
     static final String MAIN = "main";
 
@@ -60,6 +64,11 @@ final class TurnState {
         cost.put(agent + "/" + position, c);
         answerEnds.put(agent, endNanos);
         touch(endNanos);
+    }
+
+    /** Whether this copy of the state has seen the agent's call at this position (else another instance may have). */
+    synchronized boolean knows(String agent, int position) {
+        return usage.containsKey(agent + "/" + position);
     }
 
     synchronized Usage totalUsage() {
@@ -131,6 +140,35 @@ final class TurnState {
         pendingAgentCalls.forEach((id, p) -> pending.putObject(id).put("prompt", p.prompt())
                 .put("description", p.description()).put("type", p.type()));
         return root.toString();
+    }
+
+    /** The state as trace metadata entries (see {@link #KEY}). */
+    Map<String, String> toMetadata() {
+        String json = toJson();
+        Map<String, String> out = new LinkedHashMap<>();
+        int n = 0;
+        for (int i = 0; i < json.length(); i += CHUNK, n++) {
+            out.put(KEY + "." + n, json.substring(i, Math.min(json.length(), i + CHUNK)));
+        }
+        out.put(KEY, Integer.toString(n));
+        return out;
+    }
+
+    /** The JSON text stored by {@link #toMetadata}, if complete. */
+    static Optional<String> jsonIn(Map<String, String> metadata) {
+        String count = metadata.get(KEY);
+        if (count == null) {
+            return Optional.empty();
+        }
+        StringBuilder json = new StringBuilder();
+        for (int i = 0; i < Integer.parseInt(count.strip()); i++) {
+            String part = metadata.get(KEY + "." + i);
+            if (part == null) {
+                return Optional.empty();
+            }
+            json.append(part);
+        }
+        return Optional.of(json.toString());
     }
 
     static TurnState fromJson(JsonNode node) {

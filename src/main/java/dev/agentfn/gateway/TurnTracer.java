@@ -117,15 +117,16 @@ final class TurnTracer {
                 c.promptDigest());
         Optional<TurnState> cached = cache.get(traceId);
         CompletableFuture<TurnState> state;
-        if (cached.isPresent()) {
+        if (c.call() == 0) {
+            state = CompletableFuture.completedFuture(cached.orElseGet(() -> cache.put(new TurnState(traceId, ex.arrivalNanos()))));
+        } else if (cached.isPresent() && cached.get().knows(TurnState.MAIN, c.call() - 1)) {
             state = CompletableFuture.completedFuture(cached.get());
-        } else if (c.call() == 0) {
-            state = CompletableFuture.completedFuture(cache.put(new TurnState(traceId, ex.arrivalNanos())));
         } else {
-            // a later request of a turn this instance has not seen: its state is in the trace's metadata
-            state = lookup.metadata(TraceIds.mlflow(traceId)).thenApply(m -> m.map(md -> md.get(TurnState.KEY))
-                    .map(this::parse).orElseGet(() -> new TurnState(traceId, ex.arrivalNanos())))
-                    .thenApply(cache::putIfAbsent);
+            // a request whose previous call this instance did not serve (another instance did, or it never saw the
+            // turn): the cache is stale or empty, and the turn's state is in the trace's metadata
+            state = lookup.metadata(TraceIds.mlflow(traceId)).thenApply(m -> m.flatMap(TurnState::jsonIn)
+                    .map(this::parse).orElseGet(() -> cached.orElseGet(() -> new TurnState(traceId, ex.arrivalNanos()))))
+                    .thenApply(cache::put);
         }
         state.thenAccept(s -> cache.open(ex.sessionId(), s));
         return new Pending(ex, c, traceId, state);
@@ -152,7 +153,8 @@ final class TurnTracer {
                 state.startNanos());
         state.close();
         totals(t, state);
-        t.metadata(MlflowKeys.Metadata.SESSION, sessionId).metadata(TurnState.KEY, state.toJson());
+        t.metadata(MlflowKeys.Metadata.SESSION, sessionId);
+        state.toMetadata().forEach(t::metadata);
         t.root().recordError("TurnAbandoned", reason, null);
         return delivery.deliver(t.finish());
     }
@@ -161,7 +163,7 @@ final class TurnTracer {
     CompletableFuture<ExportStatus> abandonIfStill(TurnCache.Open open, long idleBeforeNanos) {
         TurnState mine = open.state();
         return lookup.metadata(TraceIds.mlflow(mine.otelTraceId())).thenCompose(m -> {
-            TurnState stored = m.map(md -> md.get(TurnState.KEY)).map(this::parse).orElse(mine);
+            TurnState stored = m.flatMap(TurnState::jsonIn).map(this::parse).orElse(mine);
             if (stored.closed() || stored.updatedNanos() >= idleBeforeNanos) {
                 return CompletableFuture.completedFuture(ExportStatus.DISABLED);
             }
@@ -202,7 +204,7 @@ final class TurnTracer {
         t.root().attribute(Span.SESSION_ID, ex.sessionId());
         describeTrace(t, ex, a);
         totals(t, state);
-        t.metadata(TurnState.KEY, state.toJson());
+        state.toMetadata().forEach(t::metadata);
         Trace trace = t.finish();
         return ends ? trace : inProgress(trace);
     }
