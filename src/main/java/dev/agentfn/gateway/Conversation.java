@@ -74,19 +74,24 @@ record Conversation(int promptIndex, String promptText, String promptDigest, int
         return out;
     }
 
+    /**
+     * A user message with text a person typed: no tool result, and some text that is not a {@code <system-reminder>}
+     * the client injected (Claude Code sends a background agent's completion as a user message of reminders only,
+     * which continues the turn rather than starting one).
+     */
     static boolean isHumanPrompt(JsonNode content) {
         if (content.isTextual()) {
-            return true;
+            return !content.asText().stripLeading().startsWith(REMINDER);
         }
-        boolean text = false;
+        boolean typed = false;
         for (JsonNode b : content) {
             String type = b.path("type").asText();
             if ("tool_result".equals(type)) {
                 return false;
             }
-            text |= "text".equals(type);
+            typed |= "text".equals(type) && !b.path("text").asText("").stripLeading().startsWith(REMINDER);
         }
-        return text;
+        return typed;
     }
 
     /** The text a person typed: injected reminders left out (kept if nothing else is there). */

@@ -51,8 +51,12 @@ final class TurnCache {
         bySession.put(sessionId, s);
     }
 
-    synchronized Optional<TurnState> openTurn(String sessionId) {
-        return Optional.ofNullable(bySession.get(sessionId)).filter(s -> !s.closed());
+    /**
+     * The session's latest turn, even if its main agent already answered: a background subagent may still be
+     * working for it (Claude Code's Agent tool returns at once and the agent reports back later in the same turn).
+     */
+    synchronized Optional<TurnState> latestTurn(String sessionId) {
+        return Optional.ofNullable(bySession.get(sessionId));
     }
 
     /** Removes and returns the turns closed, or idle since before {@code idleBeforeNanos}; idle ones still open are returned. */

@@ -105,7 +105,7 @@ final class TurnTracer {
             return new Pending(ex, c, id, CompletableFuture.completedFuture(new TurnState(id, ex.arrivalNanos())));
         }
         if (ex.subagent()) {
-            Optional<TurnState> parent = cache.openTurn(ex.sessionId());
+            Optional<TurnState> parent = cache.latestTurn(ex.sessionId());
             if (parent.isEmpty()) {
                 LOG.debugf("subagent request with no open turn of its session here: traced on its own");
                 String id = Ids.newTraceId();

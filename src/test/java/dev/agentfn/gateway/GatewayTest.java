@@ -192,6 +192,52 @@ class GatewayTest {
         assertEquals(1, spans(second, "LLM").size());
     }
 
+    /**
+     * Claude Code 2.1.330 runs the Agent tool in the background: its tool result says "launched" at once, the main
+     * agent answers, the subagent's requests run meanwhile, and a reminder-only user message brings its result back
+     * to the main agent, all in the same turn. The main agent's second request and the subagent's first race for
+     * the fake's next answer, so both get the same one.
+     */
+    @Test
+    void claudeCodeSubagentIsNestedUnderTheToolCallThatStartedIt() throws Exception {
+        String session = UUID.randomUUID().toString();
+        fake.enqueue(
+                FakeTurn.toolUse("Delegating.", new ToolCall("toolu_ag1", "Agent", Map.of("description", "Count words",
+                        "prompt", "Count the words in: one two three", "subagent_type", "general-purpose"))).withUsage(40, 8, 0, 0),
+                FakeTurn.text("Working on it.").withUsage(25, 4, 0, 0),
+                FakeTurn.text("Working on it.").withUsage(25, 4, 0, 0),
+                FakeTurn.text("The subagent counted 3 words.").withUsage(55, 6, 0, 0));
+        String out = cli(session, false, "Use a subagent to count words");
+        assertTrue(out.contains("The subagent counted 3 words."), out);
+        List<RecordedRequest> sent = fake.messageRequests();
+        assertEquals(4, sent.size(), "main, main and subagent, main");
+        assertEquals(1, sent.stream().filter(q -> q.header("x-claude-code-agent-id") != null).count(),
+                "the CLI names the subagent in X-Claude-Code-Agent-Id");
+
+        List<JsonNode> turns = turns(session, 1);
+        assertEquals(1, turns.size(), "the agent's report back continues the turn");
+        JsonNode t = turns.get(0);
+        assertEquals("OK", t.get("state").asText());
+        JsonNode root = spans(t, "AGENT").stream().filter(s -> s.get("name").asText().equals("claude_code_conversation"))
+                .findFirst().orElseThrow();
+        JsonNode tool = spans(t, "TOOL").get(0);
+        assertEquals("tool_Agent", tool.get("name").asText());
+        assertEquals(root.get("span_id").asText(), tool.get("parent_id").asText());
+        JsonNode sub = spans(t, "AGENT").stream().filter(s -> s.get("name").asText().startsWith("subagent_")).findFirst()
+                .orElseThrow(() -> new AssertionError("no subagent span: " + t.get("spans")));
+        assertEquals("subagent_general-purpose", sub.get("name").asText());
+        assertEquals(tool.get("span_id").asText(), sub.get("parent_id").asText(), "the subagent runs under its Agent call");
+        assertEquals("Count the words in: one two three", sub.at("/inputs/prompt").asText());
+        List<JsonNode> llm = spans(t, "LLM");
+        assertEquals(4, llm.size());
+        List<JsonNode> subCalls = llm.stream().filter(s -> s.get("parent_id").asText().equals(sub.get("span_id").asText())).toList();
+        assertEquals(1, subCalls.size(), "the subagent's model call is its child");
+        assertUsage(subCalls.get(0), 25, 4, 0, 0);
+        JsonNode total = read(t.at("/metadata/mlflow.trace.tokenUsage").asText());
+        assertEquals(40 + 25 + 25 + 55, total.get("input_tokens").asInt(), total.toString());
+        assertEquals("The subagent counted 3 words.", root.at("/outputs/response").asText());
+    }
+
     // ---- helpers -------------------------------------------------------------------------------
 
     static Path workDir(String session) throws IOException {
