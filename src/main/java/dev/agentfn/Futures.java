@@ -14,4 +14,10 @@ public final class Futures {
         }
         return t;
     }
+
+    /** The failure's message for a person (its class name when it has none), under the wrappers. */
+    public static String message(Throwable t) {
+        Throwable c = unwrap(t);
+        return c.getMessage() == null ? c.getClass().getSimpleName() : c.getMessage();
+    }
 }

@@ -8,7 +8,6 @@ import dev.agentfn.conversation.messages.AnthropicClient;
 import dev.agentfn.conversation.messages.MessagesEngine;
 import dev.agentfn.conversation.messages.RetryPolicy;
 import dev.agentfn.conversation.tools.ToolCatalog;
-import dev.agentfn.standin.FakeAnthropicServer;
 import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.runtime.StartupEvent;
 import io.vertx.core.Vertx;
@@ -33,7 +32,6 @@ import org.jboss.logging.Logger;
 @Singleton
 public class ConversationBeans {
     private static final Logger LOG = Logger.getLogger(ConversationBeans.class);
-    private volatile FakeAnthropicServer standIn;
     /**
      * Runs the JDK HTTP client's completions (HTTP tool results). They never block, so a few
      * threads suffice; the JDK default is an unbounded cached pool that spawns a thread per burst.
@@ -57,33 +55,21 @@ public class ConversationBeans {
                 return t;
             });
 
-    /** The Messages API endpoint, or the local stand-in when so configured and no credentials exist. */
+    /** The Messages API endpoint, or the substitute (the local stand-in) when one is active. */
     @Produces
     @Singleton
-    AnthropicClient.Endpoint endpoint(AgentfnConfig config) {
+    AnthropicClient.Endpoint endpoint(AgentfnConfig config, SubstituteEndpoint substitute) {
         AgentfnConfig.Anthropic a = config.anthropic();
-        boolean noCredentials = a.apiKey().isEmpty() && a.authToken().isEmpty();
-        String mode = a.standIn();
-        if (mode.equals("always") || (mode.equals("auto") && noCredentials)) {
-            standIn = new FakeAnthropicServer().start(0);
-            LOG.warn("\n*****************************************************************************\n"
-                    + "*  NO ANTHROPIC CREDENTIALS: a LOCAL STAND-IN of the Messages API answers,  *\n"
-                    + "*  NOT Claude. Set ANTHROPIC_API_KEY (or ANTHROPIC_AUTH_TOKEN) for Claude.  *\n"
-                    + "*  Stand-in at " + standIn.baseUrl() + "\n"
-                    + "*****************************************************************************");
-            return new AnthropicClient.Endpoint(URI.create(standIn.baseUrl()), Optional.of("stand-in"), Optional.empty(),
-                    a.version(), a.betas().orElse(List.of()));
+        Optional<URI> stand = substitute.baseUrl();
+        if (stand.isPresent()) {
+            return new AnthropicClient.Endpoint(stand.get(), Optional.of("stand-in"), Optional.empty(), a.version(),
+                    a.betas().orElse(List.of()));
         }
-        if (noCredentials) {
+        if (a.apiKey().isEmpty() && a.authToken().isEmpty()) {
             LOG.warn("Neither ANTHROPIC_API_KEY nor ANTHROPIC_AUTH_TOKEN is set: model calls will be rejected upstream");
         }
         return new AnthropicClient.Endpoint(URI.create(a.baseUrl()), a.apiKey(), a.authToken(), a.version(),
                 a.betas().orElse(List.of()));
-    }
-
-    /** Whether answers come from the local stand-in rather than Claude. */
-    public boolean standInActive() {
-        return standIn != null;
     }
 
     @Produces
@@ -150,9 +136,6 @@ public class ConversationBeans {
             cc.close(); // its spare CLI processes, before the timer they use goes
         }
         timer.shutdownNow();
-        if (standIn != null) {
-            standIn.close();
-        }
         clientExecutor.shutdown();
     }
 }

@@ -7,8 +7,7 @@ import dev.agentfn.conversation.messages.AnthropicClient;
 import dev.agentfn.conversation.messages.RetryPolicy;
 import dev.agentfn.mlflow.MlflowAccess;
 import io.vertx.core.Vertx;
-import dev.agentfn.tracing.TraceDelivery;
-import dev.agentfn.tracing.Tracer;
+import dev.agentfn.invocation.Recorder;
 import jakarta.enterprise.inject.Produces;
 import jakarta.inject.Singleton;
 
@@ -20,30 +19,30 @@ public class EvaluationBeans {
     @Produces
     @Singleton
     Evaluations evaluations(AgentfnConfig config, ObjectMapper json, AnthropicClient anthropic,
-            MlflowAccess mlflow, AgentInvoker inProcess, Tracer tracer, TraceDelivery delivery, Vertx vertx) {
+            MlflowAccess mlflow, AgentInvoker inProcess, Recorder recorder, Vertx vertx) {
         AgentfnConfig.Evaluation e = config.evaluation();
         RetryPolicy retries = new RetryPolicy(config.anthropic().maxRetries(), config.anthropic().maxRetryAfter(),
                 () -> java.util.concurrent.ThreadLocalRandom.current().nextDouble());
         OpenAiChatClient openai = new OpenAiChatClient(vertx, config.anthropic().connectTimeout(), json,
                 e.openai().baseUrl(), e.openai().apiKey(), retries, Sleeper.SYSTEM);
         Judge.Services judges = new Judge.Services(anthropic, json, new Limiter(e.judgeConcurrency()),
-                e.judgeMaxTokens(), e.judgeTimeout(), e.traceJudges() ? tracer : null, delivery, openai,
+                e.judgeMaxTokens(), e.judgeTimeout(), e.traceJudges() ? recorder : null, openai,
                 JudgePricing.of(config.prices()));
-        AgentInvoker agent = e.functionUrl().isEmpty() ? inProcess : remote(config, json, inProcess, tracer, delivery, vertx);
+        AgentInvoker agent = e.functionUrl().isEmpty() ? inProcess : remote(config, json, inProcess, recorder, vertx);
         Scorers scorers = new Scorers(e.judgeModel().orElse(config.anthropic().defaultModel()), judges);
         Datasets datasets = new Datasets(json, e.datasetRoot(), e.maxRows(), fetcher(e.datasetUrls()));
         // Results live in MLflow, linked to the rows' traces: without a tracking server, or with tracing off,
         // there is nothing to evaluate into.
-        if (!mlflow.configured() || !delivery.enabled()) {
+        if (!mlflow.configured() || !recorder.enabled()) {
             return new Evaluations(datasets, scorers, agent, null, null, e.retained());
         }
         // A row started just before the budget ends may still take its deadline and a judge call with one retry.
         java.time.Duration grace = config.invocation().deadline().plus(e.judgeTimeout().multipliedBy(2));
-        EvaluationRunner runner = new EvaluationRunner(mlflow.client(), agent, new Limiter(e.agentConcurrency()), grace,
+        EvaluationRunner runner = new EvaluationRunner(mlflow.tracking(), agent, new Limiter(e.agentConcurrency()), grace,
                 RunSource.defaultUser(config.mlflow().trackingUsername()));
         return new Evaluations(datasets, scorers, agent, runner, mlflow.experiment()::id, e.retained(), e.timeBudget())
-                .withTraces(new TraceSampler(mlflow.client(), java.time.Duration.ofSeconds(60)), e.maxRows())
-                .withMlflowDatasets(new MlflowDatasets(mlflow.client(), datasets, e.mlflowDatasetPageSize(), e.maxRows(),
+                .withTraces(new TraceSampler(mlflow.tracking(), java.time.Duration.ofSeconds(60)), e.maxRows())
+                .withMlflowDatasets(new MlflowDatasets(mlflow.tracking(), datasets, e.mlflowDatasetPageSize(), e.maxRows(),
                         java.time.Duration.ofSeconds(60)));
     }
 
@@ -57,8 +56,8 @@ public class EvaluationBeans {
                 u.timeout(), DatasetFetcher.client());
     }
 
-    private static AgentInvoker remote(AgentfnConfig config, ObjectMapper json, AgentInvoker inProcess, Tracer tracer,
-            TraceDelivery delivery, Vertx vertx) {
+    private static AgentInvoker remote(AgentfnConfig config, ObjectMapper json, AgentInvoker inProcess,
+            Recorder recorder, Vertx vertx) {
         AgentfnConfig.Evaluation e = config.evaluation();
         java.util.Optional<String> key = functionKey(config);
         if (key.isEmpty()) {
@@ -68,7 +67,7 @@ public class EvaluationBeans {
         }
         LOG.infof("evaluation rows fan out to %s", e.functionUrl().get());
         return new RemoteAgentInvoker(vertx, json, inProcess, e.functionUrl().get(), key,
-                e.functionTimeout().orElse(config.invocation().deadline().plusSeconds(30)), tracer, delivery);
+                e.functionTimeout().orElse(config.invocation().deadline().plusSeconds(30)), recorder);
     }
 
     private static java.util.Optional<String> functionKey(AgentfnConfig config) {

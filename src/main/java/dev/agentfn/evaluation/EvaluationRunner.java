@@ -1,5 +1,6 @@
 package dev.agentfn.evaluation;
 
+import dev.agentfn.Futures;
 import dev.agentfn.LogText;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.agentfn.conversation.Sleeper;
@@ -7,14 +8,13 @@ import dev.agentfn.mlflow.MlflowApi;
 import dev.agentfn.mlflow.MlflowApi.AssessmentKind;
 import dev.agentfn.mlflow.MlflowApi.NewAssessment;
 import dev.agentfn.mlflow.MlflowApi.RunStatus;
-import dev.agentfn.mlflow.MlflowClient;
+import dev.agentfn.mlflow.MlflowTracking;
 import dev.agentfn.mlflow.MlflowKeys;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.jboss.logging.Logger;
@@ -32,7 +32,7 @@ public final class EvaluationRunner {
     private static final int POST_RETRIES = 5;
     private static final Logger LOG = Logger.getLogger(EvaluationRunner.class);
 
-    private final MlflowClient mlflow;
+    private final MlflowTracking mlflow;
     private final AgentInvoker agent;
     private final Limiter agentCalls;
     private final RunProgress progress;
@@ -40,13 +40,13 @@ public final class EvaluationRunner {
     private final String user;
 
     /** @param inFlightGrace how long rows started just before a time budget ends may still take */
-    public EvaluationRunner(MlflowClient mlflow, AgentInvoker agent, Limiter agentCalls,
+    public EvaluationRunner(MlflowTracking mlflow, AgentInvoker agent, Limiter agentCalls,
             java.time.Duration inFlightGrace) {
         this(mlflow, agent, agentCalls, inFlightGrace, RunSource.defaultUser(java.util.Optional.empty()));
     }
 
     /** @param user the run's "Created by" ({@code mlflow.user}) */
-    public EvaluationRunner(MlflowClient mlflow, AgentInvoker agent, Limiter agentCalls,
+    public EvaluationRunner(MlflowTracking mlflow, AgentInvoker agent, Limiter agentCalls,
             java.time.Duration inFlightGrace, String user) {
         this.user = user;
         this.mlflow = mlflow;
@@ -194,7 +194,7 @@ public final class EvaluationRunner {
         CompletableFuture.allOf(rows.toArray(CompletableFuture[]::new))
                 .thenCompose(v -> skipped.get() > 0 ? pause(state) : complete(state, plan))
                 .exceptionally(t -> {
-                    failRun(state, "finishing the run failed: " + message(t));
+                    failRun(state, "finishing the run failed: " + Futures.message(t));
                     return null;
                 });
         return state;
@@ -227,8 +227,8 @@ public final class EvaluationRunner {
                 .exceptionally(t -> {
                     // Only a bug gets here (agent and scorers report failures as values); count the row anyway.
                     LOG.errorf(LogText.escape(t), "evaluation %s row %d failed", state.id(), row.index());
-                    state.mlflowError("row " + row.index(), message(t));
-                    state.rowDone(new EvaluationRun.RowResult(row.index(), null, message(t), 0, 0, List.of()));
+                    state.mlflowError("row " + row.index(), Futures.message(t));
+                    state.rowDone(new EvaluationRun.RowResult(row.index(), null, Futures.message(t), 0, 0, List.of()));
                     return null;
                 });
     }
@@ -244,7 +244,7 @@ public final class EvaluationRunner {
             return CompletableFuture.completedFuture(null);
         }
         return mark.exceptionally(t -> {
-            state.mlflowError("progress", "recording row " + r.index() + " as done failed: " + message(t));
+            state.mlflowError("progress", "recording row " + r.index() + " as done failed: " + Futures.message(t));
             return null;
         });
     }
@@ -288,7 +288,7 @@ public final class EvaluationRunner {
             Scorer s = scorers.get(i); // assessments come in scorer order
             posts.add(createWithRetry(assessment(state, inv, a, s), 0).exceptionally(t -> {
                 state.mlflowError("assessment", "posting assessment " + a.name() + " on " + traceId + " failed: "
-                        + message(t));
+                        + Futures.message(t));
                 all.set(false);
                 return null;
             }));
@@ -329,7 +329,7 @@ public final class EvaluationRunner {
             if (attempt >= 2) {
                 return CompletableFuture.<Void>failedFuture(t);
             }
-            LOG.warnf("linking traces to run %s failed (%s); trying again", runId, LogText.escape(message(t)));
+            LOG.warnf("linking traces to run %s failed (%s); trying again", runId, LogText.escape(Futures.message(t)));
             return Sleeper.SYSTEM.sleep(Duration.ofSeconds(2L << attempt))
                     .thenCompose(x -> link(runId, traces, attempt + 1));
         }).thenCompose(f -> f);
@@ -428,13 +428,5 @@ public final class EvaluationRunner {
 
     private static String truncate(String s) {
         return s.length() > 500 ? s.substring(0, 499) + "…" : s;
-    }
-
-    static String message(Throwable t) {
-        Throwable c = t;
-        while (c instanceof CompletionException && c.getCause() != null) {
-            c = c.getCause();
-        }
-        return c.getMessage() == null ? c.getClass().getSimpleName() : c.getMessage();
     }
 }

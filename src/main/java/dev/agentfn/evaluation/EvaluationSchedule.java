@@ -1,5 +1,6 @@
 package dev.agentfn.evaluation;
 
+import dev.agentfn.Futures;
 import dev.agentfn.LogText;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -98,7 +99,7 @@ public class EvaluationSchedule {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         } catch (Exception e) {
-            LOG.errorf("scheduled evaluation failed: %s", LogText.escape(EvaluationRunner.message(e)));
+            LOG.errorf("scheduled evaluation failed: %s", LogText.escape(Futures.message(e)));
         }
     }
 

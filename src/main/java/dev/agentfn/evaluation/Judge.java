@@ -1,5 +1,6 @@
 package dev.agentfn.evaluation;
 
+import dev.agentfn.Futures;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
@@ -8,16 +9,13 @@ import dev.agentfn.conversation.Deadline;
 import dev.agentfn.conversation.messages.AnthropicClient;
 import dev.agentfn.conversation.messages.wire.MessagesRequest;
 import dev.agentfn.mlflow.MlflowKeys;
-import dev.agentfn.tracing.ActiveTrace;
-import dev.agentfn.tracing.LiveSpan;
-import dev.agentfn.tracing.TraceDelivery;
-import dev.agentfn.tracing.Tracer;
+import dev.agentfn.invocation.Recorder;
+import dev.agentfn.invocation.Recording;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
 
 /**
  * An LLM judge as MLflow's {@code make_judge}: the instructions as the task, the row's values beside them, the
@@ -34,27 +32,22 @@ public final class Judge implements Scorer {
 
     /**
      * Shared by all judges: the clients, the JSON mapper, the concurrency limit and the call budget;
-     * {@code tracer} and {@code delivery} trace each judgement (both {@code null}: untraced);
+     * {@code recorder} traces each judgement ({@code null}: untraced);
      * {@code openai} is {@code null} where {@code openai:/} judges are not offered.
      */
     public record Services(AnthropicClient client, ObjectMapper json, Limiter limiter, int maxTokens,
-            Duration timeout, Tracer tracer, TraceDelivery delivery, OpenAiChatClient openai, JudgePricing pricing) {
+            Duration timeout, Recorder recorder, OpenAiChatClient openai, JudgePricing pricing) {
 
         public Services {
             pricing = pricing == null ? JudgePricing.NONE : pricing;
         }
 
-        public Services(AnthropicClient client, ObjectMapper json, Limiter limiter, int maxTokens, Duration timeout,
-                Tracer tracer, TraceDelivery delivery, OpenAiChatClient openai) {
-            this(client, json, limiter, maxTokens, timeout, tracer, delivery, openai, null);
-        }
-
         public Services(AnthropicClient client, ObjectMapper json, Limiter limiter, int maxTokens, Duration timeout) {
-            this(client, json, limiter, maxTokens, timeout, null, null, null, null);
+            this(client, json, limiter, maxTokens, timeout, null, null, null);
         }
 
         boolean traced() {
-            return tracer != null && delivery != null && delivery.enabled();
+            return recorder != null && recorder.enabled();
         }
     }
 
@@ -159,39 +152,36 @@ public final class Judge implements Scorer {
     @Override
     public CompletableFuture<Assessment> score(DatasetRow row, RowOutcome outcome) {
         Prompt prompt = new Prompt(template.system(type), template.user(row, outcome));
-        ActiveTrace trace = services.traced() ? startTrace(prompt, outcome) : null;
+        Recording trace = services.traced() ? startTrace(prompt, outcome) : null;
         CompletableFuture<Assessment> judged = attempt(prompt, null, trace)
-                .exceptionally(t -> Assessment.failed(name, CALL_FAILED + message(t)));
+                .exceptionally(t -> Assessment.failed(name, CALL_FAILED + Futures.message(t)));
         return trace == null ? judged : judged.thenCompose(a -> finishTrace(trace, a));
     }
 
     /** The judgement as MLflow traces a scorer call: its own trace, tagged with the scorer's name. */
-    private ActiveTrace startTrace(Prompt prompt, RowOutcome outcome) {
-        ActiveTrace trace = services.tracer().start(name, MlflowKeys.SpanType.EVALUATOR, java.util.Optional.empty());
+    private Recording startTrace(Prompt prompt, RowOutcome outcome) {
+        Recording trace = services.recorder().start(name, MlflowKeys.SpanType.EVALUATOR);
         java.util.Map<String, Object> inputs = new java.util.LinkedHashMap<>();
         inputs.put("prompt", prompt.user());
         inputs.put("model", modelUri);
         if (outcome.traceId() != null) {
             inputs.put("trace_id", outcome.traceId());
         }
-        trace.root().inputs(inputs);
-        trace.tag(MlflowKeys.Tag.SOURCE_SCORER, name).requestPreview(prompt.user());
-        return trace;
+        return trace.inputs(inputs).tag(MlflowKeys.Tag.SOURCE_SCORER, name).requestPreview(prompt.user());
     }
 
-    private CompletableFuture<Assessment> finishTrace(ActiveTrace trace, Assessment a) {
+    private CompletableFuture<Assessment> finishTrace(Recording trace, Assessment a) {
         java.util.Map<String, Object> out = new java.util.LinkedHashMap<>();
         out.put("value", a.value());
         out.put("rationale", a.rationale());
         if (a.error() != null) {
-            trace.root().recordError("JudgeError", a.error(), null);
+            trace.error("JudgeError", a.error());
             out.put("error", a.error());
         }
-        trace.root().outputs(out);
-        trace.responsePreview(a.error() != null ? a.error() : String.valueOf(a.value()));
+        trace.outputs(out).responsePreview(a.error() != null ? a.error() : String.valueOf(a.value()));
         // The assessment points at the trace; it does not wait for it (a spooled trace arrives later).
         String traceId = trace.traceId();
-        services.delivery().deliver(trace.finish());
+        trace.deliver();
         return CompletableFuture.completedFuture(a.withScorerTrace(traceId));
     }
 
@@ -204,7 +194,7 @@ public final class Judge implements Scorer {
     }
 
     /** @param earlier usage of an earlier, malformed attempt ({@code null}: this is the first) */
-    private CompletableFuture<Assessment> attempt(Prompt prompt, Assessment.JudgeUsage earlier, ActiveTrace trace) {
+    private CompletableFuture<Assessment> attempt(Prompt prompt, Assessment.JudgeUsage earlier, Recording trace) {
         return services.limiter().submit(() -> call(prompt, trace)).thenCompose(reply -> {
             Assessment.JudgeUsage usage = earlier == null ? reply.usage() : earlier.plus(reply.usage());
             Assessment a = parse(reply.text()).withUsage(usage);
@@ -215,7 +205,7 @@ public final class Judge implements Scorer {
         });
     }
 
-    private CompletableFuture<Reply> call(Prompt prompt, ActiveTrace trace) {
+    private CompletableFuture<Reply> call(Prompt prompt, Recording trace) {
         return openai ? callOpenAi(prompt, trace) : callAnthropic(prompt, trace);
     }
 
@@ -224,12 +214,11 @@ public final class Judge implements Scorer {
      * output ({@code response_format}); an endpoint that refuses the schema is asked again without it, and not
      * offered it again.
      */
-    private CompletableFuture<Reply> callOpenAi(Prompt prompt, ActiveTrace trace) {
+    private CompletableFuture<Reply> callOpenAi(Prompt prompt, Recording trace) {
         List<OpenAiChatClient.ChatMessage> messages = List.of(new OpenAiChatClient.ChatMessage("system", prompt.system()),
                 new OpenAiChatClient.ChatMessage("user", prompt.user()));
-        LiveSpan span = trace == null ? null : trace.startSpan("chat.completions.create", MlflowKeys.SpanType.CHAT_MODEL,
-                trace.root()).attribute(MlflowKeys.Span.LLM_MODEL, model).attribute(MlflowKeys.Span.LLM_PROVIDER,
-                        "openai");
+        Recording.Step span = trace == null ? null : trace.step("chat.completions.create", MlflowKeys.SpanType.CHAT_MODEL)
+                .attribute(MlflowKeys.Span.LLM_MODEL, model).attribute(MlflowKeys.Span.LLM_PROVIDER, "openai");
         if (span != null) {
             span.inputs(java.util.Map.of("model", model, "messages", messages));
         }
@@ -253,10 +242,7 @@ public final class Judge implements Scorer {
 
     /** MLflow's {@code is_response_format_error}: a 400 naming the structured-output feature. */
     private static boolean refusedSchema(Throwable t) {
-        Throwable c = t;
-        while (c instanceof CompletionException && c.getCause() != null) {
-            c = c.getCause();
-        }
+        Throwable c = Futures.unwrap(t);
         if (!(c instanceof OpenAiChatClient.ChatException e) || e.status() != 400 || e.getMessage() == null) {
             return false;
         }
@@ -290,25 +276,24 @@ public final class Judge implements Scorer {
         return new Assessment.JudgeUsage(in, out, services.pricing().cost(model, in, out).orElse(null));
     }
 
-    private static void endSpan(LiveSpan span, String text, Throwable t) {
+    private static void endSpan(Recording.Step span, String text, Throwable t) {
         if (span == null) {
             return;
         }
         if (t != null) {
-            span.recordError("JudgeCallFailed", message(t), null);
+            span.error("JudgeCallFailed", Futures.message(t));
         } else {
             span.outputs(java.util.Map.of("text", text == null ? "" : text));
         }
         span.end();
     }
 
-    private CompletableFuture<Reply> callAnthropic(Prompt prompt, ActiveTrace trace) {
+    private CompletableFuture<Reply> callAnthropic(Prompt prompt, Recording trace) {
         ObjectNode user = JsonNodeFactory.instance.objectNode().put("role", "user").put("content", prompt.user());
         MessagesRequest request = new MessagesRequest(model, services.maxTokens(), List.of(user),
                 JsonNodeFactory.instance.textNode(prompt.system()), List.of(), List.of(), null, List.of());
-        LiveSpan span = trace == null ? null : trace.startSpan("messages.create", MlflowKeys.SpanType.CHAT_MODEL,
-                trace.root()).attribute(MlflowKeys.Span.LLM_MODEL, model).attribute(MlflowKeys.Span.LLM_PROVIDER,
-                        "anthropic");
+        Recording.Step span = trace == null ? null : trace.step("messages.create", MlflowKeys.SpanType.CHAT_MODEL)
+                .attribute(MlflowKeys.Span.LLM_MODEL, model).attribute(MlflowKeys.Span.LLM_PROVIDER, "anthropic");
         if (span != null) {
             span.inputs(java.util.Map.of("model", model, "system", prompt.system(), "messages",
                     List.of(java.util.Map.of("role", "user", "content", prompt.user()))));
@@ -347,14 +332,6 @@ public final class Judge implements Scorer {
             return "(nothing)";
         }
         return s.length() > 200 ? s.substring(0, 200) + "…" : s;
-    }
-
-    private static String message(Throwable t) {
-        Throwable c = t;
-        while (c instanceof CompletionException && c.getCause() != null) {
-            c = c.getCause();
-        }
-        return c.getMessage() == null ? c.getClass().getSimpleName() : c.getMessage();
     }
 
     /** Judge answers are not streamed anywhere, so nothing is ever relayed and every retry is allowed. */

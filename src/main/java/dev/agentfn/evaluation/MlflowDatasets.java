@@ -3,7 +3,7 @@ package dev.agentfn.evaluation;
 import dev.agentfn.mlflow.MlflowApi.DatasetRecord;
 import dev.agentfn.mlflow.MlflowApi.DatasetRecordPage;
 import dev.agentfn.mlflow.MlflowApi.EvaluationDataset;
-import dev.agentfn.mlflow.MlflowClient;
+import dev.agentfn.mlflow.MlflowTracking;
 import dev.agentfn.mlflow.MlflowKeys;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -22,14 +22,14 @@ public final class MlflowDatasets {
     /** MLflow's dataset ids: {@code d-} and 32 hex digits ({@code EvaluationDatasetSource._can_resolve}). */
     private static final Pattern ID = Pattern.compile("d-[0-9a-f]{32}");
 
-    private final MlflowClient mlflow;
+    private final MlflowTracking mlflow;
     private final Datasets datasets;
     private final int pageSize;
     private final int maxRows;
     private final Duration timeout;
 
     /** @param timeout for each MLflow call */
-    public MlflowDatasets(MlflowClient mlflow, Datasets datasets, int pageSize, int maxRows, Duration timeout) {
+    public MlflowDatasets(MlflowTracking mlflow, Datasets datasets, int pageSize, int maxRows, Duration timeout) {
         this.mlflow = mlflow;
         this.datasets = datasets;
         this.pageSize = pageSize;

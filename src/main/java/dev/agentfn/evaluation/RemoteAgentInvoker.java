@@ -1,12 +1,12 @@
 package dev.agentfn.evaluation;
 
+import dev.agentfn.Futures;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.agentfn.mlflow.MlflowKeys;
-import dev.agentfn.tracing.ActiveTrace;
-import dev.agentfn.tracing.TraceDelivery;
-import dev.agentfn.tracing.Tracer;
+import dev.agentfn.invocation.Recorder;
+import dev.agentfn.invocation.Recording;
 import io.vertx.core.MultiMap;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
@@ -51,11 +51,10 @@ public final class RemoteAgentInvoker implements AgentInvoker {
     private final String uri;
     private final Optional<String> apiKey;
     private final Duration timeout;
-    private final Tracer tracer;
-    private final TraceDelivery delivery;
+    private final Recorder recorder;
 
     public RemoteAgentInvoker(Vertx vertx, ObjectMapper json, AgentInvoker local, URI functionUrl,
-            Optional<String> apiKey, Duration timeout, Tracer tracer, TraceDelivery delivery) {
+            Optional<String> apiKey, Duration timeout, Recorder recorder) {
         if (functionUrl.getHost() == null || !("http".equals(functionUrl.getScheme())
                 || "https".equals(functionUrl.getScheme()))) {
             throw new IllegalArgumentException("agentfn.evaluation.function-url must be an http(s) URL with a host, got '"
@@ -71,8 +70,7 @@ public final class RemoteAgentInvoker implements AgentInvoker {
         this.uri = (base.endsWith("/") ? base.substring(0, base.length() - 1) : base) + "/v1/invocations";
         this.apiKey = apiKey.filter(k -> !k.isBlank());
         this.timeout = timeout;
-        this.tracer = tracer;
-        this.delivery = delivery;
+        this.recorder = recorder;
     }
 
     @Override
@@ -102,7 +100,7 @@ public final class RemoteAgentInvoker implements AgentInvoker {
         }
         return post(bytes, sourceRunId).handle((reply, err) -> err != null
                 ? failedWithoutTrace(inputs, sourceRunId, started, "remote invocation " + uri + " failed: "
-                        + EvaluationRunner.message(err))
+                        + Futures.message(err))
                 : outcome(reply, inputs, sourceRunId, started)).thenCompose(f -> f);
     }
 
@@ -166,19 +164,17 @@ public final class RemoteAgentInvoker implements AgentInvoker {
     /** A trace for a row the function never traced: the error has a place and the row is linked to the run. */
     private CompletableFuture<Invocation> failedWithoutTrace(ObjectNode inputs, String sourceRunId, long started,
             String why) {
-        ActiveTrace trace = tracer.start("agent_invocation", MlflowKeys.SpanType.AGENT, Optional.empty());
         Map<String, Object> in = new LinkedHashMap<>(json.convertValue(inputs, Map.class));
-        trace.root().inputs(in).attribute("agentfn.function_url", uri);
-        trace.metadata(MlflowKeys.Metadata.SOURCE_RUN, sourceRunId)
+        Recording trace = recorder.start("agent_invocation", MlflowKeys.SpanType.AGENT)
+                .inputs(in).attribute("agentfn.function_url", uri)
+                .metadata(MlflowKeys.Metadata.SOURCE_RUN, sourceRunId)
                 .metadata(MlflowKeys.Metadata.SOURCE_NAME, "agentfn")
-                .metadata(MlflowKeys.Metadata.SOURCE_TYPE, "SERVICE");
-        trace.requestPreview(inputs.path("prompt").asText(""));
-        trace.root().recordError("RemoteInvocationFailed", why, null).outputs(Map.of("status", "error", "error", why));
-        trace.responsePreview(why);
-        String traceId = trace.traceId();
-        String root = trace.root().spanId();
-        return delivery.deliver(trace.finish()).handle((status, err) -> new Invocation(
-                new RowOutcome(traceId, null, why, elapsedMs(started), 0, 0, List.of()), root));
+                .metadata(MlflowKeys.Metadata.SOURCE_TYPE, "SERVICE")
+                .requestPreview(inputs.path("prompt").asText(""))
+                .error("RemoteInvocationFailed", why).outputs(Map.of("status", "error", "error", why))
+                .responsePreview(why);
+        return trace.deliver().thenApply(delivered -> new Invocation(
+                new RowOutcome(trace.traceId(), null, why, elapsedMs(started), 0, 0, List.of()), trace.rootSpanId()));
     }
 
     private static long elapsedMs(long started) {

@@ -4,7 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.agentfn.mlflow.MlflowApi.TracePage;
-import dev.agentfn.mlflow.MlflowClient;
+import dev.agentfn.mlflow.MlflowTracking;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -28,9 +28,9 @@ final class RunProgress {
     record Previous(String runId, long leaseUntil, List<EvaluationRun.RowResult> done, List<String> unfinishedTraces) {
     }
 
-    private final MlflowClient mlflow;
+    private final MlflowTracking mlflow;
 
-    RunProgress(MlflowClient mlflow) {
+    RunProgress(MlflowTracking mlflow) {
         this.mlflow = mlflow;
     }
 

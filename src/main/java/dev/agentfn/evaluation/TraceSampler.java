@@ -1,10 +1,11 @@
 package dev.agentfn.evaluation;
 
+import dev.agentfn.Futures;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.agentfn.mlflow.MlflowApi.TracePage;
-import dev.agentfn.mlflow.MlflowClient;
+import dev.agentfn.mlflow.MlflowTracking;
 import dev.agentfn.mlflow.MlflowKeys;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -31,10 +32,10 @@ public final class TraceSampler {
     public record Spec(String filter, Duration window, double sample, int maxTraces) {
     }
 
-    private final MlflowClient mlflow;
+    private final MlflowTracking mlflow;
     private final Duration timeout;
 
-    public TraceSampler(MlflowClient mlflow, Duration timeout) {
+    public TraceSampler(MlflowTracking mlflow, Duration timeout) {
         this.mlflow = mlflow;
         this.timeout = timeout;
     }
@@ -67,7 +68,7 @@ public final class TraceSampler {
             }
             return new Dataset(describe(spec), rows);
         } catch (java.util.concurrent.ExecutionException e) {
-            String why = EvaluationRunner.message(e.getCause());
+            String why = Futures.message(e.getCause());
             if (why.contains("INVALID_PARAMETER_VALUE") || why.contains("-> 400")) {
                 throw new EvaluationException("dataset.traces.filter: MLflow rejected the filter: " + why);
             }

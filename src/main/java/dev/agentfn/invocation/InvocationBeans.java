@@ -2,7 +2,7 @@ package dev.agentfn.invocation;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.agentfn.config.Secrets;
-import dev.agentfn.conversation.ConversationBeans;
+import dev.agentfn.conversation.SubstituteEndpoint;
 import dev.agentfn.conversation.ConversationEngine;
 import dev.agentfn.conversation.claudecode.ClaudeCodeEngine;
 import dev.agentfn.conversation.messages.MessagesEngine;
@@ -21,10 +21,17 @@ public class InvocationBeans {
     @Produces
     @Singleton
     InvocationStage invocationStage(MessagesEngine messages, ClaudeCodeEngine claudeCode, Tracer tracer,
-            TraceDelivery delivery, MeterRegistry registry, ConversationBeans conversation, ObjectMapper json,
+            TraceDelivery delivery, MeterRegistry registry, SubstituteEndpoint standIn, ObjectMapper json,
             Secrets secrets, @ConfigProperty(name = "quarkus.application.version", defaultValue = "dev") String version) {
         Map<String, ConversationEngine> engines = Map.of(messages.name(), messages, claudeCode.name(), claudeCode);
         return new InvocationStage(engines, tracer, delivery, new InvocationMetrics(registry), version,
-                conversation.standInActive(), json, secrets);
+                standIn.baseUrl().isPresent(), json, secrets);
+    }
+
+    /** Traces of work that is not a conversation (judges, rows that failed remotely), delivered the same way. */
+    @Produces
+    @Singleton
+    Recorder recorder(Tracer tracer, TraceDelivery delivery) {
+        return new Recorder(tracer, delivery);
     }
 }

@@ -3,27 +3,36 @@ package dev.agentfn.mlflow;
 import java.util.Objects;
 
 /**
- * The MLflow this deployment writes to, built once from configuration ({@link MlflowBeans}): the client and the
- * experiment. Trace export and evaluation each take it as a bean of its own, so neither reaches MLflow through
- * the other. {@link #NONE} when no tracking URI is configured.
+ * The MLflow this deployment writes to, built once from configuration ({@link MlflowBeans}): the client that
+ * writes traces, the tracking client (experiments, runs, assessments, datasets) and the experiment. Trace export
+ * and evaluation each take it as a bean of their own, so neither reaches MLflow through the other. {@link #NONE}
+ * when no tracking URI is configured.
  */
 public final class MlflowAccess {
-    public static final MlflowAccess NONE = new MlflowAccess(null, null);
+    public static final MlflowAccess NONE = new MlflowAccess(null, null, null);
 
-    private final MlflowClient client;
+    private final MlflowTraceClient traces;
+    private final MlflowTracking tracking;
     private final MlflowExperiment experiment;
 
-    public MlflowAccess(MlflowClient client, MlflowExperiment experiment) {
-        this.client = client;
+    public MlflowAccess(MlflowTraceClient traces, MlflowTracking tracking, MlflowExperiment experiment) {
+        this.traces = traces;
+        this.tracking = tracking;
         this.experiment = experiment;
     }
 
     public boolean configured() {
-        return client != null;
+        return tracking != null;
     }
 
-    public MlflowClient client() {
-        return Objects.requireNonNull(client, "no MLflow tracking URI is configured");
+    /** Writes traces (trace export). */
+    public MlflowTraceClient traces() {
+        return Objects.requireNonNull(traces, "no MLflow tracking URI is configured");
+    }
+
+    /** Experiments, runs, assessments, datasets, stored traces (evaluation, the CLI). */
+    public MlflowTracking tracking() {
+        return Objects.requireNonNull(tracking, "no MLflow tracking URI is configured");
     }
 
     public MlflowExperiment experiment() {
@@ -35,11 +44,11 @@ public final class MlflowAccess {
      * may carry ({@link MlflowTarget#label()}); null when none is configured.
      */
     public String trackingUri() {
-        return client == null ? null : client.target().label();
+        return tracking == null ? null : tracking.target().label();
     }
 
     /** Where traces and runs go, as a label that holds no credential: server label and experiment. */
     public String destination() {
-        return client == null ? "nowhere" : client.target().label() + " " + experiment.label();
+        return tracking == null ? "nowhere" : tracking.target().label() + " " + experiment.label();
     }
 }

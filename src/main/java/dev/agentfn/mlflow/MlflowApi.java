@@ -13,12 +13,25 @@ import java.util.Objects;
 import java.util.TreeMap;
 
 /**
- * Request and response records of the MLflow REST endpoints {@link MlflowClient} calls. Requests
+ * Request and response records of the MLflow REST endpoints {@link MlflowTraceClient} and
+ * {@link MlflowTracking} call. Requests
  * build their JSON bodies as trees and responses parse trees, so Jackson never binds these
  * classes by reflection.
  */
 public final class MlflowApi {
     private MlflowApi() {
+    }
+
+    // ---- Traces -----------------------------------------------------------------------------
+
+    /** {@code GET /api/3.0/mlflow/traces/{trace_id}}: the trace's info with its assessments. */
+    static String traceInfoPath(String traceId) {
+        return "/api/3.0/mlflow/traces/" + MlflowRest.encodeSegment(traceId);
+    }
+
+    /** The {@code trace_info} of a {@link #traceInfoPath} answer. */
+    static JsonNode traceInfoOf(JsonNode response) {
+        return response.path("trace").path("trace_info");
     }
 
     // ---- OTLP -------------------------------------------------------------------------------

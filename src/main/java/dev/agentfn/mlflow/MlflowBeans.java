@@ -7,7 +7,7 @@ import jakarta.inject.Singleton;
 import java.util.Optional;
 import org.jboss.logging.Logger;
 
-/** Builds the one MLflow client of the deployment from configuration, once, at start. */
+/** Builds the deployment's MLflow clients from configuration, once, at start, on one transport. */
 @Singleton
 public class MlflowBeans {
     private static final Logger LOG = Logger.getLogger(MlflowBeans.class);
@@ -23,9 +23,10 @@ public class MlflowBeans {
         }
         MlflowTarget target = target(uri.get(), m);
         LOG.infof("MLflow at %s", target.label());
-        MlflowClient client = new MlflowClient(target, new MlflowHttp(vertx));
-        return new MlflowAccess(client, new MlflowExperiment(client, nonBlank(m.experimentId()).orElse(null),
-                nonBlank(m.experimentName()).orElse(null)));
+        MlflowRest rest = new MlflowRest(target, new MlflowHttp(vertx));
+        MlflowTracking tracking = new MlflowTracking(rest);
+        return new MlflowAccess(new MlflowTraceClient(rest), tracking, new MlflowExperiment(tracking,
+                nonBlank(m.experimentId()).orElse(null), nonBlank(m.experimentName()).orElse(null)));
     }
 
     /** {@code databricks} (or {@code databricks://profile}) means the workspace of DATABRICKS_HOST. */

@@ -11,13 +11,13 @@ import org.jboss.logging.Logger;
 public final class MlflowExperiment {
     private static final Logger LOG = Logger.getLogger(MlflowExperiment.class);
 
-    private final MlflowClient client;
+    private final MlflowTracking client;
     private final String experimentId;
     private final String experimentName;
     private final AtomicReference<CompletableFuture<String>> resolved = new AtomicReference<>();
 
     /** @param experimentId wins over the name when both are given; neither means MLflow's default experiment "0" */
-    public MlflowExperiment(MlflowClient client, String experimentId, String experimentName) {
+    public MlflowExperiment(MlflowTracking client, String experimentId, String experimentName) {
         this.client = client;
         this.experimentId = experimentId;
         this.experimentName = experimentName;

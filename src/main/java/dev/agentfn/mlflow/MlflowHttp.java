@@ -25,7 +25,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
 
 /**
- * The HTTP transport of {@link MlflowClient}: one Vert.x client on the application's event loops.
+ * The HTTP transport of {@link MlflowRest}: one Vert.x client on the application's event loops.
  *
  * <p>Why not the JDK {@code HttpClient}: building one sets up the default TLS context (about 0.1 s of a
  * cold start, even for an {@code http://} server), and every {@code sendAsync} completes through

@@ -41,7 +41,7 @@ public final class MlflowTraceWriter {
     /** Writes in flight (this one included) from which path A sends its two requests one after the other. */
     static final int SEQUENTIAL_FROM = 4;
 
-    private final MlflowClient client;
+    private final MlflowTraceClient client;
     private final Duration reprobeAfter;
     private final LongSupplier nanoClock;
     private final int sequentialFrom;
@@ -49,15 +49,15 @@ public final class MlflowTraceWriter {
     /** 0 while OTLP is believed to work; else the nanoTime after which to try OTLP again. */
     private volatile long otlpUnsupportedUntil;
 
-    public MlflowTraceWriter(MlflowClient client) {
+    public MlflowTraceWriter(MlflowTraceClient client) {
         this(client, DEFAULT_REPROBE_AFTER, System::nanoTime);
     }
 
-    MlflowTraceWriter(MlflowClient client, Duration reprobeAfter, LongSupplier nanoClock) {
+    MlflowTraceWriter(MlflowTraceClient client, Duration reprobeAfter, LongSupplier nanoClock) {
         this(client, reprobeAfter, nanoClock, SEQUENTIAL_FROM);
     }
 
-    MlflowTraceWriter(MlflowClient client, Duration reprobeAfter, LongSupplier nanoClock, int sequentialFrom) {
+    MlflowTraceWriter(MlflowTraceClient client, Duration reprobeAfter, LongSupplier nanoClock, int sequentialFrom) {
         this.client = client;
         this.reprobeAfter = reprobeAfter;
         this.nanoClock = nanoClock;
@@ -132,11 +132,11 @@ public final class MlflowTraceWriter {
      * upserts (the file store answers 500). If the server has the trace, upload to it anyway.
      */
     private CompletableFuture<String> alreadyStarted(String traceId, Throwable startFailure) {
-        MlflowClientException e = MlflowClient.asClientException(startFailure, "StartTraceV3");
+        MlflowClientException e = MlflowRest.asClientException(startFailure, "StartTraceV3");
         if (e.status() < 400) {
             return CompletableFuture.failedFuture(e);
         }
-        return client.getTraceInfo(traceId).handle((found, t) -> {
+        return client.storedTraceInfo(traceId).handle((found, t) -> {
             if (t != null || found.isEmpty()) {
                 throw e;
             }
@@ -172,7 +172,7 @@ public final class MlflowTraceWriter {
     }
 
     private static WriteOutcome failure(Path path, Throwable t) {
-        MlflowClientException e = MlflowClient.asClientException(t, "write");
+        MlflowClientException e = MlflowRest.asClientException(t, "write");
         return WriteOutcome.failed(path, e.getMessage(), e.retryable());
     }
 

@@ -64,7 +64,7 @@ public class TracingBeans {
             return disabled();
         }
         LOG.infof("Tracing to MLflow at %s", mlflow.trackingUri());
-        return new MlflowTraceExporter(mlflow.client(), mlflow.experiment());
+        return new MlflowTraceExporter(mlflow.traces(), mlflow.experiment());
     }
 
     @Produces

@@ -1,6 +1,8 @@
 package dev.agentfn.bench;
 
-import dev.agentfn.mlflow.MlflowClient;
+import dev.agentfn.mlflow.MlflowRest;
+import dev.agentfn.mlflow.MlflowTraceClient;
+import dev.agentfn.mlflow.MlflowTracking;
 import dev.agentfn.mlflow.MlflowExperiment;
 import dev.agentfn.mlflow.MlflowKeys;
 import dev.agentfn.mlflow.MlflowTarget;
@@ -34,8 +36,10 @@ public final class ExportBench {
         try (MlflowServer server = backend.isEmpty() ? MlflowServer.startSqlite()
                 : MlflowServer.startWithBackend(backend, workers)) {
             String experiment = server.createExperiment("export-bench");
-            MlflowClient client = new MlflowClient(MlflowTarget.of(server.uri().toString()));
-            MlflowTraceExporter exporter = new MlflowTraceExporter(client, new MlflowExperiment(client, experiment, null));
+            MlflowRest rest = MlflowRest.standalone(MlflowTarget.of(server.uri().toString()));
+            MlflowTraceClient client = new MlflowTraceClient(rest);
+            MlflowTraceExporter exporter = new MlflowTraceExporter(client,
+                    new MlflowExperiment(new MlflowTracking(rest), experiment, null));
             for (int i = 0; i < 30; i++) {
                 once(tracer, exporter, client, experiment);
             }
@@ -58,7 +62,7 @@ public final class ExportBench {
         }
     }
 
-    private static long[] once(Tracer tracer, MlflowTraceExporter exporter, MlflowClient client, String experiment) {
+    private static long[] once(Tracer tracer, MlflowTraceExporter exporter, MlflowTraceClient client, String experiment) {
         Trace full = SampleTraces.invocation(tracer);
         long t0 = System.nanoTime();
         ExportResult r = exporter.export(full).join();

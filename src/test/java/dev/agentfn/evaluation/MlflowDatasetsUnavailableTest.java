@@ -4,7 +4,8 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.agentfn.mlflow.MlflowClient;
+import dev.agentfn.mlflow.MlflowRest;
+import dev.agentfn.mlflow.MlflowTracking;
 import dev.agentfn.mlflow.MlflowTarget;
 import java.io.IOException;
 import java.net.ServerSocket;
@@ -21,7 +22,7 @@ class MlflowDatasetsUnavailableTest {
         try (ServerSocket s = new ServerSocket(0)) {
             closedPort = s.getLocalPort();
         }
-        MlflowDatasets loader = new MlflowDatasets(new MlflowClient(MlflowTarget.of("http://127.0.0.1:" + closedPort)),
+        MlflowDatasets loader = new MlflowDatasets(new MlflowTracking(MlflowRest.standalone(MlflowTarget.of("http://127.0.0.1:" + closedPort))),
                 new Datasets(new ObjectMapper(), Optional.empty(), 100), 10, 100, Duration.ofSeconds(10));
 
         DatasetUnavailableException e = assertThrows(DatasetUnavailableException.class, () -> loader.load("qa-set", null));

@@ -16,8 +16,7 @@ import dev.agentfn.testing.FakeAnthropicResource;
 import dev.agentfn.testing.MlflowPython;
 import dev.agentfn.testing.MlflowServerResource;
 import dev.agentfn.testing.StubHttp;
-import dev.agentfn.tracing.TraceDelivery;
-import dev.agentfn.tracing.Tracer;
+import dev.agentfn.invocation.Recorder;
 import dev.agentfn.mlflow.MlflowAccess;
 import io.quarkus.test.junit.QuarkusTest;
 import io.quarkus.test.junit.QuarkusTestProfile;
@@ -80,9 +79,7 @@ class RemoteEvaluationTest {
     @Inject
     ObjectMapper json;
     @Inject
-    Tracer tracer;
-    @Inject
-    TraceDelivery delivery;
+    Recorder recorder;
 
     FakeAnthropicServer fake = FakeAnthropicResource.fake();
     MlflowPython python = new MlflowPython(MlflowServerResource.server());
@@ -116,7 +113,7 @@ class RemoteEvaluationTest {
         assertTrue(servedInvocations() >= 3, "rows were not sent to the function URL");
 
         // The same plan through the in-process invoker, for comparison.
-        EvaluationRunner local = new EvaluationRunner(mlflow.client(), inProcess, new Limiter(4), Duration.ofMinutes(1));
+        EvaluationRunner local = new EvaluationRunner(mlflow.tracking(), inProcess, new Limiter(4), Duration.ofMinutes(1));
         EvaluationRun run = local.start("ev-local", mlflow.experiment().id().join(), evaluations.plan(json.readTree(BODY)))
                 .get(30, TimeUnit.SECONDS).settled().get(90, TimeUnit.SECONDS);
         assertEquals(EvaluationRun.Status.FINISHED, run.status(), run.failure());
@@ -210,8 +207,8 @@ class RemoteEvaluationTest {
         try {
             RemoteAgentInvoker remote = new RemoteAgentInvoker(vertx, json, inProcess,
                     URI.create("http://127.0.0.1:" + stub.getAddress().getPort() + "/"), Optional.of("stub-key"),
-                    Duration.ofMillis(800), tracer, delivery);
-                EvaluationRunner runner = new EvaluationRunner(mlflow.client(), remote, new Limiter(4), Duration.ofMinutes(1));
+                    Duration.ofMillis(800), recorder);
+                EvaluationRunner runner = new EvaluationRunner(mlflow.tracking(), remote, new Limiter(4), Duration.ofMinutes(1));
             EvaluationPlan plan = evaluations.plan(json.readTree("""
                     {"dataset":{"rows":[{"inputs":{"prompt":"boom"}},{"inputs":{"prompt":"hang"}}]},"scorers":["no_error"]}
                     """));

@@ -92,7 +92,7 @@ class DatabricksUploadTest {
     private MlflowTraceWriter databricksWriter() {
         MlflowTarget target = new MlflowTarget(java.net.URI.create(base()), MlflowTarget.Auth.bearer(TOKEN), true,
                 Duration.ofSeconds(10));
-        return new MlflowTraceWriter(new MlflowClient(target));
+        return new MlflowTraceWriter(new MlflowTraceClient(MlflowRest.standalone(target)));
     }
 
     private List<Recorded> signedRequests() {
@@ -167,10 +167,10 @@ class DatabricksUploadTest {
     @Test
     void basicAuthHeaderIsSentAndNeverPrinted() throws Exception {
         MlflowTarget target = MlflowTarget.of(base()).withAuth(MlflowTarget.Auth.basic("alice", "pa55word"));
-        MlflowClient client = new MlflowClient(target);
-        var f = client.getExperimentByName("x");
+        MlflowTracking tracking = new MlflowTracking(MlflowRest.standalone(target));
+        var f = tracking.getExperimentByName("x");
         Throwable t = org.junit.jupiter.api.Assertions.assertThrows(Exception.class, () -> f.get(30, TimeUnit.SECONDS));
-        MlflowClientException e = MlflowClient.asClientException(t, "test");
+        MlflowClientException e = MlflowRest.asClientException(t, "test");
         assertEquals(401, e.status());
         assertEquals("UNAUTHENTICATED", e.errorCode());
         assertFalse(e.getMessage().contains("pa55word"));

@@ -22,8 +22,10 @@ class MlflowServerRestartTest {
         MlflowServer server = MlflowServerResource.server();
         String experimentId = config.get(MlflowServerResource.EXPERIMENT_ID);
         assertEquals(server.uri().toString(), config.get(MlflowServerResource.TRACKING_URI));
-        MlflowClient client = new MlflowClient(MlflowTarget.of(server.uri().toString()));
-        MlflowTraceWriter writer = new MlflowTraceWriter(client);
+        MlflowRest rest = MlflowRest.standalone(MlflowTarget.of(server.uri().toString()));
+        MlflowTraceClient traces = new MlflowTraceClient(rest);
+        MlflowTracking tracking = new MlflowTracking(rest);
+        MlflowTraceWriter writer = new MlflowTraceWriter(traces);
         Trace before = Fixtures.agentTrace(experimentId);
         assertTrue(writer.write(before).get(60, TimeUnit.SECONDS).delivered());
 
@@ -41,9 +43,9 @@ class MlflowServerRestartTest {
         assertEquals(uri, server.uri(), "same port after restart");
         WriteOutcome retried = writer.write(during).get(60, TimeUnit.SECONDS);
         assertTrue(retried.delivered(), retried.reason());
-        assertTrue(client.getTraceInfo(before.info().traceId()).get(30, TimeUnit.SECONDS).isPresent(),
+        assertTrue(tracking.getTraceInfo(before.info().traceId()).get(30, TimeUnit.SECONDS).isPresent(),
                 "data written before the restart is still there");
-        assertEquals(experimentId, client.getTraceInfo(during.info().traceId()).get(30, TimeUnit.SECONDS)
+        assertEquals(experimentId, tracking.getTraceInfo(during.info().traceId()).get(30, TimeUnit.SECONDS)
                 .orElseThrow().path("trace_location").path("mlflow_experiment").path("experiment_id").asText());
     }
 }

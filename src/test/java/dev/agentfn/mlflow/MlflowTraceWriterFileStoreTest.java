@@ -18,7 +18,8 @@ import org.junit.jupiter.api.Test;
 /** Path B: a file-store server answers OTLP with 501, so the writer falls back to traces.json. */
 class MlflowTraceWriterFileStoreTest {
     static MlflowServer server;
-    static MlflowClient client;
+    static MlflowTraceClient traces;
+    static MlflowTracking tracking;
     static MlflowPython python;
     static String experimentId;
 
@@ -26,7 +27,9 @@ class MlflowTraceWriterFileStoreTest {
     static void startServer() {
         server = MlflowServer.startFileStore();
         experimentId = server.createExperiment("file-store");
-        client = new MlflowClient(MlflowTarget.of(server.uri().toString()));
+        MlflowRest rest = MlflowRest.standalone(MlflowTarget.of(server.uri().toString()));
+        traces = new MlflowTraceClient(rest);
+        tracking = new MlflowTracking(rest);
         python = new MlflowPython(server);
     }
 
@@ -38,14 +41,14 @@ class MlflowTraceWriterFileStoreTest {
     @Test
     void otlpIsUnsupportedOnAFileStore() throws Exception {
         Trace trace = Fixtures.agentTrace(experimentId);
-        OtlpExportResult r = client.logSpansOtlp(experimentId, null, trace.spans()).get(30, TimeUnit.SECONDS);
+        OtlpExportResult r = traces.logSpansOtlp(experimentId, null, trace.spans()).get(30, TimeUnit.SECONDS);
         assertEquals(OtlpExportResult.Outcome.UNSUPPORTED, r.outcome(), r.message());
         assertEquals(501, r.status());
     }
 
     @Test
     void fallsBackToTracesJsonAndRemembersIt() throws Exception {
-        MlflowTraceWriter writer = new MlflowTraceWriter(client);
+        MlflowTraceWriter writer = new MlflowTraceWriter(traces);
         Trace trace = Fixtures.agentTrace(experimentId);
         WriteOutcome outcome = writer.write(trace).get(60, TimeUnit.SECONDS);
         assertEquals(WriteOutcome.delivered(WriteOutcome.Path.TRACES_JSON), outcome, outcome.reason());
@@ -66,7 +69,7 @@ class MlflowTraceWriterFileStoreTest {
 
     @Test
     void rewritingOnPathBIsIdempotent() throws Exception {
-        MlflowTraceWriter writer = new MlflowTraceWriter(client);
+        MlflowTraceWriter writer = new MlflowTraceWriter(traces);
         Trace trace = Fixtures.agentTrace(experimentId);
         assertTrue(writer.write(trace).get(60, TimeUnit.SECONDS).delivered());
         assertTrue(writer.write(trace).get(60, TimeUnit.SECONDS).delivered());

@@ -66,8 +66,8 @@ class MlflowTraceWriterOrderTest {
     }
 
     private MlflowTraceWriter writer(int sequentialFrom) {
-        MlflowClient client = new MlflowClient(MlflowTarget.of("http://127.0.0.1:" + stub.getAddress().getPort()));
-        return new MlflowTraceWriter(client, Duration.ofMinutes(10), System::nanoTime, sequentialFrom);
+        MlflowTraceClient traces = new MlflowTraceClient(MlflowRest.standalone(MlflowTarget.of("http://127.0.0.1:" + stub.getAddress().getPort())));
+        return new MlflowTraceWriter(traces, Duration.ofMinutes(10), System::nanoTime, sequentialFrom);
     }
 
     @Test

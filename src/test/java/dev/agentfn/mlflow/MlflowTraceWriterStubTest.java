@@ -67,8 +67,8 @@ class MlflowTraceWriterStubTest {
 
     @Test
     void bareNotFoundSelectsPathBAndIsRememberedUntilReprobe() throws Exception {
-        MlflowClient client = new MlflowClient(MlflowTarget.of("http://127.0.0.1:" + stub.getAddress().getPort()));
-        MlflowTraceWriter writer = new MlflowTraceWriter(client, Duration.ofMinutes(10), clock::get);
+        MlflowTraceClient traces = new MlflowTraceClient(MlflowRest.standalone(MlflowTarget.of("http://127.0.0.1:" + stub.getAddress().getPort())));
+        MlflowTraceWriter writer = new MlflowTraceWriter(traces, Duration.ofMinutes(10), clock::get);
 
         WriteOutcome first = writer.write(Fixtures.agentTrace("1")).get(30, TimeUnit.SECONDS);
         assertEquals(WriteOutcome.delivered(WriteOutcome.Path.TRACES_JSON), first, first.reason());
@@ -92,8 +92,8 @@ class MlflowTraceWriterStubTest {
     @Test
     void serverErrorOnOtlpIsRetryableFailureNotFallback() throws Exception {
         otlpStatus = 503;
-        MlflowClient client = new MlflowClient(MlflowTarget.of("http://127.0.0.1:" + stub.getAddress().getPort()));
-        MlflowTraceWriter writer = new MlflowTraceWriter(client);
+        MlflowTraceClient traces = new MlflowTraceClient(MlflowRest.standalone(MlflowTarget.of("http://127.0.0.1:" + stub.getAddress().getPort())));
+        MlflowTraceWriter writer = new MlflowTraceWriter(traces);
         WriteOutcome outcome = writer.write(Fixtures.agentTrace("1")).get(30, TimeUnit.SECONDS);
         assertFalse(outcome.delivered());
         assertTrue(outcome.retryable(), outcome.reason());

@@ -25,7 +25,8 @@ import org.junit.jupiter.api.Test;
 /** Path A against a real SQLite-backed server. */
 class MlflowTraceWriterTest {
     static MlflowServer server;
-    static MlflowClient client;
+    static MlflowTraceClient traces;
+    static MlflowTracking tracking;
     static MlflowTraceWriter writer;
     static MlflowPython python;
     static String experimentId;
@@ -35,8 +36,10 @@ class MlflowTraceWriterTest {
         server = MlflowServerResource.server();
         server.start();
         experimentId = server.createExperiment("writer-" + UUID.randomUUID());
-        client = new MlflowClient(MlflowTarget.of(server.uri().toString()));
-        writer = new MlflowTraceWriter(client);
+        MlflowRest rest = MlflowRest.standalone(MlflowTarget.of(server.uri().toString()));
+        traces = new MlflowTraceClient(rest);
+        tracking = new MlflowTracking(rest);
+        writer = new MlflowTraceWriter(traces);
         python = new MlflowPython(server);
     }
 
@@ -66,7 +69,7 @@ class MlflowTraceWriterTest {
         assertAgentTrace(trace, again);
         assertEquals(first.get("metadata").get(MlflowKeys.Metadata.TOKEN_USAGE),
                 again.get("metadata").get(MlflowKeys.Metadata.TOKEN_USAGE));
-        JsonNode rest = client.getTraceInfo(trace.info().traceId()).get(30, TimeUnit.SECONDS).orElseThrow();
+        JsonNode rest = tracking.getTraceInfo(trace.info().traceId()).get(30, TimeUnit.SECONDS).orElseThrow();
         assertEquals(46, JsonValues.parse(rest.get("trace_metadata").get(MlflowKeys.Metadata.TOKEN_USAGE).asText())
                 .get("total_tokens").asInt());
     }
@@ -75,12 +78,12 @@ class MlflowTraceWriterTest {
     void rewriteAfterAnAssessmentKeepsTheAssessment() throws Exception {
         Trace trace = Fixtures.agentTrace(experimentId);
         assertTrue(write(writer, trace).delivered());
-        String id = client.createAssessment(new NewAssessment(trace.info().traceId(), "quality",
+        String id = tracking.createAssessment(new NewAssessment(trace.info().traceId(), "quality",
                 AssessmentKind.FEEDBACK, 0.75, "CODE", "agentfn-test", "fine", Map.of(), null))
                 .get(30, TimeUnit.SECONDS);
         WriteOutcome again = write(writer, trace);
         assertTrue(again.delivered(), again.reason());
-        JsonNode info = client.getTraceInfo(trace.info().traceId()).get(30, TimeUnit.SECONDS).orElseThrow();
+        JsonNode info = tracking.getTraceInfo(trace.info().traceId()).get(30, TimeUnit.SECONDS).orElseThrow();
         assertEquals(id, info.get("assessments").get(0).get("assessment_id").asText());
         assertEquals(0.75, info.get("assessments").get(0).get("feedback").get("value").asDouble());
     }
@@ -101,8 +104,8 @@ class MlflowTraceWriterTest {
         try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
             port = s.getLocalPort();
         }
-        MlflowTraceWriter down = new MlflowTraceWriter(new MlflowClient(
-                MlflowTarget.of("http://127.0.0.1:" + port).withRequestTimeout(Duration.ofSeconds(5))));
+        MlflowTraceWriter down = new MlflowTraceWriter(new MlflowTraceClient(MlflowRest.standalone(
+                MlflowTarget.of("http://127.0.0.1:" + port).withRequestTimeout(Duration.ofSeconds(5)))));
         long start = System.nanoTime();
         WriteOutcome outcome = write(down, Fixtures.agentTrace(experimentId));
         long millis = (System.nanoTime() - start) / 1_000_000;

@@ -1,6 +1,6 @@
 package dev.agentfn.tracing.export;
 
-import dev.agentfn.mlflow.MlflowClient;
+import dev.agentfn.mlflow.MlflowTraceClient;
 import dev.agentfn.mlflow.MlflowExperiment;
 import dev.agentfn.mlflow.MlflowTraceWriter;
 import dev.agentfn.mlflow.WriteOutcome;
@@ -9,11 +9,11 @@ import java.util.concurrent.CompletableFuture;
 
 /** Exports to an MLflow tracking server or Databricks, into the deployment's experiment. */
 public final class MlflowTraceExporter implements TraceExporter {
-    private final MlflowClient client;
+    private final MlflowTraceClient client;
     private final MlflowTraceWriter writer;
     private final MlflowExperiment experiment;
 
-    public MlflowTraceExporter(MlflowClient client, MlflowExperiment experiment) {
+    public MlflowTraceExporter(MlflowTraceClient client, MlflowExperiment experiment) {
         this.client = client;
         this.writer = new MlflowTraceWriter(client);
         this.experiment = experiment;

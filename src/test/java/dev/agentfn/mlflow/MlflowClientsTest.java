@@ -35,9 +35,10 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /** The thin REST methods, against a real SQLite-backed server. */
-class MlflowClientTest {
+class MlflowClientsTest {
     static MlflowServer server;
-    static MlflowClient client;
+    static MlflowTraceClient traces;
+    static MlflowTracking tracking;
     static MlflowPython python;
     static String experimentId;
 
@@ -46,7 +47,9 @@ class MlflowClientTest {
         server = MlflowServerResource.server();
         server.start();
         experimentId = server.createExperiment("client-" + UUID.randomUUID());
-        client = new MlflowClient(MlflowTarget.of(server.uri().toString()));
+        MlflowRest rest = MlflowRest.standalone(MlflowTarget.of(server.uri().toString()));
+        traces = new MlflowTraceClient(rest);
+        tracking = new MlflowTracking(rest);
         python = new MlflowPython(server);
     }
 
@@ -56,31 +59,31 @@ class MlflowClientTest {
 
     static MlflowClientException failure(Future<?> f) {
         ExecutionException e = assertThrows(ExecutionException.class, () -> f.get(60, TimeUnit.SECONDS));
-        return MlflowClient.asClientException(e, "test");
+        return MlflowRest.asClientException(e, "test");
     }
 
     @Test
     void experimentsByNameAndCreateRaces() throws Exception {
         String name = "exp-" + UUID.randomUUID();
-        assertTrue(get(client.getExperimentByName(name)).isEmpty());
+        assertTrue(get(tracking.getExperimentByName(name)).isEmpty());
         List<CompletableFuture<String>> racing = new ArrayList<>();
         for (int i = 0; i < 4; i++) {
-            racing.add(client.createExperiment(name));
+            racing.add(tracking.createExperiment(name));
         }
         Set<String> ids = new HashSet<>();
         for (CompletableFuture<String> f : racing) {
             ids.add(get(f));
         }
         assertEquals(1, ids.size(), "every racer gets the same experiment");
-        MlflowApi.Experiment found = get(client.getExperimentByName(name)).orElseThrow();
+        MlflowApi.Experiment found = get(tracking.getExperimentByName(name)).orElseThrow();
         assertEquals(ids.iterator().next(), found.experimentId());
         assertEquals("active", found.lifecycleStage());
-        assertEquals(found.experimentId(), get(client.createExperiment(name)));
+        assertEquals(found.experimentId(), get(tracking.createExperiment(name)));
     }
 
     @Test
     void runsBatchesAndLinks() throws Exception {
-        Run run = get(client.createRun(experimentId, "eval-run", Map.of("agentfn.kind", "eval")));
+        Run run = get(tracking.createRun(experimentId, "eval-run", Map.of("agentfn.kind", "eval")));
         assertEquals(experimentId, run.experimentId());
         assertEquals("RUNNING", run.status());
         Map<String, String> params = new LinkedHashMap<>();
@@ -88,17 +91,17 @@ class MlflowClientTest {
             params.put("p" + i, "v" + i);
         }
         long now = System.currentTimeMillis();
-        get(client.logBatch(run.runId(), List.of(new Metric("score", 0.5, now, 0), new Metric("score", 0.75, now, 1)),
+        get(tracking.logBatch(run.runId(), List.of(new Metric("score", 0.5, now, 0), new Metric("score", 0.75, now, 1)),
                 params, Map.of("t", "1")));
         List<String> traceIds = new ArrayList<>();
-        MlflowTraceWriter writer = new MlflowTraceWriter(client);
+        MlflowTraceWriter writer = new MlflowTraceWriter(traces);
         for (int i = 0; i < 3; i++) {
             Trace t = Fixtures.agentTrace(experimentId);
             assertTrue(get(writer.write(t)).delivered());
             traceIds.add(t.info().traceId());
         }
-        get(client.linkTracesToRun(run.runId(), traceIds));
-        get(client.updateRun(run.runId(), RunStatus.FINISHED, System.currentTimeMillis()));
+        get(tracking.linkTracesToRun(run.runId(), traceIds));
+        get(tracking.updateRun(run.runId(), RunStatus.FINISHED, System.currentTimeMillis()));
         JsonNode back = python.json("""
                 import json, mlflow
                 r = mlflow.get_run("%s")
@@ -116,9 +119,9 @@ class MlflowClientTest {
 
     @Test
     void otlpRunIdHeaderLinksTheTrace() throws Exception {
-        Run run = get(client.createRun(experimentId, "otlp-link", Map.of()));
+        Run run = get(tracking.createRun(experimentId, "otlp-link", Map.of()));
         Trace t = Fixtures.agentTrace(experimentId);
-        assertEquals(OtlpExportResult.Outcome.OK, get(client.logSpansOtlp(experimentId, run.runId(), t.spans())).outcome());
+        assertEquals(OtlpExportResult.Outcome.OK, get(traces.logSpansOtlp(experimentId, run.runId(), t.spans())).outcome());
         JsonNode back = python.json("""
                 import json, mlflow
                 print(json.dumps([t.info.trace_id for t in mlflow.search_traces(locations=["%s"], run_id="%s", return_type="list")]))
@@ -131,9 +134,9 @@ class MlflowClientTest {
     void resentOtlpBatchBeforeStartTraceDoesNotDoubleTokens() throws Exception {
         Trace t = Fixtures.agentTrace(experimentId);
         for (int i = 0; i < 3; i++) {
-            assertEquals(OtlpExportResult.Outcome.OK, get(client.logSpansOtlp(experimentId, null, t.spans())).outcome());
+            assertEquals(OtlpExportResult.Outcome.OK, get(traces.logSpansOtlp(experimentId, null, t.spans())).outcome());
         }
-        JsonNode info = get(client.getTraceInfo(t.info().traceId())).orElseThrow();
+        JsonNode info = get(tracking.getTraceInfo(t.info().traceId())).orElseThrow();
         JsonNode usage = JsonValues.parse(info.get("trace_metadata").get(MlflowKeys.Metadata.TOKEN_USAGE).asText());
         assertEquals(46, usage.get("total_tokens").asInt(), "3.17.2 recomputes instead of adding");
         assertEquals("OK", info.get("state").asText());
@@ -146,20 +149,20 @@ class MlflowClientTest {
         dev.agentfn.mlflow.entities.SpanData child = new dev.agentfn.mlflow.entities.SpanData(traceId, Fixtures.hex(8),
                 Fixtures.hex(8), "orphan", 1_000, 2_000, dev.agentfn.mlflow.entities.SpanStatus.OK,
                 Map.of(MlflowKeys.Span.TYPE, "TOOL"), List.of());
-        assertEquals(OtlpExportResult.Outcome.OK, get(client.logSpansOtlp(experimentId, null, List.of(child))).outcome());
-        JsonNode info = get(client.getTraceInfo("tr-" + traceId)).orElseThrow();
+        assertEquals(OtlpExportResult.Outcome.OK, get(traces.logSpansOtlp(experimentId, null, List.of(child))).outcome());
+        JsonNode info = get(tracking.getTraceInfo("tr-" + traceId)).orElseThrow();
         assertEquals("IN_PROGRESS", info.get("state").asText(), "no root span yet");
     }
 
     @Test
     void otlpErrorsAreFailuresNotUnsupported() throws Exception {
         Trace t = Fixtures.agentTrace(experimentId);
-        OtlpExportResult unknown = get(client.logSpansOtlp("987654321", null, t.spans()));
+        OtlpExportResult unknown = get(traces.logSpansOtlp("987654321", null, t.spans()));
         assertEquals(OtlpExportResult.Outcome.FAILED, unknown.outcome());
         assertEquals(404, unknown.status());
         assertTrue(unknown.message().contains("RESOURCE_DOES_NOT_EXIST"), unknown.message());
         assertFalse(unknown.retryable());
-        OtlpExportResult notNumeric = get(client.logSpansOtlp("abc", null, t.spans()));
+        OtlpExportResult notNumeric = get(traces.logSpansOtlp("abc", null, t.spans()));
         assertEquals(400, notNumeric.status());
         assertTrue(notNumeric.message().contains("INVALID_PARAMETER_VALUE"), notNumeric.message());
     }
@@ -167,32 +170,32 @@ class MlflowClientTest {
     @Test
     void anAssessmentAlreadyStoredIsFoundByNameSourceAndMetadataSoARetryAddsNoTwin() throws Exception {
         Trace t = Fixtures.agentTrace(experimentId);
-        assertTrue(get(new MlflowTraceWriter(client).write(t)).delivered());
+        assertTrue(get(new MlflowTraceWriter(traces).write(t)).delivered());
         String traceId = t.info().traceId();
         NewAssessment posted = new NewAssessment(traceId, "relevance", AssessmentKind.FEEDBACK, "yes", "LLM_JUDGE",
                 "anthropic:/claude-judge", "on topic", Map.of("mlflow.assessment.sourceRunId", "run-a"), null);
-        String id = get(client.createAssessment(posted));
+        String id = get(tracking.createAssessment(posted));
 
-        assertEquals(java.util.Optional.of(id), get(client.findAssessment(posted)));
-        assertEquals(java.util.Optional.empty(), get(client.findAssessment(new NewAssessment(traceId, "relevance",
+        assertEquals(java.util.Optional.of(id), get(tracking.findAssessment(posted)));
+        assertEquals(java.util.Optional.empty(), get(tracking.findAssessment(new NewAssessment(traceId, "relevance",
                 AssessmentKind.FEEDBACK, "yes", "LLM_JUDGE", "anthropic:/claude-judge", "on topic",
                 Map.of("mlflow.assessment.sourceRunId", "run-b"), null))), "another run's assessment is not this one");
-        assertEquals(java.util.Optional.empty(), get(client.findAssessment(new NewAssessment(traceId, "safety",
+        assertEquals(java.util.Optional.empty(), get(tracking.findAssessment(new NewAssessment(traceId, "safety",
                 AssessmentKind.FEEDBACK, "yes", "LLM_JUDGE", "anthropic:/claude-judge", null,
                 Map.of("mlflow.assessment.sourceRunId", "run-a"), null))));
-        assertEquals(java.util.Optional.empty(), get(client.findAssessment(new NewAssessment("tr-" + Fixtures.hex(16),
+        assertEquals(java.util.Optional.empty(), get(tracking.findAssessment(new NewAssessment("tr-" + Fixtures.hex(16),
                 "relevance", AssessmentKind.FEEDBACK, "yes", null, null, null, Map.of(), null))), "unknown trace");
     }
 
     @Test
     void assessmentsSearchAndTraceInfo() throws Exception {
         Trace t = Fixtures.agentTrace(experimentId, Map.of(MlflowKeys.Metadata.SESSION, "search-" + UUID.randomUUID()));
-        assertTrue(get(new MlflowTraceWriter(client).write(t)).delivered());
+        assertTrue(get(new MlflowTraceWriter(traces).write(t)).delivered());
         String traceId = t.info().traceId();
-        String feedback = get(client.createAssessment(new NewAssessment(traceId, "correct", AssessmentKind.FEEDBACK,
+        String feedback = get(tracking.createAssessment(new NewAssessment(traceId, "correct", AssessmentKind.FEEDBACK,
                 true, "LLM_JUDGE", "judge-1", "looks right", Map.of("k", "v"), null)));
         assertTrue(feedback.startsWith("a-"), feedback);
-        get(client.createAssessment(new NewAssessment(traceId, "expected_answer", AssessmentKind.EXPECTATION,
+        get(tracking.createAssessment(new NewAssessment(traceId, "expected_answer", AssessmentKind.EXPECTATION,
                 Map.of("answer", "4"), "HUMAN", "tester", null, null, t.spans().get(1).spanId())));
         JsonNode back = python.json("""
                 import json, mlflow
@@ -207,25 +210,25 @@ class MlflowClientTest {
         assertEquals(t.spans().get(1).spanId(), back.get("expected_answer").get("span_id").asText());
 
         String session = t.info().metadata().get(MlflowKeys.Metadata.SESSION);
-        TracePage page = get(client.searchTraces(experimentId, "metadata.`mlflow.trace.session` = '" + session + "'", 10, null));
+        TracePage page = get(tracking.searchTraces(experimentId, "metadata.`mlflow.trace.session` = '" + session + "'", 10, null));
         assertEquals(1, page.traceInfos().size());
         assertEquals(traceId, page.traceInfos().get(0).get("trace_id").asText());
         assertNull(page.nextPageToken());
-        TracePage first = get(client.searchTraces(experimentId, null, 1, null));
+        TracePage first = get(tracking.searchTraces(experimentId, null, 1, null));
         assertEquals(1, first.traceInfos().size());
         assertNotNull(first.nextPageToken());
-        TracePage second = get(client.searchTraces(experimentId, null, 1, first.nextPageToken()));
+        TracePage second = get(tracking.searchTraces(experimentId, null, 1, first.nextPageToken()));
         assertFalse(first.traceInfos().get(0).get("trace_id").equals(second.traceInfos().get(0).get("trace_id")));
 
-        JsonNode info = get(client.getTraceInfo(traceId)).orElseThrow();
+        JsonNode info = get(tracking.getTraceInfo(traceId)).orElseThrow();
         assertEquals(2, info.get("assessments").size());
-        assertTrue(get(client.getTraceInfo("tr-" + Fixtures.hex(16))).isEmpty());
+        assertTrue(get(tracking.getTraceInfo("tr-" + Fixtures.hex(16))).isEmpty());
     }
 
     @Test
     void startTraceReturnsServerTags() throws Exception {
         Trace t = Fixtures.agentTrace(experimentId);
-        MlflowApi.StartTraceResult r = get(client.startTraceV3(TraceInfoCompleter.complete(t)));
+        MlflowApi.StartTraceResult r = get(traces.startTraceV3(TraceInfoCompleter.complete(t)));
         assertEquals("mlflow-artifacts:/" + experimentId + "/traces/" + t.info().traceId() + "/artifacts",
                 r.artifactLocation());
         assertFalse(r.spansInTrackingStore(), "no spans logged yet");
@@ -235,16 +238,16 @@ class MlflowClientTest {
 
     @Test
     void uploadRefusesArtifactLocationsTheServerDoesNotProxy() {
-        MlflowClientException e = failure(client.uploadTracesJson("s3://bucket/x", "tr-1", List.of()));
+        MlflowClientException e = failure(traces.uploadTracesJson("s3://bucket/x", "tr-1", List.of()));
         assertFalse(e.retryable());
         assertTrue(e.getMessage().contains("mlflow-artifacts"), e.getMessage());
-        assertEquals("/1/traces/tr-a%20b/artifacts", MlflowClient.artifactPath("mlflow-artifacts:/1/traces/tr-a%20b/artifacts"));
-        assertEquals("/7/x", MlflowClient.artifactPath("mlflow-artifacts://host:5000/7/x"));
+        assertEquals("/1/traces/tr-a%20b/artifacts", MlflowTraceClient.artifactPath("mlflow-artifacts:/1/traces/tr-a%20b/artifacts"));
+        assertEquals("/7/x", MlflowTraceClient.artifactPath("mlflow-artifacts://host:5000/7/x"));
     }
 
     @Test
     void unknownRestFailuresCarryStatusAndCode() {
-        MlflowClientException e = failure(client.updateRun("no-such-run", RunStatus.FAILED, null));
+        MlflowClientException e = failure(tracking.updateRun("no-such-run", RunStatus.FAILED, null));
         assertEquals(404, e.status());
         assertEquals("RESOURCE_DOES_NOT_EXIST", e.errorCode());
         assertFalse(e.retryable());
