@@ -1,7 +1,7 @@
 package dev.agentfn.tracing.export;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.agentfn.mlflow.MlflowClient;
+import dev.agentfn.mlflow.MlflowTracking;
 import dev.agentfn.tracing.TraceLookup;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -10,9 +10,9 @@ import java.util.concurrent.CompletableFuture;
 
 /** {@link TraceLookup} on MLflow's GetTraceInfoV3 ({@code trace_metadata} of the trace). */
 public final class MlflowTraceLookup implements TraceLookup {
-    private final MlflowClient client;
+    private final MlflowTracking client;
 
-    public MlflowTraceLookup(MlflowClient client) {
+    public MlflowTraceLookup(MlflowTracking client) {
         this.client = client;
     }
 
