@@ -121,6 +121,27 @@ class GatewayTest {
         assertEquals("2023-06-01", sent.header("anthropic-version"));
     }
 
+    @Test
+    void aClientHangingUpMidRequestClosesItsTraceAsAnError() throws Exception {
+        String user = "hangup-" + UUID.randomUUID();
+        fake.enqueue(FakeTurn.text("too late").withLatency(java.time.Duration.ofSeconds(5)));
+        String body = "{\"model\":\"claude-sonnet-5-5\",\"max_tokens\":10,\"stream\":true,"
+                + "\"messages\":[{\"role\":\"user\",\"content\":\"hang up on me\"}]}";
+        try (java.net.Socket socket = new java.net.Socket("127.0.0.1", RestAssured.port)) {
+            socket.getOutputStream().write(("POST /v1/messages HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n"
+                    + "x-api-key: " + KEY + "\r\nanthropic-version: 2023-06-01\r\nx-agentfn-user: " + user + "\r\nContent-Length: "
+                    + body.getBytes(StandardCharsets.UTF_8).length + "\r\n\r\n" + body).getBytes(StandardCharsets.UTF_8));
+            socket.getOutputStream().flush();
+            for (int i = 0; i < 100 && fake.messageRequests().isEmpty(); i++) {
+                Thread.sleep(50); // until the request reached upstream
+            }
+        }
+        List<JsonNode> traces = tracesWhere("metadata.`mlflow.trace.user` = '" + user + "'", 1);
+        assertEquals(1, traces.size());
+        assertEquals("ERROR", traces.get(0).get("state").asText());
+        assertTrue(traces.get(0).at("/spans/0/status").asText().contains("ERROR"), traces.get(0).get("spans").toString());
+    }
+
     // ---- the Claude Code CLI -------------------------------------------------------------------
 
     @Test
