@@ -104,6 +104,43 @@ class GatewayTwoInstancesTest {
         });
     }
 
+    /**
+     * An idle turn is closed by the instance that cached it, unless MLflow's copy of the turn shows another instance
+     * continued it since: A served the first request, B the second; A's idle sweep leaves the turn alone while B's
+     * write is newer than A's idle horizon, and closes it as abandoned once it is not.
+     */
+    @Test
+    void anIdleTurnIsClosedOnlyIfNoInstanceContinuedIt() throws Exception {
+        TurnCache cacheA = new TurnCache(100);
+        TurnTracer a = new TurnTracer(tracer, delivery, lookup, pricing, JSON, cacheA);
+        TurnTracer b = instance();
+        String session = UUID.randomUUID().toString();
+        String prompt = "{\"role\":\"user\",\"content\":\"Start something\"}";
+        String ask = "{\"role\":\"assistant\",\"content\":[{\"type\":\"tool_use\",\"id\":\"toolu_idle_1\",\"name\":\"Glob\",\"input\":{}}]}";
+        String res = "{\"role\":\"user\",\"content\":[{\"type\":\"tool_result\",\"tool_use_id\":\"toolu_idle_1\",\"content\":\"x\"}]}";
+        serve(a, session, List.of(prompt), ask, "tool_use", new Usage(10, 1, 0, 0));
+        long afterA = a.now();
+        serve(b, session, List.of(prompt, ask, res), ask.replace("toolu_idle_1", "toolu_idle_2"), "tool_use", new Usage(10, 1, 0, 0));
+
+        List<TurnCache.Open> idle = cacheA.sweep(afterA + 1);
+        assertEquals(1, idle.size(), "A's cache holds the turn, idle since its own request");
+        assertEquals(ExportStatus.DISABLED, a.abandonIfStill(idle.get(0), afterA + 1).get(60, TimeUnit.SECONDS),
+                "B continued the turn after A's horizon: nothing written");
+        assertEquals(ExportStatus.DELIVERED, a.abandonIfStill(idle.get(0), b.now()).get(60, TimeUnit.SECONDS),
+                "nobody continued it before this horizon: closed");
+        JsonNode t = mlflow.json("""
+                import mlflow, json
+                found = mlflow.search_traces(experiment_ids=[e.experiment_id for e in mlflow.search_experiments()],
+                                             filter_string="metadata.`mlflow.trace.session` = '%s'", return_type="list")
+                print(json.dumps([{"state": str(getattr(t.info.state, "value", t.info.state)),
+                                   "names": sorted(s.name for s in t.data.spans)} for t in found]))
+                """.formatted(session));
+        assertEquals(1, t.size());
+        assertEquals("ERROR", t.get(0).get("state").asText(), "closed as abandoned");
+        assertEquals("[\"claude_code_conversation\",\"llm\",\"llm\",\"tool_Glob\"]", t.get(0).get("names").toString(),
+                "nothing written before is lost");
+    }
+
     private static JsonNode find(JsonNode trace, String name) {
         for (JsonNode s : trace.get("spans")) {
             if (s.get("name").asText().equals(name)) {
