@@ -36,6 +36,9 @@ JDK25 = "/usr/lib/jvm/temurin-25-jdk-amd64/bin/java"
 CC_SIDES = ("agentfn-cc", "peer-agent-sdk")  # the Claude Code pair: one CLI process per invocation
 PEER_WORKERS = 2  # uvicorn workers: one per core, what a team would run on this 2-core machine
 GOALS = {"overhead_p99_c256": 0.2, "delivery": 0.7, "cold_start": 0.5}
+# this build against --app (another build, e.g. the one before group commit; issue 20), each a ratio this/--app
+# or --app/this that must stay at or under the limit
+GOALS_APP = {"mlflow_cpu_top": 1 / 3, "throughput": 1 / 3, "delivery_c16": 0.5, "delivery_c1": 1.1}
 MIN_SAMPLES = {"p50": 1, "p95": 20, "p99": 100}  # a percentile is reported only from at least this many samples
 
 
@@ -314,6 +317,12 @@ class Bench:
                               [JDK25, f"-XX:AOTCache={aot}", *props, *jar], agentfn_env("agentfn-jdk25"),
                               agentfn_body(None), cwd=APP, pair="peer-messages",
                               prepare=lambda s: self.train_aot(s, aot)))
+        if self.a.app:
+            app = os.path.abspath(self.a.app)
+            app_cds = ["-XX:SharedArchiveFile=app-cds.jsa", "-Xshare:auto"] if os.path.exists(f"{app}/app-cds.jsa") else []
+            sides.append(Side("agentfn-app", f"agentfn --app {self.a.app_label or app}, JDK 17", "agentfn",
+                              ["java", *app_cds, *jfr("agentfn-app"), *props, "-jar", f"{app}/quarkus-run.jar"],
+                              agentfn_env("agentfn-app"), agentfn_body(None), cwd=app, pair="peer-messages"))
         peer_cmd = [f"{venv}/bin/uvicorn", "--host", "127.0.0.1", "--port", "{port}", "--workers", str(PEER_WORKERS),
                     "--app-dir", f"{ROOT}/bench/peers", "--log-level", "warning", "--no-access-log"]
 
@@ -740,6 +749,7 @@ def summarize(bench, sides):
                                   ratio(a, b), GOALS["delivery"]))
         goals.append(goal(f"{labels[s.key]} vs {peer.key}: cold start", ratio(cold.get(s.key, {}).get("median_ms"),
                           cold.get(peer.key, {}).get("median_ms")), GOALS["cold_start"]))
+    goals += app_goals(bench, overhead, delivery, tput, labels, by_key)
     for s in live:
         if s.kind == "agentfn":
             t = r["traces"][s.key]
@@ -760,6 +770,35 @@ def summarize(bench, sides):
             "rss_peak_mb": {k: v for k, v in r["rss"].items() if v}, "traces": r["traces"], "goals": goals,
             "spool_left_before_count": r.get("spool_left", {}),
             "unavailable": r["unavailable"], "labels": labels}
+
+
+def app_goals(bench, overhead, delivery, tput, labels, by_key):
+    """This build (agentfn-jdk17) against --app (agentfn-app), issue 20: MLflow CPU per trace at the top
+    concurrency, traced throughput, trace delivery p50 at concurrency 16 and 1 (plain answer)."""
+    this, other = "agentfn-jdk17", "agentfn-app"
+    if this not in by_key or other not in by_key:
+        return []
+    top = max(bench.levels)
+
+    def cpu(side):
+        return next((x["cpu_ms_per_invocation"]["mlflow"] for x in overhead if x["side"] == side and x["traced"]
+                     and x["workload"] == "plain" and x["concurrency"] == top), None)
+
+    def dl(side, c):
+        return next((x["p50"] for x in delivery if x["side"] == side and x["workload"] == "plain"
+                     and x["concurrency"] == c), None)
+
+    vs = f"{labels[this]} vs {labels[other]}"
+    rows = [goal(f"{vs}: MLflow CPU per trace at concurrency {top}, plain (this/--app)", ratio(cpu(this), cpu(other)),
+                 GOALS_APP["mlflow_cpu_top"]),
+            goal(f"{vs}: traced throughput (--app/this, so <= 1/3 means >= 3x)",
+                 ratio(tput.get(other, {}).get("traced"), tput.get(this, {}).get("traced")), GOALS_APP["throughput"])]
+    if 16 in bench.levels:
+        rows.append(goal(f"{vs}: trace delivery p50 at concurrency 16, plain (this/--app)", ratio(dl(this, 16), dl(other, 16)),
+                         GOALS_APP["delivery_c16"]))
+    rows.append(goal(f"{vs}: trace delivery p50 at concurrency 1, plain (this/--app)", ratio(dl(this, 1), dl(other, 1)),
+                     GOALS_APP["delivery_c1"]))
+    return rows
 
 
 def sum_counts(dicts):
@@ -941,7 +980,10 @@ def main():
                     help="samples per point pooled over the runs (default 100, what p99 needs; quick 5)")
     ap.add_argument("--cc-samples", type=int, default=None,
                     help="the same for the Claude Code pair at concurrency 1 (default 100; quick 2)")
-    ap.add_argument("--sides", default=None, help="comma-separated subset: agentfn-jdk17,agentfn-jdk25,peer-messages,agentfn-cc,peer-agent-sdk")
+    ap.add_argument("--sides", default=None, help="comma-separated subset: agentfn-jdk17,agentfn-jdk25,peer-messages,agentfn-cc,peer-agent-sdk,agentfn-app")
+    ap.add_argument("--app", default=None, help="target/quarkus-app directory of another agentfn build (e.g. main before a "
+                    "change), run as side agentfn-app beside this build's agentfn-jdk17, with goals this/--app")
+    ap.add_argument("--app-label", default=None, help="how the tables name the --app build (default: its directory)")
     ap.add_argument("--no-jdk25", action="store_true")
     ap.add_argument("--no-claude-code", action="store_true", help="skip the Claude Code pair")
     ap.add_argument("--no-evaluation", action="store_true",

@@ -63,7 +63,8 @@ public class EvaluationAgent implements AgentInvoker {
         try {
             InvocationRequest request = parser.parse(bytes(inputs));
             run = stage.start(new dev.agentfn.invocation.Invocation(parser.toConversation(request), engine,
-                    request.prompt(), request.metadata(), null, sourceRunId), ConversationListener.NONE);
+                    request.prompt(), request.metadata(), null, sourceRunId, request.promptVariables()),
+                    ConversationListener.NONE);
         } catch (RuntimeException e) {
             return CompletableFuture.completedFuture(failed(null, null, started, e, List.of()));
         }

@@ -59,6 +59,10 @@ final class InvocationAnswers {
         if (failure instanceof Failure.UpstreamRefused r) {
             return Problem.of(s, "upstream-error", "Upstream error", r.detail()).withUpstreamRequestId(r.requestId());
         }
+        if (failure instanceof Failure.PromptUnusable) {
+            return s == 400 ? Problem.of(s, "invalid-request", "Invalid request", failure.detail())
+                    : Problem.of(s, "prompt-unavailable", "Prompt unavailable", failure.detail());
+        }
         return internal(); // Cancelled (nobody reads it) and Internal (a defect, logged where it was classified)
     }
 

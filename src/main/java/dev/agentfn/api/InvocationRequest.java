@@ -16,7 +16,8 @@ public record InvocationRequest(
         @Schema(description = "Anthropic-format history, alternating user/assistant, ending with a user turn; at most "
                 + "agentfn.invocation.max-messages (1000) entries.", minItems = 1)
         List<JsonNode> messages,
-        @Schema(description = "System prompt: a string or a list of text blocks.") JsonNode system,
+        @Schema(description = "System prompt: a string or a list of text blocks; a string prompts:/name/version or "
+                + "prompts:/name@alias names a prompt in MLflow's Prompt Registry.") JsonNode system,
         @Schema(description = "Model id; default from ANTHROPIC_MODEL / agentfn.anthropic.default-model. "
                 + RequestParser.MODEL_ID_FORM + ".", pattern = RequestParser.MODEL_ID_REGEX, maxLength = 256) String model,
         @JsonProperty("max_tokens") @Schema(description = "Output token cap per model call.", minimum = "1",
@@ -31,9 +32,12 @@ public record InvocationRequest(
                 + "entries, keys of 1-250 characters not starting with \"mlflow.\", values of at most "
                 + "agentfn.invocation.max-metadata-value-length (4096) characters.", maxProperties = 50)
         Map<String, String> metadata,
-        @Schema(description = "Conversation engine: messages (the Messages API tool loop) or claude-code (the Claude Code CLI).", enumeration = {"messages", "claude-code"}) String engine) {
+        @Schema(description = "Conversation engine: messages (the Messages API tool loop) or claude-code (the Claude Code CLI).", enumeration = {"messages", "claude-code"}) String engine,
+        @JsonProperty("prompt_variables") @Schema(description = "Values of the {{ variables }} of a registered system "
+                + "prompt (system, or the deployment's, naming prompts:/name/version or prompts:/name@alias).",
+                maxProperties = 50) Map<String, String> promptVariables) {
 
     /** Top-level fields this version accepts; anything else is named in a 400. */
     static final Set<String> FIELDS = Set.of("prompt", "messages", "system", "model", "max_tokens", "max_turns",
-            "tools", "session_id", "user", "metadata", "engine");
+            "tools", "session_id", "user", "metadata", "engine", "prompt_variables");
 }

@@ -66,7 +66,8 @@ public class InvocationResource {
             String sourceRunId) {
 
         Invocation invocation(String traceparent) {
-            return new Invocation(conversation, engine, request.prompt(), request.metadata(), traceparent, sourceRunId);
+            return new Invocation(conversation, engine, request.prompt(), request.metadata(), traceparent, sourceRunId,
+                    request.promptVariables());
         }
     }
 

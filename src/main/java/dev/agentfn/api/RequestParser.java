@@ -106,6 +106,7 @@ final class RequestParser {
         List<String> tools = admit(engine(r), messages, r.tools());
         checkSystem(r.system());
         checkMetadata(r.metadata());
+        checkPromptVariables(r.promptVariables());
         checkShort("session_id", r.sessionId());
         checkShort("user", r.user());
         return new ConversationRequest(messages, r.system(), model, maxTokens, maxTurns, tools, r.sessionId(), r.user(),
@@ -248,6 +249,22 @@ final class RequestParser {
         if (!blocks) {
             throw ProblemException.badRequest("\"system\" must be a string or a list of {\"type\":\"text\",\"text\":…} blocks");
         }
+    }
+
+    /** Template variables are few and named like MLflow's ({@code {{ name }}}); a null value is no value. */
+    private void checkPromptVariables(Map<String, String> variables) {
+        if (variables == null) {
+            return;
+        }
+        if (variables.size() > limits.maxMetadataEntries()) {
+            throw limit("\"prompt_variables\" has " + variables.size() + " entries", limits.maxMetadataEntries(),
+                    "max-metadata-entries");
+        }
+        variables.forEach((k, v) -> {
+            if (v == null) {
+                throw ProblemException.badRequest("\"prompt_variables\"." + k + " must be a string");
+            }
+        });
     }
 
     private void checkMetadata(Map<String, String> metadata) {

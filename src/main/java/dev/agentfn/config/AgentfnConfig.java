@@ -25,6 +25,9 @@ public interface AgentfnConfig {
     /** Limits of one invocation. */
     Invocation invocation();
 
+    /** What this deployment is: its system prompt and the MLflow logged model ("agent version") of its traces. */
+    Agent agent();
+
     /** Limits on every request's line and headers, answered with problem documents. */
     Http http();
 
@@ -101,6 +104,39 @@ public interface AgentfnConfig {
          */
         @WithDefault("never")
         String standIn();
+    }
+
+    interface Agent {
+        /**
+         * Name of the deployment's agent versions in MLflow (its logged models): each version is named
+         * {@code <name>-[<label>-]<digest>}, the digest over what changes the agent's behaviour.
+         */
+        @WithDefault("agentfn")
+        String name();
+
+        /**
+         * A label of the deployed build, e.g. a git commit or release; part of the version's name and identity.
+         * Environment: {@code AGENTFN_AGENT_LABEL}.
+         */
+        Optional<String> label();
+
+        /**
+         * System prompt of requests that send none: text, or a registered prompt {@code prompts:/name/version} or
+         * {@code prompts:/name@alias} (loaded from MLflow's Prompt Registry, {@code {{ variables }}} filled from the
+         * request's {@code prompt_variables}). Absent: no system prompt.
+         */
+        Optional<String> systemPrompt();
+
+        /**
+         * How long a loaded registered prompt is used before MLflow is asked again, so a moved alias takes effect
+         * without a restart. While MLflow is unreachable the cached version keeps serving (the trace says so).
+         */
+        @WithDefault("60s")
+        Duration promptCacheTtl();
+
+        /** How often the agent version is looked up again while MLflow could not be reached (at start or later). */
+        @WithDefault("30s")
+        Duration versionRetryInterval();
     }
 
     interface Invocation {
@@ -263,6 +299,32 @@ public interface AgentfnConfig {
 
         /** Durable store for traces MLflow did not confirm in time. */
         Spool spool();
+
+        /** How traces share OTLP requests to MLflow (group commit). */
+        Batch batch();
+    }
+
+    /**
+     * Group commit of trace spans. A trace goes to MLflow at once while a request slot is free (no timer,
+     * so a lone invocation, e.g. on AWS Lambda, waits for nothing); traces that finish while every slot is
+     * busy share the next OTLP request, which costs MLflow far less per trace than one request each. Each
+     * invocation still answers only after MLflow confirmed the request that carried its trace.
+     */
+    interface Batch {
+        /**
+         * OTLP requests per experiment (and evaluation run) waiting for MLflow at once; fewer make larger batches.
+         * The default matches a four-worker tracking server: batches form only once every worker is busy.
+         */
+        @WithDefault("4")
+        int maxRequestsInFlight();
+
+        /** Spans per OTLP request at most; a trace with more goes alone. */
+        @WithDefault("2000")
+        int maxSpans();
+
+        /** Encoded bytes (before gzip) per OTLP request at most; a larger trace goes alone. */
+        @WithDefault("4194304")
+        long maxBytes();
     }
 
     interface Spool {

@@ -19,7 +19,8 @@ public class EvaluationBeans {
     @Produces
     @Singleton
     Evaluations evaluations(AgentfnConfig config, ObjectMapper json, AnthropicClient anthropic,
-            MlflowAccess mlflow, AgentInvoker inProcess, Recorder recorder, Vertx vertx) {
+            MlflowAccess mlflow, AgentInvoker inProcess, Recorder recorder, Vertx vertx,
+            dev.agentfn.invocation.agent.AgentVersion agentVersion, dev.agentfn.invocation.agent.SystemPrompts prompts) {
         AgentfnConfig.Evaluation e = config.evaluation();
         RetryPolicy retries = new RetryPolicy(config.anthropic().maxRetries(), config.anthropic().maxRetryAfter(),
                 () -> java.util.concurrent.ThreadLocalRandom.current().nextDouble());
@@ -29,7 +30,8 @@ public class EvaluationBeans {
                 e.judgeMaxTokens(), e.judgeTimeout(), e.traceJudges() ? recorder : null, openai,
                 JudgePricing.of(config.prices()));
         AgentInvoker agent = e.functionUrl().isEmpty() ? inProcess : remote(config, json, inProcess, recorder, vertx);
-        Scorers scorers = new Scorers(e.judgeModel().orElse(config.anthropic().defaultModel()), judges);
+        Scorers scorers = new Scorers(e.judgeModel().orElse(config.anthropic().defaultModel()), judges,
+                mlflow.configured() ? prompts.prompts() : null);
         Datasets datasets = new Datasets(json, e.datasetRoot(), e.maxRows(), fetcher(e.datasetUrls()));
         // Results live in MLflow, linked to the rows' traces: without a tracking server, or with tracing off,
         // there is nothing to evaluate into.
@@ -38,8 +40,11 @@ public class EvaluationBeans {
         }
         // A row started just before the budget ends may still take its deadline and a judge call with one retry.
         java.time.Duration grace = config.invocation().deadline().plus(e.judgeTimeout().multipliedBy(2));
+        // Rows run here are this deployment's version; rows sent to a function URL run as that deployment's.
+        java.util.function.Supplier<java.util.Optional<String>> version = e.functionUrl().isEmpty()
+                ? agentVersion::modelId : java.util.Optional::empty;
         EvaluationRunner runner = new EvaluationRunner(mlflow.tracking(), agent, new Limiter(e.agentConcurrency()), grace,
-                RunSource.defaultUser(config.mlflow().trackingUsername()));
+                RunSource.defaultUser(config.mlflow().trackingUsername()), version);
         return new Evaluations(datasets, scorers, agent, runner, mlflow.experiment()::id, e.retained(), e.timeBudget())
                 .withTraces(new TraceSampler(mlflow.tracking(), java.time.Duration.ofSeconds(60)), e.maxRows())
                 .withMlflowDatasets(new MlflowDatasets(mlflow.tracking(), datasets, e.mlflowDatasetPageSize(), e.maxRows(),

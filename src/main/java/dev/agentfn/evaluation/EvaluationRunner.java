@@ -38,6 +38,9 @@ public final class EvaluationRunner {
     private final RunProgress progress;
     private final java.time.Duration inFlightGrace;
     private final String user;
+    /** The agent version the rows run as (this deployment's), or empty: then the run names none. */
+    private final java.util.function.Supplier<java.util.Optional<String>> agentVersion;
+    private final dev.agentfn.mlflow.LoggedModels loggedModels;
 
     /** @param inFlightGrace how long rows started just before a time budget ends may still take */
     public EvaluationRunner(MlflowTracking mlflow, AgentInvoker agent, Limiter agentCalls,
@@ -48,6 +51,15 @@ public final class EvaluationRunner {
     /** @param user the run's "Created by" ({@code mlflow.user}) */
     public EvaluationRunner(MlflowTracking mlflow, AgentInvoker agent, Limiter agentCalls,
             java.time.Duration inFlightGrace, String user) {
+        this(mlflow, agent, agentCalls, inFlightGrace, user, java.util.Optional::empty);
+    }
+
+    /** @param agentVersion the MLflow logged model id of the agent under evaluation, when known */
+    public EvaluationRunner(MlflowTracking mlflow, AgentInvoker agent, Limiter agentCalls,
+            java.time.Duration inFlightGrace, String user,
+            java.util.function.Supplier<java.util.Optional<String>> agentVersion) {
+        this.agentVersion = agentVersion;
+        this.loggedModels = new dev.agentfn.mlflow.LoggedModels(mlflow);
         this.user = user;
         this.mlflow = mlflow;
         this.agent = agent;
@@ -84,7 +96,8 @@ public final class EvaluationRunner {
             EvaluationRun state = new EvaluationRun(id, run.runId(), experimentId, plan.dataset().source(),
                     plan.dataset().rows().size(), plan.scorerNames());
             return mlflow.logBatch(run.runId(), List.of(), params(plan), Map.of())
-                    .thenCompose(v -> logInput(run.runId(), plan)).thenApply(v -> state)
+                    .thenCompose(v -> logInput(run.runId(), plan))
+                    .thenCompose(v -> linkAgentVersion(run.runId())).thenApply(v -> state)
                     .whenComplete((s, err) -> {
                         if (err != null) {
                             mlflow.updateRun(run.runId(), RunStatus.FAILED, System.currentTimeMillis());
@@ -138,6 +151,15 @@ public final class EvaluationRunner {
     /** Until then no other trigger takes the run over: the budget, then the rows in flight (deadline, judges). */
     private long leaseUntil(EvaluationPlan plan) {
         return System.currentTimeMillis() + plan.timeBudget().toMillis() + inFlightGrace.toMillis();
+    }
+
+    /**
+     * The agent version as the run's model input, as {@code mlflow.genai.evaluate(model_id=…)} records it: MLflow
+     * then lists the run under the version and compares versions by their runs.
+     */
+    private CompletableFuture<Void> linkAgentVersion(String runId) {
+        return agentVersion.get().map(id -> loggedModels.logRunInput(runId, id))
+                .orElseGet(() -> CompletableFuture.completedFuture(null));
     }
 
     /** The dataset as the run's input (Overview and dataset columns of the MLflow UI). */

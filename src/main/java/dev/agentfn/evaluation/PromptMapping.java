@@ -19,7 +19,7 @@ import java.util.regex.Pattern;
 public sealed interface PromptMapping {
     /** Fields of {@code POST /v1/invocations}: a map with any of them is taken as a request. */
     Set<String> REQUEST_FIELDS = Set.of("prompt", "messages", "system", "model", "max_tokens", "max_turns", "tools",
-            "session_id", "user", "metadata");
+            "session_id", "user", "metadata", "prompt_variables");
 
     /** The request for these inputs; {@code where} names the row in errors. */
     ObjectNode request(ObjectNode inputs, String where);

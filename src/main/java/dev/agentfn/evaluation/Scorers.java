@@ -6,15 +6,24 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
 import java.util.TreeSet;
+import dev.agentfn.invocation.agent.PromptRef;
+import dev.agentfn.invocation.agent.Prompts;
 
 /** Builds scorers from their JSON definitions: {@code {"type":"judge",…}} or a code scorer type. */
 public final class Scorers {
     private final String defaultJudgeModel;
     private final Judge.Services judges;
+    private final Prompts prompts;
 
     public Scorers(String defaultJudgeModel, Judge.Services judges) {
+        this(defaultJudgeModel, judges, null);
+    }
+
+    /** @param prompts loads a judge's instructions that name a registered prompt; null: such names are refused */
+    public Scorers(String defaultJudgeModel, Judge.Services judges, Prompts prompts) {
         this.defaultJudgeModel = defaultJudgeModel;
         this.judges = judges;
+        this.prompts = prompts;
     }
 
     public List<Scorer> create(JsonNode specs) {
@@ -43,7 +52,7 @@ public final class Scorers {
         }
         String type = spec.path("type").asText("");
         if (type.equals("judge")) {
-            return Judge.create(spec, where, defaultJudgeModel, judges);
+            return Judge.create(registered(spec, where), where, defaultJudgeModel, judges);
         }
         if (!CodeScorers.TYPES.contains(type)) {
             Set<String> known = new TreeSet<>(CodeScorers.TYPES);
@@ -51,6 +60,37 @@ public final class Scorers {
             throw new EvaluationException(where + ": unknown scorer '" + type + "'; known: " + known);
         }
         return CodeScorers.create(type, spec, where);
+    }
+
+    /**
+     * A judge whose instructions name a registered text prompt ({@code prompts:/name/version} or {@code @alias}) is
+     * the judge with that prompt's template as its instructions; its {@code {{ inputs }}}, {@code {{ outputs }}}…
+     * are the judge's to fill. Called on a worker thread (the evaluation request is blocking), so it waits for MLflow.
+     */
+    private JsonNode registered(JsonNode spec, String where) {
+        String instructions = spec.path("instructions").asText("");
+        if (!PromptRef.looksLikeReference(instructions)) {
+            return spec;
+        }
+        PromptRef ref = PromptRef.parse(instructions).orElseThrow(() -> new EvaluationException(where
+                + ": \"instructions\" \"" + instructions.strip() + "\" is not a prompt reference; a registered prompt "
+                + "is named prompts:/<name>/<version> or prompts:/<name>@<alias>"));
+        if (prompts == null) {
+            throw new EvaluationException(where + ": \"instructions\" names a registered prompt, but no MLflow "
+                    + "tracking server is configured");
+        }
+        Prompts.Loaded loaded;
+        try {
+            loaded = prompts.load(ref).join();
+        } catch (java.util.concurrent.CompletionException e) {
+            throw new EvaluationException(where + ": " + dev.agentfn.Futures.unwrap(e).getMessage());
+        }
+        if (loaded.version().chat()) {
+            throw new EvaluationException(where + ": prompt " + ref.uri() + " is a chat prompt; a judge's "
+                    + "instructions must be a text prompt");
+        }
+        return ((com.fasterxml.jackson.databind.node.ObjectNode) spec.deepCopy()).put("instructions",
+                loaded.version().template());
     }
 
     /** A bare string names a code scorer without options: {@code "no_error"}. */

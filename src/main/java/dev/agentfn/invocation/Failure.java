@@ -1,6 +1,7 @@
 package dev.agentfn.invocation;
 
 import dev.agentfn.conversation.ConversationException;
+import dev.agentfn.invocation.agent.PromptException;
 import java.time.Duration;
 import java.util.concurrent.CancellationException;
 import java.util.function.UnaryOperator;
@@ -70,6 +71,17 @@ public sealed interface Failure {
         }
     }
 
+    /**
+     * A registered prompt the invocation names cannot be used: unknown, a variable missing (400), or MLflow
+     * unreachable with no earlier load cached (503).
+     */
+    record PromptUnusable(String detail, int status) implements Failure {
+        @Override
+        public String type() {
+            return "PromptUnusable";
+        }
+    }
+
     /** The caller went away before the answer. */
     record Cancelled(String detail) implements Failure {
         @Override
@@ -105,6 +117,9 @@ public sealed interface Failure {
         }
         if (err instanceof ConversationException.Upstream u) {
             return upstream(u, redact.apply(u.getMessage()), redact.apply(u.errorType()));
+        }
+        if (err instanceof PromptException p) {
+            return new PromptUnusable(p.getMessage(), p.kind() == PromptException.Kind.INVALID ? 400 : 503);
         }
         if (err instanceof CancellationException) {
             return new Cancelled("the caller went away before the answer");

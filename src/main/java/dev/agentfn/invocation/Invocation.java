@@ -15,13 +15,21 @@ import java.util.Objects;
  *     never adopted as the trace
  * @param sourceRunId an evaluation row's MLflow run ({@code mlflow.sourceRun}), or {@code null}; such an
  *     invocation also reports the tools it called
+ * @param promptVariables values of a registered system prompt's {@code {{ variables }}}
  */
 public record Invocation(ConversationRequest conversation, String engine, String prompt, Map<String, String> tags,
-        String traceparent, String sourceRunId) {
+        String traceparent, String sourceRunId, Map<String, String> promptVariables) {
 
     public Invocation {
         Objects.requireNonNull(conversation, "conversation");
         Objects.requireNonNull(engine, "engine");
         tags = tags == null ? Map.of() : Map.copyOf(tags);
+        promptVariables = promptVariables == null ? Map.of() : Map.copyOf(promptVariables);
+    }
+
+    /** An invocation whose system prompt names no registered prompt with variables. */
+    public Invocation(ConversationRequest conversation, String engine, String prompt, Map<String, String> tags,
+            String traceparent, String sourceRunId) {
+        this(conversation, engine, prompt, tags, traceparent, sourceRunId, Map.of());
     }
 }

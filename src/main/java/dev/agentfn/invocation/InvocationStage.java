@@ -11,7 +11,10 @@ import dev.agentfn.conversation.ConversationResult;
 import dev.agentfn.conversation.Pricing;
 import dev.agentfn.conversation.SpanShapes;
 import dev.agentfn.conversation.Usage;
+import dev.agentfn.invocation.agent.AgentVersion;
+import dev.agentfn.invocation.agent.SystemPrompts;
 import dev.agentfn.mlflow.MlflowKeys;
+import dev.agentfn.mlflow.PromptRegistry;
 import dev.agentfn.tracing.ActiveTrace;
 import dev.agentfn.tracing.Ids;
 import dev.agentfn.tracing.TraceDelivery;
@@ -43,9 +46,28 @@ public final class InvocationStage {
     private final boolean standIn;
     private final ObjectMapper json;
     private final Secrets secrets;
+    private final AgentVersion agentVersion;
+    private final SystemPrompts systemPrompts;
+    private final PromptRegistry promptLinks;
 
+    /** A stage without agent version or registered prompts (tests of the stage itself). */
     public InvocationStage(Map<String, ConversationEngine> engines, Tracer tracer, TraceDelivery delivery,
             InvocationMetrics metrics, String version, boolean standIn, ObjectMapper json, Secrets secrets) {
+        this(engines, tracer, delivery, metrics, version, standIn, json, secrets, AgentVersion.NONE,
+                SystemPrompts.none(json), null);
+    }
+
+    /**
+     * @param agentVersion writes {@code mlflow.modelId} on every trace
+     * @param systemPrompts the deployment's system prompt and registered prompts
+     * @param promptLinks links a delivered trace to the prompt versions it used; null without MLflow
+     */
+    public InvocationStage(Map<String, ConversationEngine> engines, Tracer tracer, TraceDelivery delivery,
+            InvocationMetrics metrics, String version, boolean standIn, ObjectMapper json, Secrets secrets,
+            AgentVersion agentVersion, SystemPrompts systemPrompts, PromptRegistry promptLinks) {
+        this.agentVersion = agentVersion;
+        this.systemPrompts = systemPrompts;
+        this.promptLinks = promptLinks;
         this.engines = Map.copyOf(engines);
         this.tracer = tracer;
         this.delivery = delivery;
@@ -87,7 +109,6 @@ public final class InvocationStage {
         ConversationEngine engine = engine(invocation.engine());
         ActiveTrace trace = tracer.start(engine.rootSpanName(), MlflowKeys.SpanType.AGENT,
                 Ids.parseTraceparent(invocation.traceparent()));
-        describeRoot(trace, invocation, engine);
         // Only a caller that receives the stream gets the redacting relay: whether anything was relayed decides
         // whether a failed model call may be retried, and a caller that hears nothing must keep its retries.
         RedactingListener relay = listener == ConversationListener.NONE ? null : new RedactingListener(listener, secrets);
@@ -98,21 +119,103 @@ public final class InvocationStage {
             tools = new ToolsCalled(toEngine);
             toEngine = tools;
         }
-        CompletableFuture<ConversationResult> run;
-        try {
-            run = engine.run(invocation.conversation(), trace, toEngine);
-        } catch (RuntimeException e) {
-            run = CompletableFuture.failedFuture(e);
-        }
-        Run r = new Run(invocation, trace, started, tools);
+        // The agent version's first lookup and a registered system prompt are awaited; once both are known
+        // (the usual case) the engine starts at once, on this thread.
+        ConversationListener engineListener = toEngine;
+        Progress progress = new Progress();
+        CompletableFuture<ConversationResult> run = agentVersion.settled()
+                .thenCompose(v -> systemPrompts.prepare(invocation.conversation(), invocation.promptVariables()))
+                .handle((prepared, err) -> runEngine(invocation, trace, engine, engineListener, prepared, err, progress))
+                .thenCompose(f -> f);
+        Run r = new Run(invocation, trace, started, tools, progress);
         CompletableFuture<InvocationOutcome> outcome = run.handle((result, err) -> {
             if (relay != null && err == null) {
                 relay.complete();
             }
             return finish(r, result, err);
         }).thenCompose(f -> f);
-        CompletableFuture<ConversationResult> engineRun = run;
-        return new Started(trace.traceId(), trace.root().spanId(), outcome, () -> engineRun.cancel(false));
+        return new Started(trace.traceId(), trace.root().spanId(), outcome, () -> {
+            CompletableFuture<ConversationResult> e = progress.engineRun;
+            if (e != null) {
+                e.cancel(false);
+            }
+            run.cancel(false);
+        });
+    }
+
+    /** What a started invocation learns on its way: the conversation as prepared, and the engine's own run. */
+    private static final class Progress {
+        volatile SystemPrompts.Prepared prepared;
+        volatile CompletableFuture<ConversationResult> engineRun;
+    }
+
+    /** The trace linked to the agent version and described, then the engine run (unless the prompt was unusable). */
+    private CompletableFuture<ConversationResult> runEngine(Invocation invocation, ActiveTrace trace,
+            ConversationEngine engine, ConversationListener listener, SystemPrompts.Prepared prepared, Throwable err,
+            Progress progress) {
+        agentVersion.stamp(trace);
+        if (err != null) {
+            describeRoot(trace, invocation, engine);
+            return CompletableFuture.failedFuture(err);
+        }
+        progress.prepared = prepared;
+        Invocation inv = prepared.conversation() == invocation.conversation() ? invocation
+                : withConversation(invocation, prepared.conversation());
+        describeRoot(trace, inv, engine);
+        describePrompts(trace, prepared);
+        CompletableFuture<ConversationResult> e;
+        try {
+            e = engine.run(inv.conversation(), trace, listener);
+        } catch (RuntimeException ex) {
+            e = CompletableFuture.failedFuture(ex);
+        }
+        progress.engineRun = e;
+        return e;
+    }
+
+    private static Invocation withConversation(Invocation i, ConversationRequest c) {
+        return new Invocation(c, i.engine(), i.prompt(), i.tags(), i.traceparent(), i.sourceRunId(),
+                i.promptVariables());
+    }
+
+    /** The prompt versions the trace used, as MLflow's own clients tag it; a cached version says so. */
+    private void describePrompts(ActiveTrace trace, SystemPrompts.Prepared p) {
+        if (p.used().isEmpty() || !trace.isRecording()) {
+            return;
+        }
+        List<Map<String, String>> linked = p.used().stream()
+                .map(u -> {
+                    Map<String, String> one = new LinkedHashMap<>(); // the order MLflow writes: name, version
+                    one.put("name", u.name());
+                    one.put("version", Integer.toString(u.version()));
+                    return one;
+                }).toList();
+        try {
+            trace.tag(MlflowKeys.Tag.LINKED_PROMPTS, json.writeValueAsString(linked));
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            throw new IllegalStateException(e);
+        }
+        if (p.staleReason() != null) {
+            trace.tag(MlflowKeys.Tag.PROMPT_CACHED, p.staleReason());
+        }
+    }
+
+    /**
+     * After MLflow stored the trace, link it to the prompt versions it used ({@code link-prompts}, which MLflow's
+     * prompt pages and {@code prompt = "name/version"} searches read). A failure is logged, never the answer's.
+     */
+    private CompletableFuture<ExportStatus> linkPrompts(Run r, ExportStatus status) {
+        SystemPrompts.Prepared p = r.progress().prepared;
+        if (promptLinks == null || p == null || p.used().isEmpty() || status != ExportStatus.DELIVERED) {
+            return CompletableFuture.completedFuture(status);
+        }
+        return promptLinks.linkToTrace(r.trace().traceId(), p.used()).handle((v, err) -> {
+            if (err != null) {
+                LOG.warnf("trace %s could not be linked to its prompt versions: %s", r.trace().traceId(),
+                        Futures.unwrap(err).getMessage());
+            }
+            return status;
+        });
     }
 
     /**
@@ -131,7 +234,8 @@ public final class InvocationStage {
     }
 
     /** What the end of an invocation needs to know about its start. */
-    private record Run(Invocation invocation, ActiveTrace trace, long startedNanos, ToolsCalled tools) {
+    private record Run(Invocation invocation, ActiveTrace trace, long startedNanos, ToolsCalled tools,
+            Progress progress) {
         long millis() {
             return Duration.ofNanos(System.nanoTime() - startedNanos).toMillis();
         }
@@ -179,7 +283,7 @@ public final class InvocationStage {
 
     private CompletableFuture<InvocationOutcome> succeed(Run r, ConversationResult result) {
         describeAnswer(r.trace(), result);
-        return delivery.deliver(r.trace().finish()).thenApply(status -> {
+        return delivery.deliver(r.trace().finish()).thenCompose(status -> linkPrompts(r, status)).thenApply(status -> {
             long ms = r.millis();
             metrics.success(r.invocation().engine(), result, ms, status);
             ConversationResult redacted = result.withOutput(secrets.redact(result.output()),
@@ -213,7 +317,7 @@ public final class InvocationStage {
                 .outputs(Map.of("status", "error", "error", failure.detail()));
         // MLflow's trace list shows the response preview: a failure names its error there instead of nothing
         trace.responsePreview("Error: " + failure.detail());
-        return delivery.deliver(trace.finish()).thenApply(status -> {
+        return delivery.deliver(trace.finish()).thenCompose(status -> linkPrompts(r, status)).thenApply(status -> {
             metrics.failure(r.invocation().engine(), r.invocation().conversation().model(), failure, status);
             throw new CompletionException(new InvocationFailed(failure, trace.traceId(), trace.root().spanId(), status,
                     r.toolsCalled()));

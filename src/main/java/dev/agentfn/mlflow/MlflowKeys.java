@@ -112,6 +112,21 @@ public final class MlflowKeys {
         public static final String AGENTFN_ENGINE = "agentfn.engine";
         public static final String AGENTFN_MODEL = "agentfn.model";
         public static final String AGENTFN_STAND_IN = "agentfn.stand_in";
+        /** Why a trace has no {@link #MODEL_ID}: MLflow could not be reached to find or create the agent version. */
+        public static final String AGENT_VERSION_MISSING = "agentfn.agent_version.missing";
+    }
+
+    /** Tags agentfn writes on its logged models (agent versions). */
+    public static final class LoggedModelTag {
+        private LoggedModelTag() {
+        }
+
+        /** The configured agent name ({@code agentfn.agent.name}). */
+        public static final String AGENT = "agentfn.agent";
+        /** SHA-256 over the version's identity params. */
+        public static final String DIGEST = "agentfn.version_digest";
+        /** The caller-set label ({@code agentfn.agent.label}): a git commit, a release. */
+        public static final String LABEL = "agentfn.label";
     }
 
     /** Trace tags (mutable). */
@@ -125,6 +140,10 @@ public final class MlflowKeys {
         public static final String EVAL_REQUEST_ID = "mlflow.eval.requestId";
         /** On a judge's own trace: the scorer that made it (MLflow's {@code TraceTagKey.SOURCE_SCORER_NAME}). */
         public static final String SOURCE_SCORER = "mlflow.trace.sourceScorer";
+        /** The prompt versions a trace used, {@code [{"name": …, "version": "3"}]} ({@code TraceTagKey.LINKED_PROMPTS}). */
+        public static final String LINKED_PROMPTS = "mlflow.linkedPrompts";
+        /** Set when a cached prompt version served because MLflow could not be reached: why, and which version. */
+        public static final String PROMPT_CACHED = "agentfn.prompt.cached";
     }
 
     /** Assessment metadata keys ({@code mlflow.tracing.constant.AssessmentMetadataKey}); values are strings. */

@@ -64,12 +64,27 @@ public final class MlflowTraceClient {
      * @return never completes exceptionally except for invalid span ids
      */
     public CompletableFuture<OtlpExportResult> logSpansOtlp(String experimentId, String runId, List<SpanData> spans) {
-        byte[] body;
+        byte[] fragment;
         try {
-            body = encoder.encode(spans, resourceAttributes, scopeName);
+            fragment = encodeSpans(spans);
         } catch (RuntimeException e) {
             return CompletableFuture.failedFuture(e);
         }
+        return logEncodedSpansOtlp(experimentId, runId, List.of(fragment));
+    }
+
+    /** The spans encoded for {@link #logEncodedSpansOtlp}; throws for invalid span ids. */
+    public byte[] encodeSpans(List<SpanData> spans) {
+        return encoder.encodeSpans(spans);
+    }
+
+    /**
+     * {@code POST /v1/traces} with spans encoded by {@link #encodeSpans}, several traces' in one
+     * request (MLflow stores one request in one transaction). Never completes exceptionally.
+     */
+    public CompletableFuture<OtlpExportResult> logEncodedSpansOtlp(String experimentId, String runId,
+            List<byte[]> spanFragments) {
+        byte[] body = encoder.encodeRequest(spanFragments, resourceAttributes, scopeName);
         Map<String, String> h = rest.headers();
         h.put("Content-Type", "application/x-protobuf");
         h.put(MlflowKeys.Header.EXPERIMENT_ID, experimentId);

@@ -18,7 +18,11 @@ import java.util.regex.Pattern;
  * completes exceptionally.
  *
  * <ul>
- *   <li>Path A (OSS, SQL store): OTLP spans and StartTraceV3, both must succeed. With few writes
+ *   <li>Path A (OSS, SQL store): OTLP spans and StartTraceV3, both must succeed. The spans go through
+ *       an {@link OtlpSpanBatcher}, so traces that finish while MLflow is busy share one OTLP request
+ *       (group commit). StartTraceV3 stays one request per trace: OTLP cannot carry trace metadata
+ *       beyond session and user (MLflow 3.17 {@code _log_spans_once}), so agentfn's metadata, the
+ *       schema version, the run link and previews as MLflow's clients compute them need it. With few writes
  *       in flight both are sent at once, so the caller waits for the slower one only; the server
  *       merges whichever arrives second. From {@link #SEQUENTIAL_FROM} writes in flight StartTraceV3
  *       goes first and the spans follow its answer: when both race, the second one to reach MLflow's
@@ -42,6 +46,7 @@ public final class MlflowTraceWriter {
     static final int SEQUENTIAL_FROM = 4;
 
     private final MlflowTraceClient client;
+    private final OtlpSpanBatcher batcher;
     private final Duration reprobeAfter;
     private final LongSupplier nanoClock;
     private final int sequentialFrom;
@@ -50,7 +55,11 @@ public final class MlflowTraceWriter {
     private volatile long otlpUnsupportedUntil;
 
     public MlflowTraceWriter(MlflowTraceClient client) {
-        this(client, DEFAULT_REPROBE_AFTER, System::nanoTime);
+        this(client, OtlpBatchLimits.DEFAULT);
+    }
+
+    public MlflowTraceWriter(MlflowTraceClient client, OtlpBatchLimits batchLimits) {
+        this(client, DEFAULT_REPROBE_AFTER, System::nanoTime, SEQUENTIAL_FROM, batchLimits);
     }
 
     MlflowTraceWriter(MlflowTraceClient client, Duration reprobeAfter, LongSupplier nanoClock) {
@@ -58,7 +67,13 @@ public final class MlflowTraceWriter {
     }
 
     MlflowTraceWriter(MlflowTraceClient client, Duration reprobeAfter, LongSupplier nanoClock, int sequentialFrom) {
+        this(client, reprobeAfter, nanoClock, sequentialFrom, OtlpBatchLimits.DEFAULT);
+    }
+
+    MlflowTraceWriter(MlflowTraceClient client, Duration reprobeAfter, LongSupplier nanoClock, int sequentialFrom,
+            OtlpBatchLimits batchLimits) {
         this.client = client;
+        this.batcher = new OtlpSpanBatcher(client, batchLimits);
         this.reprobeAfter = reprobeAfter;
         this.nanoClock = nanoClock;
         this.sequentialFrom = sequentialFrom;
@@ -87,6 +102,11 @@ public final class MlflowTraceWriter {
         return result.exceptionally(t -> failure(path, t));
     }
 
+    /** Traces whose spans wait for a free OTLP request slot (tests). */
+    int spansWaiting() {
+        return batcher.queued();
+    }
+
     /** True while a recent OTLP attempt was answered "unsupported". */
     public boolean otlpKnownUnsupported() {
         long until = otlpUnsupportedUntil;
@@ -102,8 +122,8 @@ public final class MlflowTraceWriter {
         // OTLP answer is what tells whether this server ingests spans at all.
         CompletableFuture<OtlpExportResult> spans = trace.spans().isEmpty()
                 ? CompletableFuture.completedFuture(OtlpExportResult.ok())
-                : sequential ? start.thenCompose(s -> client.logSpansOtlp(info.experimentId(), runId, trace.spans()))
-                : client.logSpansOtlp(info.experimentId(), runId, trace.spans());
+                : sequential ? start.thenCompose(s -> batcher.submit(info.experimentId(), runId, trace.spans()))
+                : batcher.submit(info.experimentId(), runId, trace.spans());
         return spans.thenCombine(start, Attempt::new).thenCompose(a -> {
             if (a.otlp().outcome() != OtlpExportResult.Outcome.UNSUPPORTED) {
                 otlpUnsupportedUntil = 0;

@@ -42,6 +42,11 @@ public final class MlflowTracking {
         return rest.target();
     }
 
+    /** The transport, for the package's other tracking-side clients ({@link LoggedModels}, {@link PromptRegistry}). */
+    MlflowRest rest() {
+        return rest;
+    }
+
     // ---- Experiments ---------------------------------------------------------------------------
 
     /** Empty when no experiment has that name. */

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.agentfn.config.AgentfnConfig;
 import dev.agentfn.config.Secrets;
 import dev.agentfn.mlflow.MlflowAccess;
+import dev.agentfn.mlflow.OtlpBatchLimits;
 import dev.agentfn.tracing.export.ExportResult;
 import dev.agentfn.tracing.export.MlflowTraceExporter;
 import dev.agentfn.tracing.export.TraceExporter;
@@ -64,7 +65,9 @@ public class TracingBeans {
             return disabled();
         }
         LOG.infof("Tracing to MLflow at %s", mlflow.trackingUri());
-        return new MlflowTraceExporter(mlflow.traces(), mlflow.experiment());
+        AgentfnConfig.Batch b = config.tracing().batch();
+        return new MlflowTraceExporter(mlflow.traces(), mlflow.experiment(),
+                new OtlpBatchLimits(b.maxSpans(), b.maxBytes(), b.maxRequestsInFlight()));
     }
 
     @Produces

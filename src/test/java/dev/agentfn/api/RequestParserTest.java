@@ -189,8 +189,8 @@ class RequestParserTest {
                 refusal("[]", "the request body must be a JSON object"),
                 refusal("'just text'", "the request body must be a JSON object"),
                 refusal("{'prompt':'x','temperature':1,'Model':'m'}", "unknown fields [Model, temperature]; accepted "
-                        + "fields are [engine, max_tokens, max_turns, messages, metadata, model, prompt, session_id, "
-                        + "system, tools, user]"),
+                        + "fields are [engine, max_tokens, max_turns, messages, metadata, model, prompt, prompt_variables, "
+                        + "session_id, system, tools, user]"),
                 // types
                 refusal("{'prompt':5}", "field 'prompt' has the wrong type: expected a string"),
                 refusal("{'prompt':true}", "field 'prompt' has the wrong type: expected a string"),

@@ -62,11 +62,28 @@ public final class OtlpProtobufEncoder {
     static final int SPAN_KIND_INTERNAL = 1;
 
     public byte[] encode(List<SpanData> spans, Map<String, String> resourceAttributes, String scopeName) {
+        return encodeRequest(List.of(encodeSpans(spans)), resourceAttributes, scopeName);
+    }
+
+    /**
+     * The spans as encoded {@code ScopeSpans.spans} fields: a fragment that {@link #encodeRequest} joins
+     * with others into one request, so traces batched together are each encoded once.
+     *
+     * @throws IllegalArgumentException for an invalid trace or span id
+     */
+    public byte[] encodeSpans(List<SpanData> spans) {
+        ProtoWriter fragment = new ProtoWriter();
+        for (SpanData span : spans) {
+            fragment.message(SCOPE_SPANS_SPANS, span(span));
+        }
+        return fragment.toByteArray();
+    }
+
+    /** One {@code ExportTraceServiceRequest} holding the fragments of {@link #encodeSpans}, in order. */
+    public byte[] encodeRequest(List<byte[]> spanFragments, Map<String, String> resourceAttributes, String scopeName) {
         ProtoWriter scopeSpans = new ProtoWriter()
                 .message(SCOPE_SPANS_SCOPE, new ProtoWriter().stringIfNotEmpty(SCOPE_NAME, scopeName));
-        for (SpanData span : spans) {
-            scopeSpans.message(SCOPE_SPANS_SPANS, span(span));
-        }
+        spanFragments.forEach(scopeSpans::raw);
         ProtoWriter resource = new ProtoWriter();
         new TreeMap<>(resourceAttributes).forEach((k, v) ->
                 resource.message(RESOURCE_ATTRIBUTES, keyValue(k, new ProtoWriter().string(ANY_STRING, v))));

@@ -66,6 +66,12 @@ final class ProtoWriter {
         return bytes(field, nested.toByteArray());
     }
 
+    /** Bytes that are already encoded fields of this message (e.g. from {@link #toByteArray()} of a sibling). */
+    ProtoWriter raw(byte[] fields) {
+        out.writeBytes(fields);
+        return this;
+    }
+
     byte[] toByteArray() {
         return out.toByteArray();
     }

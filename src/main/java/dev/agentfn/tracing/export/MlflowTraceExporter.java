@@ -3,6 +3,7 @@ package dev.agentfn.tracing.export;
 import dev.agentfn.mlflow.MlflowTraceClient;
 import dev.agentfn.mlflow.MlflowExperiment;
 import dev.agentfn.mlflow.MlflowTraceWriter;
+import dev.agentfn.mlflow.OtlpBatchLimits;
 import dev.agentfn.mlflow.WriteOutcome;
 import dev.agentfn.mlflow.entities.Trace;
 import java.util.concurrent.CompletableFuture;
@@ -14,8 +15,12 @@ public final class MlflowTraceExporter implements TraceExporter {
     private final MlflowExperiment experiment;
 
     public MlflowTraceExporter(MlflowTraceClient client, MlflowExperiment experiment) {
+        this(client, experiment, OtlpBatchLimits.DEFAULT);
+    }
+
+    public MlflowTraceExporter(MlflowTraceClient client, MlflowExperiment experiment, OtlpBatchLimits batchLimits) {
         this.client = client;
-        this.writer = new MlflowTraceWriter(client);
+        this.writer = new MlflowTraceWriter(client, batchLimits);
         this.experiment = experiment;
     }
 
