@@ -122,6 +122,21 @@ class GatewayTest {
     }
 
     @Test
+    void countTokensAndModelsAreRelayedAsUpstreamAnswersThem() {
+        String body = "{\"model\":\"claude-sonnet-5-5\",\"messages\":[{\"role\":\"user\",\"content\":\"count me\"}]}";
+        int direct = given().baseUri(fake.baseUrl()).port(fake.port()).contentType("application/json").header("x-api-key", KEY)
+                .header("anthropic-version", "2023-06-01").body(body).when().post("/v1/messages/count_tokens").then()
+                .statusCode(200).extract().path("input_tokens");
+        given().contentType("application/json").header("x-api-key", KEY).header("anthropic-version", "2023-06-01")
+                .body(body).when().post("/v1/messages/count_tokens").then().statusCode(200)
+                .body("input_tokens", equalTo(direct));
+        int modelsDirect = given().baseUri(fake.baseUrl()).port(fake.port()).header("x-api-key", KEY).when()
+                .get("/v1/models/claude-sonnet-5-5").then().extract().statusCode();
+        given().header("x-api-key", KEY).when().get("/v1/models/claude-sonnet-5-5").then().statusCode(modelsDirect);
+        assertTrue(fake.messageRequests().stream().noneMatch(q -> q.path().equals("/v1/messages")), "no model call");
+    }
+
+    @Test
     void aClientHangingUpMidRequestClosesItsTraceAsAnError() throws Exception {
         String user = "hangup-" + UUID.randomUUID();
         fake.enqueue(FakeTurn.text("too late").withLatency(java.time.Duration.ofSeconds(5)));
