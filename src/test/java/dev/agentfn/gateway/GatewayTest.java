@@ -103,6 +103,61 @@ class GatewayTest {
         assertEquals(cacheWrite, u.get("cache_creation_input_tokens").asInt(), u.toString());
     }
 
+    // ---- judges on what the gateway recorded ---------------------------------------------------
+
+    /** One Claude Code turn that asks for no tool: one complete trace, root {@code claude_code_conversation}. */
+    String claudeCodeTurn(String session, String user, String prompt, String answer) {
+        fake.enqueue(FakeTurn.text(answer));
+        String body = "{\"model\":\"claude-sonnet-5-5\",\"max_tokens\":100,\"messages\":[{\"role\":\"user\","
+                + "\"content\":[{\"type\":\"text\",\"text\":\"" + prompt + "\"}]}],\"tools\":[{\"name\":\"Read\","
+                + "\"description\":\"read a file\",\"input_schema\":{\"type\":\"object\"}}]}";
+        return given().contentType("application/json").header("x-api-key", KEY).header("anthropic-version", "2023-06-01")
+                .header("x-claude-code-session-id", session).header("x-agentfn-user", user)
+                .header("user-agent", "claude-cli/2.1.330 (external, sdk-cli)").body(body)
+                .when().post("/v1/messages").then().statusCode(200).extract().path("content[0].text");
+    }
+
+    @Test
+    void theMonitoringEvaluationScoresGatewaySessionsWithAJudge() {
+        String session = "monitored-" + UUID.randomUUID();
+        String user = "judge-" + session;
+        assertEquals("Paris.", claudeCodeTurn(session, user, "Capital of France?", "Paris."));
+        assertEquals("Lima.", claudeCodeTurn(session, user, "Capital of Peru?", "Lima."));
+        List<JsonNode> turns = tracesWhere("metadata.`mlflow.trace.session` = '" + session + "'", 2);
+        assertEquals(2, turns.size(), "one trace per user turn");
+        turns.forEach(t -> assertEquals("claude_code_conversation", t.at("/spans/0/name").asText(), t.toString()));
+        fake.reset();
+        String yes = "{\"result\":\"yes\",\"rationale\":\"judged yes\"}";
+        fake.enqueue(FakeTurn.text(yes), FakeTurn.text(yes));
+
+        String monitor = """
+                {"name":"gateway-%s","wait":true,
+                 "dataset":{"traces":{"filter":"metadata.`mlflow.trace.session` = '%s'","window":"10m"}},
+                 "scorers":[{"type":"judge","name":"relevance","instructions":"Is {{ outputs }} an answer to {{ inputs }}?"},
+                            "no_error"]}
+                """.formatted(session.substring(10, 18), session);
+        io.restassured.path.json.JsonPath run = given().contentType("application/json").body(monitor)
+                .when().post("/v1/evaluations").then().statusCode(200).extract().jsonPath();
+        assertEquals("FINISHED", run.getString("status"), run.prettify());
+        assertEquals(2, run.getInt("rows_total"), run.prettify());
+        String judged = fake.messageRequests().stream().map(RecordedRequest::body).reduce("", String::concat);
+        assertTrue(judged.contains("Capital of Peru?") && judged.contains("Lima."),
+                "the judge saw the turn's prompt and answer as the gateway recorded them: " + judged);
+
+        JsonNode scored = mlflow.json("""
+                import mlflow, json
+                out = {}
+                for t in %s:
+                    info = mlflow.get_trace(t).info
+                    out[t] = sorted(a.name + "=" + str(a.feedback.value) for a in info.assessments)
+                print(json.dumps(out))
+                """.formatted(JSON.valueToTree(turns.stream().map(t -> t.get("trace_id").asText()).toList())));
+        for (JsonNode t : turns) {
+            assertEquals("[\"no_error=True\",\"relevance=yes\"]", scored.get(t.get("trace_id").asText()).toString(),
+                    scored.toString());
+        }
+    }
+
     // ---- errors --------------------------------------------------------------------------------
 
     @Test
