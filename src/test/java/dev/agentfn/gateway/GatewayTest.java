@@ -212,6 +212,36 @@ class GatewayTest {
         assertTrue(traces.get(0).at("/spans/0/status").asText().contains("ERROR"), traces.get(0).get("spans").toString());
     }
 
+    @Test
+    void theTurnsTraceIsInMlflowBeforeItsMessageStopReachesTheClient() throws Exception {
+        String session = "flushed-" + UUID.randomUUID();
+        fake.enqueue(FakeTurn.text("Stored before you read this."));
+        String body = "{\"model\":\"claude-sonnet-5-5\",\"max_tokens\":100,\"stream\":true,\"messages\":[{\"role\":"
+                + "\"user\",\"content\":[{\"type\":\"text\",\"text\":\"Flush first\"}]}],\"tools\":[{\"name\":\"Read\","
+                + "\"description\":\"read a file\",\"input_schema\":{\"type\":\"object\"}}]}";
+        java.net.http.HttpRequest req = java.net.http.HttpRequest.newBuilder(
+                java.net.URI.create("http://127.0.0.1:" + RestAssured.port + "/v1/messages"))
+                .header("content-type", "application/json").header("x-api-key", KEY)
+                .header("anthropic-version", "2023-06-01").header("x-claude-code-session-id", session)
+                .header("user-agent", "claude-cli/2.1.330 (external, sdk-cli)")
+                .POST(java.net.http.HttpRequest.BodyPublishers.ofString(body)).build();
+        java.net.http.HttpResponse<Stream<String>> res = java.net.http.HttpClient.newHttpClient()
+                .send(req, java.net.http.HttpResponse.BodyHandlers.ofLines());
+        assertEquals(200, res.statusCode());
+        try (Stream<String> lines = res.body()) {
+            // read up to the final event only: what the client knows at that moment
+            assertTrue(lines.anyMatch(l -> l.equals("event: message_stop")), "the stream ends with message_stop");
+            dev.agentfn.mlflow.MlflowTracking tracking = new dev.agentfn.mlflow.MlflowTracking(
+                    dev.agentfn.mlflow.MlflowRest.standalone(dev.agentfn.mlflow.MlflowTarget.of(
+                            MlflowServerResource.server().uri().toString())));
+            List<JsonNode> found = tracking.searchTraces(MlflowServerResource.experimentId(),
+                    "metadata.`mlflow.trace.session` = '" + session + "'", 10, null).get(30, TimeUnit.SECONDS).traceInfos();
+            assertEquals(1, found.size(), "one search, no waiting: the turn's trace is already stored");
+            assertEquals("OK", found.get(0).path("state").asText(), found.get(0).toString());
+            assertEquals("Stored before you read this.", found.get(0).path("response_preview").asText());
+        }
+    }
+
     // ---- the Claude Code CLI -------------------------------------------------------------------
 
     @Test
