@@ -22,7 +22,8 @@ public class ApiKeyFilter {
     /** Whether the API is protected: keys (or a key file) are configured, so every {@code /v1/} request is authenticated. */
     public static boolean keysConfigured(AgentfnConfig config) {
         return config.auth().apiKeys().map(l -> l.stream().anyMatch(k -> !k.isBlank())).orElse(false)
-                || config.auth().apiKeysFile().isPresent();
+                || config.auth().apiKeysFile().isPresent()
+                || config.auth().users().values().stream().anyMatch(k -> !k.isBlank());
     }
 
     @ServerRequestFilter(preMatching = true)

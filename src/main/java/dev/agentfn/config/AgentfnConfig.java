@@ -402,6 +402,13 @@ public interface AgentfnConfig {
 
         /** File with one accepted key per line (a mounted secret). */
         Optional<Path> apiKeysFile();
+
+        /**
+         * Named keys, user name to key ({@code agentfn.auth.users.alice=${ALICE_AGENTFN_KEY}}): accepted like
+         * {@code api-keys}, and a request made with one is that user's. The gateway in {@code managed} mode records
+         * the name as the trace's {@code mlflow.trace.user}, before any header or request metadata.
+         */
+        Map<String, String> users();
     }
 
     interface Gateway {

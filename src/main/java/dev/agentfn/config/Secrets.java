@@ -180,10 +180,14 @@ public final class Secrets {
         return s;
     }
 
-    /** agentfn's own API keys: {@code agentfn.auth.api-keys} and the lines of {@code api-keys-file}. */
+    /**
+     * agentfn's own API keys: {@code agentfn.auth.api-keys}, the lines of {@code api-keys-file} and the named keys of
+     * {@code agentfn.auth.users}.
+     */
     public static List<String> apiKeys(AgentfnConfig c) {
         List<String> keys = new ArrayList<>(c.auth().apiKeys().orElse(List.of()));
         c.auth().apiKeysFile().ifPresent(p -> keys.addAll(keyFile(p)));
+        keys.addAll(c.auth().users().values());
         return keys.stream().map(String::strip).filter(k -> !k.isEmpty()).toList();
     }
 

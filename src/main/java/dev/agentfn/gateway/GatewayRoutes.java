@@ -27,6 +27,7 @@ import io.vertx.ext.web.RoutingContext;
 import jakarta.enterprise.event.Observes;
 import jakarta.inject.Singleton;
 import java.util.Locale;
+import java.util.Optional;
 import java.util.Set;
 import java.util.function.Consumer;
 import org.jboss.logging.Logger;
@@ -63,7 +64,7 @@ public class GatewayRoutes {
         String base = endpoint.baseUrl().toString();
         this.upstream = base.endsWith("/") ? base.substring(0, base.length() - 1) : base;
         this.endpoint = endpoint;
-        this.apiKeys = new ApiKeys(Secrets.apiKeys(config));
+        this.apiKeys = new ApiKeys(Secrets.apiKeys(config), config.auth().users());
         this.json = json;
         this.cache = new TurnCache(this.config.maxOpenTurns());
         this.tracer = new TurnTracer(tracer.withContent(!"metadata".equals(this.config.captureContent())), delivery,
@@ -205,8 +206,18 @@ public class GatewayRoutes {
         return h.get("x-api-key");
     }
 
-    /** The configured header, else {@code metadata.user_id} when it is plain text (Claude Code's is a JSON blob of ids). */
+    /**
+     * In managed mode the user a named agentfn key belongs to ({@code agentfn.auth.users}); else the configured header,
+     * else {@code metadata.user_id} when it is plain text (Claude Code's is a JSON blob of ids). Never a credential.
+     */
     private String user(MultiMap h, JsonNode body) {
+        if ("managed".equals(config.credentials())) {
+            String presented = presentedKey(h);
+            Optional<String> owner = presented == null ? Optional.empty() : apiKeys.owner(presented);
+            if (owner.isPresent()) {
+                return owner.get();
+            }
+        }
         String header = h.get(config.userHeader());
         if (header != null && !header.isBlank()) {
             return header;
