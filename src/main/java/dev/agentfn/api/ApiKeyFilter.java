@@ -3,10 +3,7 @@ package dev.agentfn.api;
 import dev.agentfn.config.AgentfnConfig;
 import dev.agentfn.config.Secrets;
 import jakarta.ws.rs.container.ContainerRequestContext;
-import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
-import java.util.List;
 import java.util.Map;
 import org.jboss.resteasy.reactive.server.ServerRequestFilter;
 
@@ -16,10 +13,10 @@ import org.jboss.resteasy.reactive.server.ServerRequestFilter;
  * content leaks through timing. Behind an API gateway its authorizer may replace this.
  */
 public class ApiKeyFilter {
-    private final List<byte[]> digests;
+    private final dev.agentfn.ApiKeys keys;
 
     public ApiKeyFilter(AgentfnConfig config) {
-        this.digests = Secrets.apiKeys(config).stream().map(ApiKeyFilter::sha256).toList();
+        this.keys = new dev.agentfn.ApiKeys(Secrets.apiKeys(config));
     }
 
     /** Whether the API is protected: keys (or a key file) are configured, so every {@code /v1/} request is authenticated. */
@@ -30,32 +27,15 @@ public class ApiKeyFilter {
 
     @ServerRequestFilter(preMatching = true)
     public jakarta.ws.rs.core.Response check(ContainerRequestContext ctx) {
-        if (digests.isEmpty() || !ctx.getUriInfo().getPath().startsWith("/v1/")) {
+        if (keys.isEmpty() || !ctx.getUriInfo().getPath().startsWith("/v1/")) {
             return null;
         }
         String header = ctx.getHeaderString("Authorization");
-        if (header != null && header.regionMatches(true, 0, "Bearer ", 0, 7) && known(header.substring(7).trim())) {
+        if (header != null && header.regionMatches(true, 0, "Bearer ", 0, 7) && keys.matches(header.substring(7).trim())) {
             return null;
         }
         Problem p = Problem.of(401, "unauthorized", "Unauthorized",
                 header == null ? "send Authorization: Bearer <api key>" : "the API key is not valid");
         return ProblemMappers.response(p, Map.of("WWW-Authenticate", "Bearer"));
-    }
-
-    private boolean known(String presented) {
-        byte[] d = sha256(presented);
-        boolean match = false;
-        for (byte[] k : digests) {
-            match |= MessageDigest.isEqual(k, d);
-        }
-        return match;
-    }
-
-    private static byte[] sha256(String s) {
-        try {
-            return MessageDigest.getInstance("SHA-256").digest(s.getBytes(StandardCharsets.UTF_8));
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
-        }
     }
 }

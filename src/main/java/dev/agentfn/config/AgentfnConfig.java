@@ -46,6 +46,9 @@ public interface AgentfnConfig {
     /** The {@code claude-code} engine: the Claude Code CLI driven over stream-json, as the Agent SDK does. */
     ClaudeCode claudeCode();
 
+    /** The Anthropic-compatible tracing gateway ({@code /v1/messages}, docs/gateway.md). */
+    Gateway gateway();
+
     /**
      * Price table in USD per million tokens, keyed by model id (quote ids with dots:
      * {@code agentfn.prices."claude-sonnet-5-5".input=2}). A model without an entry costs 0 and is logged once.
@@ -337,6 +340,46 @@ public interface AgentfnConfig {
 
         /** File with one accepted key per line (a mounted secret). */
         Optional<Path> apiKeysFile();
+    }
+
+    interface Gateway {
+        /**
+         * Serve {@code POST /v1/messages}, {@code POST /v1/messages/count_tokens}, {@code GET /v1/models} and
+         * {@code GET /v1/models/{id}}, relayed to {@code agentfn.anthropic.base-url} and traced to MLflow.
+         */
+        @WithDefault("false")
+        boolean enabled();
+
+        /**
+         * {@code passthrough}: the caller's own {@code x-api-key} or {@code Authorization} goes upstream unchanged;
+         * {@code managed}: the caller presents an agentfn API key ({@code agentfn.auth.*}) and the deployment's
+         * Anthropic credential ({@code agentfn.anthropic.api-key} / {@code auth-token}) goes upstream.
+         */
+        @WithDefault("passthrough")
+        String credentials();
+
+        /** {@code full} records prompts, answers and tool input and output; {@code metadata} records neither. */
+        @WithDefault("full")
+        String captureContent();
+
+        /** Largest request body the gateway reads; a larger one is refused with 413 {@code request_too_large}. */
+        @WithDefault("32M")
+        io.quarkus.runtime.configuration.MemorySize maxBodySize();
+
+        /**
+         * A turn whose next request has not come for this long is closed: its trace is written as ended, with an
+         * {@code abandoned} error on its root (the instance that served its last request does this).
+         */
+        @WithDefault("10m")
+        Duration turnIdleTimeout();
+
+        /** Turns kept in memory per instance (a cache: state a turn needs is also kept in its MLflow trace). */
+        @WithDefault("10000")
+        int maxOpenTurns();
+
+        /** Header naming the user ({@code mlflow.trace.user}) when no API key names one; else {@code metadata.user_id}. */
+        @WithDefault("x-agentfn-user")
+        String userHeader();
     }
 
     interface Price {

@@ -35,12 +35,18 @@ public final class ActiveTrace {
 
     ActiveTrace(String otelTraceId, String rootName, String rootType, SpanClock clock, AttributePolicy policy,
             boolean recordStackTraces, boolean recording) {
+        this(otelTraceId, Ids.newSpanId(), clock.nowEpochNanos(), rootName, rootType, clock, policy, recordStackTraces,
+                recording);
+    }
+
+    ActiveTrace(String otelTraceId, String rootSpanId, long rootStartNanos, String rootName, String rootType,
+            SpanClock clock, AttributePolicy policy, boolean recordStackTraces, boolean recording) {
         this.otelTraceId = otelTraceId;
         this.recording = recording;
         this.clock = clock;
         this.policy = policy;
         this.recordStackTraces = recordStackTraces;
-        this.root = new LiveSpan(this, null, rootName, rootType, clock.nowEpochNanos());
+        this.root = new LiveSpan(this, rootSpanId, null, rootName, rootType, rootStartNanos);
         metadata.put(MlflowKeys.Metadata.SCHEMA_VERSION, "3");
         tags.put(MlflowKeys.Tag.TRACE_NAME, rootName);
     }
@@ -73,6 +79,14 @@ public final class ActiveTrace {
 
     public LiveSpan startSpan(String name, String type, LiveSpan parent) {
         return new LiveSpan(this, parent.spanId(), name, type, clock.nowEpochNanos());
+    }
+
+    /**
+     * A span with a given id under a parent given by id, for traces written piece by piece by processes that
+     * share no memory (the gateway): each derives the same ids, and MLflow replaces a re-sent span by its id.
+     */
+    public LiveSpan startSpanWithId(String spanId, String name, String type, String parentSpanId, long startNanos) {
+        return new LiveSpan(this, spanId, parentSpanId, name, type, startNanos);
     }
 
     /** A span that started earlier than now, for work whose timing is known only afterwards. */

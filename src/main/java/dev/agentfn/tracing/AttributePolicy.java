@@ -30,6 +30,13 @@ public final class AttributePolicy {
      */
     private final List<String> needles;
 
+    private AttributePolicy(AttributePolicy other, boolean recordContent) {
+        this.recordContent = recordContent;
+        this.maxChars = other.maxChars;
+        this.combined = other.combined;
+        this.needles = other.needles;
+    }
+
     public AttributePolicy(boolean recordContent, int maxChars, List<String> patterns, List<String> secrets) {
         this.recordContent = recordContent;
         this.maxChars = maxChars;
@@ -41,6 +48,11 @@ public final class AttributePolicy {
         List<String> literal = new ArrayList<>(List.of("sk-ant-", "dapi", "AKIA"));
         secrets.stream().filter(s -> s != null && s.length() >= 4).forEach(literal::add);
         this.needles = patterns.isEmpty() ? List.copyOf(literal) : List.of();
+    }
+
+    /** The same redaction, with content recorded or not. */
+    public AttributePolicy withContent(boolean record) {
+        return new AttributePolicy(this, record);
     }
 
     public boolean recordContent() {

@@ -58,6 +58,31 @@ public final class Ids {
         return Optional.of(new Parent(m.group(2), m.group(3)));
     }
 
+    /**
+     * An id of {@code bytes} bytes derived from its parts (SHA-256): the same parts give the same id in every
+     * process, so requests of one gateway turn served by different instances write one trace.
+     */
+    public static String derived(int bytes, String... parts) {
+        try {
+            java.security.MessageDigest sha = java.security.MessageDigest.getInstance("SHA-256");
+            for (String p : parts) {
+                byte[] b = p.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+                sha.update((byte) (b.length >>> 24));
+                sha.update((byte) (b.length >>> 16));
+                sha.update((byte) (b.length >>> 8));
+                sha.update((byte) b.length);
+                sha.update(b);
+            }
+            byte[] d = java.util.Arrays.copyOf(sha.digest(), bytes);
+            if (allZero(d)) {
+                d[bytes - 1] = 1;
+            }
+            return HEX.formatHex(d);
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
     private static String random(int bytes) {
         byte[] b = new byte[bytes];
         do {

@@ -27,8 +27,12 @@ public final class LiveSpan {
     private boolean ended;
 
     LiveSpan(ActiveTrace trace, String parentSpanId, String name, String type, long startNanos) {
+        this(trace, Ids.newSpanId(), parentSpanId, name, type, startNanos);
+    }
+
+    LiveSpan(ActiveTrace trace, String spanId, String parentSpanId, String name, String type, long startNanos) {
         this.trace = trace;
-        this.spanId = Ids.newSpanId();
+        this.spanId = spanId;
         this.parentSpanId = parentSpanId;
         this.name = name;
         this.startNanos = startNanos;

@@ -45,6 +45,26 @@ public final class Tracer {
         return trace;
     }
 
+    /**
+     * A trace whose ids and root start are known already: one piece of a trace that several requests (perhaps on
+     * several processes) write, each under the same derived ids ({@link Ids#derived}).
+     */
+    public ActiveTrace resume(String otelTraceId, String rootSpanId, String rootName, String rootType,
+            long rootStartNanos) {
+        return new ActiveTrace(otelTraceId, rootSpanId, rootStartNanos, rootName, rootType, clock, policy,
+                recordStackTraces, recording);
+    }
+
+    /** This tracer with content recording switched as a front door of its own asks (the gateway's capture switch). */
+    public Tracer withContent(boolean recordContent) {
+        return recordContent == policy.recordContent() ? this
+                : new Tracer(clock, policy.withContent(recordContent), recordStackTraces, recording);
+    }
+
+    public long nowNanos() {
+        return clock.nowEpochNanos();
+    }
+
     public boolean recording() {
         return recording;
     }

@@ -67,6 +67,13 @@ public class TracingBeans {
         return new MlflowTraceExporter(mlflow.traces(), mlflow.experiment());
     }
 
+    @Produces
+    @Singleton
+    TraceLookup lookup(AgentfnConfig config, MlflowAccess mlflow) {
+        return config.tracing().enabled() && mlflow.configured()
+                ? new dev.agentfn.tracing.export.MlflowTraceLookup(mlflow.client()) : TraceLookup.NONE;
+    }
+
     /**
      * The spool directory is the configured root's subdirectory for this destination, so deployments that
      * share a host or a volume keep apart. Files an older agentfn left in the root itself record no

@@ -14,10 +14,10 @@ import java.util.List;
  * Builds the final {@link Message} from stream events in the documented order. Usage follows the
  * cumulative rule: the {@code message_start} usage overlaid with {@code message_delta}'s, never summed.
  */
-final class MessageAccumulator {
+public final class MessageAccumulator {
 
     /** Receives what the caller may see while the message streams. */
-    interface Listener {
+    public interface Listener {
         void textDelta(String text);
     }
 
@@ -35,13 +35,13 @@ final class MessageAccumulator {
     private boolean stopped;
     private long firstDeltaNanos;
 
-    MessageAccumulator(ObjectMapper json, Listener listener) {
+    public MessageAccumulator(ObjectMapper json, Listener listener) {
         this.json = json;
         this.listener = listener;
     }
 
     /** Applies one SSE event; throws {@link StreamErrorEvent} for an {@code error} event. */
-    void apply(String event, String data) {
+    public void apply(String event, String data) {
         JsonNode node = parse(data);
         switch (node.path("type").asText(event)) {
             case "message_start" -> start(node.path("message"));
@@ -58,7 +58,7 @@ final class MessageAccumulator {
         }
     }
 
-    boolean complete() {
+    public boolean complete() {
         return stopped;
     }
 
@@ -67,7 +67,7 @@ final class MessageAccumulator {
         return firstDeltaNanos;
     }
 
-    Message result() {
+    public Message result() {
         for (int i = 0; i < blocks.size(); i++) {
             flushText(i);
         }
@@ -173,7 +173,7 @@ final class MessageAccumulator {
     }
 
     /** An {@code event: error} frame after the 200 status. */
-    static final class StreamErrorEvent extends RuntimeException {
+    public static final class StreamErrorEvent extends RuntimeException {
         final String type;
 
         StreamErrorEvent(String type, String message) {
@@ -182,7 +182,7 @@ final class MessageAccumulator {
         }
     }
 
-    static final class MalformedStreamException extends RuntimeException {
+    public static final class MalformedStreamException extends RuntimeException {
         MalformedStreamException(String message) {
             super(message, null, false, false);
         }

@@ -1,0 +1,247 @@
+package dev.agentfn.gateway;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.agentfn.ApiKeys;
+import dev.agentfn.LogText;
+import dev.agentfn.config.AgentfnConfig;
+import dev.agentfn.config.Secrets;
+import dev.agentfn.conversation.Pricing;
+import dev.agentfn.conversation.messages.AnthropicClient;
+import dev.agentfn.tracing.TraceDelivery;
+import dev.agentfn.tracing.TraceLookup;
+import dev.agentfn.tracing.Tracer;
+import io.quarkus.runtime.ShutdownEvent;
+import io.vertx.core.MultiMap;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpClient;
+import io.vertx.core.http.HttpClientOptions;
+import io.vertx.core.http.HttpServerRequest;
+import io.vertx.core.http.HttpServerResponse;
+import io.vertx.core.http.HttpVersion;
+import io.vertx.core.http.RequestOptions;
+import io.vertx.ext.web.Router;
+import io.vertx.ext.web.RoutingContext;
+import jakarta.enterprise.event.Observes;
+import jakarta.inject.Singleton;
+import java.util.Locale;
+import java.util.Set;
+import java.util.function.Consumer;
+import org.jboss.logging.Logger;
+
+/**
+ * The gateway's front door: Anthropic's Messages API paths on Vert.x routes, relayed to the upstream without a
+ * thread per request (bodies and SSE events are handled on the event loop as bytes arrive), and traced through
+ * {@link TurnTracer}. Plain Vert.x routes ahead of RESTEasy, so the API's JAX-RS filters and problem+json mappers
+ * never see these requests: the gateway's own errors are in Anthropic's shape ({@link GatewayError}).
+ */
+@Singleton
+public class GatewayRoutes {
+    private static final Logger LOG = Logger.getLogger(GatewayRoutes.class);
+    /** Ahead of RESTEasy's route and after the request limits check (order MIN_VALUE). */
+    private static final int ORDER = -1000;
+    /** Never forwarded either way: hop-by-hop headers, and what the relay sets itself. */
+    private static final Set<String> HOP_BY_HOP = Set.of("connection", "keep-alive", "proxy-connection",
+            "transfer-encoding", "te", "trailer", "upgrade", "host", "content-length", "accept-encoding",
+            "proxy-authorization", "proxy-authenticate");
+
+    private final AgentfnConfig.Gateway config;
+    private final String upstream;
+    private final AnthropicClient.Endpoint endpoint;
+    private final ApiKeys apiKeys;
+    private final ObjectMapper json;
+    private final TurnTracer tracer;
+    private final TurnCache cache;
+    private final Vertx vertx;
+    private HttpClient http;
+
+    public GatewayRoutes(AgentfnConfig config, AnthropicClient.Endpoint endpoint, Tracer tracer, TraceDelivery delivery,
+            TraceLookup lookup, Pricing pricing, ObjectMapper json, Vertx vertx) {
+        this.config = config.gateway();
+        String base = endpoint.baseUrl().toString();
+        this.upstream = base.endsWith("/") ? base.substring(0, base.length() - 1) : base;
+        this.endpoint = endpoint;
+        this.apiKeys = new ApiKeys(Secrets.apiKeys(config));
+        this.json = json;
+        this.cache = new TurnCache(this.config.maxOpenTurns());
+        this.tracer = new TurnTracer(tracer.withContent(!"metadata".equals(this.config.captureContent())), delivery,
+                lookup, pricing, json, cache);
+        this.vertx = vertx;
+    }
+
+    void register(@Observes Router router) {
+        if (!config.enabled()) {
+            return;
+        }
+        http = vertx.createHttpClient(new HttpClientOptions().setName("agentfn-gateway")
+                .setProtocolVersion(HttpVersion.HTTP_1_1).setMaxPoolSize(4096).setKeepAlive(true).setVerifyHost(true)
+                .setTryUseCompression(false));
+        router.post("/v1/messages").order(ORDER).handler(ctx -> readBody(ctx, body -> messages(ctx, body)));
+        router.post("/v1/messages/count_tokens").order(ORDER).handler(ctx -> readBody(ctx, body -> relay(ctx, body)));
+        router.get("/v1/models").order(ORDER).handler(ctx -> relay(ctx, null));
+        router.get("/v1/models/:id").order(ORDER).handler(ctx -> relay(ctx, null));
+        long sweep = Math.max(1000, Math.min(30_000, config.turnIdleTimeout().toMillis() / 4));
+        vertx.setPeriodic(sweep, id -> closeIdleTurns());
+        LOG.infof("Gateway on /v1/messages, relaying to %s (credentials: %s, content: %s)", upstream,
+                config.credentials(), config.captureContent());
+    }
+
+    void stop(@Observes ShutdownEvent event) {
+        if (http != null) {
+            http.close();
+        }
+    }
+
+    // ---- request ---------------------------------------------------------------------------------
+
+    /** Reads the body up to the limit; past it answers 413 and stops reading (the connection is then closed). */
+    private void readBody(RoutingContext ctx, Consumer<Buffer> then) {
+        HttpServerRequest req = ctx.request();
+        long limit = config.maxBodySize().asLongValue();
+        String declared = req.getHeader("content-length");
+        if (declared != null && parseLong(declared) > limit) {
+            fail(ctx, GatewayError.tooLarge(limit), true);
+            return;
+        }
+        Buffer body = Buffer.buffer();
+        boolean[] refused = {false};
+        req.handler(chunk -> {
+            if (refused[0]) {
+                return;
+            }
+            if (body.length() + chunk.length() > limit) {
+                refused[0] = true;
+                fail(ctx, GatewayError.tooLarge(limit), true);
+                return;
+            }
+            body.appendBuffer(chunk);
+        });
+        req.endHandler(v -> {
+            if (!refused[0]) {
+                then.accept(body);
+            }
+        });
+        req.resume();
+    }
+
+    private static long parseLong(String s) {
+        try {
+            return Long.parseLong(s.strip());
+        } catch (NumberFormatException e) {
+            return -1;
+        }
+    }
+
+    private void messages(RoutingContext ctx, Buffer body) {
+        JsonNode parsed;
+        try {
+            parsed = json.readTree(body.getBytes());
+            if (parsed == null || !parsed.isObject()) {
+                throw new IllegalArgumentException("the body must be a JSON object");
+            }
+        } catch (java.io.IOException | IllegalArgumentException e) {
+            String detail = e instanceof JsonProcessingException j ? j.getOriginalMessage() : e.getMessage();
+            fail(ctx, GatewayError.malformedJson(detail), false);
+            return;
+        }
+        MultiMap h = ctx.request().headers();
+        Exchange ex = new Exchange(parsed, h.get("x-claude-code-session-id"), h.get("x-claude-code-agent-id"),
+                h.get("user-agent"), h.get("traceparent"), user(h, parsed), tracer.now());
+        MultiMap headers = upstreamHeaders(ctx);
+        if (headers == null) {
+            return;
+        }
+        TurnTracer.Pending pending = tracer.begin(ex);
+        new Relay(ctx, pending, tracer, json).start(http, options(ctx, headers), body);
+    }
+
+    private void relay(RoutingContext ctx, Buffer body) {
+        MultiMap headers = upstreamHeaders(ctx);
+        if (headers == null) {
+            return;
+        }
+        new Relay(ctx, null, tracer, json).start(http, options(ctx, headers), body);
+    }
+
+    private RequestOptions options(RoutingContext ctx, MultiMap headers) {
+        String query = ctx.request().query();
+        return new RequestOptions().setMethod(ctx.request().method()).setHeaders(headers)
+                .setAbsoluteURI(upstream + ctx.request().path() + (query == null ? "" : "?" + query));
+    }
+
+    /** What goes upstream: the caller's headers as they came, credentials as the mode says; null once refused. */
+    private MultiMap upstreamHeaders(RoutingContext ctx) {
+        MultiMap out = MultiMap.caseInsensitiveMultiMap();
+        ctx.request().headers().forEach(e -> {
+            if (!HOP_BY_HOP.contains(e.getKey().toLowerCase(Locale.ROOT))) {
+                out.add(e.getKey(), e.getValue());
+            }
+        });
+        if (!"managed".equals(config.credentials())) {
+            return out;
+        }
+        String presented = presentedKey(ctx.request().headers());
+        if (apiKeys.isEmpty() || presented == null || !apiKeys.matches(presented)) {
+            fail(ctx, GatewayError.unauthenticated(apiKeys.isEmpty()
+                    ? "the gateway manages credentials but no agentfn API key is configured (agentfn.auth.api-keys)"
+                    : presented == null ? "send an agentfn API key as x-api-key or Authorization: Bearer"
+                    : "the API key is not valid"), false);
+            return null;
+        }
+        out.remove("x-api-key");
+        out.remove("authorization");
+        endpoint.apiKey().ifPresent(k -> out.set("x-api-key", k));
+        endpoint.authToken().ifPresent(t -> out.set("authorization", "Bearer " + t));
+        return out;
+    }
+
+    private static String presentedKey(MultiMap h) {
+        String auth = h.get("authorization");
+        if (auth != null && auth.regionMatches(true, 0, "Bearer ", 0, 7)) {
+            return auth.substring(7).strip();
+        }
+        return h.get("x-api-key");
+    }
+
+    /** The configured header, else {@code metadata.user_id} when it is plain text (Claude Code's is a JSON blob of ids). */
+    private String user(MultiMap h, JsonNode body) {
+        String header = h.get(config.userHeader());
+        if (header != null && !header.isBlank()) {
+            return header;
+        }
+        String id = body.path("metadata").path("user_id").asText(null);
+        return id == null || id.isBlank() || id.strip().startsWith("{") ? null : id;
+    }
+
+    static void fail(RoutingContext ctx, GatewayError e, boolean closeConnection) {
+        HttpServerResponse r = ctx.response();
+        if (r.headWritten()) {
+            return;
+        }
+        r.setStatusCode(e.status()).putHeader("content-type", "application/json");
+        if (closeConnection) {
+            r.putHeader("connection", "close");
+        }
+        r.end(e.body());
+    }
+
+    // ---- idle turns ------------------------------------------------------------------------------
+
+    private void closeIdleTurns() {
+        long before = tracer.now() - config.turnIdleTimeout().toNanos();
+        for (TurnCache.Open open : cache.sweep(before)) {
+            // another instance may have continued or closed the turn: MLflow's copy of the state says
+            tracer.abandonIfStill(open, before).whenComplete((s, t) -> {
+                if (t != null) {
+                    LOG.warnf("closing idle turn failed: %s", LogText.escape(t.getMessage()));
+                }
+            });
+        }
+    }
+
+    static boolean hopByHop(String name) {
+        return HOP_BY_HOP.contains(name.toLowerCase(Locale.ROOT));
+    }
+}

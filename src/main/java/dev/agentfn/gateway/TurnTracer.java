@@ -1,0 +1,377 @@
+package dev.agentfn.gateway;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.agentfn.conversation.Pricing;
+import dev.agentfn.conversation.SpanShapes;
+import dev.agentfn.conversation.Usage;
+import dev.agentfn.mlflow.MlflowKeys;
+import dev.agentfn.mlflow.MlflowKeys.GenAi;
+import dev.agentfn.mlflow.MlflowKeys.Span;
+import dev.agentfn.mlflow.MlflowKeys.SpanType;
+import dev.agentfn.mlflow.entities.Trace;
+import dev.agentfn.mlflow.entities.TraceIds;
+import dev.agentfn.mlflow.entities.TraceInfo;
+import dev.agentfn.mlflow.entities.TraceState;
+import dev.agentfn.tracing.ActiveTrace;
+import dev.agentfn.tracing.Ids;
+import dev.agentfn.tracing.LiveSpan;
+import dev.agentfn.tracing.TraceDelivery;
+import dev.agentfn.tracing.TraceLookup;
+import dev.agentfn.tracing.Tracer;
+import dev.agentfn.tracing.export.ExportStatus;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.jboss.logging.Logger;
+
+/**
+ * Turns relayed requests into MLflow traces shaped as MLflow's own Claude Code integration draws them: one trace per
+ * user turn, root {@code claude_code_conversation}, one {@code llm} span per model call, one {@code tool_<name>} span
+ * per tool call, subagents as {@code subagent_<type>} under the tool call that started them.
+ *
+ * <p>Stateless across instances: every id is derived from the session and the turn's position
+ * ({@link Conversation}), every request writes the spans it ends plus the root (MLflow replaces a span re-sent under
+ * the same id), and the turn's small state travels in the trace's own metadata ({@link TurnState}). The in-memory
+ * map is a cache of that state; on a miss it is read back through {@link TraceLookup}.
+ */
+final class TurnTracer {
+    private static final Logger LOG = Logger.getLogger(TurnTracer.class);
+    static final String ROOT_NAME = "claude_code_conversation";
+    private static final Pattern USER_AGENT = Pattern.compile("claude-cli/([^\\s(]+)(?:\\s*\\(([^,)]*),?\\s*([^,)]*))?");
+
+    private final Tracer tracer;
+    private final TraceDelivery delivery;
+    private final TraceLookup lookup;
+    private final Pricing pricing;
+    private final ObjectMapper json;
+    private final TurnCache cache;
+
+    TurnTracer(Tracer tracer, TraceDelivery delivery, TraceLookup lookup, Pricing pricing, ObjectMapper json,
+            TurnCache cache) {
+        this.tracer = tracer;
+        this.delivery = delivery;
+        this.lookup = lookup;
+        this.pricing = pricing;
+        this.json = json;
+        this.cache = cache;
+    }
+
+    boolean enabled() {
+        return delivery.enabled();
+    }
+
+    long now() {
+        return tracer.nowNanos();
+    }
+
+    /** What is known of a request's place when it arrives; the turn's state is looked up meanwhile, off the relay's path. */
+    final class Pending {
+        final Exchange exchange;
+        final Conversation conversation;
+        final String traceId;
+        final CompletableFuture<TurnState> state;
+
+        Pending(Exchange exchange, Conversation conversation, String traceId, CompletableFuture<TurnState> state) {
+            this.exchange = exchange;
+            this.conversation = conversation;
+            this.traceId = traceId;
+            this.state = state;
+        }
+
+        /** Whether this answer ends the turn: the main agent's answer that asks for no tool. */
+        boolean endsTurn(String stopReason) {
+            return !exchange.claudeCode() || !exchange.subagent() && !"tool_use".equals(stopReason);
+        }
+
+        boolean traced() {
+            return state != null;
+        }
+    }
+
+    /** Places a request; side requests of Claude Code are not traced (they would split the turn). */
+    Pending begin(Exchange ex) {
+        if (!enabled() || ex.sideRequest() || !ex.body().path("messages").isArray()) {
+            return new Pending(ex, null, null, null);
+        }
+        Conversation c = Conversation.of(ex.body());
+        if (!ex.claudeCode()) {
+            String id = Ids.newTraceId();
+            return new Pending(ex, c, id, CompletableFuture.completedFuture(new TurnState(id, ex.arrivalNanos())));
+        }
+        if (ex.subagent()) {
+            Optional<TurnState> parent = cache.openTurn(ex.sessionId());
+            if (parent.isEmpty()) {
+                LOG.debugf("subagent request with no open turn of its session here: traced on its own");
+                String id = Ids.newTraceId();
+                return new Pending(ex, c, id, CompletableFuture.completedFuture(new TurnState(id, ex.arrivalNanos())));
+            }
+            return new Pending(ex, c, parent.get().otelTraceId(), CompletableFuture.completedFuture(parent.get()));
+        }
+        String traceId = Ids.derived(16, "agentfn-gateway-turn", ex.sessionId(), Integer.toString(c.promptIndex()),
+                c.promptDigest());
+        Optional<TurnState> cached = cache.get(traceId);
+        CompletableFuture<TurnState> state;
+        if (cached.isPresent()) {
+            state = CompletableFuture.completedFuture(cached.get());
+        } else if (c.call() == 0) {
+            state = CompletableFuture.completedFuture(cache.put(new TurnState(traceId, ex.arrivalNanos())));
+        } else {
+            // a later request of a turn this instance has not seen: its state is in the trace's metadata
+            state = lookup.metadata(TraceIds.mlflow(traceId)).thenApply(m -> m.map(md -> md.get(TurnState.KEY))
+                    .map(this::parse).orElseGet(() -> new TurnState(traceId, ex.arrivalNanos())))
+                    .thenApply(cache::putIfAbsent);
+        }
+        state.thenAccept(s -> cache.open(ex.sessionId(), s));
+        return new Pending(ex, c, traceId, state);
+    }
+
+    /** Writes what this request ended; the future completes when MLflow confirmed it or it was spooled. */
+    CompletableFuture<ExportStatus> end(Pending p, Answer a) {
+        if (!p.traced()) {
+            return CompletableFuture.completedFuture(ExportStatus.DISABLED);
+        }
+        return p.state.thenCompose(state -> {
+            try {
+                return delivery.deliver(build(p, state, a));
+            } catch (RuntimeException e) {
+                LOG.errorf(e, "gateway trace %s could not be built", TraceIds.mlflow(p.traceId));
+                return CompletableFuture.completedFuture(ExportStatus.FAILED);
+            }
+        });
+    }
+
+    /** Closes a turn nobody continued: its root is written as ended, with an error saying so. */
+    CompletableFuture<ExportStatus> abandon(TurnState state, String sessionId, String reason) {
+        ActiveTrace t = tracer.resume(state.otelTraceId(), rootSpanId(state.otelTraceId()), ROOT_NAME, SpanType.AGENT,
+                state.startNanos());
+        state.close();
+        totals(t, state);
+        t.metadata(MlflowKeys.Metadata.SESSION, sessionId).metadata(TurnState.KEY, state.toJson());
+        t.root().recordError("TurnAbandoned", reason, null);
+        return delivery.deliver(t.finish());
+    }
+
+    /** Closes an idle turn unless MLflow's copy of its state shows it closed or continued elsewhere since. */
+    CompletableFuture<ExportStatus> abandonIfStill(TurnCache.Open open, long idleBeforeNanos) {
+        TurnState mine = open.state();
+        return lookup.metadata(TraceIds.mlflow(mine.otelTraceId())).thenCompose(m -> {
+            TurnState stored = m.map(md -> md.get(TurnState.KEY)).map(this::parse).orElse(mine);
+            if (stored.closed() || stored.updatedNanos() >= idleBeforeNanos) {
+                return CompletableFuture.completedFuture(ExportStatus.DISABLED);
+            }
+            return abandon(stored, open.sessionId(), "no request continued this turn within agentfn.gateway.turn-idle-timeout");
+        });
+    }
+
+    private Trace build(Pending p, TurnState state, Answer a) {
+        Exchange ex = p.exchange;
+        if (!ex.claudeCode()) {
+            return single(p, state, a);
+        }
+        boolean ends = p.endsTurn(a.stopReason()) && a.ok() || "client_disconnected".equals(a.errorType()) && !ex.subagent();
+        String root = rootSpanId(state.otelTraceId());
+        ActiveTrace t = tracer.resume(state.otelTraceId(), root, ROOT_NAME, SpanType.AGENT, state.startNanos());
+        String parent = root;
+        if (ex.subagent()) {
+            parent = subagentSpan(t, state, p, a).spanId();
+        }
+        tools(t, state, p, parent);
+        LiveSpan llm = t.startSpanWithId(Ids.derived(8, state.otelTraceId(), "llm", ex.agentKey(),
+                Integer.toString(p.conversation.call())), "llm", SpanType.LLM, parent, ex.arrivalNanos());
+        describeCall(llm, ex, a, state, p.conversation.call());
+        llm.endAt(a.endNanos());
+        if (!ex.subagent()) {
+            t.root().inputs(Map.of("prompt", p.conversation.promptText()));
+            t.requestPreview(p.conversation.promptText());
+        }
+        if (ends) {
+            state.close();
+            if (a.ok()) {
+                t.root().outputs(Map.of("status", "completed", "response", a.text()));
+                t.responsePreview(a.text());
+            } else {
+                t.root().recordError("ClientDisconnected", "the client left before the answer ended", null);
+            }
+        }
+        t.root().attribute(Span.SESSION_ID, ex.sessionId());
+        describeTrace(t, ex, a);
+        totals(t, state);
+        t.metadata(TurnState.KEY, state.toJson());
+        Trace trace = t.finish();
+        return ends ? trace : inProgress(trace);
+    }
+
+    /** A request of another client: its own trace, the call as the root. */
+    private Trace single(Pending p, TurnState state, Answer a) {
+        Exchange ex = p.exchange;
+        ActiveTrace timed = tracer.resume(state.otelTraceId(), Ids.newSpanId(), "llm", SpanType.LLM, ex.arrivalNanos());
+        Ids.parseTraceparent(ex.traceparent()).ifPresent(pp -> timed.root()
+                .attribute(Tracer.PARENT_SPAN_ID, pp.spanId()).attribute(Tracer.PARENT_TRACE_ID, pp.traceId()));
+        describeCall(timed.root(), ex, a, state, 0);
+        describeTrace(timed, ex, a);
+        totals(timed, state);
+        timed.requestPreview(Conversation.shownText(lastUserContent(ex.body())));
+        timed.responsePreview(a.text());
+        timed.root().endAt(a.endNanos());
+        return timed.finish();
+    }
+
+    private static JsonNode lastUserContent(JsonNode body) {
+        JsonNode m = body.path("messages");
+        return m.size() == 0 ? com.fasterxml.jackson.databind.node.TextNode.valueOf("") : m.get(m.size() - 1).path("content");
+    }
+
+    private void describeCall(LiveSpan span, Exchange ex, Answer a, TurnState state, int position) {
+        Usage u = a.usage() == null ? Usage.ZERO : a.usage();
+        String model = a.model() != null ? a.model() : ex.model();
+        Pricing.Cost cost = pricing.cost(model, u);
+        state.call(ex.agentKey(), position, u, cost, a.endNanos());
+        if (a.ok() && a.asksForTools() && a.message() != null) {
+            pendingAgentCalls(state, a.message());
+        }
+        if (!span.isRecording()) {
+            return;
+        }
+        ObjectNode inputs = json.createObjectNode();
+        for (String k : List.of("model", "messages", "system", "tools")) {
+            if (ex.body().has(k)) {
+                inputs.set(k, ex.body().get(k));
+            }
+        }
+        span.inputs(SpanShapes.plain(inputs));
+        span.attribute(Span.MESSAGE_FORMAT, "anthropic").attribute(Span.LLM_PROVIDER, "anthropic")
+                .attribute(GenAi.OPERATION_NAME, "chat").attribute(GenAi.PROVIDER_NAME, "anthropic")
+                .attribute(GenAi.REQUEST_MODEL, ex.model()).attribute("model", model);
+        if (ex.body().path("tools").size() > 0) {
+            List<JsonNode> tools = new java.util.ArrayList<>();
+            ex.body().path("tools").forEach(tools::add);
+            span.attribute(Span.CHAT_TOOLS, SpanShapes.openAiTools(tools));
+        }
+        span.attribute("anthropic.request_id", a.requestId()).attribute("http.status_code", a.status());
+        if (a.message() != null && a.ok()) {
+            span.outputs(SpanShapes.plain(a.message()));
+            SpanShapes.usage(span, u);
+            span.attribute(Span.LLM_MODEL, model).attribute(GenAi.RESPONSE_MODEL, model)
+                    .attribute(GenAi.RESPONSE_ID, a.message().path("id").asText(null))
+                    .attribute(GenAi.RESPONSE_FINISH_REASONS, List.of(String.valueOf(a.stopReason())))
+                    .attribute("anthropic.stop_reason", a.stopReason())
+                    .attribute(Span.LLM_COST, SpanShapes.cost(cost));
+        } else {
+            if (a.message() != null) {
+                span.outputs(SpanShapes.plain(a.message()));
+            }
+            span.recordError(a.errorType() == null ? "api_error" : a.errorType(),
+                    a.errorMessage() == null ? "HTTP " + a.status() : a.errorMessage(), null);
+        }
+    }
+
+    /** Agent/Task calls of an answer: a subagent's first request finds its tool span through them. */
+    private static void pendingAgentCalls(TurnState state, JsonNode message) {
+        message.path("content").forEach(b -> {
+            String name = b.path("name").asText();
+            if ("tool_use".equals(b.path("type").asText()) && ("Agent".equals(name) || "Task".equals(name))) {
+                JsonNode in = b.path("input");
+                state.pendingAgentCall(new TurnState.PendingAgentCall(b.path("id").asText(), in.path("prompt").asText(""),
+                        in.path("description").asText(""), in.path("subagent_type").asText("general-purpose")));
+            }
+        });
+    }
+
+    private LiveSpan subagentSpan(ActiveTrace t, TurnState state, Pending p, Answer a) {
+        Exchange ex = p.exchange;
+        TurnState.Subagent sub = state.subagent(ex.agentId()).orElseGet(() -> {
+            String prompt = p.conversation.promptText();
+            TurnState.PendingAgentCall call = state.takeAgentCall(prompt).orElse(
+                    new TurnState.PendingAgentCall("", prompt, "", "unknown"));
+            String parent = call.toolUseId().isEmpty() ? rootSpanId(state.otelTraceId())
+                    : toolSpanId(state.otelTraceId(), call.toolUseId());
+            TurnState.Subagent s = new TurnState.Subagent(Ids.derived(8, state.otelTraceId(), "subagent", ex.agentId()),
+                    parent, call.type(), call.prompt(), call.description(), ex.arrivalNanos());
+            state.subagent(ex.agentId(), s);
+            return s;
+        });
+        LiveSpan span = t.startSpanWithId(sub.spanId(), "subagent_" + sub.type(), SpanType.AGENT, sub.parentSpanId(),
+                sub.startNanos());
+        Map<String, Object> in = new LinkedHashMap<>();
+        in.put("prompt", sub.prompt());
+        in.put("description", sub.description());
+        span.inputs(in).attribute("subagent_type", sub.type()).attribute("agent_id", ex.agentId());
+        if (a.ok() && !a.asksForTools()) {
+            span.outputs(Map.of("response", a.text()));
+        }
+        span.endAt(a.endNanos());
+        return span;
+    }
+
+    /** Tool calls whose results this request carries: from the answer that asked for them to now. */
+    private void tools(ActiveTrace t, TurnState state, Pending p, String parent) {
+        Exchange ex = p.exchange;
+        long start = state.answerEnd(ex.agentKey()).orElse(ex.arrivalNanos());
+        for (Conversation.ToolReturn r : p.conversation.toolReturns()) {
+            LiveSpan s = t.startSpanWithId(toolSpanId(state.otelTraceId(), r.id()), "tool_" + r.name(), SpanType.TOOL,
+                    parent, Math.min(start, ex.arrivalNanos()));
+            s.attribute("tool_name", r.name()).attribute("tool_id", r.id()).attribute(GenAi.OPERATION_NAME, "execute_tool")
+                    .attribute(GenAi.TOOL_NAME, r.name()).attribute(GenAi.TOOL_CALL_ID, r.id());
+            if (r.input() != null) {
+                s.inputs(SpanShapes.plain(r.input()));
+            }
+            SpanShapes.toolResult(s, json, r.result(), r.isError());
+            s.endAt(ex.arrivalNanos());
+        }
+    }
+
+    private void describeTrace(ActiveTrace t, Exchange ex, Answer a) {
+        t.metadata(MlflowKeys.Metadata.SESSION, ex.sessionId()).metadata(MlflowKeys.Metadata.USER, ex.user())
+                .metadata(MlflowKeys.Metadata.SOURCE_NAME, "agentfn-gateway")
+                .metadata(MlflowKeys.Metadata.SOURCE_TYPE, "SERVICE")
+                .metadata(MlflowKeys.Metadata.AGENTFN_ENGINE, "gateway");
+        if (!ex.subagent()) {
+            t.metadata(MlflowKeys.Metadata.AGENTFN_MODEL, a.model() != null ? a.model() : ex.model());
+        }
+        if (ex.userAgent() != null) {
+            Matcher m = USER_AGENT.matcher(ex.userAgent());
+            if (m.find()) {
+                t.metadata("mlflow.claude_code_version", m.group(1));
+                if (m.group(3) != null && !m.group(3).isBlank()) {
+                    t.metadata("agentfn.claude_code.entrypoint", m.group(3).strip());
+                }
+            }
+        }
+    }
+
+    private static void totals(ActiveTrace t, TurnState state) {
+        t.jsonMetadata(MlflowKeys.Metadata.TOKEN_USAGE, SpanShapes.tokenUsage(state.totalUsage()))
+                .jsonMetadata(MlflowKeys.Metadata.COST, SpanShapes.cost(state.totalCost()));
+    }
+
+    /** Until its last answer a turn's trace says IN_PROGRESS, so nobody scores it half-done. */
+    private static Trace inProgress(Trace trace) {
+        TraceInfo i = trace.info();
+        return new Trace(new TraceInfo(i.traceId(), i.experimentId(), i.clientRequestId(), i.requestTimeMillis(),
+                i.executionDurationMillis(), TraceState.IN_PROGRESS, i.requestPreview(), i.responsePreview(), i.metadata(),
+                i.tags()), trace.spans());
+    }
+
+    static String rootSpanId(String otelTraceId) {
+        return Ids.derived(8, otelTraceId, "root");
+    }
+
+    static String toolSpanId(String otelTraceId, String toolUseId) {
+        return Ids.derived(8, otelTraceId, "tool", toolUseId);
+    }
+
+    private TurnState parse(String stateJson) {
+        try {
+            return TurnState.fromJson(json.readTree(stateJson));
+        } catch (Exception e) {
+            LOG.warnf("unreadable gateway turn state in MLflow: %s", e.getMessage());
+            return null;
+        }
+    }
+}
