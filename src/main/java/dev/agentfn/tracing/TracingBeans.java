@@ -71,7 +71,7 @@ public class TracingBeans {
     @Singleton
     TraceLookup lookup(AgentfnConfig config, MlflowAccess mlflow) {
         return config.tracing().enabled() && mlflow.configured()
-                ? new dev.agentfn.tracing.export.MlflowTraceLookup(mlflow.client()) : TraceLookup.NONE;
+                ? new dev.agentfn.tracing.export.MlflowTraceLookup(mlflow.traces()) : TraceLookup.NONE;
     }
 
     /**

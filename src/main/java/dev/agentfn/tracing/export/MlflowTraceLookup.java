@@ -1,7 +1,7 @@
 package dev.agentfn.tracing.export;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.agentfn.mlflow.MlflowClient;
+import dev.agentfn.mlflow.MlflowTraceClient;
 import dev.agentfn.tracing.TraceLookup;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -10,15 +10,15 @@ import java.util.concurrent.CompletableFuture;
 
 /** {@link TraceLookup} on MLflow's GetTraceInfoV3 ({@code trace_metadata} of the trace). */
 public final class MlflowTraceLookup implements TraceLookup {
-    private final MlflowClient client;
+    private final MlflowTraceClient client;
 
-    public MlflowTraceLookup(MlflowClient client) {
+    public MlflowTraceLookup(MlflowTraceClient client) {
         this.client = client;
     }
 
     @Override
     public CompletableFuture<Optional<Map<String, String>>> metadata(String traceId) {
-        return client.getTraceInfo(traceId).thenApply(info -> info.map(MlflowTraceLookup::metadataOf))
+        return client.storedTraceInfo(traceId).thenApply(info -> info.map(MlflowTraceLookup::metadataOf))
                 .exceptionally(t -> Optional.empty());
     }
 
