@@ -28,7 +28,8 @@ import java.util.concurrent.atomic.AtomicInteger;
  * </pre>
  * C threads each send POST U with the body of F until N requests were sent or S seconds passed (the rest
  * is then not sent: bounded in count and time). "{n}" in the body and in header values is replaced by a
- * run-unique sequence number (--first + i), so every request can carry its own session id and prompt.
+ * run-unique sequence number (--first + i), "{n12}" in header values by the same, 12 digits wide (the last group
+ * of a UUID), so every request can carry its own session id and prompt.
  * One CSV row per request: n,start_ms,ttfb_ms,ttlb_ms,status,bytes,complete. ttfb: from sending to the
  * first byte of the body (the headers may come earlier); ttlb: to the end of the body. complete: the body
  * ends the way a Messages answer ends ({@code message_stop} for SSE, stop reason {@code end_turn} for
@@ -87,12 +88,13 @@ public final class GatewayLoad {
 
     private static Row send(HttpClient client, URI url, String body, List<String> headers, int n, long t0) {
         String seq = Integer.toString(n);
+        String seq12 = String.format(Locale.ROOT, "%012d", n); // the last group of a UUID (session ids)
         HttpRequest.Builder b = HttpRequest.newBuilder(url).timeout(Duration.ofSeconds(120))
                 .header("content-type", "application/json")
                 .POST(HttpRequest.BodyPublishers.ofString(body.replace("{n}", seq)));
         for (String h : headers) {
             int colon = h.indexOf(':');
-            b.header(h.substring(0, colon).trim(), h.substring(colon + 1).trim().replace("{n}", seq));
+            b.header(h.substring(0, colon).trim(), h.substring(colon + 1).trim().replace("{n12}", seq12).replace("{n}", seq));
         }
         long start = System.nanoTime();
         double ttfb = -1;
