@@ -25,6 +25,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  *
  * <pre>
  * java GatewayLoad --url U --body-file F --concurrency C --requests N --max-seconds S --out rows.csv [--header "k: v"]...
+ * java GatewayLoad serve      (then one such argument list per line of standard input, separated by tabs)
  * </pre>
  * C threads each send POST U with the body of F until N requests were sent or S seconds passed (the rest
  * is then not sent: bounded in count and time). "{n}" in the body and in header values is replaced by a
@@ -32,7 +33,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  * of a UUID), so every request can carry its own session id and prompt.
  * One CSV row per request: n,start_ms,ttfb_ms,ttlb_ms,status,bytes,complete. ttfb: from sending to the
  * first byte of the body (the headers may come earlier); ttlb: to the end of the body. complete: the body
- * ends the way a Messages answer ends ({@code message_stop} for SSE, stop reason {@code end_turn} for
+ * ends the way a Messages answer ends ({@code message_stop} for SSE, a non-null {@code stop_reason} for
  * JSON), so a cut-off stream is not counted as answered. Prints a one-line JSON summary.
  *
  * <p>Why a JVM client: the same client measures the direct call to the fake and each gateway, so what it
@@ -40,10 +41,39 @@ import java.util.concurrent.atomic.AtomicInteger;
  * millisecond per request at 256 at once, where an asyncio client on 2 busy cores may not.
  */
 public final class GatewayLoad {
+    /** A JSON answer that ended: a non-null stop reason (end_turn, tool_use, ...). */
+    private static final java.util.regex.Pattern STOP_REASON = java.util.regex.Pattern.compile("\"stop_reason\"\\s*:\\s*\"");
+
     private record Row(int n, long startMs, double ttfbMs, double ttlbMs, int status, int bytes, boolean complete) {
     }
 
+    /** One client for the whole process: in serve mode it stays warm (JIT, pooled connections) across points. */
+    private static final HttpClient CLIENT = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
+            .connectTimeout(Duration.ofSeconds(10)).build();
+
     public static void main(String[] args) throws Exception {
+        if (args.length > 0 && args[0].equals("serve")) {
+            serve();
+            return;
+        }
+        load(args);
+    }
+
+    /**
+     * One load per line of standard input (its arguments separated by tabs), one summary line per load on standard
+     * output: the client JVM starts and warms up once, so no point pays the client's own cold start.
+     */
+    private static void serve() throws Exception {
+        var in = new java.io.BufferedReader(new java.io.InputStreamReader(System.in, StandardCharsets.UTF_8));
+        String line;
+        while ((line = in.readLine()) != null) {
+            if (!line.isBlank()) {
+                load(line.split("\t"));
+            }
+        }
+    }
+
+    private static void load(String[] args) throws Exception {
         URI url = URI.create(value(args, "--url", null));
         String body = Files.readString(Path.of(value(args, "--body-file", null)));
         int concurrency = Integer.parseInt(value(args, "--concurrency", "1"));
@@ -53,8 +83,7 @@ public final class GatewayLoad {
         Path out = Path.of(value(args, "--out", "rows.csv"));
         List<String> headers = values(args, "--header");
 
-        HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
-                .connectTimeout(Duration.ofSeconds(10)).build();
+        HttpClient client = CLIENT;
         AtomicInteger next = new AtomicInteger();
         List<Row> rows = Collections.synchronizedList(new ArrayList<>(requests));
         long t0 = System.nanoTime();
@@ -84,6 +113,7 @@ public final class GatewayLoad {
         }
         long ok = rows.stream().filter(r -> r.status == 200 && r.complete).count();
         System.out.printf(Locale.ROOT, "{\"sent\":%d,\"ok\":%d,\"wall_s\":%.3f}%n", rows.size(), ok, wallS);
+        System.out.flush();
     }
 
     private static Row send(HttpClient client, URI url, String body, List<String> headers, int n, long t0) {
@@ -120,7 +150,7 @@ public final class GatewayLoad {
         }
         double ttlb = (System.nanoTime() - start) / 1e6;
         String text = new String(all, StandardCharsets.UTF_8);
-        boolean complete = text.contains("message_stop") || text.startsWith("{") && text.contains("\"end_turn\"");
+        boolean complete = text.contains("message_stop") || text.startsWith("{") && STOP_REASON.matcher(text).find();
         return new Row(n, TimeUnit.NANOSECONDS.toMillis(start - t0), ttfb, ttlb, status, all.length, complete);
     }
 

@@ -130,6 +130,7 @@ class Bench:
         self.levels = [int(x) for x in a.levels.split(",")]
         self.modes = a.modes.split(",")
         self.workloads = a.workloads.split(",")
+        self.tool_modes = [m for m in a.tool_modes.split(",") if m in self.modes]
         self.run_id = datetime.datetime.now(datetime.timezone.utc).strftime("%H%M%S%f")[:8]  # 8 hex-safe digits
         self.seq = 0
         self.procs, self.rows, self.answered = [], [], {}
@@ -141,6 +142,10 @@ class Bench:
     def setup(self):
         os.makedirs(f"{OUT}/loadgen", exist_ok=True)
         subprocess.run(["javac", "-d", f"{OUT}/loadgen", f"{ROOT}/bench/GatewayLoad.java"], check=True)
+        # one client process for the whole run: warm (JIT, pooled connections) for every point and side alike
+        self.client = subprocess.Popen(["java", "-Xss512k", "-cp", f"{OUT}/loadgen", "GatewayLoad", "serve"],
+                                       stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        self.procs.append(self.client)
         fake_port = free_port()
         self.fake_proc = start_fake(fake_port, "--latency-ms", "0", "--threads", "1200")
         self.procs.append(self.fake_proc)
@@ -248,13 +253,17 @@ class Bench:
             f.write(body(mode == "sse", self.run_id))
         out = f"{OUT}/rows.csv"
         first, self.seq = self.seq, self.seq + n
-        cmd = ["java", "-Xss512k", "-cp", f"{OUT}/loadgen", "GatewayLoad", "--url", self.urls[side],
+        cmd = ["--url", self.urls[side],
                "--body-file", body_file, "--concurrency", str(c), "--requests", str(n), "--max-seconds", str(max_s),
                "--first", str(first), "--out", out]
         for h in headers(self.run_id):
             cmd += ["--header", h]
-        summary = json.loads(subprocess.run(cmd, check=True, capture_output=True, text=True).stdout.strip()
-                             .splitlines()[-1])
+        self.client.stdin.write("\t".join(cmd) + "\n")
+        self.client.stdin.flush()
+        line = self.client.stdout.readline()
+        if not line:
+            raise SystemExit("the load generator stopped")
+        summary = json.loads(line)
         with open(out) as f:
             rows = [r for r in csv.DictReader(f)]
         ok = [r for r in rows if r["status"] == "200" and r["complete"] == "true"]
@@ -266,11 +275,14 @@ class Bench:
         self.fake(latency_ms=0)
         for side in self.sides:
             n = self.a.warmup if side in ("direct", "agentfn") else max(self.a.warmup // 10, 20)
-            for w in self.workloads:
+            for w, mode in self.pairs():
                 self.scenario(w)
-                for mode in self.modes:
-                    self.load(side, mode, 8, n, 120)
+                self.load(side, mode, 8, n, 120)
         self.settle()
+
+    def pairs(self):
+        """(workload, mode) measured: every mode for `turn`, --tool-modes for `tool` (Claude Code streams)."""
+        return [(w, m) for w in self.workloads for m in (self.tool_modes if w == "tool" else self.modes)]
 
     def scenario(self, workload):
         self.fake(scenario="tool-loop" if workload == "tool" else "echo", tool_rounds=1)
@@ -308,7 +320,7 @@ class Bench:
             if side not in self.urls:
                 continue
             with RssSampler(pid.pid) as s:
-                rows, ok, _ = self.load(side, "sse", 256, 512, self.a.max_seconds)
+                rows, ok, _ = self.load(side, "sse", 256, 256, self.a.max_seconds)
             out[side] = {"peak_mb": round(s.peak, 1), "ok": len(ok), "sent": len(rows)}
             self.settle()
             print(f"  RSS {side}: peak {s.peak:.0f} MB with 256 streams open ({len(ok)}/{len(rows)} answered)",
@@ -340,10 +352,9 @@ class Bench:
         self.warm()
         for run in range(1, self.a.runs + 1):
             for c in self.levels:
-                for w in self.workloads:
-                    for mode in self.modes:
-                        for side in self.sides:
-                            self.point(side, w, mode, c, run)
+                for w, mode in self.pairs():
+                    for side in self.sides:
+                        self.point(side, w, mode, c, run)
         rss = self.rss() if 256 in self.levels or self.a.quick else {}
         time.sleep(2)
         self.settle()
@@ -375,22 +386,21 @@ def summarize(bench, rss, traces):
     by = {(x["side"], x["workload"], x["mode"], x["concurrency"]): x for x in points}
     goals = []
     if "agentfn" in bench.urls:
-        for w in bench.workloads:
-            for mode in bench.modes:
-                a = by.get(("agentfn", w, mode, 16))
-                peer = by.get(("mlflow-gateway", w, mode, 16))
-                if not a:
-                    continue
-                for m in ("ttfb", "ttlb"):
-                    v = a[f"{m}_p99_overhead"]
-                    goals.append({"goal": f"p99 {m.upper()} overhead at c=16, {w}, {mode}", "value": v,
-                                  "limit": f"≤ {GOALS['p99_overhead_ms_c16']} ms",
-                                  "met": None if v is None else v <= GOALS["p99_overhead_ms_c16"]})
-                    pv = peer and peer[f"{m}_p99_overhead"]
-                    ratio = v / pv if v is not None and pv else None
-                    goals.append({"goal": f"p99 {m.upper()} overhead at c=16 / MLflow AI Gateway's, {w}, {mode}",
-                                  "value": ratio, "limit": "≤ 0.33",
-                                  "met": None if ratio is None else (v <= 0 or (pv > 0 and ratio <= GOALS["peer_ratio"]))})
+        for w, mode in bench.pairs():
+            a = by.get(("agentfn", w, mode, 16))
+            peer = by.get(("mlflow-gateway", w, mode, 16))
+            if not a:
+                continue
+            for m in ("ttfb", "ttlb"):
+                v = a[f"{m}_p99_overhead"]
+                goals.append({"goal": f"p99 {m.upper()} overhead at c=16, {w}, {mode}", "value": v,
+                              "limit": f"≤ {GOALS['p99_overhead_ms_c16']} ms",
+                              "met": None if v is None else v <= GOALS["p99_overhead_ms_c16"]})
+                pv = peer and peer[f"{m}_p99_overhead"]
+                ratio = v / pv if v is not None and pv else None
+                goals.append({"goal": f"p99 {m.upper()} overhead at c=16 / MLflow AI Gateway's, {w}, {mode}",
+                              "value": ratio, "limit": "≤ 0.33",
+                              "met": None if ratio is None else (v <= 0 or (pv > 0 and ratio <= GOALS["peer_ratio"]))})
         if "agentfn" in rss:
             v = rss["agentfn"]["peak_mb"]
             goals.append({"goal": "agentfn RSS with 256 SSE streams open", "value": v,
@@ -398,21 +408,20 @@ def summarize(bench, rss, traces):
     # MLflow CPU per traced turn: the traced sides' MLflow CPU per request minus the direct call's (MLflow idle
     # then: its background work), and for the MLflow gateway minus its untraced twin (proxying without tracing).
     cost = []
-    for w in bench.workloads:
-        for mode in bench.modes:
-            for c in bench.levels:
-                base = by.get(("direct", w, mode, c))
-                row = {"workload": w, "mode": mode, "concurrency": c}
-                if by.get(("agentfn", w, mode, c)) and base:
-                    row["agentfn"] = by[("agentfn", w, mode, c)]["cpu_ms_per_request"]["mlflow"] - \
-                        base["cpu_ms_per_request"]["mlflow"]
-                    row["agentfn_own"] = by[("agentfn", w, mode, c)]["cpu_ms_per_request"].get("agentfn")
-                t, u = by.get(("mlflow-gateway", w, mode, c)), by.get(("mlflow-gateway-untraced", w, mode, c))
-                if t:
-                    row["mlflow_gateway_total"] = t["cpu_ms_per_request"]["mlflow"]
-                if t and u:
-                    row["mlflow_gateway_tracing"] = t["cpu_ms_per_request"]["mlflow"] - u["cpu_ms_per_request"]["mlflow"]
-                cost.append(row)
+    for w, mode in bench.pairs():
+        for c in bench.levels:
+            base = by.get(("direct", w, mode, c))
+            row = {"workload": w, "mode": mode, "concurrency": c}
+            if by.get(("agentfn", w, mode, c)) and base:
+                row["agentfn"] = by[("agentfn", w, mode, c)]["cpu_ms_per_request"]["mlflow"] - \
+                    base["cpu_ms_per_request"]["mlflow"]
+                row["agentfn_own"] = by[("agentfn", w, mode, c)]["cpu_ms_per_request"].get("agentfn")
+            t, u = by.get(("mlflow-gateway", w, mode, c)), by.get(("mlflow-gateway-untraced", w, mode, c))
+            if t:
+                row["mlflow_gateway_total"] = t["cpu_ms_per_request"]["mlflow"]
+            if t and u:
+                row["mlflow_gateway_tracing"] = t["cpu_ms_per_request"]["mlflow"] - u["cpu_ms_per_request"]["mlflow"]
+            cost.append(row)
     return {"points": points, "goals": goals, "rss": rss, "traces": traces, "mlflow_cpu": cost,
             "unavailable": bench.unavailable}
 
@@ -463,7 +472,7 @@ def markdown(s, meta, bench):
         out.append(f"| {r['workload']} | {r['mode']} | {r['concurrency']} | {fmt(r.get('agentfn'), 2)} | "
                    f"{fmt(r.get('agentfn_own'), 2)} | {fmt(r.get('mlflow_gateway_total'), 2)} | "
                    f"{fmt(r.get('mlflow_gateway_tracing'), 2)} |")
-    out += ["", "**Peak RSS with 256 SSE streams open** (model latency %d ms, 512 requests at concurrency 256): " % a.rss_latency_ms
+    out += ["", "**Peak RSS with 256 SSE streams open** (model latency %d ms, 256 requests at concurrency 256): " % a.rss_latency_ms
             + "; ".join(f"{LABELS[k]} {v['peak_mb']:.0f} MB ({v['ok']}/{v['sent']} answered)" for k, v in s["rss"].items())
             + " (the MLflow server: gateway and tracking in one process tree, its 4 workers, PostgreSQL not counted).",
             "", "**Traces in MLflow afterwards** (warm-up included): "
@@ -482,11 +491,12 @@ def main():
     ap.add_argument("--levels", default="1,16,256")
     ap.add_argument("--modes", default="json,sse")
     ap.add_argument("--workloads", default="turn,tool")
+    ap.add_argument("--tool-modes", default="sse", help="modes of the `tool` workload (Claude Code streams every call)")
     ap.add_argument("--sides", default=",".join(SIDES))
-    ap.add_argument("--runs", type=int, default=None, help="runs (default 2; quick 1)")
+    ap.add_argument("--runs", type=int, default=None, help="runs, sides interleaved point by point (default 1)")
     ap.add_argument("--samples", type=int, default=None, help="least requests per point and run (default 100; quick 10)")
     ap.add_argument("--requests-factor", type=int, default=None,
-                    help="requests per point and run = max(samples, factor x concurrency) (default 4; quick 1)")
+                    help="requests per point and run = max(samples, factor x concurrency) (default 1; quick 1)")
     ap.add_argument("--max-seconds", type=int, default=60, help="time limit of one point")
     ap.add_argument("--warmup", type=int, default=None, help="requests per side, workload and mode before measuring "
                     "(JVM sides; MLflow's gateway a tenth) (default 1000; quick 50)")
@@ -499,9 +509,9 @@ def main():
     ap.add_argument("--doc", action="store_true", help="refresh the generated block of docs/benchmarks.md")
     a = ap.parse_args()
     q = a.quick
-    a.runs = a.runs or (1 if q else 2)
+    a.runs = a.runs or 1
     a.samples = a.samples or (10 if q else 100)
-    a.requests_factor = a.requests_factor or (1 if q else 4)
+    a.requests_factor = a.requests_factor or 1
     a.warmup = a.warmup if a.warmup is not None else (50 if q else 1000)
     a.mlflow_workers = a.mlflow_workers or default_mlflow_workers(a.mlflow_backend)
     command = "python3 bench/gateway.py " + " ".join(shlex.quote(x) for x in sys.argv[1:])
