@@ -202,8 +202,8 @@ class Bench:
         port = free_port()
         env["PORT"] = str(port)
         self.agentfn_cmd = [self.a.java, *self.a.jvm_args.split(), "-jar", f"{APP}/quarkus-run.jar"]
-        self.agentfn = subprocess.Popen(self.agentfn_cmd, env=env, cwd=APP, stdout=subprocess.DEVNULL,
-                                        stderr=open(f"{OUT}/agentfn.log", "w"))
+        log = open(f"{OUT}/agentfn.log", "w")  # Quarkus logs to stdout: its warnings say why a request failed
+        self.agentfn = subprocess.Popen(self.agentfn_cmd, env=env, cwd=APP, stdout=log, stderr=subprocess.STDOUT)
         self.procs.append(self.agentfn)
         wait_up(f"http://127.0.0.1:{port}/q/health/ready")
         url = f"http://127.0.0.1:{port}/v1/messages"
