@@ -27,7 +27,7 @@ process (agentfn, MLflow with PostgreSQL, fake), the MLflow server's CPU per tra
 until MLflow is idle again, so asynchronous work counts), agentfn's peak RSS with 256 streams held open (model
 latency --rss-latency-ms), and the traces in MLflow afterwards (one per answered turn).
 
-    python3 bench/gateway.py                 # full run (about 10-15 minutes on 2 cores)
+    python3 bench/gateway.py                 # full run (13 minutes on 2 busy cores)
     python3 bench/gateway.py --quick         # smoke test: few requests, numbers meaningless
     python3 bench/gateway.py --sides direct,mlflow-gateway   # without agentfn (a build without the gateway)
 
