@@ -166,6 +166,19 @@ class Bench:
         if "agentfn" in sides:
             self.start_agentfn()
         self.sides = [s for s in sides if s in self.urls]
+        if self.a.pin:
+            self.pin()
+
+    def pin(self):
+        """--pin: the MLflow server (workers, PostgreSQL and the backends it forks later) on CPU 0, everything else
+        of the bench (agentfn, the fake, the client) on CPU 1, so MLflow's work cannot starve the relay's threads
+        (other processes on the machine are not pinned)."""
+        for pids, cpu in ((self.mlflow.pids(), "0"),
+                          ([self.fake_proc.pid, self.client.pid] + ([self.agentfn.pid] if hasattr(self, "agentfn") else []), "1")):
+            for root in pids:
+                for pid in tree_pids(root):
+                    subprocess.run(["taskset", "-a", "-p", "-c", cpu, str(pid)], stdout=subprocess.DEVNULL,
+                                   stderr=subprocess.DEVNULL)
 
     def experiment(self, key):
         name = f"bench-gateway-{self.run_id}-{key}"
@@ -503,6 +516,7 @@ def main():
     ap.add_argument("--rss-latency-ms", type=int, default=3000, help="model latency while 256 streams are held open")
     ap.add_argument("--mlflow-backend", choices=MLFLOW_BACKENDS, default="postgres")
     ap.add_argument("--mlflow-workers", type=int, default=None)
+    ap.add_argument("--pin", action="store_true", help="MLflow on CPU 0, agentfn, the fake and the client on CPU 1")
     ap.add_argument("--java", default="java")
     ap.add_argument("--jvm-args", default="", help="extra JVM options for agentfn")
     ap.add_argument("--note", default="shared 2-core machine: other builds ran at the same time, numbers are noisy")
