@@ -53,10 +53,24 @@ final class Relay {
 
     void start(HttpClient http, RequestOptions options, Buffer body) {
         out.closeHandler(v -> clientGone());
-        http.request(options).compose(req -> {
+        send(http, options, body).recover(t -> staleConnection(t) && !finished ? send(http, options, body)
+                : io.vertx.core.Future.failedFuture(t)).onSuccess(this::relay).onFailure(this::unreachable);
+    }
+
+    private io.vertx.core.Future<HttpClientResponse> send(HttpClient http, RequestOptions options, Buffer body) {
+        return http.request(options).compose(req -> {
             upstreamRequest = req;
             return body == null ? req.send() : req.send(body);
-        }).onSuccess(this::relay).onFailure(this::unreachable);
+        });
+    }
+
+    /**
+     * The upstream closed the pooled connection before any answer (an idle keep-alive connection it was dropping as
+     * the request went out). Sent once more on another connection, as HTTP clients resend on a stale connection; this
+     * is transport, not a retry of an answer: an upstream error answer is always relayed as it came.
+     */
+    private static boolean staleConnection(Throwable t) {
+        return t instanceof io.vertx.core.http.HttpClosedException;
     }
 
     private void unreachable(Throwable t) {
