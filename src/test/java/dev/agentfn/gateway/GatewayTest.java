@@ -47,7 +47,9 @@ class GatewayTest {
     public static class Enabled implements QuarkusTestProfile {
         @Override
         public Map<String, String> getConfigOverrides() {
-            return Map.of("agentfn.gateway.enabled", "true");
+            // a generous export timeout: on a loaded machine a turn's trace is then confirmed, never spooled, before
+            // its message_stop, which theTurnsTraceIsInMlflowBeforeItsMessageStopReachesTheClient reads at once
+            return Map.of("agentfn.gateway.enabled", "true", "agentfn.tracing.export-timeout", "30s");
         }
     }
 

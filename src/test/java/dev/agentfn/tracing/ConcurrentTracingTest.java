@@ -2,6 +2,7 @@ package dev.agentfn.tracing;
 
 import static io.restassured.RestAssured.given;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.agentfn.standin.FakeAnthropicServer;
@@ -9,7 +10,9 @@ import dev.agentfn.standin.FakeTurn;
 import dev.agentfn.testing.FakeAnthropicResource;
 import dev.agentfn.testing.MlflowPython;
 import dev.agentfn.testing.MlflowServerResource;
+import dev.agentfn.tracing.spool.SpoolDrainer;
 import io.quarkus.test.junit.QuarkusTest;
+import jakarta.inject.Inject;
 import io.restassured.path.json.JsonPath;
 import java.util.ArrayList;
 import java.util.Iterator;
@@ -34,6 +37,8 @@ class ConcurrentTracingTest {
             "agentfn.request_id", "agentfn.invocation_id");
     FakeAnthropicServer fake = FakeAnthropicResource.fake();
     MlflowPython python = new MlflowPython(MlflowServerResource.server());
+    @Inject
+    SpoolDrainer drainer;
 
     JsonPath invoke(String prompt) {
         return given().contentType("application/json")
@@ -48,11 +53,23 @@ class ConcurrentTracingTest {
                 out = []
                 for tid in %s:
                     t = mlflow.get_trace(tid)
+                    if t is None:
+                        out.append(None)
+                        continue
                     out.append({"state": t.info.state.value, "request_preview": t.info.request_preview,
                                 "response_preview": t.info.response_preview, "metadata": t.info.trace_metadata,
                                 "tags": t.info.tags, "spans": sorted(s.name for s in t.data.spans)})
                 print(json.dumps(out))
                 """.formatted(pythonList(traceIds)));
+    }
+
+    static boolean missing(JsonNode traces) {
+        for (JsonNode t : traces) {
+            if (t.isNull()) {
+                return true;
+            }
+        }
+        return false;
     }
 
     @Test
@@ -75,10 +92,15 @@ class ConcurrentTracingTest {
             List<String> ids = new ArrayList<>();
             for (Future<JsonPath> a : answers) {
                 JsonPath answer = a.get(120, TimeUnit.SECONDS);
-                assertEquals("delivered", answer.getString("trace.export"), "confirmed before the answer");
+                // confirmed before the answer, or (MLflow slower than the export timeout) spooled, as one alone is
+                assertTrue(List.of("delivered", "spooled").contains(answer.getString("trace.export")), answer.prettify());
                 ids.add(answer.getString("trace.id"));
             }
             JsonNode back = read(ids);
+            for (int i = 0; i < 60 && missing(back); i++) {
+                drainer.drainOnce(); // the test profile's drainer waits an hour between passes
+                back = read(ids);
+            }
             for (int i = 0; i < CONCURRENT; i++) {
                 JsonNode t = back.get(i);
                 assertEquals("OK", t.get("state").asText());
