@@ -43,6 +43,9 @@ import org.jboss.logging.Logger;
 final class TurnTracer {
     private static final Logger LOG = Logger.getLogger(TurnTracer.class);
     static final String ROOT_NAME = "claude_code_conversation";
+    /** How long a request waits for the previous call's trace write to show in MLflow (see {@link #storedState}). */
+    static final java.time.Duration PREVIOUS_CALL_WAIT = java.time.Duration.ofSeconds(5);
+    private static final long FIRST_POLL_MS = 20;
     private static final Pattern USER_AGENT = Pattern.compile("claude-cli/([^\\s(]+)(?:\\s*\\(([^,)]*),?\\s*([^,)]*))?");
 
     private final Tracer tracer;
@@ -124,12 +127,35 @@ final class TurnTracer {
         } else {
             // a request whose previous call this instance did not serve (another instance did, or it never saw the
             // turn): the cache is stale or empty, and the turn's state is in the trace's metadata
-            state = lookup.metadata(TraceIds.mlflow(traceId)).thenApply(m -> m.flatMap(TurnState::jsonIn)
-                    .map(this::parse).orElseGet(() -> cached.orElseGet(() -> new TurnState(traceId, ex.arrivalNanos()))))
+            state = storedState(traceId, c.call() - 1, System.nanoTime() + PREVIOUS_CALL_WAIT.toNanos(), FIRST_POLL_MS)
+                    .thenApply(stored -> stored.orElseGet(() -> cached.orElseGet(() -> new TurnState(traceId,
+                            ex.arrivalNanos()))))
                     .thenApply(cache::put);
         }
         state.thenAccept(s -> cache.open(ex.sessionId(), s));
         return new Pending(ex, c, traceId, state);
+    }
+
+    /**
+     * The turn's state as MLflow has it once it knows the previous call. The instance that served that call answered
+     * before its trace write landed (intermediate answers do not wait for tracing), and the client may already be
+     * here, on another instance: read again, briefly, until the write shows. Waiting matters twice: the usage and
+     * timing of that call belong in this request's totals and tool spans, and a turn's final write must come after
+     * every earlier write of the turn, or a late one would set the finished trace back to IN_PROGRESS. The wait runs
+     * while the request is relayed, so it delays nothing unless the previous write is slower than the model.
+     */
+    private CompletableFuture<Optional<TurnState>> storedState(String traceId, int previousCall, long deadline,
+            long pollMs) {
+        return lookup.metadata(TraceIds.mlflow(traceId)).thenApply(m -> m.flatMap(TurnState::jsonIn).map(this::parse))
+                .thenCompose(stored -> {
+                    if (stored.isPresent() && stored.get().knows(TurnState.MAIN, previousCall)
+                            || System.nanoTime() - deadline >= 0) {
+                        return CompletableFuture.completedFuture(stored);
+                    }
+                    return CompletableFuture.supplyAsync(() -> null,
+                            CompletableFuture.delayedExecutor(pollMs, java.util.concurrent.TimeUnit.MILLISECONDS))
+                            .thenCompose(x -> storedState(traceId, previousCall, deadline, Math.min(pollMs * 2, 400)));
+                });
     }
 
     /** Writes what this request ended; the future completes when MLflow confirmed it or it was spooled. */

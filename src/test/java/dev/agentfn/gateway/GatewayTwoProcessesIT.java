@@ -110,7 +110,7 @@ class GatewayTwoProcessesIT {
                 """.formatted(session));
         assertEquals(1, traces.size(), "one trace for the turn, not one per process or request: " + traces);
         JsonNode t = traces.get(0);
-        assertEquals("OK", t.get("state").asText());
+        assertEquals("OK", t.get("state").asText(), t.toString());
         List<String> names = new ArrayList<>();
         String root = null;
         for (JsonNode s : t.get("spans")) {
