@@ -11,11 +11,11 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.agentfn.standin.FakeAnthropicServer;
 import dev.agentfn.standin.FakeTurn;
 import dev.agentfn.standin.ToolCall;
+import dev.agentfn.testing.AgentfnJar;
 import dev.agentfn.testing.FakeAnthropicResource;
 import dev.agentfn.testing.MlflowPython;
 import dev.agentfn.testing.MlflowServer;
 import java.io.IOException;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -23,8 +23,8 @@ import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
@@ -39,7 +39,6 @@ import org.junit.jupiter.api.Test;
  * all three calls. (GatewayTwoInstancesTest shows the same in one JVM, at the level of the turn tracer.)
  */
 class GatewayTwoProcessesIT {
-    static final Path JAR = MlflowServer.projectDir().resolve("target/quarkus-app/quarkus-run.jar");
     static final ObjectMapper JSON = new ObjectMapper();
     static final HttpClient HTTP = HttpClient.newHttpClient();
     static final String KEY = FakeAnthropicResource.TEST_API_KEY;
@@ -50,7 +49,6 @@ class GatewayTwoProcessesIT {
 
     @BeforeAll
     static void start() throws IOException {
-        assertTrue(Files.isRegularFile(JAR), JAR + " is missing: run the IT after `package` (./mvnw verify)");
         fake = new FakeAnthropicServer().start(0);
         mlflow = MlflowServer.startSqlite();
         work = Files.createTempDirectory(MlflowServer.projectDir().resolve("target"), "gateway-two-processes-it-");
@@ -69,12 +67,10 @@ class GatewayTwoProcessesIT {
 
     @Test
     void oneTurnAlternatingBetweenTwoProcessesIsOneCompleteTrace() throws Exception {
-        int portA = freePort();
-        int portB = freePort();
-        apps.add(app("a", portA));
-        apps.add(app("b", portB));
-        awaitReady(portA);
-        awaitReady(portB);
+        AgentfnJar.Started a = app("a");
+        AgentfnJar.Started b = app("b");
+        int portA = a.awaitReady().port();
+        int portB = b.awaitReady().port();
         String session = UUID.randomUUID().toString();
         fake.enqueue(FakeTurn.toolUse("Listing.", new ToolCall("toolu_2p_1", "Glob", Map.of("pattern", "*")))
                         .withUsage(100, 10, 0, 0),
@@ -167,43 +163,17 @@ class GatewayTwoProcessesIT {
         return JSON.readTree(res.body());
     }
 
-    private static Process app(String name, int port) throws IOException {
-        ProcessBuilder pb = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-Djava.io.tmpdir=" + Files.createDirectories(work.resolve(name + "-tmp")), "-jar", JAR.toString())
-                .directory(work.toFile()).redirectErrorStream(true)
-                .redirectOutput(work.resolve(name + ".log").toFile());
-        var env = pb.environment();
-        env.put("PORT", Integer.toString(port));
+    private static AgentfnJar.Started app(String name) throws IOException {
+        Map<String, String> env = new HashMap<>();
         env.put("AGENTFN_GATEWAY_ENABLED", "true");
         env.put("ANTHROPIC_BASE_URL", fake.baseUrl());
-        env.remove("ANTHROPIC_API_KEY"); // passthrough: the caller's key goes upstream
+        env.put("ANTHROPIC_API_KEY", null); // passthrough: the caller's key goes upstream
         env.put("AGENTFN_ANTHROPIC_STAND_IN", "never");
         env.put("MLFLOW_TRACKING_URI", mlflow.uri().toString());
-        env.remove("MLFLOW_EXPERIMENT_NAME");
-        env.remove("AGENTFN_TRACING_SPOOL_DIRECTORY");
-        return pb.start();
-    }
-
-    private static void awaitReady(int port) throws Exception {
-        Instant deadline = Instant.now().plusSeconds(60);
-        while (Instant.now().isBefore(deadline)) {
-            try {
-                HttpRequest req = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/q/health/ready"))
-                        .timeout(Duration.ofSeconds(2)).build();
-                if (HTTP.send(req, HttpResponse.BodyHandlers.discarding()).statusCode() == 200) {
-                    return;
-                }
-            } catch (IOException e) {
-                // not listening yet
-            }
-            Thread.sleep(300);
-        }
-        assertFalse(true, "agentfn on port " + port + " did not become ready; logs in " + work);
-    }
-
-    private static int freePort() throws IOException {
-        try (ServerSocket s = new ServerSocket(0)) {
-            return s.getLocalPort();
-        }
+        env.put("MLFLOW_EXPERIMENT_NAME", null);
+        env.put("AGENTFN_TRACING_SPOOL_DIRECTORY", null);
+        AgentfnJar.Started started = AgentfnJar.start(work, name, work.resolve(name + "-tmp"), env);
+        apps.add(started.process());
+        return started;
     }
 }

@@ -1,17 +1,16 @@
 package dev.agentfn.tracing;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.agentfn.standin.FakeAnthropicServer;
+import dev.agentfn.testing.AgentfnJar;
 import dev.agentfn.testing.FakeAnthropicResource;
 import dev.agentfn.testing.MlflowPython;
 import dev.agentfn.testing.MlflowServer;
 import java.io.IOException;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -21,7 +20,9 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.stream.Stream;
@@ -36,7 +37,6 @@ import org.junit.jupiter.api.Test;
  * of the other's, none lost, none duplicated. The packaged jar runs as two real processes (failsafe, after package).
  */
 class SharedSpoolIT {
-    static final Path JAR = MlflowServer.projectDir().resolve("target/quarkus-app/quarkus-run.jar");
     static final String EXPERIMENT = "shared-spool-it";
     static final ObjectMapper JSON = new ObjectMapper();
     static final HttpClient HTTP = HttpClient.newHttpClient();
@@ -48,7 +48,6 @@ class SharedSpoolIT {
 
     @BeforeAll
     static void start() throws IOException {
-        assertTrue(Files.isRegularFile(JAR), JAR + " is missing: run the IT after `package` (./mvnw verify)");
         fake = new FakeAnthropicServer().start(0);
         mlflowA = MlflowServer.startSqlite();
         mlflowB = MlflowServer.startSqlite();
@@ -67,12 +66,10 @@ class SharedSpoolIT {
 
     @Test
     void eachMlflowGetsExactlyItsOwnTracesAfterAnOutage() throws Exception {
-        int portA = freePort();
-        int portB = freePort();
-        apps.add(app("a", portA, mlflowA));
-        apps.add(app("b", portB, mlflowB));
-        awaitReady(portA);
-        awaitReady(portB);
+        AgentfnJar.Started a = app("a", mlflowA);
+        AgentfnJar.Started b = app("b", mlflowB);
+        int portA = a.awaitReady().port();
+        int portB = b.awaitReady().port();
         Set<String> ofA = new TreeSet<>();
         Set<String> ofB = new TreeSet<>();
         ofA.add(traceOf(invoke(portA, "a-before"), "delivered"));
@@ -127,13 +124,8 @@ class SharedSpoolIT {
         return out;
     }
 
-    private static Process app(String name, int port, MlflowServer mlflow) throws IOException {
-        ProcessBuilder pb = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-Djava.io.tmpdir=" + work.resolve("tmp"), "-jar", JAR.toString())
-                .directory(work.toFile()).redirectErrorStream(true)
-                .redirectOutput(work.resolve(name + ".log").toFile());
-        var env = pb.environment();
-        env.put("PORT", Integer.toString(port));
+    private static AgentfnJar.Started app(String name, MlflowServer mlflow) throws IOException {
+        Map<String, String> env = new HashMap<>();
         env.put("ANTHROPIC_API_KEY", FakeAnthropicResource.TEST_API_KEY);
         env.put("ANTHROPIC_BASE_URL", fake.baseUrl());
         env.put("MLFLOW_TRACKING_URI", mlflow.uri().toString());
@@ -141,8 +133,10 @@ class SharedSpoolIT {
         env.put("AGENTFN_TRACING_SPOOL_DRAIN_INTERVAL", "1s");
         env.put("AGENTFN_TRACING_EXPORT_TIMEOUT", "3s");
         env.put("AGENTFN_MLFLOW_REQUEST_TIMEOUT", "3s");
-        env.remove("AGENTFN_TRACING_SPOOL_DIRECTORY");
-        return pb.start();
+        env.put("AGENTFN_TRACING_SPOOL_DIRECTORY", null); // the default: one spool root below the shared tmpdir
+        AgentfnJar.Started started = AgentfnJar.start(work, name, work.resolve("tmp"), env);
+        apps.add(started.process());
+        return started;
     }
 
     private static JsonNode invoke(int port, String prompt) throws Exception {
@@ -154,26 +148,4 @@ class SharedSpoolIT {
         return JSON.readTree(res.body());
     }
 
-    private static void awaitReady(int port) throws Exception {
-        Instant deadline = Instant.now().plusSeconds(60);
-        while (Instant.now().isBefore(deadline)) {
-            try {
-                HttpRequest req = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/q/health/ready"))
-                        .timeout(Duration.ofSeconds(2)).build();
-                if (HTTP.send(req, HttpResponse.BodyHandlers.discarding()).statusCode() == 200) {
-                    return;
-                }
-            } catch (IOException e) {
-                // not listening yet
-            }
-            Thread.sleep(300);
-        }
-        assertFalse(true, "agentfn on port " + port + " did not become ready; logs in " + work);
-    }
-
-    private static int freePort() throws IOException {
-        try (ServerSocket s = new ServerSocket(0)) {
-            return s.getLocalPort();
-        }
-    }
 }
