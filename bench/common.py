@@ -1,6 +1,6 @@
 """What the benchmark scripts share: paths, ports, and starting the fake, a throwaway PostgreSQL cluster and a
 local MLflow server (on SQLite or on that PostgreSQL)."""
-import atexit, fcntl, glob, json, os, pwd, shutil, socket, subprocess, tempfile, time, urllib.error, urllib.request
+import atexit, fcntl, glob, json, os, pwd, shutil, socket, subprocess, tempfile, threading, time, urllib.error, urllib.request
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 APP = f"{ROOT}/target/quarkus-app"
@@ -339,3 +339,35 @@ def agentfn_env(fake_port, mlflow_url=None, experiment="bench"):
     if mlflow_url:
         env.update(MLFLOW_TRACKING_URI=mlflow_url, MLFLOW_EXPERIMENT_NAME=experiment)
     return env
+
+
+def tree_rss_mb(root):
+    total = 0
+    for pid in tree_pids(root):
+        try:
+            with open(f"/proc/{pid}/status") as f:
+                total += next(int(line.split()[1]) for line in f if line.startswith("VmRSS"))
+        except (OSError, StopIteration):
+            pass
+    return total / 1024
+
+
+class RssSampler:
+    """Peak of the summed RSS of a process tree, sampled every 50 ms while active."""
+
+    def __init__(self, pid):
+        self.pid, self.peak, self._stop = pid, 0.0, threading.Event()
+        self._t = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self):
+        while not self._stop.is_set():
+            self.peak = max(self.peak, tree_rss_mb(self.pid))
+            self._stop.wait(0.05)
+
+    def __enter__(self):
+        self._t.start()
+        return self
+
+    def __exit__(self, *exc):
+        self._stop.set()
+        self._t.join()

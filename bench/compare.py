@@ -23,13 +23,12 @@ trace (each prompt carries a unique token, found again in the trace's request pr
 starts from a drained state (agentfn's spool empty, MLflow idle) and measures concurrency 1 before the
 256 burst and the throughput ceiling, whose backlog is drained before the next measurement.
 """
-import argparse, copy, csv, datetime, json, math, os, platform, re, shlex, shutil, signal, statistics, subprocess, sys, \
-    threading, time
+import argparse, copy, csv, datetime, json, math, os, platform, re, shlex, shutil, signal, statistics, subprocess, sys, time
 import urllib.error, urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from common import APP, MLFLOW_BACKENDS, ROOT, default_mlflow_workers, first_answer, free_port, peers_venv, \
-    start_fake, tree_cpu_s, tree_cpu_split, tree_pids, \
+    start_fake, tree_cpu_s, tree_cpu_split, RssSampler, \
     start_mlflow, stop_all, wait_up  # noqa: E402
 
 JDK25 = "/usr/lib/jvm/temurin-25-jdk-amd64/bin/java"
@@ -64,39 +63,7 @@ def sh(cmd):
         return f"n/a ({e})"
 
 
-# ---- processes --------------------------------------------------------------------------------
-
-def tree_rss_mb(root):
-    total = 0
-    for pid in tree_pids(root):
-        try:
-            with open(f"/proc/{pid}/status") as f:
-                total += next(int(l.split()[1]) for l in f if l.startswith("VmRSS"))
-        except (OSError, StopIteration):
-            pass
-    return total / 1024
-
-
-class RssSampler:
-    """Peak of the summed RSS of a process tree, sampled every 50 ms while active."""
-
-    def __init__(self, pid):
-        self.pid, self.peak, self._stop = pid, 0.0, threading.Event()
-        self._t = threading.Thread(target=self._run, daemon=True)
-
-    def _run(self):
-        while not self._stop.is_set():
-            self.peak = max(self.peak, tree_rss_mb(self.pid))
-            self._stop.wait(0.05)
-
-    def __enter__(self):
-        self._t.start()
-        return self
-
-    def __exit__(self, *exc):
-        self._stop.set()
-        self._t.join()
-
+# ---- processes ---------------------------------------------------------------------------------
 
 class Side:
     """One system under test: how to start it and what to send it."""

@@ -33,11 +33,11 @@ latency --rss-latency-ms), and the traces in MLflow afterwards (one per answered
 
 Writes target/bench-gateway/gateway.{json,md}; --doc refreshes the generated block of docs/benchmarks.md.
 """
-import argparse, csv, datetime, json, os, platform, shlex, signal, statistics, subprocess, sys, threading, time
+import argparse, csv, datetime, json, os, platform, shlex, signal, statistics, subprocess, sys, time
 import urllib.error, urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from common import APP, MLFLOW_BACKENDS, ROOT, agentfn_env, default_mlflow_workers, free_port, start_fake, \
+from common import APP, MLFLOW_BACKENDS, ROOT, RssSampler, agentfn_env, default_mlflow_workers, free_port, start_fake, \
     start_mlflow, stop_all, tree_cpu_split, tree_pids, wait_up  # noqa: E402
 
 OUT = f"{ROOT}/target/bench-gateway"
@@ -92,36 +92,6 @@ def fmt(x, digits=1):
     return "–" if x is None else f"{x:.{digits}f}"
 
 
-def tree_rss_mb(root):
-    total = 0
-    for pid in tree_pids(root):
-        try:
-            with open(f"/proc/{pid}/status") as f:
-                total += next(int(line.split()[1]) for line in f if line.startswith("VmRSS"))
-        except (OSError, StopIteration):
-            pass
-    return total / 1024
-
-
-class RssSampler:
-    """Peak of the summed RSS of a process tree, sampled every 50 ms while active."""
-
-    def __init__(self, pid):
-        self.pid, self.peak, self._stop = pid, 0.0, threading.Event()
-        self._t = threading.Thread(target=self._run, daemon=True)
-
-    def _run(self):
-        while not self._stop.is_set():
-            self.peak = max(self.peak, tree_rss_mb(self.pid))
-            self._stop.wait(0.05)
-
-    def __enter__(self):
-        self._t.start()
-        return self
-
-    def __exit__(self, *exc):
-        self._stop.set()
-        self._t.join()
 
 
 class Bench:
