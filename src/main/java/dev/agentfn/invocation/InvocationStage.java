@@ -26,6 +26,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
+import java.util.concurrent.atomic.AtomicReference;
 import org.jboss.logging.Logger;
 
 /**
@@ -118,12 +119,12 @@ public final class InvocationStage {
         // The agent version's first lookup and a registered system prompt are awaited; once both are known
         // (the usual case) the engine starts at once, on this thread.
         ConversationListener engineListener = toEngine;
-        Progress progress = new Progress();
+        AtomicReference<CompletableFuture<ConversationResult>> engineRun = new AtomicReference<>();
         CompletableFuture<ConversationResult> run = agentVersion.settled()
                 .thenCompose(v -> systemPrompts.prepare(invocation.conversation(), invocation.promptVariables()))
-                .handle((prepared, err) -> runEngine(invocation, trace, engine, engineListener, prepared, err, progress))
+                .handle((prepared, err) -> runEngine(invocation, trace, engine, engineListener, prepared, err, engineRun))
                 .thenCompose(f -> f);
-        Run r = new Run(invocation, trace, started, tools, progress);
+        Run r = new Run(invocation, trace, started, tools);
         CompletableFuture<InvocationOutcome> outcome = run.handle((result, err) -> {
             if (relay != null && err == null) {
                 relay.complete();
@@ -131,7 +132,7 @@ public final class InvocationStage {
             return finish(r, result, err);
         }).thenCompose(f -> f);
         return new Started(trace.traceId(), trace.root().spanId(), outcome, () -> {
-            CompletableFuture<ConversationResult> e = progress.engineRun;
+            CompletableFuture<ConversationResult> e = engineRun.get();
             if (e != null) {
                 e.cancel(false);
             }
@@ -139,22 +140,15 @@ public final class InvocationStage {
         });
     }
 
-    /** What a started invocation learns on its way: the conversation as prepared, and the engine's own run. */
-    private static final class Progress {
-        volatile SystemPrompts.Prepared prepared;
-        volatile CompletableFuture<ConversationResult> engineRun;
-    }
-
     /** The trace linked to the agent version and described, then the engine run (unless the prompt was unusable). */
     private CompletableFuture<ConversationResult> runEngine(Invocation invocation, ActiveTrace trace,
             ConversationEngine engine, ConversationListener listener, SystemPrompts.Prepared prepared, Throwable err,
-            Progress progress) {
+            AtomicReference<CompletableFuture<ConversationResult>> engineRun) {
         agentVersion.stamp(trace);
         if (err != null) {
             describeRoot(trace, invocation, engine);
             return CompletableFuture.failedFuture(err);
         }
-        progress.prepared = prepared;
         Invocation inv = prepared.conversation() == invocation.conversation() ? invocation
                 : withConversation(invocation, prepared.conversation());
         describeRoot(trace, inv, engine);
@@ -165,7 +159,7 @@ public final class InvocationStage {
         } catch (RuntimeException ex) {
             e = CompletableFuture.failedFuture(ex);
         }
-        progress.engineRun = e;
+        engineRun.set(e); // for cancel: the caller may leave while the engine runs
         return e;
     }
 
@@ -215,8 +209,7 @@ public final class InvocationStage {
     }
 
     /** What the end of an invocation needs to know about its start. */
-    private record Run(Invocation invocation, ActiveTrace trace, long startedNanos, ToolsCalled tools,
-            Progress progress) {
+    private record Run(Invocation invocation, ActiveTrace trace, long startedNanos, ToolsCalled tools) {
         long millis() {
             return Duration.ofNanos(System.nanoTime() - startedNanos).toMillis();
         }
