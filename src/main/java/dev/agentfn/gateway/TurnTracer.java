@@ -104,7 +104,7 @@ final class TurnTracer {
         }
         Conversation c = Conversation.of(ex.body());
         if (!ex.claudeCode()) {
-            String id = Ids.newTraceId();
+            String id = joined(ex).map(Ids.Parent::traceId).orElseGet(Ids::newTraceId);
             return new Pending(ex, c, id, CompletableFuture.completedFuture(new TurnState(id, ex.arrivalNanos())));
         }
         if (ex.subagent()) {
@@ -235,19 +235,35 @@ final class TurnTracer {
         return ends ? trace : inProgress(trace);
     }
 
-    /** A request of another client: its own trace, the call as the root. */
+    /**
+     * The caller's span this request's span joins: a valid W3C {@code traceparent} from a client that is not Claude
+     * Code, where the target can take spans alone (never the owner's trace record: {@link Trace#spansOnly()}).
+     */
+    private Optional<Ids.Parent> joined(Exchange ex) {
+        return ex.claudeCode() || !delivery.joinsCallerTraces() ? Optional.empty() : Ids.parseTraceparent(ex.traceparent());
+    }
+
+    /**
+     * A request of another client: the call as one {@code llm} span, either in the caller's trace under the span its
+     * {@code traceparent} names, or as the root of a trace of its own.
+     */
     private Trace single(Pending p, TurnState state, Answer a) {
         Exchange ex = p.exchange;
         ActiveTrace timed = tracer.resume(state.otelTraceId(), Ids.newSpanId(), "llm", SpanType.LLM, ex.arrivalNanos());
-        Ids.parseTraceparent(ex.traceparent()).ifPresent(pp -> timed.root()
-                .attribute(Tracer.PARENT_SPAN_ID, pp.spanId()).attribute(Tracer.PARENT_TRACE_ID, pp.traceId()));
+        Optional<Ids.Parent> parent = Ids.parseTraceparent(ex.traceparent());
+        boolean join = parent.isPresent() && parent.get().traceId().equals(state.otelTraceId());
+        if (parent.isPresent() && !join) {
+            timed.root().attribute(Tracer.PARENT_SPAN_ID, parent.get().spanId())
+                    .attribute(Tracer.PARENT_TRACE_ID, parent.get().traceId());
+        }
         describeCall(timed.root(), ex, a, state, 0);
         describeTrace(timed, ex, a);
         totals(timed, state);
         timed.requestPreview(Conversation.shownText(lastUserContent(ex.body())));
         timed.responsePreview(a.text());
         timed.root().endAt(a.endNanos());
-        return timed.finish();
+        Trace trace = timed.finish();
+        return join ? trace.joinedUnder(parent.get().spanId()) : trace;
     }
 
     private static JsonNode lastUserContent(JsonNode body) {

@@ -95,6 +95,9 @@ public final class MlflowTraceWriter {
         CompletableFuture<WriteOutcome> result;
         try {
             validate(trace);
+            if (trace.spansOnly()) {
+                return writeSpansOnly(trace, path);
+            }
             result = switch (path) {
                 case OTLP -> writeOtlp(trace, sequential);
                 case TRACES_JSON -> writeTracesJson(trace, Path.TRACES_JSON);
@@ -148,6 +151,29 @@ public final class MlflowTraceWriter {
     public boolean otlpKnownUnsupported() {
         long until = otlpUnsupportedUntil;
         return until != 0 && nanoClock.getAsLong() - until < 0;
+    }
+
+    /**
+     * Spans that join a caller's trace: OTLP alone, which adds spans to a trace without replacing its record. The other
+     * paths would rewrite the owner's record or span list, so there such spans are refused (as MLflow's own clients
+     * drop a remote process's spans on a store without span ingest), with the reason logged where they are kept.
+     */
+    private CompletableFuture<WriteOutcome> writeSpansOnly(Trace trace, Path path) {
+        String cannot = "spans joined to a caller's trace need MLflow's OTLP span ingest (/v1/traces)";
+        if (path != Path.OTLP) {
+            return CompletableFuture.completedFuture(WriteOutcome.failed(path, cannot + "; this target has none", false));
+        }
+        return batcher.submit(trace.info().experimentId(), null, trace.spans()).thenApply(r -> {
+            if (r.outcome() == OtlpExportResult.Outcome.OK) {
+                otlpUnsupportedUntil = 0;
+                return WriteOutcome.delivered(Path.OTLP);
+            }
+            if (r.outcome() == OtlpExportResult.Outcome.UNSUPPORTED) {
+                otlpUnsupportedUntil = nanoClock.getAsLong() + reprobeAfter.toNanos();
+                return WriteOutcome.failed(Path.OTLP, cannot + "; the server answered " + r.status(), false);
+            }
+            return WriteOutcome.failed(Path.OTLP, r.message(), r.retryable());
+        }).exceptionally(t -> failure(Path.OTLP, t));
     }
 
     private CompletableFuture<WriteOutcome> writeOtlp(Trace trace, boolean sequential) {

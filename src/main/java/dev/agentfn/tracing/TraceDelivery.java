@@ -56,6 +56,11 @@ public final class TraceDelivery {
         return exporter.enabled();
     }
 
+    /** Whether a trace may be {@link Trace#joinedUnder joined} to a caller's trace here. */
+    public boolean joinsCallerTraces() {
+        return exporter.enabled() && exporter.joinsCallerTraces();
+    }
+
     public CompletableFuture<ExportStatus> deliver(Trace trace) {
         if (!exporter.enabled()) {
             return CompletableFuture.completedFuture(ExportStatus.DISABLED);

@@ -97,6 +97,48 @@ class GatewayTest {
         assertTrue(plain.at("/spans/0/attributes/mlflow.llm.cost/total_cost").asDouble() > 0, "priced");
     }
 
+    @Test
+    void anSdkCallersTraceparentPutsTheCallIntoTheCallersOwnTraceWithoutTouchingItsRecord() throws Exception {
+        fake.enqueue(FakeTurn.text("Joined answer.").withUsage(11, 4, 0, 0));
+        // MLflow's own distributed tracing on the caller's side: its span's context goes out as traceparent
+        JsonNode caller = sdk("""
+                import anthropic, json, sys, mlflow
+                from mlflow.tracing import get_tracing_context_headers_for_http_request
+                mlflow.set_tracking_uri(sys.argv[4])
+                mlflow.set_experiment(experiment_id=sys.argv[5])
+                c = anthropic.Anthropic(base_url=sys.argv[1], api_key=sys.argv[2], max_retries=0)
+                with mlflow.start_span("client-root") as root:
+                    root.set_inputs({"question": "Join me"})
+                    m = c.messages.create(model="claude-sonnet-5-5", max_tokens=50, messages=[{"role": "user", "content": "Join me"}],
+                                          extra_headers=get_tracing_context_headers_for_http_request())
+                    root.set_outputs({"answer": m.content[0].text})
+                mlflow.flush_trace_async_logging()
+                print(json.dumps({"trace_id": root.trace_id, "span_id": root.span_id}))
+                """, "joined", MlflowServerResource.server().uri().toString(), MlflowServerResource.experimentId());
+
+        JsonNode trace = mlflow.json("""
+                import mlflow, json, time
+                for _ in range(100):
+                    t = mlflow.get_trace(%s)
+                    if t is not None and len(t.data.spans) == 2:
+                        break
+                    time.sleep(0.1)
+                print(json.dumps({"state": str(getattr(t.info.state, "value", t.info.state)), "metadata": t.info.trace_metadata,
+                                  "request_preview": t.info.request_preview,
+                                  "spans": [{"name": s.name, "span_id": s.span_id, "parent_id": s.parent_id,
+                                             "span_type": s.span_type, "attributes": dict(s.attributes)} for s in t.data.spans]},
+                                 default=str))
+                """.formatted(pyString(caller.get("trace_id").asText())));
+        assertEquals(2, trace.get("spans").size(), "the caller's span and the gateway's call, in one trace: " + trace);
+        JsonNode llm = spans(trace, "LLM").get(0);
+        assertEquals("llm", llm.get("name").asText());
+        assertEquals(caller.get("span_id").asText(), llm.get("parent_id").asText(), "under the span the traceparent named");
+        assertUsage(llm, 11, 4, 0, 0);
+        assertEquals("OK", trace.get("state").asText());
+        assertTrue(trace.get("request_preview").asText().contains("Join me"), "the caller's record, as the caller wrote it");
+        assertFalse(trace.get("metadata").has("agentfn.engine"), "the gateway wrote spans only, never the record: " + trace);
+    }
+
     static void assertUsage(JsonNode span, int input, int output, int cacheRead, int cacheWrite) {
         JsonNode u = span.at("/attributes/mlflow.chat.tokenUsage");
         assertEquals(input, u.get("input_tokens").asInt(), u.toString());
@@ -402,8 +444,8 @@ class GatewayTest {
         return s;
     }
 
-    /** Runs a snippet with the benchmark peers' Python (the official anthropic SDK); last stdout line as JSON. */
-    static JsonNode sdk(String snippet, String user) throws Exception {
+    /** Runs a snippet with the benchmark peers' Python (the official anthropic SDK); its last JSON line. */
+    static JsonNode sdk(String snippet, String user, String... more) throws Exception {
         Path venv;
         try (Stream<Path> s = Files.list(Path.of(System.getProperty("user.home"), ".cache", "agentfn"))) {
             venv = s.filter(p -> p.getFileName().toString().startsWith("bench-peers-") && Files.isDirectory(p))
@@ -411,14 +453,18 @@ class GatewayTest {
         }
         Path script = Files.createTempFile("gateway-sdk", ".py");
         Files.writeString(script, snippet);
-        Process p = new ProcessBuilder(venv.resolve("bin/python").toString(), script.toString(),
-                "http://127.0.0.1:" + RestAssured.port, KEY, user).redirectErrorStream(true).start();
+        List<String> command = new ArrayList<>(List.of(venv.resolve("bin/python").toString(), script.toString(),
+                "http://127.0.0.1:" + RestAssured.port, KEY, user));
+        command.addAll(List.of(more));
+        Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
         String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         assertTrue(p.waitFor(60, TimeUnit.SECONDS));
         Files.deleteIfExists(script);
         assertEquals(0, p.exitValue(), out);
-        String[] lines = out.strip().split("\n");
-        return JSON.readTree(lines[lines.length - 1]);
+        // the last JSON line: MLflow's client may log after it (stderr is merged for the failure message)
+        List<String> lines = new ArrayList<>(List.of(out.strip().split("\n")));
+        java.util.Collections.reverse(lines);
+        return JSON.readTree(lines.stream().filter(l -> l.startsWith("{")).findFirst().orElseThrow(() -> new AssertionError(out)));
     }
 
     List<JsonNode> turns(String session, int expected) {

@@ -8,7 +8,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.agentfn.mlflow.MlflowApi.AssessmentKind;
 import dev.agentfn.mlflow.MlflowApi.NewAssessment;
+import dev.agentfn.mlflow.entities.SpanData;
+import dev.agentfn.mlflow.entities.SpanStatus;
 import dev.agentfn.mlflow.entities.Trace;
+import dev.agentfn.mlflow.entities.TraceInfo;
+import dev.agentfn.mlflow.entities.TraceState;
 import dev.agentfn.mlflow.json.JsonValues;
 import dev.agentfn.testing.MlflowPython;
 import dev.agentfn.testing.MlflowServer;
@@ -86,6 +90,30 @@ class MlflowTraceWriterTest {
         JsonNode info = tracking.getTraceInfo(trace.info().traceId()).get(30, TimeUnit.SECONDS).orElseThrow();
         assertEquals(id, info.get("assessments").get(0).get("assessment_id").asText());
         assertEquals(0.75, info.get("assessments").get(0).get("feedback").get("value").asDouble());
+    }
+
+    @Test
+    void spansJoinedToAnotherOwnersTraceAreAddedAndItsRecordIsLeftAsTheOwnerWroteIt() throws Exception {
+        Trace owner = Fixtures.agentTrace(experimentId);
+        assertTrue(write(writer, owner).delivered());
+        String ownerRoot = owner.spans().get(0).spanId();
+        long t0 = owner.spans().get(0).startTimeUnixNano();
+        SpanData call = new SpanData(owner.info().otelTraceId(), Fixtures.hex(8), null, "llm", t0 + 1_000_000,
+                t0 + 2_000_000, SpanStatus.OK, Map.of(MlflowKeys.Span.TYPE, MlflowKeys.SpanType.LLM), java.util.List.of());
+        TraceInfo joinerInfo = new TraceInfo(owner.info().traceId(), experimentId, null, t0 / 1_000_000, 1,
+                TraceState.OK, "the joiner's request", "the joiner's response", Map.of(MlflowKeys.Metadata.AGENTFN_ENGINE,
+                "joiner"), Map.of(MlflowKeys.Tag.TRACE_NAME, "llm"));
+        WriteOutcome outcome = write(writer, new Trace(joinerInfo, java.util.List.of(call)).joinedUnder(ownerRoot));
+        assertEquals(WriteOutcome.delivered(WriteOutcome.Path.OTLP), outcome, outcome.reason());
+
+        JsonNode back = TraceReadBack.read(python, owner.info().traceId());
+        assertEquals(owner.spans().size() + 1, back.get("spans").size(), back.toString());
+        JsonNode added = java.util.stream.StreamSupport.stream(back.get("spans").spliterator(), false)
+                .filter(n -> n.get("span_id").asText().equals(call.spanId())).findFirst().orElseThrow();
+        assertEquals(ownerRoot, added.get("parent_id").asText(), "under the owner's span");
+        assertEquals("test", back.at("/metadata/" + MlflowKeys.Metadata.AGENTFN_ENGINE).asText(), "the owner's record");
+        assertEquals("claude_code_conversation", back.at("/tags/" + MlflowKeys.Tag.TRACE_NAME).asText());
+        assertEquals("OK", back.get("state").asText());
     }
 
     @Test

@@ -30,6 +30,15 @@ public final class MlflowTraceExporter implements TraceExporter {
         return client.target().label() + " " + experiment.label();
     }
 
+    /**
+     * OSS MLflow ingests spans alone over OTLP; Databricks' trace upload, and the {@code traces.json} upload of a server
+     * without OTLP ingest, replace a trace's whole span list.
+     */
+    @Override
+    public boolean joinsCallerTraces() {
+        return !client.target().databricks() && !writer.otlpKnownUnsupported();
+    }
+
     @Override
     public CompletableFuture<ExportResult> export(Trace trace) {
         return experiment.id().thenCompose(id -> writer.write(withExperiment(trace, id)))
@@ -38,7 +47,7 @@ public final class MlflowTraceExporter implements TraceExporter {
     }
 
     private static Trace withExperiment(Trace trace, String id) {
-        return trace.info().experimentId() != null ? trace : new Trace(trace.info().withExperimentId(id), trace.spans());
+        return trace.info().experimentId() != null ? trace : trace.withInfo(trace.info().withExperimentId(id));
     }
 
     private static ExportResult result(WriteOutcome o) {

@@ -18,6 +18,14 @@ public interface TraceExporter {
      */
     String destination();
 
+    /**
+     * Whether spans can be written into a trace this deployment does not own ({@link Trace#spansOnly()}), without
+     * touching that trace's record.
+     */
+    default boolean joinsCallerTraces() {
+        return false;
+    }
+
     /** Whether traces go anywhere at all; {@code false} turns tracing off. */
     default boolean enabled() {
         return true;

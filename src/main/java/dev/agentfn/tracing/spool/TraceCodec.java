@@ -39,6 +39,9 @@ public final class TraceCodec {
 
     public byte[] encode(Trace trace, String destination) throws IOException {
         ObjectNode root = json.createObjectNode().put("v", VERSION).put("destination", destination);
+        if (trace.spansOnly()) {
+            root.put("spans_only", true);
+        }
         root.set("info", info(trace.info()));
         ArrayNode spans = root.putArray("spans");
         trace.spans().forEach(s -> spans.add(span(s)));
@@ -55,7 +58,8 @@ public final class TraceCodec {
         for (JsonNode s : root.withArray("spans")) {
             spans.add(span(s));
         }
-        return new Decoded(text(root, "destination"), new Trace(info(root.path("info")), spans));
+        return new Decoded(text(root, "destination"),
+                new Trace(info(root.path("info")), spans, root.path("spans_only").asBoolean(false)));
     }
 
     private ObjectNode info(TraceInfo i) {

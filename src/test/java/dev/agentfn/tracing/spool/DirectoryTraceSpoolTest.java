@@ -37,6 +37,18 @@ class DirectoryTraceSpoolTest {
         assertEquals(List.of(a.info().traceId(), b.info().traceId()), ids(out));
         assertEquals(a.spans().get(0).attributes(), out.get(0).trace().spans().get(0).attributes());
         assertEquals(a.info(), out.get(0).trace().info());
+        assertFalse(out.get(0).trace().spansOnly());
+    }
+
+    @Test
+    void spansJoinedToACallersTraceStaySpansOnlyInTheSpool() throws Exception {
+        DirectoryTraceSpool spool = new DirectoryTraceSpool(dir, SpoolTraces.DESTINATION, 10, SpoolTraces.CODEC);
+        Trace joined = traces.next("joined").joinedUnder("00f067aa0ba902b7");
+        spool.put(joined);
+
+        Trace back = spool.oldest(1).get(0).trace();
+        assertTrue(back.spansOnly(), "redelivered as spans only, never as the caller's trace record");
+        assertEquals(joined.spans(), back.spans());
     }
 
     @Test
