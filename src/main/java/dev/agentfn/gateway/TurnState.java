@@ -88,6 +88,16 @@ final class TurnState {
     }
 
     /** The pending Agent/Task call whose prompt is this subagent's first message (else the oldest one pending). */
+    /** Whether an Agent/Task call with this prompt waits for its subagent's first request. */
+    synchronized boolean hasAgentCall(String prompt) {
+        return pendingAgentCalls.values().stream().anyMatch(c -> c.prompt().equals(prompt));
+    }
+
+    /** Whether any Agent/Task call waits for its subagent's first request. */
+    synchronized boolean waitsForAgent() {
+        return !pendingAgentCalls.isEmpty();
+    }
+
     synchronized Optional<PendingAgentCall> takeAgentCall(String prompt) {
         PendingAgentCall match = pendingAgentCalls.values().stream().filter(c -> c.prompt().equals(prompt)).findFirst()
                 .orElse(pendingAgentCalls.values().stream().findFirst().orElse(null));

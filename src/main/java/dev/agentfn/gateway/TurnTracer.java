@@ -46,6 +46,8 @@ final class TurnTracer {
     /** How long a request waits for the previous call's trace write to show in MLflow (see {@link #storedState}). */
     static final java.time.Duration PREVIOUS_CALL_WAIT = java.time.Duration.ofSeconds(5);
     private static final long FIRST_POLL_MS = 20;
+    /** How many of a session's newest traces are searched for a subagent's parent turn. */
+    private static final int PARENT_TURN_CANDIDATES = 5;
     private static final Pattern USER_AGENT = Pattern.compile("claude-cli/([^\\s(]+)(?:\\s*\\(([^,)]*),?\\s*([^,)]*))?");
 
     private final Tracer tracer;
@@ -77,13 +79,11 @@ final class TurnTracer {
     final class Pending {
         final Exchange exchange;
         final Conversation conversation;
-        final String traceId;
         final CompletableFuture<TurnState> state;
 
-        Pending(Exchange exchange, Conversation conversation, String traceId, CompletableFuture<TurnState> state) {
+        Pending(Exchange exchange, Conversation conversation, CompletableFuture<TurnState> state) {
             this.exchange = exchange;
             this.conversation = conversation;
-            this.traceId = traceId;
             this.state = state;
         }
 
@@ -100,21 +100,25 @@ final class TurnTracer {
     /** Places a request; side requests of Claude Code are not traced (they would split the turn). */
     Pending begin(Exchange ex) {
         if (!enabled() || ex.sideRequest() || !ex.body().path("messages").isArray()) {
-            return new Pending(ex, null, null, null);
+            return new Pending(ex, null, null);
         }
         Conversation c = Conversation.of(ex.body());
         if (!ex.claudeCode()) {
             String id = joined(ex).map(Ids.Parent::traceId).orElseGet(Ids::newTraceId);
-            return new Pending(ex, c, id, CompletableFuture.completedFuture(new TurnState(id, ex.arrivalNanos())));
+            return new Pending(ex, c, CompletableFuture.completedFuture(new TurnState(id, ex.arrivalNanos())));
         }
         if (ex.subagent()) {
             Optional<TurnState> parent = cache.latestTurn(ex.sessionId());
-            if (parent.isEmpty()) {
-                LOG.debugf("subagent request with no open turn of its session here: traced on its own");
-                String id = Ids.newTraceId();
-                return new Pending(ex, c, id, CompletableFuture.completedFuture(new TurnState(id, ex.arrivalNanos())));
+            if (parent.isPresent()) {
+                return new Pending(ex, c, CompletableFuture.completedFuture(parent.get()));
             }
-            return new Pending(ex, c, parent.get().otelTraceId(), CompletableFuture.completedFuture(parent.get()));
+            CompletableFuture<TurnState> state = parentTurnInMlflow(ex, c).thenApply(found -> found.map(cache::put)
+                    .orElseGet(() -> {
+                        LOG.debugf("subagent request whose parent turn is known neither here nor in MLflow: traced on its own");
+                        return new TurnState(Ids.newTraceId(), ex.arrivalNanos());
+                    }));
+            state.thenAccept(s -> cache.open(ex.sessionId(), s));
+            return new Pending(ex, c, state);
         }
         String traceId = Ids.derived(16, "agentfn-gateway-turn", ex.sessionId(), Integer.toString(c.promptIndex()),
                 c.promptDigest());
@@ -133,7 +137,24 @@ final class TurnTracer {
                     .thenApply(cache::put);
         }
         state.thenAccept(s -> cache.open(ex.sessionId(), s));
-        return new Pending(ex, c, traceId, state);
+        return new Pending(ex, c, state);
+    }
+
+    /**
+     * The turn that started a subagent this instance has not seen: the newest of its session's turns in MLflow whose
+     * state knows the subagent or holds the Agent call that started it (matched by the subagent's first message,
+     * which is that call's prompt). A subagent starts right after its parent's answer asked for it, so the parent
+     * is among the newest few turns of the session.
+     */
+    private CompletableFuture<Optional<TurnState>> parentTurnInMlflow(Exchange ex, Conversation c) {
+        return lookup.newestWithMetadata(MlflowKeys.Metadata.SESSION, ex.sessionId(), PARENT_TURN_CANDIDATES)
+                .thenApply(found -> {
+                    List<TurnState> turns = found.stream().map(m -> TurnState.jsonIn(m).map(this::parse).orElse(null))
+                            .filter(java.util.Objects::nonNull).toList();
+                    // the exact match first; else, as on the instance that saw the call, any turn waiting for a subagent
+                    return turns.stream().filter(s -> s.subagent(ex.agentId()).isPresent() || s.hasAgentCall(c.promptText()))
+                            .findFirst().or(() -> turns.stream().filter(TurnState::waitsForAgent).findFirst());
+                });
     }
 
     /**
@@ -167,7 +188,7 @@ final class TurnTracer {
             try {
                 return delivery.deliver(build(p, state, a));
             } catch (RuntimeException e) {
-                LOG.errorf(e, "gateway trace %s could not be built", TraceIds.mlflow(p.traceId));
+                LOG.errorf(e, "gateway trace %s could not be built", TraceIds.mlflow(state.otelTraceId()));
                 return CompletableFuture.completedFuture(ExportStatus.FAILED);
             }
         });

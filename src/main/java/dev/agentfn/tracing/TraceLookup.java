@@ -1,5 +1,6 @@
 package dev.agentfn.tracing;
 
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
@@ -14,5 +15,21 @@ public interface TraceLookup {
     /** @param traceId MLflow's trace id ({@code tr-…}) */
     CompletableFuture<Optional<Map<String, String>>> metadata(String traceId);
 
-    TraceLookup NONE = id -> CompletableFuture.completedFuture(Optional.empty());
+    /**
+     * Metadata of the newest traces of this deployment's experiment whose metadata {@code key} is {@code value}, newest
+     * first, at most {@code max}; empty when none, or when the server cannot answer.
+     */
+    CompletableFuture<List<Map<String, String>>> newestWithMetadata(String key, String value, int max);
+
+    TraceLookup NONE = new TraceLookup() {
+        @Override
+        public CompletableFuture<Optional<Map<String, String>>> metadata(String traceId) {
+            return CompletableFuture.completedFuture(Optional.empty());
+        }
+
+        @Override
+        public CompletableFuture<List<Map<String, String>>> newestWithMetadata(String key, String value, int max) {
+            return CompletableFuture.completedFuture(List.of());
+        }
+    };
 }

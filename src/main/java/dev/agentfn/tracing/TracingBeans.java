@@ -74,7 +74,7 @@ public class TracingBeans {
     @Singleton
     TraceLookup lookup(AgentfnConfig config, MlflowAccess mlflow) {
         return config.tracing().enabled() && mlflow.configured()
-                ? new dev.agentfn.tracing.export.MlflowTraceLookup(mlflow.tracking()) : TraceLookup.NONE;
+                ? new dev.agentfn.tracing.export.MlflowTraceLookup(mlflow.tracking(), mlflow.experiment()) : TraceLookup.NONE;
     }
 
     /**

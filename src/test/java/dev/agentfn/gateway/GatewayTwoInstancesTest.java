@@ -105,6 +105,45 @@ class GatewayTwoInstancesTest {
     }
 
     /**
+     * A subagent whose first request reaches an instance that never saw its parent turn still joins that turn: the
+     * instance finds it among the session's newest turns in MLflow, by the Agent call waiting there for the subagent.
+     */
+    @Test
+    void aSubagentOnAnInstanceThatNeverSawItsParentTurnIsNestedInThatTurn() throws Exception {
+        TurnTracer a = instance();
+        TurnTracer b = instance();
+        String session = UUID.randomUUID().toString();
+        String prompt = "{\"role\":\"user\",\"content\":\"How many files are there?\"}";
+        String askAgent = "{\"role\":\"assistant\",\"content\":[{\"type\":\"tool_use\",\"id\":\"toolu_sub_1\",\"name\":\"Agent\","
+                + "\"input\":{\"prompt\":\"Count the files\",\"description\":\"count\",\"subagent_type\":\"Explore\"}}]}";
+        String agentDone = "{\"role\":\"user\",\"content\":[{\"type\":\"tool_result\",\"tool_use_id\":\"toolu_sub_1\",\"content\":\"3 files\"}]}";
+
+        serve(a, session, null, List.of(prompt), askAgent, "tool_use", new Usage(50, 5, 0, 0));
+        serve(b, session, "agent-on-b", List.of("{\"role\":\"user\",\"content\":\"Count the files\"}"),
+                "{\"role\":\"assistant\",\"content\":[{\"type\":\"text\",\"text\":\"3 files\"}]}", "end_turn",
+                new Usage(30, 3, 0, 0));
+        serve(a, session, null, List.of(prompt, askAgent, agentDone),
+                "{\"role\":\"assistant\",\"content\":[{\"type\":\"text\",\"text\":\"There are 3.\"}]}", "end_turn",
+                new Usage(60, 4, 0, 0));
+
+        JsonNode traces = mlflow.json("""
+                import mlflow, json
+                found = mlflow.search_traces(experiment_ids=[e.experiment_id for e in mlflow.search_experiments()],
+                                             filter_string="metadata.`mlflow.trace.session` = '%s'", return_type="list")
+                print(json.dumps([{"spans": [{"name": s.name, "parent": s.parent_id, "id": s.span_id} for s in t.data.spans]}
+                                  for t in found]))
+                """.formatted(session));
+        assertEquals(1, traces.size(), "the subagent is in its parent's turn, not a trace of its own: " + traces);
+        JsonNode sub = find(traces.get(0), "subagent_Explore");
+        assertEquals(find(traces.get(0), "tool_Agent").get("id").asText(), sub.get("parent").asText(),
+                "under the Agent call that started it");
+        long underSub = java.util.stream.StreamSupport.stream(traces.get(0).get("spans").spliterator(), false)
+                .filter(s -> s.get("name").asText().equals("llm") && s.get("parent").asText().equals(sub.get("id").asText()))
+                .count();
+        assertEquals(1, underSub, "the subagent's model call, served by B, under the subagent: " + traces);
+    }
+
+    /**
      * An idle turn is closed by the instance that cached it, unless MLflow's copy of the turn shows another instance
      * continued it since: A served the first request, B the second; A's idle sweep leaves the turn alone while B's
      * write is newer than A's idle horizon, and closes it as abandoned once it is not.
@@ -152,9 +191,14 @@ class GatewayTwoInstancesTest {
 
     private ExportStatus serve(TurnTracer instance, String session, List<String> messages, String answer, String stop,
             Usage usage) throws Exception {
+        return serve(instance, session, null, messages, answer, stop, usage);
+    }
+
+    private ExportStatus serve(TurnTracer instance, String session, String agentId, List<String> messages, String answer,
+            String stop, Usage usage) throws Exception {
         JsonNode body = JSON.readTree("{\"model\":\"claude-sonnet-5-5\",\"max_tokens\":100,\"tools\":[{\"name\":\"Glob\"}],"
                 + "\"messages\":[" + String.join(",", messages) + "]}");
-        Exchange ex = new Exchange(body, session, null, "claude-cli/2.1.330 (external, sdk-cli)", null, null, instance.now());
+        Exchange ex = new Exchange(body, session, agentId, "claude-cli/2.1.330 (external, sdk-cli)", null, null, instance.now());
         TurnTracer.Pending p = instance.begin(ex);
         JsonNode message = JSON.readTree(answer);
         ((com.fasterxml.jackson.databind.node.ObjectNode) message).put("type", "message").put("model", "claude-sonnet-5-5")
