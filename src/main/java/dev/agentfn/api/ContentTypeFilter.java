@@ -43,31 +43,94 @@ public class ContentTypeFilter {
         return null;
     }
 
-    /** Why the {@code Content-Type} values are not one {@code application/json}, or null when they are. */
+    /**
+     * Why the {@code Content-Type} values are not one {@code application/json} in UTF-8, or null when they are.
+     * The value is read by RFC 9110's grammar: {@code type "/" subtype *( OWS ";" OWS [ parameter ] )}, a parameter
+     * a token, {@code =}, and a token or a closed quoted string; empty parameters ({@code ;;}) are allowed there.
+     */
     static String contentTypeProblem(List<String> values) {
         if (values == null || values.isEmpty() || values.stream().allMatch(v -> v == null || v.isBlank())) {
             return "the request has no Content-Type";
         }
-        if (values.size() > 1 || values.get(0).contains(",")) {
+        if (values.size() > 1) {
             return "the request has several Content-Type values";
         }
-        String[] parts = values.get(0).split(";", -1);
-        String type = parts[0].strip().toLowerCase(Locale.ROOT);
-        if (!type.equals(JSON)) {
-            return "Content-Type '" + shorten(parts[0].strip()) + "' is not " + JSON;
+        String v = values.get(0);
+        int semi = v.indexOf(';');
+        String type = (semi < 0 ? v : v.substring(0, semi)).strip();
+        if (type.contains(",")) {
+            return "the request has several Content-Type values";
         }
-        for (int i = 1; i < parts.length; i++) {
-            String p = parts[i].strip();
-            int eq = p.indexOf('=');
-            if (eq < 1) {
-                return "the Content-Type parameter '" + shorten(p) + "' is malformed";
+        if (!type.toLowerCase(Locale.ROOT).equals(JSON)) {
+            return "Content-Type '" + shorten(type) + "' is not " + JSON;
+        }
+        return semi < 0 ? null : parametersProblem(v, semi);
+    }
+
+    /** Walks the parameters from the {@code ;} at {@code i}: malformed, a list, or a charset other than UTF-8. */
+    private static String parametersProblem(String v, int i) {
+        while (i < v.length()) {
+            i = skipWhiteSpace(v, i);
+            if (i == v.length()) {
+                return null;
             }
-            String value = unquote(p.substring(eq + 1).strip());
-            if (p.substring(0, eq).strip().equalsIgnoreCase("charset") && !value.equalsIgnoreCase("utf-8")) {
+            if (v.charAt(i) == ',') {
+                return "the request has several Content-Type values";
+            }
+            if (v.charAt(i) != ';') {
+                return "the Content-Type '" + shorten(v) + "' is malformed after its parameters";
+            }
+            i = skipWhiteSpace(v, i + 1);
+            if (i == v.length() || v.charAt(i) == ';') {
+                continue; // an empty parameter
+            }
+            int nameEnd = tokenEnd(v, i);
+            if (nameEnd == i || nameEnd == v.length() || v.charAt(nameEnd) != '=') {
+                return "the Content-Type parameter '" + shorten(v.substring(i)) + "' is malformed";
+            }
+            String name = v.substring(i, nameEnd);
+            int valueStart = nameEnd + 1;
+            int valueEnd = valueStart < v.length() && v.charAt(valueStart) == '"' ? quotedEnd(v, valueStart)
+                    : tokenEnd(v, valueStart);
+            if (valueEnd <= valueStart) {
+                return "the Content-Type parameter '" + shorten(v.substring(i)) + "' is malformed";
+            }
+            String value = unquote(v.substring(valueStart, valueEnd));
+            if (name.equalsIgnoreCase("charset") && !value.equalsIgnoreCase("utf-8")) {
                 return "charset '" + shorten(value) + "' is not UTF-8";
             }
+            i = valueEnd;
         }
         return null;
+    }
+
+    private static int skipWhiteSpace(String v, int i) {
+        while (i < v.length() && (v.charAt(i) == ' ' || v.charAt(i) == '\t')) {
+            i++;
+        }
+        return i;
+    }
+
+    private static int tokenEnd(String v, int i) {
+        while (i < v.length() && token(v.charAt(i)) && v.charAt(i) != '/') {
+            i++;
+        }
+        return i;
+    }
+
+    /** The index after the closing quote of the quoted string opening at {@code i}, or -1 when it never closes. */
+    private static int quotedEnd(String v, int i) {
+        for (int j = i + 1; j < v.length(); j++) {
+            char c = v.charAt(j);
+            if (c == '\\') {
+                j++; // quoted-pair
+            } else if (c == '"') {
+                return j + 1;
+            } else if (c < ' ' && c != '\t' || c == 127) {
+                return -1;
+            }
+        }
+        return -1;
     }
 
     /**
@@ -100,8 +163,17 @@ public class ContentTypeFilter {
         return c == '/' || (c > 32 && c < 127 && "()<>@,;:\\\"[]?={}".indexOf(c) < 0);
     }
 
+    /** A quoted string's content (its quoted pairs resolved), or the token itself. */
     private static String unquote(String s) {
-        return s.length() >= 2 && s.startsWith("\"") && s.endsWith("\"") ? s.substring(1, s.length() - 1) : s;
+        if (!s.startsWith("\"")) {
+            return s;
+        }
+        StringBuilder b = new StringBuilder();
+        for (int j = 1; j < s.length() - 1; j++) {
+            char c = s.charAt(j);
+            b.append(c == '\\' && j + 1 < s.length() - 1 ? s.charAt(++j) : c);
+        }
+        return b.toString();
     }
 
     private static String shorten(String s) {

@@ -75,6 +75,8 @@ class FuzzApiTest {
                 "--report-junit-path", WORK.resolve("junit.xml").toString()), "schemathesis");
         long upstream = fake.receivedRequests() - before;
         assertEquals(0, r.exit, "schemathesis found failures (report: target/schemathesis/junit.xml):\n" + r.output);
+        // A path filter or document that selects nothing would pass as well: the three operations must be tested.
+        assertTrue(r.output.contains("Tested: 3"), "not all three operations were tested:\n" + r.output);
         // The accepted requests cost one fake model call each (a tool loop a few); bounded by the examples.
         assertTrue(upstream < 20L * MAX_EXAMPLES, upstream + " model calls");
         System.out.println("schemathesis: " + upstream + " model calls answered by the fake\n" + tail(r.output, 4000));

@@ -137,13 +137,18 @@ class HostileInputTest {
                 "several Content-Type values"));
         c.add(new Case("Content-Type charset latin1", INVOKE, List.of("Content-Type: application/json; charset=latin1"),
                 hi, 415, "charset 'latin1' is not UTF-8"));
-        c.add(new Case("Content-Type with empty parameters", INVOKE, List.of("Content-Type: application/json;;"), hi,
-                415, "is malformed"));
+        c.add(new Case("Content-Type parameter without a value", INVOKE, List.of("Content-Type: application/json; charset"),
+                hi, 415, "is malformed"));
         c.add(new Case("Content-Type garbage", INVOKE, List.of("Content-Type: garbage"), hi, 415, "'garbage'"));
         c.add(new Case("Content-Type without subtype", INVOKE, List.of("Content-Type: application/"), hi, 415,
                 "is not application/json"));
-        c.add(new Case("Content-Type with a bad quote", INVOKE, List.of("Content-Type: application/json; x=\"a"), hi,
+        c.add(new Case("Content-Type with an unclosed quote", INVOKE, List.of("Content-Type: application/json; x=\"a"),
+                hi, 415, "is malformed"));
+        // RFC 9110 allows empty parameters (";;") and any character but DQUOTE and controls in a quoted string.
+        c.add(new Case("Content-Type with empty parameters", INVOKE, List.of("Content-Type: application/json;;"), hi,
                 200, null));
+        c.add(new Case("Content-Type with ; and , quoted", INVOKE,
+                List.of("Content-Type: application/json; x=\"a;b,c\"; charset=utf-8"), hi, 200, null));
         c.add(new Case("Content-Type quoted utf-8", INVOKE, List.of("Content-Type: application/json; charset=\"UTF-8\""),
                 hi, 200, null));
         c.add(new Case("Content-Type upper case", INVOKE, List.of("Content-Type: APPLICATION/JSON"), hi, 200, null));

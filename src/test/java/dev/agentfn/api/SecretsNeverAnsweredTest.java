@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.agentfn.standin.FakeAnthropicServer;
 import dev.agentfn.standin.FakeTurn;
 import dev.agentfn.testing.FakeAnthropicResource;
+import dev.agentfn.testing.FakeOpenAiResource;
 import io.quarkus.test.junit.QuarkusTest;
 import java.util.List;
 import java.util.Map;
@@ -50,6 +51,21 @@ class SecretsNeverAnsweredTest {
         if (status != 401) {
             assertTrue(body.contains("invalid x-api-key: [REDACTED]"), body);
         }
+    }
+
+    /**
+     * Not only Anthropic's key: any configured credential an upstream error repeats is redacted, here the OpenAI
+     * judge key the test deployment is configured with (the same list holds the MLflow, tool and API keys:
+     * SecretsTest).
+     */
+    @Test
+    void upstreamErrorEchoingAnotherConfiguredSecretIsRedacted() {
+        String openAi = FakeOpenAiResource.TEST_API_KEY;
+        fake.enqueue(FakeTurn.error(400, "invalid_request_error", "do not send " + openAi + " here", Map.of()));
+        String body = given().contentType("application/json").body("{\"prompt\":\"Hi\"}")
+                .when().post("/v1/invocations").then().statusCode(502).extract().asString();
+        assertFalse(body.contains(openAi), body);
+        assertTrue(body.contains("do not send [REDACTED] here"), body);
     }
 
     @ParameterizedTest
