@@ -219,5 +219,9 @@ class EvaluateCommandTest {
         assertEquals("FINISHED", mlflow.get("status").asText());
         assertEquals(name, mlflow.get("name").asText());
         assertEquals("genai_evaluate", mlflow.at("/tags/mlflow.runType").asText());
+        // the run page's "Source": the schedule, a service's job (the command's and the API's are in SeedExampleTest)
+        assertEquals("agentfn schedule", mlflow.at("/tags/mlflow.source.name").asText(), mlflow.toString());
+        assertEquals("JOB", mlflow.at("/tags/mlflow.source.type").asText());
+        assertEquals(System.getProperty("user.name"), mlflow.at("/tags/mlflow.user").asText());
     }
 }
