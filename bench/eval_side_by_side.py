@@ -15,8 +15,8 @@ model="openai:/gpt-4o") and mlflow.genai.evaluate(data, predict_fn, scorers).
 Fakes: agentfn's fake Messages API (echo scenario: the answer repeats the question) and a fake OpenAI
 chat-completions endpoint started here, which answers "pass" when the question mentions MLflow and "fail" otherwise,
 with usage 42 prompt / 7 completion tokens, and records every request. Prints the comparison as JSON: for each
-aspect (run tags, params, metrics, dataset inputs, linked traces, assessments, judge requests) what is the same and
-what differs.
+aspect (run tags, params, metrics, dataset inputs, linked traces row by row — state, trace metadata and tags key by
+key, previews, root span —, assessments, judge requests) what is the same and what differs.
 """
 import argparse, http.server, json, os, subprocess, sys, tempfile, threading
 
@@ -51,7 +51,14 @@ import json, sys, mlflow
 run = mlflow.get_run(sys.argv[1])
 traces = mlflow.search_traces(locations=[run.info.experiment_id], run_id=sys.argv[1], return_type="list")
 rows = []
+linked = []
 for t in traces:
+    root = [s for s in t.data.spans if s.parent_id is None][0]
+    linked.append({"query": json.dumps(root.inputs), "state": str(t.info.state), "metadata": t.info.trace_metadata,
+                   "tags": t.info.tags, "request_preview": t.info.request_preview,
+                   "response_preview": t.info.response_preview,
+                   "root": {"name": root.name, "span_type": root.span_type},
+                   "span_types": sorted({s.span_type for s in t.data.spans})})
     for a in t.info.assessments or []:
         if a.name != "relevance":
             continue
@@ -60,7 +67,7 @@ for t in traces:
                      "source": [a.source.source_type, a.source.source_id], "metadata": a.metadata or {},
                      "on_root_span": a.span_id == [s.span_id for s in t.data.spans if s.parent_id is None][0]})
 print(json.dumps({"status": run.info.status, "tags": run.data.tags, "params": run.data.params,
-                  "metrics": run.data.metrics, "traces": len(traces), "assessments": rows,
+                  "metrics": run.data.metrics, "traces": len(traces), "linked": linked, "assessments": rows,
                   "inputs": [{"name": d.dataset.name, "source_type": d.dataset.source_type,
                               "profile": d.dataset.profile} for d in run.inputs.dataset_inputs]}, default=str))
 """
@@ -114,6 +121,33 @@ def compare_maps(a, b, volatile=()):
     return out
 
 
+# Trace keys whose values differ by nature (ids, times, sizes, the run each side made): compared by presence.
+TRACE_VOLATILE = ("mlflow.sourceRun", "mlflow.trace.sizeBytes", "mlflow.trace.sizeStats", "mlflow.trace_schema.version",
+                  "mlflow.artifactLocation", "mlflow.traceName")
+
+
+def compare_traces(peer, mine):
+    """The linked traces row by row (matched by their question): metadata and tags key by key, and the rest."""
+    def question(t):
+        return next((q for q in (r["inputs"]["query"] for r in ROWS) if q in t["query"]), None)
+    mine_by_q = {question(t): t for t in mine}
+    out = []
+    for a in peer:
+        b = mine_by_q.get(question(a))
+        if b is None:
+            out.append({"question": question(a), "agentfn": None})
+            continue
+        out.append({"question": question(a),
+                    "state": {"mlflow": a["state"], "agentfn": b["state"]},
+                    "metadata": compare_maps(a["metadata"], b["metadata"], volatile=TRACE_VOLATILE),
+                    "tags": compare_maps(a["tags"], b["tags"], volatile=TRACE_VOLATILE),
+                    "request_preview": {"mlflow": a["request_preview"], "agentfn": b["request_preview"]},
+                    "response_preview": {"mlflow": a["response_preview"], "agentfn": b["response_preview"]},
+                    "root": {"mlflow": a["root"], "agentfn": b["root"]},
+                    "span_types": {"mlflow": a["span_types"], "agentfn": b["span_types"]}})
+    return out
+
+
 def by_verdict(assessments):
     return {a["value"]: a for a in assessments}
 
@@ -126,7 +160,8 @@ def compare(peer, mine, peer_requests, my_requests):
         "params": compare_maps(peer["params"], mine["params"]),
         "metrics": compare_maps(peer["metrics"], mine["metrics"]),
         "dataset_inputs": {"mlflow": peer["inputs"], "agentfn": mine["inputs"]},
-        "linked_traces": {"mlflow": peer["traces"], "agentfn": mine["traces"]},
+        "linked_traces": {"mlflow": peer["traces"], "agentfn": mine["traces"],
+                          "by_row": compare_traces(peer["linked"], mine["linked"])},
         "assessment_values": {"mlflow": sorted(str(a["value"]) for a in peer["assessments"]),
                               "agentfn": sorted(str(a["value"]) for a in mine["assessments"])},
         "assessments": {},

@@ -62,7 +62,8 @@ public class EvaluateCommand {
 
     /**
      * Runs the command; returns the exit code. {@code out} gets the report (progress, metrics, link, verdict),
-     * {@code err} what went wrong before there was one (usage, bad input, a threshold no scorer can meet).
+     * {@code err} what went wrong before there was one (usage, bad input, a threshold no scorer can meet) and why a
+     * run failed.
      */
     public int run(String[] args, PrintStream out, PrintStream err, boolean terminal) {
         ObjectNode body;
@@ -98,7 +99,7 @@ public class EvaluateCommand {
                 + (run.resumedRows() > 0 ? " (" + run.resumedRows() + " done by an earlier trigger)" : "")
                 + (run.runId() == null ? "" : ", MLflow run " + run.runId()));
         follow(run, out, terminal);
-        return verdict(run, thresholds, out);
+        return verdict(run, thresholds, out, err);
     }
 
     /** A threshold on a metric this run cannot log would only ever miss: refused before any row runs. */
@@ -136,7 +137,7 @@ public class EvaluateCommand {
         progress.end();
     }
 
-    private int verdict(EvaluationRun run, List<Threshold> thresholds, PrintStream out) {
+    private int verdict(EvaluationRun run, List<Threshold> thresholds, PrintStream out, PrintStream err) {
         Map<String, Double> metrics = new java.util.TreeMap<>(run.metrics());
         if (!metrics.isEmpty()) {
             int width = metrics.keySet().stream().mapToInt(String::length).max().orElse(6);
@@ -149,6 +150,8 @@ public class EvaluateCommand {
         switch (run.status()) {
             case FAILED -> {
                 out.println("FAILED: " + run.failure());
+                // the report says it, and so does stderr: a CI log that keeps only errors must show why
+                err.println("error: the evaluation run failed: " + run.failure());
                 return EXIT_USAGE;
             }
             case PAUSED -> {

@@ -146,13 +146,39 @@ class EvaluateCommandTest {
 
     @Test
     void aThresholdNoScorerProducesIsRefusedBeforeTheRun() throws Exception {
-        Result r = run(false, "--dataset", dataset(), "--scorer", "no_error", "--scorer", JUDGE,
+        String name = "refused-" + UUID.randomUUID();
+        Result r = run(false, "--dataset", dataset(), "--scorer", "no_error", "--scorer", JUDGE, "--name", name,
                 "--threshold", "relevance/p90>=0.8", "--threshold", "no_error=1");
         assertEquals(EvaluateCommand.EXIT_USAGE, r.code(), r.out() + r.err());
         assertTrue(r.err().contains("no scorer produces the metric of threshold relevance/p90>=0.8; this run's metrics "
                 + "will be [agent/cost_usd/mean, agent/cost_usd/total, agent/error_rate, agent/latency_ms/max, "
                 + "agent/latency_ms/mean, agent/latency_ms/p90, no_error/mean, relevance/mean]"), r.err());
         assertEquals(0, fake.messageRequests().size(), "no row ran");
+        assertEquals("", r.out(), "errors go to stderr");
+        JsonNode runs = new MlflowPython(MlflowServerResource.server()).json("""
+                import mlflow, json
+                runs = mlflow.search_runs(experiment_ids=["%s"], filter_string="tags.mlflow.runName = '%s'",
+                                          output_format="list")
+                print(json.dumps({"n": len(runs)}))
+                """.formatted(MlflowServerResource.experimentId(), name));
+        assertEquals(0, runs.get("n").asInt(), "no MLflow run was created");
+    }
+
+    /** A run that failed (here: the judge's key is refused) says why on stderr too, not only in the report. */
+    @Test
+    void aFailedRunIsExitCodeTwoWithItsReasonOnStderr() throws Exception {
+        FakeOpenAiServer openai = FakeOpenAiResource.fake();
+        openai.reset();
+        for (int i = 0; i < 3; i++) {
+            fake.enqueue(FakeTurn.text("An answer."));
+            openai.enqueue(FakeOpenAiServer.error(401, "invalid_request_error", "invalid_api_key",
+                    "Incorrect API key provided.", Map.of()));
+        }
+        Result r = run(false, "--dataset", dataset(), "--scorer", SeedExampleTest.JUDGE);
+        assertEquals(EvaluateCommand.EXIT_USAGE, r.code(), r.out() + r.err());
+        assertTrue(r.out().contains("FAILED: "), r.out());
+        assertTrue(r.err().startsWith("error: the evaluation run failed: ") && r.err().contains("401")
+                && r.err().contains("judge relevance (openai:/gpt-4o)"), r.err());
     }
 
     @Test
@@ -193,5 +219,9 @@ class EvaluateCommandTest {
         assertEquals("FINISHED", mlflow.get("status").asText());
         assertEquals(name, mlflow.get("name").asText());
         assertEquals("genai_evaluate", mlflow.at("/tags/mlflow.runType").asText());
+        // the run page's "Source": the schedule, a service's job (the command's and the API's are in SeedExampleTest)
+        assertEquals("agentfn schedule", mlflow.at("/tags/mlflow.source.name").asText(), mlflow.toString());
+        assertEquals("JOB", mlflow.at("/tags/mlflow.source.type").asText());
+        assertEquals(System.getProperty("user.name"), mlflow.at("/tags/mlflow.user").asText());
     }
 }

@@ -65,5 +65,10 @@ class JudgeTracesTest {
         assertTrue(spans.contains("[\"relevance\",\"EVALUATOR\",true"), spans);
         assertTrue(spans.contains("chat.completions.create") && spans.contains("CHAT_MODEL"), spans);
         assertFalse(spans.contains(FakeOpenAiResource.TEST_API_KEY), "the key is never traced");
+        // MLflow's default levels: EVALUATOR is not among its INFO types, so DEBUG (10); the model call INFO (20)
+        for (JsonNode s : judged.get("spans")) {
+            int expected = s.get(1).asText().equals("EVALUATOR") ? 10 : 20;
+            assertEquals(expected, s.get(3).path("mlflow.spanLogLevel").asInt(), s.toString());
+        }
     }
 }

@@ -109,6 +109,9 @@ class TracingToMlflowTest {
         assertEquals(3, chat.at("/attributes/mlflow.chat.tokenUsage/cache_read_input_tokens").asInt());
         assertTrue(chat.at("/attributes/anthropic.request_id").asText().startsWith("req_"));
         assertFalse(t.get("json").asText().contains(FakeAnthropicResource.TEST_API_KEY));
+        // MLflow's span filter: AGENT and CHAT_MODEL spans are INFO (20), as MLflow 3.17.2 sets them
+        assertEquals(20, root.at("/attributes/mlflow.spanLogLevel").asInt(), root.get("attributes").toString());
+        assertEquals(20, chat.at("/attributes/mlflow.spanLogLevel").asInt(), chat.get("attributes").toString());
     }
 
     @Test
@@ -132,6 +135,7 @@ class TracingToMlflowTest {
         assertEquals(false, tools.get(0).at("/attributes/tool.is_error").asBoolean(true));
         assertEquals("toolu_1", tools.get(0).at("/attributes/gen_ai.tool.call.id").asText());
         for (JsonNode s : tools) {
+            assertEquals(20, s.at("/attributes/mlflow.spanLogLevel").asInt(), "a TOOL span is INFO");
             assertEquals(root.get("span_id").asText(), s.get("parent_id").asText());
             long ms = (s.get("end").asLong() - s.get("start").asLong()) / 1_000_000;
             assertTrue(ms >= 300, "the tool server takes 300 ms, the span says " + ms);
@@ -170,6 +174,11 @@ class TracingToMlflowTest {
         JsonNode chat = span(t, "Messages.create");
         assertTrue(chat.get("events").toString().contains("exception"));
         assertTrue(chat.get("status").asText().contains("ERROR"));
+        // MLflow's trace list shows the error instead of an empty response; both spans are at ERROR level
+        assertTrue(t.get("response_preview").asText().startsWith("Error: ")
+                && t.get("response_preview").asText().contains("bad things"), t.get("response_preview").asText());
+        assertEquals(40, root.at("/attributes/mlflow.spanLogLevel").asInt(), root.get("attributes").toString());
+        assertEquals(40, chat.at("/attributes/mlflow.spanLogLevel").asInt(), chat.get("attributes").toString());
     }
 
     @Test

@@ -283,6 +283,8 @@ class ClaudeCodeEngineTest {
         assertEquals(List.of("Edit", "Glob", "Grep", "LS", "Read", "TodoWrite", "Write"),
                 JSON.convertValue(options.get("tools"), List.class), "the tools the CLI offers");
         assertEquals("default", options.path("permission_mode").asText());
+        assertEquals("claude-sonnet-5-5", options.path("model").asText(), "the CLI's --model");
+        assertTrue(options.path("max_turns").isInt(), "the CLI's --max-turns: " + options);
         JsonNode startup = t.get("spans").findParents("name").stream()
                 .filter(s -> s.get("name").asText().equals("claude_code_startup")).findFirst().orElseThrow();
         assertEquals(false, startup.at("/attributes/claude_code.standby").asBoolean(true));
