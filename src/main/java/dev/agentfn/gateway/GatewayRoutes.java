@@ -57,6 +57,7 @@ public class GatewayRoutes {
     private final TurnCache cache;
     private final Vertx vertx;
     private HttpClient http;
+    private HttpClient fresh;
 
     public GatewayRoutes(AgentfnConfig config, AnthropicClient.Endpoint endpoint, Tracer tracer, TraceDelivery delivery,
             TraceLookup lookup, Pricing pricing, ObjectMapper json, Vertx vertx) {
@@ -79,6 +80,11 @@ public class GatewayRoutes {
         http = vertx.createHttpClient(new HttpClientOptions().setName("agentfn-gateway")
                 .setProtocolVersion(HttpVersion.HTTP_1_1).setMaxPoolSize(4096).setKeepAlive(true).setVerifyHost(true)
                 .setTryUseCompression(false));
+        // the one resend of a request whose pooled connection the upstream closed goes on a connection of its own:
+        // another pooled one may be just as stale (an upstream that caps its idle connections closes many at once)
+        fresh = vertx.createHttpClient(new HttpClientOptions().setName("agentfn-gateway-resend")
+                .setProtocolVersion(HttpVersion.HTTP_1_1).setMaxPoolSize(4096).setKeepAlive(false).setVerifyHost(true)
+                .setTryUseCompression(false));
         router.post("/v1/messages").order(ORDER).handler(ctx -> readBody(ctx, body -> messages(ctx, body)));
         router.post("/v1/messages/count_tokens").order(ORDER).handler(ctx -> readBody(ctx, body -> relay(ctx, body)));
         router.get("/v1/models").order(ORDER).handler(ctx -> relay(ctx, null));
@@ -92,6 +98,7 @@ public class GatewayRoutes {
     void stop(@Observes ShutdownEvent event) {
         if (http != null) {
             http.close();
+            fresh.close();
         }
     }
 
@@ -155,7 +162,7 @@ public class GatewayRoutes {
             return;
         }
         TurnTracer.Pending pending = tracer.begin(ex);
-        new Relay(ctx, pending, tracer, json).start(http, options(ctx, headers), body);
+        new Relay(ctx, pending, tracer, json).start(http, fresh, options(ctx, headers), body);
     }
 
     private void relay(RoutingContext ctx, Buffer body) {
@@ -163,7 +170,7 @@ public class GatewayRoutes {
         if (headers == null) {
             return;
         }
-        new Relay(ctx, null, tracer, json).start(http, options(ctx, headers), body);
+        new Relay(ctx, null, tracer, json).start(http, fresh, options(ctx, headers), body);
     }
 
     private RequestOptions options(RoutingContext ctx, MultiMap headers) {

@@ -51,9 +51,10 @@ final class Relay {
         this.context = Vertx.currentContext();
     }
 
-    void start(HttpClient http, RequestOptions options, Buffer body) {
+    /** @param fresh a client without keep-alive, for the one resend: it always opens a connection of its own */
+    void start(HttpClient http, HttpClient fresh, RequestOptions options, Buffer body) {
         out.closeHandler(v -> clientGone());
-        send(http, options, body).recover(t -> staleConnection(t) && !finished ? send(http, options, body)
+        send(http, options, body).recover(t -> staleConnection(t) && !finished ? send(fresh, options, body)
                 : io.vertx.core.Future.failedFuture(t)).onSuccess(this::relay).onFailure(this::unreachable);
     }
 
@@ -66,7 +67,7 @@ final class Relay {
 
     /**
      * The upstream closed the pooled connection before any answer (an idle keep-alive connection it was dropping as
-     * the request went out). Sent once more on another connection, as HTTP clients resend on a stale connection; this
+     * the request went out). Sent once more on a new connection, as HTTP clients resend on a stale connection; this
      * is transport, not a retry of an answer: an upstream error answer is always relayed as it came.
      */
     private static boolean staleConnection(Throwable t) {

@@ -220,6 +220,28 @@ class GatewayTest {
         assertEquals("2023-06-01", sent.header("anthropic-version"));
     }
 
+    /**
+     * An upstream that closes the connection before any answer byte (a pooled keep-alive connection it was dropping as
+     * the request went out) gets the request once more on another connection; a second close is the caller's 502
+     * in Anthropic's shape. Never more than once: the gateway does not retry on the client's behalf.
+     */
+    @Test
+    void aConnectionClosedBeforeAnyAnswerIsSentOnceMoreAndOnlyOnce() {
+        String request = "{\"model\":\"claude-sonnet-5-5\",\"max_tokens\":10,\"messages\":[{\"role\":\"user\",\"content\":\"x\"}]}";
+        fake.enqueue(FakeTurn.dropConnection(0), FakeTurn.text("After the resend."));
+        given().contentType("application/json").header("x-api-key", KEY).header("anthropic-version", "2023-06-01")
+                .body(request).when().post("/v1/messages").then().statusCode(200)
+                .body("content[0].text", equalTo("After the resend."));
+        assertEquals(2, fake.messageRequests().size(), "the closed request was sent once more");
+
+        fake.reset();
+        fake.enqueue(FakeTurn.dropConnection(0), FakeTurn.dropConnection(0), FakeTurn.text("never asked for"));
+        given().contentType("application/json").header("x-api-key", KEY).header("anthropic-version", "2023-06-01")
+                .body(request).when().post("/v1/messages").then().statusCode(502).body("type", equalTo("error"))
+                .body("error.type", equalTo("api_error"));
+        assertEquals(2, fake.messageRequests().size(), "sent once more, not twice");
+    }
+
     @Test
     void countTokensAndModelsAreRelayedAsUpstreamAnswersThem() {
         String body = "{\"model\":\"claude-sonnet-5-5\",\"messages\":[{\"role\":\"user\",\"content\":\"count me\"}]}";
