@@ -23,10 +23,10 @@ try:
     from opentelemetry.proto.common.v1.common_pb2 import AnyValue, KeyValue
     from opentelemetry.proto.trace.v1.trace_pb2 import Span, Status
 except ImportError:
-    python = f"{mlflow_venv()}/bin/python"
-    if os.path.realpath(sys.executable) == os.path.realpath(python):
+    venv = mlflow_venv()
+    if os.path.realpath(sys.prefix) == os.path.realpath(venv):
         raise
-    os.execv(python, [python] + sys.argv)
+    os.execv(f"{venv}/bin/python", [f"{venv}/bin/python"] + sys.argv)
 
 MODES = {
     # name: (StartTraceV3 per trace, traces per OTLP request; 0 = no OTLP)
