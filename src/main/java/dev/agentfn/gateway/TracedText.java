@@ -9,7 +9,7 @@ import dev.agentfn.tracing.Ids;
  * refuses a trace whose session id is over 250 characters ({@code validate_session_id}, on StartTraceV3 and on
  * span ingest alike), SQL backends store 250 (metadata) to 8000 characters, PostgreSQL refuses a NUL, and a
  * lone UTF-16 surrogate cannot be written as UTF-8 at all. So: control characters escaped as {@link LogText}
- * escapes them (a NUL becomes {@code \u0000}), lone surrogates escaped the same way, and past {@link #MAX}
+ * escapes them (a NUL becomes <code>\\u0000</code>), lone surrogates escaped the same way, and past {@link #MAX}
  * characters cut, ending in {@code …} and a digest of the whole value, so two long values that differ only past
  * the cut are still two values. A plain value (what Claude Code sends: UUIDs, {@code claude-cli/2.1.330}) is
  * kept exactly as it came.

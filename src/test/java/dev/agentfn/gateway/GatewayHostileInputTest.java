@@ -239,6 +239,24 @@ class GatewayHostileInputTest {
         assertLogNotForged(session);
     }
 
+    /**
+     * A turn's state holds the caller's prompts and is cut into 240-character metadata values: a cut inside a
+     * surrogate pair left half an emoji in each value, which UTF-8 cannot carry (written as '?', so the prompt read
+     * back on another instance no longer matched its subagent). Two runs of emoji of opposite parity: one of them
+     * meets a cut.
+     */
+    @Test
+    void aTurnsStateCutIntoMetadataValuesNeverSplitsACharacter() throws Exception {
+        String prompt = "\uD83D\uDE00".repeat(300) + "x" + "\uD83D\uDE00".repeat(300) + " \u00e9";
+        TurnState state = new TurnState("0af7651916cd43dd8448eb211c80319c", 1);
+        state.pendingAgentCall(new TurnState.PendingAgentCall("toolu_1", prompt, "count", "general-purpose"));
+        Map<String, String> metadata = state.toMetadata();
+        metadata.forEach((k, v) -> assertEquals(v, new String(v.getBytes(StandardCharsets.UTF_8), StandardCharsets.UTF_8),
+                k + " is not whole characters"));
+        TurnState back = TurnState.fromJson(mapper.readTree(TurnState.jsonIn(metadata).orElseThrow()));
+        assertTrue(back.hasAgentCall(prompt), "the prompt read back is the prompt");
+    }
+
     // ---- 3. Content-Type -------------------------------------------------------------------------
 
     /**
