@@ -31,6 +31,11 @@ record Exchange(JsonNode body, String sessionId, String agentId, String userAgen
         return body.path("model").asText(null);
     }
 
+    /** The session id as traces hold it ({@link TracedText}); ids and caches use the id as it came. */
+    String tracedSessionId() {
+        return TracedText.of(sessionId);
+    }
+
     String agentKey() {
         return subagent() ? agentId : TurnState.MAIN;
     }

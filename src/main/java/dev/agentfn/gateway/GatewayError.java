@@ -10,8 +10,9 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
  */
 record GatewayError(int status, String type, String message) {
 
-    static GatewayError malformedJson(String detail) {
-        return new GatewayError(400, "invalid_request_error", "the request body is not valid JSON: " + detail);
+    /** A request the gateway will not relay: the message says what is wrong (never echoing the caller's bytes). */
+    static GatewayError invalidRequest(String message) {
+        return new GatewayError(400, "invalid_request_error", message);
     }
 
     static GatewayError tooLarge(long limit) {

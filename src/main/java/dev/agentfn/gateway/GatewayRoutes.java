@@ -1,10 +1,11 @@
 package dev.agentfn.gateway;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.StreamReadConstraints;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.agentfn.ApiKeys;
 import dev.agentfn.LogText;
+import dev.agentfn.StrictJsonReader;
 import dev.agentfn.config.AgentfnConfig;
 import dev.agentfn.config.Secrets;
 import dev.agentfn.conversation.Pricing;
@@ -30,6 +31,8 @@ import java.util.Locale;
 import java.util.Optional;
 import java.util.Set;
 import java.util.function.Consumer;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.jboss.logging.Logger;
 
 /**
@@ -44,6 +47,8 @@ public class GatewayRoutes {
     /** Ahead of RESTEasy's route and after the request limits check (order MIN_VALUE). */
     private static final int ORDER = -1000;
     /** Never forwarded either way: hop-by-hop headers, and what the relay sets itself. */
+    /** A {@code charset} parameter, quoted or not (RFC 9110 media type parameters). */
+    private static final Pattern CHARSET = Pattern.compile("(?i);\\s*charset\\s*=\\s*(?:\"([^\"]*)\"|([^;,\\s]*))");
     private static final Set<String> HOP_BY_HOP = Set.of("connection", "keep-alive", "proxy-connection",
             "transfer-encoding", "te", "trailer", "upgrade", "host", "content-length", "accept-encoding",
             "proxy-authorization", "proxy-authenticate");
@@ -55,6 +60,7 @@ public class GatewayRoutes {
     private final ObjectMapper json;
     private final TurnTracer tracer;
     private final TurnCache cache;
+    private final StrictJsonReader reader;
     private final Vertx vertx;
     private HttpClient http;
     private HttpClient fresh;
@@ -67,6 +73,9 @@ public class GatewayRoutes {
         this.endpoint = endpoint;
         this.apiKeys = new ApiKeys(Secrets.apiKeys(config), config.auth().users());
         this.json = json;
+        // Jackson's own nesting bound (1000); strings as long as the body may be (a base64 PDF is one string)
+        this.reader = new StrictJsonReader(json, StreamReadConstraints.DEFAULT_MAX_DEPTH, "the gateway's fixed bound",
+                (int) Math.min(Integer.MAX_VALUE, this.config.maxBodySize().asLongValue()));
         this.cache = new TurnCache(this.config.maxOpenTurns());
         this.tracer = new TurnTracer(tracer.withContent(!"metadata".equals(this.config.captureContent())), delivery,
                 lookup, pricing, json, cache);
@@ -142,16 +151,24 @@ public class GatewayRoutes {
         }
     }
 
+    /**
+     * Read strictly, as the API reads its bodies: the bytes go upstream as they came while the trace records the
+     * parsed document, so anything two readers could read differently (a second document, duplicate keys, invalid
+     * UTF-8, a charset other than UTF-8) is refused before any upstream call.
+     */
     private void messages(RoutingContext ctx, Buffer body) {
         JsonNode parsed;
         try {
-            parsed = json.readTree(body.getBytes());
-            if (parsed == null || !parsed.isObject()) {
-                throw new IllegalArgumentException("the body must be a JSON object");
+            otherCharset(ctx.request().headers()).ifPresent(charset -> {
+                throw new StrictJsonReader.Invalid("the Content-Type names charset '" + charset + "'; the body of "
+                        + "POST /v1/messages is JSON in UTF-8 (send charset=utf-8 or none)");
+            });
+            parsed = reader.read(body.getBytes());
+            if (!parsed.isObject()) {
+                throw new StrictJsonReader.Invalid("the request body must be a JSON object, not " + kind(parsed));
             }
-        } catch (java.io.IOException | IllegalArgumentException e) {
-            String detail = e instanceof JsonProcessingException j ? j.getOriginalMessage() : e.getMessage();
-            fail(ctx, GatewayError.malformedJson(detail), false);
+        } catch (StrictJsonReader.Invalid e) {
+            fail(ctx, GatewayError.invalidRequest(e.getMessage()), false);
             return;
         }
         MultiMap h = ctx.request().headers();
@@ -163,6 +180,25 @@ public class GatewayRoutes {
         }
         TurnTracer.Pending pending = tracer.begin(ex);
         new Relay(ctx, pending, tracer, json).start(http, fresh, options(ctx, headers), body);
+    }
+
+    /** A charset other than UTF-8 named by any Content-Type header, lower-cased; the type itself is upstream's to judge. */
+    static Optional<String> otherCharset(MultiMap headers) {
+        for (String type : headers.getAll("content-type")) {
+            Matcher m = CHARSET.matcher(type);
+            while (m.find()) {
+                String charset = (m.group(1) != null ? m.group(1) : m.group(2)).strip().toLowerCase(Locale.ROOT);
+                if (!charset.isEmpty() && !charset.equals("utf-8") && !charset.equals("utf8")) {
+                    return Optional.of(LogText.escape(charset.length() > 40 ? charset.substring(0, 40) + "…" : charset));
+                }
+            }
+        }
+        return Optional.empty();
+    }
+
+    private static String kind(JsonNode n) {
+        return n.isArray() ? "an array" : n.isNull() ? "null" : n.isTextual() ? "a string" : n.isNumber() ? "a number"
+                : n.isBoolean() ? "a boolean" : n.getNodeType().toString().toLowerCase(Locale.ROOT);
     }
 
     private void relay(RoutingContext ctx, Buffer body) {

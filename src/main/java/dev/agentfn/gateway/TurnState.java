@@ -149,7 +149,21 @@ final class TurnState {
         ObjectNode pending = root.putObject("pending");
         pendingAgentCalls.forEach((id, p) -> pending.putObject(id).put("prompt", p.prompt())
                 .put("description", p.description()).put("type", p.type()));
-        return root.toString();
+        return ascii(root.toString());
+    }
+
+    /**
+     * JSON text with every non-ASCII character as a {@code \\uXXXX} escape: the prompts in it are the caller's, and
+     * a {@link #CHUNK} boundary inside a surrogate pair would leave each metadata value half a character, which
+     * cannot be written as UTF-8. Outside strings JSON text is ASCII, so the escapes are always inside one.
+     */
+    private static String ascii(String json) {
+        StringBuilder b = new StringBuilder(json.length());
+        for (int i = 0; i < json.length(); i++) {
+            char c = json.charAt(i);
+            b.append(c < 0x80 ? String.valueOf(c) : String.format("\\u%04x", (int) c));
+        }
+        return b.toString();
     }
 
     /** The state as trace metadata entries (see {@link #KEY}). */

@@ -3,6 +3,7 @@ package dev.agentfn.gateway;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.agentfn.LogText;
 import dev.agentfn.conversation.Pricing;
 import dev.agentfn.conversation.SpanShapes;
 import dev.agentfn.conversation.Usage;
@@ -147,7 +148,7 @@ final class TurnTracer {
      * is among the newest few turns of the session.
      */
     private CompletableFuture<Optional<TurnState>> parentTurnInMlflow(Exchange ex, Conversation c) {
-        return lookup.newestWithMetadata(MlflowKeys.Metadata.SESSION, ex.sessionId(), PARENT_TURN_CANDIDATES)
+        return lookup.newestWithMetadata(MlflowKeys.Metadata.SESSION, ex.tracedSessionId(), PARENT_TURN_CANDIDATES)
                 .thenApply(found -> {
                     List<TurnState> turns = found.stream().map(m -> TurnState.jsonIn(m).map(this::parse).orElse(null))
                             .filter(java.util.Objects::nonNull).toList();
@@ -188,7 +189,7 @@ final class TurnTracer {
             try {
                 return delivery.deliver(build(p, state, a));
             } catch (RuntimeException e) {
-                LOG.errorf(e, "gateway trace %s could not be built", TraceIds.mlflow(state.otelTraceId()));
+                LOG.errorf(LogText.escape(e), "gateway trace %s could not be built", TraceIds.mlflow(state.otelTraceId()));
                 return CompletableFuture.completedFuture(ExportStatus.FAILED);
             }
         });
@@ -200,7 +201,7 @@ final class TurnTracer {
                 state.startNanos());
         state.close();
         totals(t, state);
-        t.metadata(MlflowKeys.Metadata.SESSION, sessionId);
+        t.metadata(MlflowKeys.Metadata.SESSION, TracedText.of(sessionId));
         state.toMetadata().forEach(t::metadata);
         t.root().recordError("TurnAbandoned", reason, null);
         return delivery.deliver(t.finish());
@@ -248,7 +249,7 @@ final class TurnTracer {
                 t.root().recordError("ClientDisconnected", "the client left before the answer ended", null);
             }
         }
-        t.root().attribute(Span.SESSION_ID, ex.sessionId());
+        t.root().attribute(Span.SESSION_ID, ex.tracedSessionId());
         describeTrace(t, ex, a);
         totals(t, state);
         state.toMetadata().forEach(t::metadata);
@@ -366,7 +367,7 @@ final class TurnTracer {
         Map<String, Object> in = new LinkedHashMap<>();
         in.put("prompt", sub.prompt());
         in.put("description", sub.description());
-        span.inputs(in).attribute("subagent_type", sub.type()).attribute("agent_id", ex.agentId());
+        span.inputs(in).attribute("subagent_type", sub.type()).attribute("agent_id", TracedText.of(ex.agentId()));
         if (a.ok() && !a.asksForTools()) {
             span.outputs(Map.of("response", a.text()));
         }
@@ -392,19 +393,19 @@ final class TurnTracer {
     }
 
     private void describeTrace(ActiveTrace t, Exchange ex, Answer a) {
-        t.metadata(MlflowKeys.Metadata.SESSION, ex.sessionId()).metadata(MlflowKeys.Metadata.USER, ex.user())
+        t.metadata(MlflowKeys.Metadata.SESSION, ex.tracedSessionId()).metadata(MlflowKeys.Metadata.USER, TracedText.of(ex.user()))
                 .metadata(MlflowKeys.Metadata.SOURCE_NAME, "agentfn-gateway")
                 .metadata(MlflowKeys.Metadata.SOURCE_TYPE, "SERVICE")
                 .metadata(MlflowKeys.Metadata.AGENTFN_ENGINE, "gateway");
         if (!ex.subagent()) {
-            t.metadata(MlflowKeys.Metadata.AGENTFN_MODEL, a.model() != null ? a.model() : ex.model());
+            t.metadata(MlflowKeys.Metadata.AGENTFN_MODEL, TracedText.of(a.model() != null ? a.model() : ex.model()));
         }
         if (ex.userAgent() != null) {
             Matcher m = USER_AGENT.matcher(ex.userAgent());
             if (m.find()) {
-                t.metadata("mlflow.claude_code_version", m.group(1));
+                t.metadata("mlflow.claude_code_version", TracedText.of(m.group(1)));
                 if (m.group(3) != null && !m.group(3).isBlank()) {
-                    t.metadata("agentfn.claude_code.entrypoint", m.group(3).strip());
+                    t.metadata("agentfn.claude_code.entrypoint", TracedText.of(m.group(3).strip()));
                 }
             }
         }
@@ -435,7 +436,7 @@ final class TurnTracer {
         try {
             return TurnState.fromJson(json.readTree(stateJson));
         } catch (Exception e) {
-            LOG.warnf("unreadable gateway turn state in MLflow: %s", e.getMessage());
+            LOG.warnf("unreadable gateway turn state in MLflow: %s", LogText.escape(e.getMessage()));
             return null;
         }
     }
