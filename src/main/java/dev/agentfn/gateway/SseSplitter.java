@@ -55,19 +55,26 @@ final class SseSplitter {
         static Parsed of(Buffer raw) {
             String event = null;
             StringBuilder data = null;
-            for (String line : raw.toString(java.nio.charset.StandardCharsets.UTF_8).split("\r?\n")) {
-                if (line.startsWith("event:")) {
-                    event = value(line, 6);
-                } else if (line.startsWith("data:")) {
+            String text = raw.toString(java.nio.charset.StandardCharsets.UTF_8);
+            // lines cut by hand: String.split("\r?\n") compiles its regex anew for every event of every answer
+            for (int start = 0; start < text.length(); ) {
+                int nl = text.indexOf('\n', start);
+                int next = nl < 0 ? text.length() : nl + 1;
+                int end = nl < 0 ? text.length() : nl > start && text.charAt(nl - 1) == '\r' ? nl - 1 : nl;
+                if (text.startsWith("event:", start)) {
+                    event = value(text, start + 6, end);
+                } else if (text.startsWith("data:", start)) {
                     data = data == null ? new StringBuilder() : data.append('\n');
-                    data.append(value(line, 5));
+                    data.append(value(text, start + 5, end));
                 }
+                start = next;
             }
             return new Parsed(event == null ? "message" : event, data == null ? null : data.toString());
         }
 
-        private static String value(String line, int from) {
-            return line.length() > from && line.charAt(from) == ' ' ? line.substring(from + 1) : line.substring(from);
+        /** The field's value: from {@code from} to {@code end}, one leading space left out. */
+        private static String value(String text, int from, int end) {
+            return from < end && text.charAt(from) == ' ' ? text.substring(from + 1, end) : text.substring(from, end);
         }
     }
 }

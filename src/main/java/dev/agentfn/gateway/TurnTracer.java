@@ -310,7 +310,7 @@ final class TurnTracer {
                 inputs.set(k, ex.body().get(k));
             }
         }
-        span.inputs(SpanShapes.plain(inputs));
+        span.contentTree(Span.INPUTS, inputs);
         span.attribute(Span.MESSAGE_FORMAT, "anthropic").attribute(Span.LLM_PROVIDER, "anthropic")
                 .attribute(GenAi.OPERATION_NAME, "chat").attribute(GenAi.PROVIDER_NAME, "anthropic")
                 .attribute(GenAi.REQUEST_MODEL, ex.model()).attribute("model", model);
@@ -321,7 +321,7 @@ final class TurnTracer {
         }
         span.attribute("anthropic.request_id", a.requestId()).attribute("http.status_code", a.status());
         if (a.message() != null && a.ok()) {
-            span.outputs(SpanShapes.plain(a.message()));
+            span.contentTree(Span.OUTPUTS, a.message());
             SpanShapes.usage(span, u);
             span.attribute(Span.LLM_MODEL, model).attribute(GenAi.RESPONSE_MODEL, model)
                     .attribute(GenAi.RESPONSE_ID, a.message().path("id").asText(null))
@@ -330,7 +330,7 @@ final class TurnTracer {
                     .attribute(Span.LLM_COST, SpanShapes.cost(cost));
         } else {
             if (a.message() != null) {
-                span.outputs(SpanShapes.plain(a.message()));
+                span.contentTree(Span.OUTPUTS, a.message());
             }
             span.recordError(a.errorType() == null ? "api_error" : a.errorType(),
                     a.errorMessage() == null ? "HTTP " + a.status() : a.errorMessage(), null);
@@ -385,7 +385,7 @@ final class TurnTracer {
             s.attribute("tool_name", r.name()).attribute("tool_id", r.id()).attribute(GenAi.OPERATION_NAME, "execute_tool")
                     .attribute(GenAi.TOOL_NAME, r.name()).attribute(GenAi.TOOL_CALL_ID, r.id());
             if (r.input() != null) {
-                s.inputs(SpanShapes.plain(r.input()));
+                s.contentTree(Span.INPUTS, r.input());
             }
             SpanShapes.toolResult(s, json, r.result(), r.isError());
             s.endAt(ex.arrivalNanos());

@@ -21,6 +21,11 @@ public final class Ids {
      * checkpoint), and every restored instance would then produce the same ids.
      */
     private static final SecureRandom RANDOM = new SecureRandom();
+    /**
+     * Cloned for each id: {@code MessageDigest.getInstance} searches the security providers on every call, which
+     * cost more than the hashing itself (a gateway request derives several ids).
+     */
+    private static final java.security.MessageDigest SHA_256 = sha256();
 
     private Ids() {
     }
@@ -63,23 +68,36 @@ public final class Ids {
      * process, so requests of one gateway turn served by different instances write one trace.
      */
     public static String derived(int bytes, String... parts) {
+        java.security.MessageDigest sha = copy(SHA_256);
+        for (String p : parts) {
+            byte[] b = p.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+            sha.update((byte) (b.length >>> 24));
+            sha.update((byte) (b.length >>> 16));
+            sha.update((byte) (b.length >>> 8));
+            sha.update((byte) b.length);
+            sha.update(b);
+        }
+        byte[] d = java.util.Arrays.copyOf(sha.digest(), bytes);
+        if (allZero(d)) {
+            d[bytes - 1] = 1;
+        }
+        return HEX.formatHex(d);
+    }
+
+    private static java.security.MessageDigest sha256() {
         try {
-            java.security.MessageDigest sha = java.security.MessageDigest.getInstance("SHA-256");
-            for (String p : parts) {
-                byte[] b = p.getBytes(java.nio.charset.StandardCharsets.UTF_8);
-                sha.update((byte) (b.length >>> 24));
-                sha.update((byte) (b.length >>> 16));
-                sha.update((byte) (b.length >>> 8));
-                sha.update((byte) b.length);
-                sha.update(b);
-            }
-            byte[] d = java.util.Arrays.copyOf(sha.digest(), bytes);
-            if (allZero(d)) {
-                d[bytes - 1] = 1;
-            }
-            return HEX.formatHex(d);
+            return java.security.MessageDigest.getInstance("SHA-256");
         } catch (java.security.NoSuchAlgorithmException e) {
             throw new IllegalStateException(e);
+        }
+    }
+
+    /** A fresh digest in the prototype's (initial) state; the JDK's SHA-256 is cloneable. */
+    private static java.security.MessageDigest copy(java.security.MessageDigest prototype) {
+        try {
+            return (java.security.MessageDigest) prototype.clone();
+        } catch (CloneNotSupportedException e) {
+            return sha256();
         }
     }
 

@@ -1,5 +1,6 @@
 package dev.agentfn.tracing;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import dev.agentfn.mlflow.MlflowKeys;
 import dev.agentfn.mlflow.entities.SpanData;
 import dev.agentfn.mlflow.entities.SpanEvent;
@@ -66,6 +67,18 @@ public final class LiveSpan {
     /** Prompt or answer content: dropped when the deployment records metadata only. */
     public LiveSpan contentAttribute(String key, Object value) {
         return trace.policy().recordContent() ? attribute(key, value) : this;
+    }
+
+    /**
+     * Prompt or answer content given as a JSON tree: recorded as maps and lists, cleaned in the same walk that
+     * converts it ({@link AttributePolicy#cleanTree}); dropped when the deployment records metadata only.
+     */
+    public LiveSpan contentTree(String key, JsonNode value) {
+        if (!trace.policy().recordContent() || !trace.isRecording()) {
+            return this;
+        }
+        Object clean = trace.policy().cleanTree(value);
+        return clean == null ? this : attribute(key, new AttributePolicy.Cleaned(clean));
     }
 
     public LiveSpan inputs(Object value) {

@@ -34,4 +34,15 @@ class AttributePolicyTest {
         assertEquals(42, policy.clean(42));
         assertFalse(policy.redact("sk-ant-short").contains("REDACTED"), "too short to be a key");
     }
+
+    @Test
+    void aTreeIsCleanedAsItsPlainCopyWouldBe() throws Exception {
+        var tree = new com.fasterxml.jackson.databind.ObjectMapper().readTree("""
+                {"model": "m", "n": 3, "x": 1.5, "ok": true, "gone": null, "list": [null, "sk-ant-abcdefgh1234", 2],
+                 "deep": {"s": "%s", "e": []}}""".formatted("y".repeat(50)));
+        Object viaPlain = policy.clean(dev.agentfn.conversation.SpanShapes.plain(tree));
+        assertEquals(viaPlain, policy.cleanTree(tree));
+        assertEquals(List.of("", "[REDACTED]", 2), ((Map<?, ?>) policy.cleanTree(tree)).get("list"));
+        assertEquals(null, policy.cleanTree(tree.path("missing")));
+    }
 }

@@ -91,9 +91,10 @@ public final class TraceInfoJson {
 
     /** Protobuf Duration JSON: seconds with exactly three fractional digits, e.g. {@code "1.234s"}. */
     public static String formatDuration(long millis) {
-        String sign = millis < 0 ? "-" : "";
+        // by hand: String.format parses its pattern on every call, and every trace write formats one
         long abs = Math.abs(millis);
-        return String.format(java.util.Locale.ROOT, "%s%d.%03ds", sign, abs / 1000, abs % 1000);
+        String fraction = Long.toString(abs % 1000);
+        return (millis < 0 ? "-" : "") + abs / 1000 + "." + "00".substring(fraction.length() - 1) + fraction + "s";
     }
 
     public static long parseTimestamp(String rfc3339) {

@@ -6,6 +6,7 @@ import dev.agentfn.mlflow.entities.SpanData;
 import dev.agentfn.mlflow.entities.SpanEvent;
 import dev.agentfn.mlflow.entities.SpanStatus;
 import dev.agentfn.mlflow.json.JsonValues;
+import java.util.Collection;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
@@ -142,11 +143,44 @@ public final class OtlpProtobufEncoder {
     }
 
     static ProtoWriter spanAttributeValue(Object value) {
-        JsonNode node = JsonValues.toNode(value);
-        if (node.isTextual() && JsonValues.parsesAsJsonContainerOrString(node.textValue())) {
-            return new ProtoWriter().string(ANY_STRING, JsonValues.write(node));
+        String text = value instanceof CharSequence s ? s.toString()
+                : value instanceof JsonNode n && n.isTextual() ? n.textValue() : null;
+        if (text != null && JsonValues.parsesAsJsonContainerOrString(text)) {
+            return new ProtoWriter().string(ANY_STRING, JsonValues.write(JsonValues.toNode(text)));
         }
-        return anyValue(node);
+        return anyValue(value);
+    }
+
+    /**
+     * The AnyValue of a span value as {@link JsonValues#toNode} would make it a tree and {@link #anyValue(JsonNode)}
+     * encode that tree, without building the tree: span values are maps and lists (a whole request body), and
+     * copying them into a tree first doubled the encoder's work.
+     */
+    static ProtoWriter anyValue(Object value) {
+        if (value instanceof Map<?, ?> map) {
+            ProtoWriter list = new ProtoWriter();
+            map.forEach((k, v) -> list.message(LIST_VALUES, keyValue(String.valueOf(k), anyValue(v))));
+            return new ProtoWriter().message(ANY_KVLIST, list);
+        }
+        if (value instanceof Collection<?> values) {
+            ProtoWriter list = new ProtoWriter();
+            values.forEach(v -> list.message(LIST_VALUES, anyValue(v)));
+            return new ProtoWriter().message(ANY_ARRAY, list);
+        }
+        if (value instanceof CharSequence s) {
+            return new ProtoWriter().string(ANY_STRING, s.toString());
+        }
+        if (value instanceof Boolean b) {
+            return new ProtoWriter().bool(ANY_BOOL, b);
+        }
+        if (value instanceof Integer || value instanceof Long || value instanceof Short || value instanceof Byte) {
+            return new ProtoWriter().varint(ANY_INT, ((Number) value).longValue());
+        }
+        if (value instanceof Double || value instanceof Float) {
+            return new ProtoWriter().doubleValue(ANY_DOUBLE, ((Number) value).doubleValue());
+        }
+        // JsonNode, null, arrays, big numbers and anything rarer: through the tree, as before
+        return anyValue(JsonValues.toNode(value));
     }
 
     private static ProtoWriter eventAttributeValue(JsonNode node) {

@@ -62,8 +62,15 @@ final class ProtoWriter {
         return value == null || value.isEmpty() ? this : string(field, value);
     }
 
+    /** The nested writer's bytes go straight into this one: no intermediate array per level of nesting. */
     ProtoWriter message(int field, ProtoWriter nested) {
-        return bytes(field, nested.toByteArray());
+        tag(field, LEN).rawVarint(nested.out.size());
+        try {
+            nested.out.writeTo(out);
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e); // a ByteArrayOutputStream never throws it
+        }
+        return this;
     }
 
     /** Bytes that are already encoded fields of this message (e.g. from {@link #toByteArray()} of a sibling). */

@@ -154,4 +154,21 @@ class OtlpProtobufEncoderTest {
         assertEquals("08" + "ff".repeat(9) + "01", negative, "negative int64 is a 10-byte varint");
         assertEquals(List.of(1), ProtoReader.parse(b).stream().limit(1).map(Field::number).collect(Collectors.toList()));
     }
+
+    @Test
+    void javaValuesEncodeExactlyAsTheirJsonTree() {
+        Map<String, Object> inner = new java.util.LinkedHashMap<>();
+        inner.put("s", "text");
+        inner.put("i", 7);
+        inner.put("l", 1L << 40);
+        inner.put("d", 2.5);
+        inner.put("f", 1.25f);
+        inner.put("b", false);
+        inner.put("none", null);
+        inner.put("big", new java.math.BigInteger("123456789012345678901234567890"));
+        Map<String, Object> value = Map.of("list", java.util.Arrays.asList("a", 1, null, List.of(Map.of("k", "v"))),
+                "inner", inner, "bytes", new byte[] {1, 2}, "arr", new Object[] {"x", 3});
+        assertArrayEquals(OtlpProtobufEncoder.anyValue(dev.agentfn.mlflow.json.JsonValues.toNode(value)).toByteArray(),
+                OtlpProtobufEncoder.anyValue((Object) value).toByteArray());
+    }
 }
