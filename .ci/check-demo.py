@@ -93,6 +93,14 @@ def answered(output):
                                                  "state:            OK", "LOCAL STAND-IN answered") if e not in output]
 
 
+def interruptible():
+    """In the demo's process: SIGINT and SIGQUIT as a terminal gives them. A shell started in the background without
+    job control (`cmd &` in a script, as CI runners may start this check) ignores both, every process it starts
+    inherits that, and bash cannot trap a signal ignored when it started: the demo would never see the Ctrl-C."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    signal.signal(signal.SIGQUIT, signal.SIG_DFL)
+
+
 def run_exit_mode(env, ports):
     out = subprocess.run(["bin/demo", "--exit"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=900)
     problems = [] if out.returncode == 0 else [f"bin/demo --exit exited {out.returncode}"]
@@ -102,7 +110,7 @@ def run_exit_mode(env, ports):
 def run_interrupted(env, ports):
     """The long-running mode, stopped with Ctrl-C (SIGINT to its process group) once it waits."""
     p = subprocess.Popen(["bin/demo"], cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                         start_new_session=True)
+                         start_new_session=True, preexec_fn=interruptible)
     lines = []
     for line in p.stdout:
         lines.append(line)

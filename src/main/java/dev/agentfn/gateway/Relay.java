@@ -40,6 +40,8 @@ final class Relay {
     private String streamErrorType;
     private String streamErrorMessage;
     private Buffer held;
+    /** Events of the current upstream chunk, written together once it is split ({@link #flushEvents}). */
+    private Buffer pendingEvents;
     private boolean finished;
 
     Relay(RoutingContext ctx, TurnTracer.Pending pending, TurnTracer tracer, ObjectMapper json) {
@@ -123,6 +125,7 @@ final class Relay {
         SseSplitter splitter = new SseSplitter(this::event);
         resp.handler(chunk -> {
             splitter.feed(chunk);
+            flushEvents();
             if (out.writeQueueFull()) {
                 resp.pause();
                 out.drainHandler(v -> resp.resume());
@@ -130,8 +133,20 @@ final class Relay {
         });
         resp.endHandler(v -> {
             splitter.end();
+            flushEvents();
             streamEnded(resp);
         });
+    }
+
+    /**
+     * Writes the events one upstream chunk completed as one write, at once: the client gets them as soon as upstream
+     * sent them, in one flush instead of one per event (a chunk often carries several small delta events).
+     */
+    private void flushEvents() {
+        if (pendingEvents != null && !finished) {
+            out.write(pendingEvents);
+        }
+        pendingEvents = null;
     }
 
     private void event(Buffer raw) {
@@ -158,8 +173,10 @@ final class Relay {
         }
         if (held != null) {
             held.appendBuffer(raw);
+        } else if (pendingEvents == null) {
+            pendingEvents = raw; // the splitter hands out a buffer of its own
         } else {
-            out.write(raw);
+            pendingEvents.appendBuffer(raw);
         }
     }
 
