@@ -33,7 +33,7 @@ latency --rss-latency-ms), and the traces in MLflow afterwards (one per answered
 
 Writes target/bench-gateway/gateway.{json,md}; --doc refreshes the generated block of docs/benchmarks.md.
 """
-import argparse, csv, datetime, json, os, platform, shlex, signal, statistics, subprocess, sys, time
+import argparse, csv, datetime, json, os, platform, shlex, shutil, signal, statistics, subprocess, sys, time
 import urllib.error, urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -180,6 +180,7 @@ class Bench:
         exp = self.experiment("agentfn")
         env = agentfn_env(int(self.fake_url.rsplit(":", 1)[1]), self.mlflow_url)
         env.pop("MLFLOW_EXPERIMENT_NAME", None)
+        shutil.rmtree(f"{OUT}/spool", ignore_errors=True)  # a spool of an earlier run's MLflow is of no use here
         env.update(MLFLOW_EXPERIMENT_ID=exp, AGENTFN_GATEWAY_ENABLED="true",
                    AGENTFN_TRACING_SPOOL_DIRECTORY=f"{OUT}/spool", AGENTFN_TRACING_SPOOL_DRAIN_INTERVAL="2s")
         port = free_port()
@@ -213,8 +214,10 @@ class Bench:
         return out
 
     def spooled(self):
+        """Traces waiting in agentfn's spool: its files live in a subdirectory per destination (to-<hash>/)."""
         d = f"{OUT}/spool"
-        return sum(1 for f in os.listdir(d) if f.endswith(".json")) if os.path.isdir(d) else 0
+        return sum(1 for where, _, files in os.walk(d) for f in files
+                   if f.endswith(".json") and os.path.basename(where) not in ("rejected", "corrupt"))
 
     def settle(self, max_s=120):
         """Waits until agentfn's spool is empty and MLflow is idle (< 5 % of a core in two 0.5 s windows in a row),

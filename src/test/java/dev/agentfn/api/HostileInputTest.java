@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.agentfn.standin.FakeAnthropicServer;
+import dev.agentfn.testing.LogCapture;
 import dev.agentfn.testing.FakeAnthropicResource;
 import dev.agentfn.testing.RawHttp;
 import io.quarkus.test.junit.QuarkusTest;
@@ -16,15 +17,10 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
-import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.logging.Handler;
-import java.util.logging.LogRecord;
 import java.util.stream.Stream;
-import org.jboss.logmanager.ExtLogRecord;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -39,21 +35,8 @@ class HostileInputTest {
     static final String JSON = "Content-Type: application/json";
     static final String INVOKE = "/v1/invocations";
     static final String EVALUATE = "/v1/evaluations";
-    static final List<String> LOG = new CopyOnWriteArrayList<>();
-    static final Handler CAPTURE = new Handler() {
-        @Override
-        public void publish(LogRecord r) {
-            LOG.add(r instanceof ExtLogRecord e ? e.getFormattedMessage() : r.getMessage());
-        }
-
-        @Override
-        public void flush() {
-        }
-
-        @Override
-        public void close() {
-        }
-    };
+    @RegisterExtension
+    static final LogCapture LOG = new LogCapture();
     final FakeAnthropicServer fake = FakeAnthropicResource.fake();
     final ObjectMapper mapper = new ObjectMapper();
 
@@ -65,20 +48,9 @@ class HostileInputTest {
         }
     }
 
-    @BeforeAll
-    static void captureLog() {
-        java.util.logging.Logger.getLogger("").addHandler(CAPTURE);
-    }
-
-    @AfterAll
-    static void stopCapture() {
-        java.util.logging.Logger.getLogger("").removeHandler(CAPTURE);
-    }
-
     @BeforeEach
     void reset() {
         fake.reset();
-        LOG.clear();
     }
 
     static Stream<Case> corpus() {
@@ -201,7 +173,7 @@ class HostileInputTest {
         RawHttp.Answer a = RawHttp.send(RestAssured.port, "POST", INVOKE, List.of(JSON),
                 utf8("{\"prompt\":\"hi\",\"model\":\"claude-x\\n12:00:00.000 INFO  [forged] owned\\u0000\"}"));
         assertEquals(400, a.status(), a.body());
-        for (String line : LOG) {
+        for (String line : LOG.lines()) {
             assertFalse(line.contains("\n12:00:00.000 INFO  [forged]") || line.indexOf('\u0000') >= 0, line);
         }
     }

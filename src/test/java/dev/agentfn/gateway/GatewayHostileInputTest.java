@@ -9,6 +9,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.agentfn.standin.FakeAnthropicServer;
 import dev.agentfn.standin.FakeTurn;
 import dev.agentfn.standin.RecordedRequest;
+import dev.agentfn.testing.LogCapture;
 import dev.agentfn.testing.FakeAnthropicResource;
 import dev.agentfn.testing.MlflowPython;
 import dev.agentfn.testing.MlflowServerResource;
@@ -23,15 +24,10 @@ import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
-import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.logging.Handler;
-import java.util.logging.LogRecord;
 import java.util.stream.Stream;
-import org.jboss.logmanager.ExtLogRecord;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
@@ -52,26 +48,8 @@ class GatewayHostileInputTest {
             + "\"content\":\"x\"}]}";
     /** MLflow 3.17.2 keeps 250 characters of a metadata value and refuses a longer session id outright. */
     static final int MLFLOW_METADATA_CHARS = 250;
-    static final List<String> LOG = new CopyOnWriteArrayList<>();
-    static final Handler CAPTURE = new Handler() {
-        @Override
-        public void publish(LogRecord r) {
-            StringBuilder line = new StringBuilder(r instanceof ExtLogRecord e ? String.valueOf(e.getFormattedMessage())
-                    : String.valueOf(r.getMessage()));
-            for (Throwable t = r.getThrown(); t != null; t = t.getCause()) {
-                line.append(" | ").append(t);
-            }
-            LOG.add(line.toString());
-        }
-
-        @Override
-        public void flush() {
-        }
-
-        @Override
-        public void close() {
-        }
-    };
+    @RegisterExtension
+    static final LogCapture LOG = new LogCapture();
 
     final FakeAnthropicServer fake = FakeAnthropicResource.fake();
     final ObjectMapper mapper = new ObjectMapper();
@@ -85,20 +63,9 @@ class GatewayHostileInputTest {
         }
     }
 
-    @BeforeAll
-    static void captureLog() {
-        java.util.logging.Logger.getLogger("").addHandler(CAPTURE);
-    }
-
-    @AfterAll
-    static void stopCapture() {
-        java.util.logging.Logger.getLogger("").removeHandler(CAPTURE);
-    }
-
     @BeforeEach
     void reset() {
         fake.reset();
-        LOG.clear();
     }
 
     // ---- 1. the body: one strict JSON object, or a 400 and no upstream call ------------------------
@@ -438,7 +405,7 @@ class GatewayHostileInputTest {
     }
 
     static void assertLogNotForged(String marker) {
-        for (String line : LOG) {
+        for (String line : LOG.lines()) {
             assertFalse(line.contains("\n12:00:00.000 INFO  [forged]"), line);
             assertFalse(line.chars().anyMatch(ch -> ch == 0 || ch == 1 || ch == 0x7f || ch == 0x85), "a control character: " + line);
         }
