@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.agentfn.conversation.Pricing;
 import dev.agentfn.conversation.Usage;
+import dev.agentfn.tracing.Ids;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Optional;
@@ -27,12 +28,26 @@ final class TurnState {
     /** The agent key of the main agent (subagents are keyed by their agent id). */
     static final String MAIN = "main";
 
-    /** A subagent of this turn: its span, the tool span it runs under, and what started it. */
-    record Subagent(String spanId, String parentSpanId, String type, String prompt, String description, long startNanos) {
+    /**
+     * A subagent of this turn: its span, the tool span it runs under, and what started it. Its prompt is not kept: every
+     * request of the subagent carries it as its first message.
+     */
+    record Subagent(String spanId, String parentSpanId, String type, String description, long startNanos) {
     }
 
-    /** An Agent or Task tool call of an answer, waiting for the subagent it starts. */
-    record PendingAgentCall(String toolUseId, String prompt, String description, String type) {
+    /**
+     * An Agent or Task tool call of an answer, waiting for the subagent it starts, known by a digest of its prompt: the
+     * state travels in the trace's metadata with every write, and a prompt can be long.
+     */
+    record PendingAgentCall(String toolUseId, String promptDigest, String description, String type) {
+        static PendingAgentCall of(String toolUseId, String prompt, String description, String type) {
+            return new PendingAgentCall(toolUseId, digest(prompt), TracedText.of(description), TracedText.of(type));
+        }
+    }
+
+    /** What identifies a subagent's prompt in the state (32 hex characters). */
+    static String digest(String prompt) {
+        return Ids.derived(16, "agentfn-gateway-agent-prompt", prompt);
     }
 
     private final String otelTraceId;
@@ -90,7 +105,8 @@ final class TurnState {
     /** The pending Agent/Task call whose prompt is this subagent's first message (else the oldest one pending). */
     /** Whether an Agent/Task call with this prompt waits for its subagent's first request. */
     synchronized boolean hasAgentCall(String prompt) {
-        return pendingAgentCalls.values().stream().anyMatch(c -> c.prompt().equals(prompt));
+        String d = digest(prompt);
+        return pendingAgentCalls.values().stream().anyMatch(c -> c.promptDigest().equals(d));
     }
 
     /** Whether any Agent/Task call waits for its subagent's first request. */
@@ -99,7 +115,8 @@ final class TurnState {
     }
 
     synchronized Optional<PendingAgentCall> takeAgentCall(String prompt) {
-        PendingAgentCall match = pendingAgentCalls.values().stream().filter(c -> c.prompt().equals(prompt)).findFirst()
+        String d = digest(prompt);
+        PendingAgentCall match = pendingAgentCalls.values().stream().filter(c -> c.promptDigest().equals(d)).findFirst()
                 .orElse(pendingAgentCalls.values().stream().findFirst().orElse(null));
         if (match != null) {
             pendingAgentCalls.remove(match.toolUseId());
@@ -144,10 +161,10 @@ final class TurnState {
         answerEnds.forEach(ends::put);
         ObjectNode subs = root.putObject("subagents");
         subagents.forEach((id, s) -> subs.putObject(id).put("span", s.spanId()).put("parent", s.parentSpanId())
-                .put("type", s.type()).put("prompt", s.prompt()).put("description", s.description())
+                .put("type", s.type()).put("description", s.description())
                 .put("start", s.startNanos()));
         ObjectNode pending = root.putObject("pending");
-        pendingAgentCalls.forEach((id, p) -> pending.putObject(id).put("prompt", p.prompt())
+        pendingAgentCalls.forEach((id, p) -> pending.putObject(id).put("prompt_digest", p.promptDigest())
                 .put("description", p.description()).put("type", p.type()));
         return ascii(root.toString());
     }
@@ -208,13 +225,14 @@ final class TurnState {
         node.path("subagents").fields().forEachRemaining(e -> {
             JsonNode v = e.getValue();
             s.subagents.put(e.getKey(), new Subagent(v.path("span").asText(), v.path("parent").asText(),
-                    v.path("type").asText(), v.path("prompt").asText(), v.path("description").asText(),
-                    v.path("start").asLong()));
+                    v.path("type").asText(), v.path("description").asText(), v.path("start").asLong()));
         });
         node.path("pending").fields().forEachRemaining(e -> {
             JsonNode v = e.getValue();
-            s.pendingAgentCalls.put(e.getKey(), new PendingAgentCall(e.getKey(), v.path("prompt").asText(),
-                    v.path("description").asText(), v.path("type").asText()));
+            // a state written before prompts were kept as digests holds the prompt itself
+            String digest = v.has("prompt_digest") ? v.path("prompt_digest").asText() : digest(v.path("prompt").asText());
+            s.pendingAgentCalls.put(e.getKey(), new PendingAgentCall(e.getKey(), digest, v.path("description").asText(),
+                    v.path("type").asText()));
         });
         return s;
     }

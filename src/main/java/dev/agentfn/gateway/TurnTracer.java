@@ -343,7 +343,7 @@ final class TurnTracer {
             String name = b.path("name").asText();
             if ("tool_use".equals(b.path("type").asText()) && ("Agent".equals(name) || "Task".equals(name))) {
                 JsonNode in = b.path("input");
-                state.pendingAgentCall(new TurnState.PendingAgentCall(b.path("id").asText(), in.path("prompt").asText(""),
+                state.pendingAgentCall(TurnState.PendingAgentCall.of(b.path("id").asText(), in.path("prompt").asText(""),
                         in.path("description").asText(""), in.path("subagent_type").asText("general-purpose")));
             }
         });
@@ -354,18 +354,18 @@ final class TurnTracer {
         TurnState.Subagent sub = state.subagent(ex.agentId()).orElseGet(() -> {
             String prompt = p.conversation.promptText();
             TurnState.PendingAgentCall call = state.takeAgentCall(prompt).orElse(
-                    new TurnState.PendingAgentCall("", prompt, "", "unknown"));
+                    TurnState.PendingAgentCall.of("", prompt, "", "unknown"));
             String parent = call.toolUseId().isEmpty() ? rootSpanId(state.otelTraceId())
                     : toolSpanId(state.otelTraceId(), call.toolUseId());
             TurnState.Subagent s = new TurnState.Subagent(Ids.derived(8, state.otelTraceId(), "subagent", ex.agentId()),
-                    parent, call.type(), call.prompt(), call.description(), ex.arrivalNanos());
+                    parent, call.type(), call.description(), ex.arrivalNanos());
             state.subagent(ex.agentId(), s);
             return s;
         });
         LiveSpan span = t.startSpanWithId(sub.spanId(), "subagent_" + sub.type(), SpanType.AGENT, sub.parentSpanId(),
                 sub.startNanos());
         Map<String, Object> in = new LinkedHashMap<>();
-        in.put("prompt", sub.prompt());
+        in.put("prompt", p.conversation.promptText()); // the subagent's first message: the Agent call's prompt
         in.put("description", sub.description());
         span.inputs(in).attribute("subagent_type", sub.type()).attribute("agent_id", TracedText.of(ex.agentId()));
         if (a.ok() && !a.asksForTools()) {

@@ -214,14 +214,26 @@ class GatewayHostileInputTest {
      */
     @Test
     void aTurnsStateCutIntoMetadataValuesNeverSplitsACharacter() throws Exception {
-        String prompt = "\uD83D\uDE00".repeat(300) + "x" + "\uD83D\uDE00".repeat(300) + " \u00e9";
+        String prompt = "\uD83D\uDE00".repeat(300) + "x" + "\uD83D\uDE00".repeat(5000) + " \u00e9";
+        String description = "\uD83D\uDE00".repeat(120) + " \u00e9";
         TurnState state = new TurnState("0af7651916cd43dd8448eb211c80319c", 1);
-        state.pendingAgentCall(new TurnState.PendingAgentCall("toolu_1", prompt, "count", "general-purpose"));
+        state.pendingAgentCall(TurnState.PendingAgentCall.of("toolu_1", prompt, description, "general-purpose"));
         Map<String, String> metadata = state.toMetadata();
         metadata.forEach((k, v) -> assertEquals(v, new String(v.getBytes(StandardCharsets.UTF_8), StandardCharsets.UTF_8),
                 k + " is not whole characters"));
+        TurnState shortPrompt = new TurnState("0af7651916cd43dd8448eb211c80319c", 1);
+        shortPrompt.pendingAgentCall(TurnState.PendingAgentCall.of("toolu_1", "x", description, "general-purpose"));
+        assertEquals(shortPrompt.toMetadata().size(), metadata.size(),
+                "a long prompt does not grow the state written with every request");
         TurnState back = TurnState.fromJson(mapper.readTree(TurnState.jsonIn(metadata).orElseThrow()));
         assertTrue(back.hasAgentCall(prompt), "the prompt read back is the prompt");
+        assertFalse(back.hasAgentCall(prompt + "!"), "and only that prompt");
+        // a state an older instance wrote (the prompt itself, not its digest) is still understood
+        com.fasterxml.jackson.databind.node.ObjectNode old =
+                (com.fasterxml.jackson.databind.node.ObjectNode) mapper.readTree(TurnState.jsonIn(metadata).orElseThrow());
+        ((com.fasterxml.jackson.databind.node.ObjectNode) old.path("pending").path("toolu_1")).remove("prompt_digest");
+        ((com.fasterxml.jackson.databind.node.ObjectNode) old.path("pending").path("toolu_1")).put("prompt", "Count the files");
+        assertTrue(TurnState.fromJson(old).hasAgentCall("Count the files"));
     }
 
     // ---- 3. Content-Type -------------------------------------------------------------------------
