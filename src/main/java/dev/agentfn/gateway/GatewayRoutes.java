@@ -46,9 +46,9 @@ public class GatewayRoutes {
     private static final Logger LOG = Logger.getLogger(GatewayRoutes.class);
     /** Ahead of RESTEasy's route and after the request limits check (order MIN_VALUE). */
     private static final int ORDER = -1000;
-    /** Never forwarded either way: hop-by-hop headers, and what the relay sets itself. */
     /** A {@code charset} parameter, quoted or not (RFC 9110 media type parameters). */
     private static final Pattern CHARSET = Pattern.compile("(?i);\\s*charset\\s*=\\s*(?:\"([^\"]*)\"|([^;,\\s]*))");
+    /** Never forwarded either way: hop-by-hop headers, and what the relay sets itself. */
     private static final Set<String> HOP_BY_HOP = Set.of("connection", "keep-alive", "proxy-connection",
             "transfer-encoding", "te", "trailer", "upgrade", "host", "content-length", "accept-encoding",
             "proxy-authorization", "proxy-authenticate");

@@ -25,6 +25,7 @@ final class TurnState {
      */
     static final String KEY = "agentfn.gateway.turn";
     static final int CHUNK = 240;
+    private static final String HEX = "0123456789abcdef";
     /** The agent key of the main agent (subagents are keyed by their agent id). */
     static final String MAIN = "main";
 
@@ -178,7 +179,12 @@ final class TurnState {
         StringBuilder b = new StringBuilder(json.length());
         for (int i = 0; i < json.length(); i++) {
             char c = json.charAt(i);
-            b.append(c < 0x80 ? String.valueOf(c) : String.format("\\u%04x", (int) c));
+            if (c < 0x80) {
+                b.append(c);
+            } else {
+                b.append("\\u").append(HEX.charAt(c >> 12)).append(HEX.charAt(c >> 8 & 0xf)).append(HEX.charAt(c >> 4 & 0xf))
+                        .append(HEX.charAt(c & 0xf));
+            }
         }
         return b.toString();
     }

@@ -273,6 +273,8 @@ final class TurnTracer {
         Exchange ex = p.exchange;
         ActiveTrace timed = tracer.resume(state.otelTraceId(), Ids.newSpanId(), "llm", SpanType.LLM, ex.arrivalNanos());
         Optional<Ids.Parent> parent = Ids.parseTraceparent(ex.traceparent());
+        // begin() decided once whether to join (it gave the request the caller's trace id); not asked again here, since
+        // the answer can change meanwhile and a trace under the caller's id must never be written as one of our own
         boolean join = parent.isPresent() && parent.get().traceId().equals(state.otelTraceId());
         if (parent.isPresent() && !join) {
             timed.root().attribute(Tracer.PARENT_SPAN_ID, parent.get().spanId())
