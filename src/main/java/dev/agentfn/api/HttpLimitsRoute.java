@@ -1,12 +1,15 @@
 package dev.agentfn.api;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.agentfn.EarlyRefusal;
 import dev.agentfn.config.AgentfnConfig;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import jakarta.enterprise.event.Observes;
+import jakarta.enterprise.inject.Instance;
 import jakarta.inject.Singleton;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -14,18 +17,21 @@ import java.util.Map;
  * itself, with an empty body, and Quarkus exposes no hook to replace that ({@code HttpServer#invalidRequestHandler}
  * is not reachable; {@code HttpServerOptionsCustomizer} sees only the options). So the codec's limits are raised
  * to ceilings (application.properties) and the documented limits ({@code agentfn.http.*}) are checked here,
- * first of all routes; only a request past the ceilings still gets the codec's bare answer.
+ * first of all routes; only a request past the ceilings still gets the codec's bare answer. A path another front
+ * door serves (the gateway) is refused in that door's shape ({@link EarlyRefusal}).
  */
 @Singleton
 public class HttpLimitsRoute {
     private final int maxUri;
     private final long maxHeaders;
     private final ObjectMapper json;
+    private final List<EarlyRefusal> otherDoors;
 
-    public HttpLimitsRoute(AgentfnConfig config, ObjectMapper json) {
+    public HttpLimitsRoute(AgentfnConfig config, ObjectMapper json, Instance<EarlyRefusal> otherDoors) {
         this.maxUri = config.http().maxUriLength();
         this.maxHeaders = config.http().maxHeaderSize().asLongValue();
         this.json = json;
+        this.otherDoors = otherDoors.stream().toList();
     }
 
     void register(@Observes Router router) {
@@ -59,6 +65,12 @@ public class HttpLimitsRoute {
     }
 
     private void refuse(RoutingContext ctx, Problem problem) {
+        for (EarlyRefusal door : otherDoors) {
+            if (door.serves(ctx.request())) {
+                door.refuse(ctx, problem.status(), problem.detail());
+                return;
+            }
+        }
         ctx.response().setStatusCode(problem.status()).putHeader("Content-Type", Problem.MEDIA_TYPE)
                 // the body is not read: the connection cannot be reused safely
                 .putHeader("Connection", "close").end(json.valueToTree(problem).toString());

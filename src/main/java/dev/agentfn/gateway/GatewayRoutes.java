@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.agentfn.ApiKeys;
 import dev.agentfn.LogText;
+import dev.agentfn.MediaType;
 import dev.agentfn.StrictJsonReader;
 import dev.agentfn.config.AgentfnConfig;
 import dev.agentfn.config.Secrets;
@@ -31,8 +32,6 @@ import java.util.Locale;
 import java.util.Optional;
 import java.util.Set;
 import java.util.function.Consumer;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import org.jboss.logging.Logger;
 
 /**
@@ -46,8 +45,6 @@ public class GatewayRoutes {
     private static final Logger LOG = Logger.getLogger(GatewayRoutes.class);
     /** Ahead of RESTEasy's route and after the request limits check (order MIN_VALUE). */
     private static final int ORDER = -1000;
-    /** A {@code charset} parameter, quoted or not (RFC 9110 media type parameters). */
-    private static final Pattern CHARSET = Pattern.compile("(?i);\\s*charset\\s*=\\s*(?:\"([^\"]*)\"|([^;,\\s]*))");
     /** Never forwarded either way: hop-by-hop headers, and what the relay sets itself. */
     private static final Set<String> HOP_BY_HOP = Set.of("connection", "keep-alive", "proxy-connection",
             "transfer-encoding", "te", "trailer", "upgrade", "host", "content-length", "accept-encoding",
@@ -102,6 +99,18 @@ public class GatewayRoutes {
         vertx.setPeriodic(sweep, id -> closeIdleTurns());
         LOG.infof("Gateway on /v1/messages, relaying to %s (credentials: %s, content: %s)", upstream,
                 config.credentials(), config.captureContent());
+    }
+
+    /** Whether the gateway's routes (registered above) serve this method and path. */
+    static boolean serves(String method, String path) {
+        if (path == null) {
+            return false;
+        }
+        if (method.equals("POST")) {
+            return path.equals("/v1/messages") || path.equals("/v1/messages/count_tokens");
+        }
+        return method.equals("GET") && (path.equals("/v1/models")
+                || path.startsWith("/v1/models/") && path.length() > 11 && path.indexOf('/', 11) < 0);
     }
 
     void stop(@Observes ShutdownEvent event) {
@@ -182,14 +191,20 @@ public class GatewayRoutes {
         new Relay(ctx, pending, tracer, json).start(http, fresh, options(ctx, headers), body);
     }
 
-    /** A charset other than UTF-8 named by any Content-Type header, lower-cased; the type itself is upstream's to judge. */
+    /**
+     * A charset other than UTF-8 named by any Content-Type header (or any entry of one), lower-cased; the type itself
+     * is upstream's to judge. Read with the API's reader ({@link MediaType}); the parameters before a malformed
+     * part count too, so {@code charset=latin1; =} is refused like {@code charset=latin1}.
+     */
     static Optional<String> otherCharset(MultiMap headers) {
-        for (String type : headers.getAll("content-type")) {
-            Matcher m = CHARSET.matcher(type);
-            while (m.find()) {
-                String charset = (m.group(1) != null ? m.group(1) : m.group(2)).strip().toLowerCase(Locale.ROOT);
-                if (!charset.isEmpty() && !charset.equals("utf-8") && !charset.equals("utf8")) {
-                    return Optional.of(LogText.escape(charset.length() > 40 ? charset.substring(0, 40) + "…" : charset));
+        for (String value : headers.getAll("content-type")) {
+            for (MediaType type : MediaType.parseAll(value)) {
+                for (var p : type.parameters()) {
+                    String charset = p.getValue().strip().toLowerCase(Locale.ROOT);
+                    if (p.getKey().equals("charset") && !charset.isEmpty() && !charset.equals("utf-8")
+                            && !charset.equals("utf8")) {
+                        return Optional.of(LogText.escape(charset.length() > 40 ? charset.substring(0, 40) + "…" : charset));
+                    }
                 }
             }
         }

@@ -255,7 +255,15 @@ class GatewayHostileInputTest {
                 new Case("charset latin1", MESSAGES, List.of("Content-Type: application/json; charset=latin1"), utf8(VALID),
                         "charset 'latin1'"),
                 new Case("charset utf-16 on a second header", MESSAGES, List.of(JSON, "Content-Type: text/plain;charset=UTF-16"),
-                        utf8(VALID), "charset 'utf-16'"));
+                        utf8(VALID), "charset 'utf-16'"),
+                // read as the API reads a Content-Type (dev.agentfn.MediaType): a comma inside quotes is no list,
+                // a list's second entry and the parameters before a malformed part are read all the same
+                new Case("a comma and a charset inside quotes", MESSAGES,
+                        List.of("Content-Type: application/json; x=\"a,charset=latin1\""), utf8(VALID), null),
+                new Case("charset latin1 in a list's second entry", MESSAGES,
+                        List.of("Content-Type: application/json, text/plain; charset=latin1"), utf8(VALID), "charset 'latin1'"),
+                new Case("charset latin1 before a malformed parameter", MESSAGES,
+                        List.of("Content-Type: application/json; charset=\"latin1\"; =x"), utf8(VALID), "charset 'latin1'"));
     }
 
     @ParameterizedTest(name = "{0}")
@@ -277,6 +285,27 @@ class GatewayHostileInputTest {
             assertTrue(error.path("message").asText().contains(c.detail), a.body());
             assertEquals(0, fake.receivedRequests(), c.name);
         }
+    }
+
+    // ---- 3b. the HTTP limits, checked before any route: in Anthropic's shape on the gateway's paths ----
+
+    @Test
+    void anOverlongUriOrHeaderBlockOnAGatewayPathIsRefusedInAnthropicsShapeAndNothingGoesUpstream() throws Exception {
+        RawHttp.Answer uri = RawHttp.send(RestAssured.port, "GET", "/v1/models/" + "m".repeat(5000),
+                List.of("x-api-key: " + KEY, "anthropic-version: 2023-06-01"), null);
+        assertEquals(414, uri.status(), uri.body());
+        assertTrue(anthropicError(uri, "414").path("message").asText().contains("agentfn.http.max-uri-length"), uri.body());
+        List<String> big = new ArrayList<>(List.of(JSON, "X-Big: " + "h".repeat(30_000)));
+        RawHttp.Answer headers = send(new Case("431", MESSAGES, big, utf8(VALID), null));
+        assertEquals(431, headers.status(), headers.body());
+        JsonNode error = anthropicError(headers, "431");
+        assertEquals("invalid_request_error", error.path("type").asText());
+        assertTrue(error.path("message").asText().contains("agentfn.http.max-header-size"), headers.body());
+        assertEquals(0, fake.receivedRequests());
+        // the API's paths keep the API's shape in the same process
+        RawHttp.Answer api = send(new Case("431 api", "/v1/invocations", big, utf8("{\"prompt\":\"hi\"}"), null));
+        assertEquals(431, api.status(), api.body());
+        assertEquals("application/problem+json", api.header("content-type"));
     }
 
     // ---- 4. the corpus: never a 5xx of agentfn's own, never a stack trace, never the key ---------
