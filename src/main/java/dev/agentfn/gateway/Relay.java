@@ -69,11 +69,14 @@ final class Relay {
 
     /**
      * The upstream closed the pooled connection before any answer (an idle keep-alive connection it was dropping as
-     * the request went out). Sent once more on a new connection, as HTTP clients resend on a stale connection; this
-     * is transport, not a retry of an answer: an upstream error answer is always relayed as it came.
+     * the request went out): closed, or reset because our request reached a socket it had already closed (a server
+     * trimming its idle connections under load, as the JDK's HTTP server does past 200). Sent once more on a new
+     * connection, as HTTP clients resend on a stale connection; this is transport, not a retry of an answer: an
+     * upstream error answer is always relayed as it came, and a failure after the answer began is never resent.
      */
-    private static boolean staleConnection(Throwable t) {
-        return t instanceof io.vertx.core.http.HttpClosedException;
+    static boolean staleConnection(Throwable t) {
+        return t instanceof io.vertx.core.http.HttpClosedException
+                || t instanceof java.io.IOException && String.valueOf(t.getMessage()).contains("Connection reset");
     }
 
     private void unreachable(Throwable t) {
