@@ -65,8 +65,9 @@ public class ContentTypeFilter {
         if (!type.wellFormed()) {
             return "the Content-Type " + type.problem();
         }
-        return type.parameter("charset").filter(c -> !c.equalsIgnoreCase("utf-8"))
-                .map(c -> "charset '" + shorten(c) + "' is not UTF-8").orElse(null);
+        // every charset parameter, not the first: "charset=utf-8; charset=latin1" is not UTF-8 to every reader
+        return type.parameters().stream()
+                .filter(p -> p.getKey().equals("charset") && !p.getValue().equalsIgnoreCase("utf-8")).findFirst().map(p -> "charset '" + shorten(p.getValue()) + "' is not UTF-8").orElse(null);
     }
 
     /**

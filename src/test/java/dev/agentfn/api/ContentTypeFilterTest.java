@@ -32,6 +32,7 @@ class ContentTypeFilterTest {
         "application/json; x=\"a\"b|is malformed after its parameters",
         "application/json; charset=latin1|charset 'latin1' is not UTF-8",
         "application/json; charset=\"utf\\-16\"|charset 'utf-16' is not UTF-8",
+        "application/json; charset=utf-8; charset=latin1|charset 'latin1' is not UTF-8",
         "application/json, text/plain|several Content-Type values",
         "application/json; charset=utf-8, text/plain|several Content-Type values",
         "application/|is not application/json",
