@@ -4,7 +4,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.Optional;
 
 /**
  * A media type as RFC 9110 writes it in a header value: {@code type "/" subtype *( OWS ";" OWS [ parameter ] )}, a
@@ -36,10 +35,13 @@ public record MediaType(String type, List<Map.Entry<String, String>> parameters,
         }
     }
 
-    /** The first value of the parameter {@code name} (case-insensitive). */
-    public Optional<String> parameter(String name) {
+    /**
+     * Every value of the parameter {@code name} (case-insensitive), in order: a repeated parameter
+     * ({@code charset=utf-8; charset=latin1}) is ambiguous, so a check must look at all of them.
+     */
+    public List<String> parameterValues(String name) {
         String n = name.toLowerCase(Locale.ROOT);
-        return parameters.stream().filter(p -> p.getKey().equals(n)).map(Map.Entry::getValue).findFirst();
+        return parameters.stream().filter(p -> p.getKey().equals(n)).map(Map.Entry::getValue).toList();
     }
 
     public boolean wellFormed() {

@@ -7,7 +7,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import org.junit.jupiter.api.Test;
 
 /** The one media-type reader both front doors use; the API's 415 wording is tested in ContentTypeFilterTest. */
@@ -19,15 +18,17 @@ class MediaTypeTest {
         MediaType t = all.get(0);
         assertEquals("application/json", t.type());
         assertEquals(List.of(Map.entry("charset", "utf-8"), Map.entry("x", "a;b,c")), t.parameters());
-        assertEquals(Optional.of("utf-8"), t.parameter("CHARSET"));
+        assertEquals(List.of("utf-8"), t.parameterValues("CHARSET"));
         assertNull(t.problem());
+        assertEquals(List.of("utf-8", "latin1"),
+                MediaType.parseAll("application/json; charset=utf-8; charset=latin1").get(0).parameterValues("charset"));
     }
 
     @Test
     void aListIsSplitAtCommasOutsideQuotedStrings() {
         List<MediaType> all = MediaType.parseAll("application/json; x=\"1,2\", text/plain;charset=latin1");
         assertEquals(List.of("application/json", "text/plain"), all.stream().map(MediaType::type).toList());
-        assertEquals(Optional.of("latin1"), all.get(1).parameter("charset"));
+        assertEquals(List.of("latin1"), all.get(1).parameterValues("charset"));
         assertTrue(all.stream().allMatch(MediaType::wellFormed));
     }
 
@@ -38,8 +39,8 @@ class MediaTypeTest {
         MediaType bad = all.get(0);
         assertFalse(bad.wellFormed());
         assertTrue(bad.problem().contains("parameter '=x"), bad.problem());
-        assertEquals(Optional.of("latin1"), bad.parameter("charset"));
-        assertEquals(Optional.of("1"), all.get(1).parameter("q"));
+        assertEquals(List.of("latin1"), bad.parameterValues("charset"));
+        assertEquals(List.of("1"), all.get(1).parameterValues("q"));
     }
 
     @Test

@@ -65,9 +65,8 @@ public class ContentTypeFilter {
         if (!type.wellFormed()) {
             return "the Content-Type " + type.problem();
         }
-        // every charset parameter, not the first: "charset=utf-8; charset=latin1" is not UTF-8 to every reader
-        return type.parameters().stream()
-                .filter(p -> p.getKey().equals("charset") && !p.getValue().equalsIgnoreCase("utf-8")).findFirst().map(p -> "charset '" + shorten(p.getValue()) + "' is not UTF-8").orElse(null);
+        return type.parameterValues("charset").stream().filter(c -> !c.equalsIgnoreCase("utf-8")).findFirst()
+                .map(c -> "charset '" + shorten(c) + "' is not UTF-8").orElse(null);
     }
 
     /**

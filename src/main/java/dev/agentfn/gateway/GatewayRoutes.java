@@ -45,6 +45,10 @@ public class GatewayRoutes {
     private static final Logger LOG = Logger.getLogger(GatewayRoutes.class);
     /** Ahead of RESTEasy's route and after the request limits check (order MIN_VALUE). */
     private static final int ORDER = -1000;
+    /** The paths served, as registered below and as {@link #serves} matches them. */
+    private static final String MESSAGES = "/v1/messages";
+    private static final String COUNT_TOKENS = "/v1/messages/count_tokens";
+    private static final String MODELS = "/v1/models";
     /** Never forwarded either way: hop-by-hop headers, and what the relay sets itself. */
     private static final Set<String> HOP_BY_HOP = Set.of("connection", "keep-alive", "proxy-connection",
             "transfer-encoding", "te", "trailer", "upgrade", "host", "content-length", "accept-encoding",
@@ -91,10 +95,10 @@ public class GatewayRoutes {
         fresh = vertx.createHttpClient(new HttpClientOptions().setName("agentfn-gateway-resend")
                 .setProtocolVersion(HttpVersion.HTTP_1_1).setMaxPoolSize(4096).setKeepAlive(false).setVerifyHost(true)
                 .setTryUseCompression(false));
-        router.post("/v1/messages").order(ORDER).handler(ctx -> readBody(ctx, body -> messages(ctx, body)));
-        router.post("/v1/messages/count_tokens").order(ORDER).handler(ctx -> readBody(ctx, body -> relay(ctx, body)));
-        router.get("/v1/models").order(ORDER).handler(ctx -> relay(ctx, null));
-        router.get("/v1/models/:id").order(ORDER).handler(ctx -> relay(ctx, null));
+        router.post(MESSAGES).order(ORDER).handler(ctx -> readBody(ctx, body -> messages(ctx, body)));
+        router.post(COUNT_TOKENS).order(ORDER).handler(ctx -> readBody(ctx, body -> relay(ctx, body)));
+        router.get(MODELS).order(ORDER).handler(ctx -> relay(ctx, null));
+        router.get(MODELS + "/:id").order(ORDER).handler(ctx -> relay(ctx, null));
         long sweep = Math.max(1000, Math.min(30_000, config.turnIdleTimeout().toMillis() / 4));
         vertx.setPeriodic(sweep, id -> closeIdleTurns());
         LOG.infof("Gateway on /v1/messages, relaying to %s (credentials: %s, content: %s)", upstream,
@@ -107,10 +111,11 @@ public class GatewayRoutes {
             return false;
         }
         if (method.equals("POST")) {
-            return path.equals("/v1/messages") || path.equals("/v1/messages/count_tokens");
+            return path.equals(MESSAGES) || path.equals(COUNT_TOKENS);
         }
-        return method.equals("GET") && (path.equals("/v1/models")
-                || path.startsWith("/v1/models/") && path.length() > 11 && path.indexOf('/', 11) < 0);
+        int id = MODELS.length() + 1; // where the id of /v1/models/:id starts
+        return method.equals("GET") && (path.equals(MODELS)
+                || path.startsWith(MODELS + "/") && path.length() > id && path.indexOf('/', id) < 0);
     }
 
     void stop(@Observes ShutdownEvent event) {
@@ -197,18 +202,11 @@ public class GatewayRoutes {
      * part count too, so {@code charset=latin1; =} is refused like {@code charset=latin1}.
      */
     static Optional<String> otherCharset(MultiMap headers) {
-        for (String value : headers.getAll("content-type")) {
-            for (MediaType type : MediaType.parseAll(value)) {
-                for (var p : type.parameters()) {
-                    String charset = p.getValue().strip().toLowerCase(Locale.ROOT);
-                    if (p.getKey().equals("charset") && !charset.isEmpty() && !charset.equals("utf-8")
-                            && !charset.equals("utf8")) {
-                        return Optional.of(LogText.escape(charset.length() > 40 ? charset.substring(0, 40) + "…" : charset));
-                    }
-                }
-            }
-        }
-        return Optional.empty();
+        return headers.getAll("content-type").stream().flatMap(value -> MediaType.parseAll(value).stream())
+                .flatMap(type -> type.parameterValues("charset").stream())
+                .map(charset -> charset.strip().toLowerCase(Locale.ROOT))
+                .filter(charset -> !charset.isEmpty() && !charset.equals("utf-8") && !charset.equals("utf8")).findFirst()
+                .map(charset -> LogText.escape(charset.length() > 40 ? charset.substring(0, 40) + "…" : charset));
     }
 
     private static String kind(JsonNode n) {
