@@ -425,11 +425,22 @@ public interface AgentfnConfig {
          * Anthropic credential ({@code agentfn.anthropic.api-key} / {@code auth-token}) goes upstream.
          */
         @WithDefault("passthrough")
-        String credentials();
+        Credentials credentials();
 
         /** {@code full} records prompts, answers and tool input and output; {@code metadata} records neither. */
         @WithDefault("full")
-        String captureContent();
+        Capture captureContent();
+
+        /**
+         * What the answer that ends a turn waits for before its last event ({@code message_stop}). {@code mlflow}:
+         * until MLflow confirmed the turn's trace (past {@code agentfn.tracing.export-timeout}, until it is spooled).
+         * {@code spool}: until the trace is in the local spool (one fsync) or confirmed, whichever comes first, while
+         * the export goes on; MLflow's write time leaves the answer. Choose {@code spool} only where an instance keeps
+         * running after it answers and its spool directory outlives it (an always-on container with a volume), never
+         * on Lambda or any platform that freezes or throttles an instance once it has answered.
+         */
+        @WithDefault("mlflow")
+        TurnEndWait turnEndWait();
 
         /** Largest request body the gateway reads; a larger one is refused with 413 {@code request_too_large}. */
         @WithDefault("32M")
@@ -449,6 +460,21 @@ public interface AgentfnConfig {
         /** Header naming the user ({@code mlflow.trace.user}) when no API key names one; else {@code metadata.user_id}. */
         @WithDefault("x-agentfn-user")
         String userHeader();
+
+        /** Whose Anthropic credential goes upstream (see {@link #credentials()}). */
+        enum Credentials {
+            PASSTHROUGH, MANAGED
+        }
+
+        /** How much of a conversation the gateway's traces hold (see {@link #captureContent()}). */
+        enum Capture {
+            FULL, METADATA
+        }
+
+        /** What a turn's last answer waits for (see {@link #turnEndWait()}). */
+        enum TurnEndWait {
+            MLFLOW, SPOOL
+        }
     }
 
     interface Price {

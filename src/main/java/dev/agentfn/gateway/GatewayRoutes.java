@@ -8,6 +8,9 @@ import dev.agentfn.LogText;
 import dev.agentfn.MediaType;
 import dev.agentfn.StrictJsonReader;
 import dev.agentfn.config.AgentfnConfig;
+import dev.agentfn.config.AgentfnConfig.Gateway.Capture;
+import dev.agentfn.config.AgentfnConfig.Gateway.Credentials;
+import dev.agentfn.config.AgentfnConfig.Gateway.TurnEndWait;
 import dev.agentfn.config.Secrets;
 import dev.agentfn.conversation.Pricing;
 import dev.agentfn.conversation.messages.AnthropicClient;
@@ -78,8 +81,8 @@ public class GatewayRoutes {
         this.reader = new StrictJsonReader(json, StreamReadConstraints.DEFAULT_MAX_DEPTH, "the gateway's fixed bound",
                 (int) Math.min(Integer.MAX_VALUE, this.config.maxBodySize().asLongValue()));
         this.cache = new TurnCache(this.config.maxOpenTurns());
-        this.tracer = new TurnTracer(tracer.withContent(!"metadata".equals(this.config.captureContent())), delivery,
-                lookup, pricing, json, cache);
+        this.tracer = new TurnTracer(tracer.withContent(this.config.captureContent() == Capture.FULL), delivery,
+                lookup, pricing, json, cache, this.config.turnEndWait() == TurnEndWait.SPOOL);
         this.vertx = vertx;
     }
 
@@ -101,8 +104,12 @@ public class GatewayRoutes {
         router.get(MODELS + "/:id").order(ORDER).handler(ctx -> relay(ctx, null));
         long sweep = Math.max(1000, Math.min(30_000, config.turnIdleTimeout().toMillis() / 4));
         vertx.setPeriodic(sweep, id -> closeIdleTurns());
-        LOG.infof("Gateway on /v1/messages, relaying to %s (credentials: %s, content: %s)", upstream,
-                config.credentials(), config.captureContent());
+        LOG.infof("Gateway on /v1/messages, relaying to %s (credentials: %s, content: %s, turn end waits for: %s)",
+                upstream, lower(config.credentials()), lower(config.captureContent()), lower(config.turnEndWait()));
+    }
+
+    private static String lower(Enum<?> e) {
+        return e.name().toLowerCase(Locale.ROOT);
     }
 
     /** Whether the gateway's routes (registered above) serve this method and path. */
@@ -236,7 +243,7 @@ public class GatewayRoutes {
                 out.add(e.getKey(), e.getValue());
             }
         });
-        if (!"managed".equals(config.credentials())) {
+        if (config.credentials() != Credentials.MANAGED) {
             return out;
         }
         String presented = presentedKey(ctx.request().headers());
@@ -267,7 +274,7 @@ public class GatewayRoutes {
      * else {@code metadata.user_id} when it is plain text (Claude Code's is a JSON blob of ids). Never a credential.
      */
     private String user(MultiMap h, JsonNode body) {
-        if ("managed".equals(config.credentials())) {
+        if (config.credentials() == Credentials.MANAGED) {
             String presented = presentedKey(h);
             Optional<String> owner = presented == null ? Optional.empty() : apiKeys.owner(presented);
             if (owner.isPresent()) {

@@ -57,15 +57,18 @@ final class TurnTracer {
     private final Pricing pricing;
     private final ObjectMapper json;
     private final TurnCache cache;
+    private final boolean turnEndWaitsForSpool;
 
+    /** @param turnEndWaitsForSpool a turn's last write waits for the spool or MLflow, whichever is first (not MLflow) */
     TurnTracer(Tracer tracer, TraceDelivery delivery, TraceLookup lookup, Pricing pricing, ObjectMapper json,
-            TurnCache cache) {
+            TurnCache cache, boolean turnEndWaitsForSpool) {
         this.tracer = tracer;
         this.delivery = delivery;
         this.lookup = lookup;
         this.pricing = pricing;
         this.json = json;
         this.cache = cache;
+        this.turnEndWaitsForSpool = turnEndWaitsForSpool;
     }
 
     boolean enabled() {
@@ -187,7 +190,9 @@ final class TurnTracer {
         }
         return p.state.thenCompose(state -> {
             try {
-                return delivery.deliver(build(p, state, a));
+                Trace trace = build(p, state, a);
+                return turnEndWaitsForSpool && trace.info().state() != TraceState.IN_PROGRESS
+                        ? delivery.deliverDurably(trace) : delivery.deliver(trace);
             } catch (RuntimeException e) {
                 LOG.errorf(LogText.escape(e), "gateway trace %s could not be built", TraceIds.mlflow(state.otelTraceId()));
                 return CompletableFuture.completedFuture(ExportStatus.FAILED);

@@ -88,6 +88,102 @@ class TraceDeliveryTest {
         assertEquals(ExportStatus.DELIVERED, delivery.deliver(trace("fourth")).get(10, TimeUnit.SECONDS));
     }
 
+    /**
+     * deliverDurably: the caller goes on once the trace is in the spool, while MLflow has not answered; the drainer
+     * leaves that copy alone while its export is in flight, and MLflow's late confirmation removes it.
+     */
+    @Test
+    void aDurableDeliveryAnswersOnceSpooledAndTheLateConfirmationRemovesTheCopy() throws Exception {
+        DirectoryTraceSpool spool = new DirectoryTraceSpool(dir, "test destination", 100, new TraceCodec(new ObjectMapper()));
+        SpoolDrainer drainer = new SpoolDrainer(spool, exporter, 10, 1, 5, Duration.ofHours(1), drainExecutor);
+        TraceDelivery delivery = new TraceDelivery(exporter, spool, drainer, Duration.ofHours(1), spoolExecutor, 0);
+        Trace t = trace("turn end");
+        exporter.hang(t.info().traceId());
+
+        assertEquals(ExportStatus.SPOOLED, delivery.deliverDurably(t).get(10, TimeUnit.SECONDS),
+                "answered without MLflow's confirmation (the export timeout is an hour)");
+        assertEquals(List.of(t.info().traceId()), spooledIds(spool));
+        assertEquals(0, drainer.drainOnce(), "the copy is not sent again while its own export is in flight");
+        assertEquals(List.of(t.info().traceId()), exporter.attempted());
+
+        exporter.release(t.info().traceId());
+        awaitEmpty(spool);
+    }
+
+    /** An export that fails leaves the spooled copy to the drainer, which then sends it like any spooled trace. */
+    @Test
+    void aDurableDeliveryWhoseExportFailsIsRedeliveredFromTheSpool() throws Exception {
+        DirectoryTraceSpool spool = new DirectoryTraceSpool(dir, "test destination", 100, new TraceCodec(new ObjectMapper()));
+        SpoolDrainer drainer = new SpoolDrainer(spool, exporter, 10, 1, 5, Duration.ofHours(1), drainExecutor);
+        TraceDelivery delivery = new TraceDelivery(exporter, spool, drainer, Duration.ofHours(1), spoolExecutor, 0);
+        Trace t = trace("MLflow down at first");
+        exporter.hang(t.info().traceId());
+        assertEquals(ExportStatus.SPOOLED, delivery.deliverDurably(t).get(10, TimeUnit.SECONDS));
+
+        exporter.fail(t.info().traceId());
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        int sent = 0;
+        while (sent == 0 && System.nanoTime() < deadline) {
+            sent = drainer.drainOnce(); // 0 until the failed export let go of the copy
+            Thread.onSpinWait();
+        }
+        assertEquals(1, sent, "redelivered by the drainer");
+        assertEquals(List.of(), spooledIds(spool));
+    }
+
+    /** A spool that refuses the copy: the caller waits for MLflow, as with deliver. */
+    @Test
+    void aDurableDeliveryWaitsForMlflowWhenTheSpoolRefuses() throws Exception {
+        DirectoryTraceSpool real = new DirectoryTraceSpool(dir, "test destination", 100, new TraceCodec(new ObjectMapper()));
+        dev.agentfn.tracing.spool.TraceSpool refusing = new dev.agentfn.tracing.spool.TraceSpool() {
+            @Override
+            public String put(Trace trace) throws java.io.IOException {
+                throw new java.io.IOException("disk full");
+            }
+
+            @Override
+            public List<dev.agentfn.tracing.spool.SpooledTrace> oldest(int max, java.util.function.Predicate<String> skip) {
+                return real.oldest(max, skip);
+            }
+
+            @Override
+            public void remove(String handle) {
+                real.remove(handle);
+            }
+
+            @Override
+            public void reject(String handle, String reason) {
+                real.reject(handle, reason);
+            }
+
+            @Override
+            public int size() {
+                return real.size();
+            }
+        };
+        SpoolDrainer drainer = new SpoolDrainer(refusing, exporter, 10, 1, 5, Duration.ofHours(1), drainExecutor);
+        TraceDelivery delivery = new TraceDelivery(exporter, refusing, drainer, Duration.ofHours(1), spoolExecutor, 0);
+        Trace t = trace("spool full");
+        exporter.hang(t.info().traceId());
+        CompletableFuture<ExportStatus> answer = delivery.deliverDurably(t);
+        Thread.sleep(200); // nothing for it to complete on but MLflow's answer
+        assertFalse(answer.isDone(), "waits for MLflow: " + answer);
+        exporter.release(t.info().traceId());
+        assertEquals(ExportStatus.DELIVERED, answer.get(10, TimeUnit.SECONDS));
+    }
+
+    private static List<String> spooledIds(DirectoryTraceSpool spool) {
+        return spool.oldest(100).stream().map(x -> x.trace().info().traceId()).toList();
+    }
+
+    private static void awaitEmpty(DirectoryTraceSpool spool) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (!spooledIds(spool).isEmpty() && System.nanoTime() < deadline) {
+            Thread.sleep(10);
+        }
+        assertEquals(List.of(), spooledIds(spool), "the confirmed trace left the spool");
+    }
+
     private Trace trace(String prompt) {
         ActiveTrace t = tracer.start("agent_invocation", MlflowKeys.SpanType.AGENT, Optional.empty());
         t.root().inputs(Map.of("prompt", prompt));
@@ -112,6 +208,12 @@ class TraceDeliveryTest {
 
         void release(String traceId) {
             open.get(traceId).complete(ExportResult.success("late"));
+        }
+
+        /** The hanging export of this trace fails as an unreachable MLflow would; later exports of it succeed. */
+        void fail(String traceId) {
+            hanging.remove(traceId);
+            open.remove(traceId).complete(ExportResult.failure(true, "connection refused"));
         }
 
         void hang(String traceId) {

@@ -22,6 +22,7 @@ import java.util.Objects;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.UUID;
+import java.util.function.Predicate;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.stream.Stream;
@@ -97,13 +98,16 @@ public final class DirectoryTraceSpool implements TraceSpool {
     }
 
     @Override
-    public synchronized List<SpooledTrace> oldest(int max) {
+    public synchronized List<SpooledTrace> oldest(int max, Predicate<String> skip) {
         List<SpooledTrace> out = new ArrayList<>();
         for (Path p : entries()) {
             if (out.size() >= max) {
                 break;
             }
             String name = p.getFileName().toString();
+            if (skip.test(name)) {
+                continue;
+            }
             try {
                 TraceCodec.Decoded d = codec.decode(Files.readAllBytes(p));
                 if (d.destination() == null || d.destination().equals(destination)) {

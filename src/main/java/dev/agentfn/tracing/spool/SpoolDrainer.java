@@ -49,6 +49,8 @@ public final class SpoolDrainer {
     private final AtomicBoolean running = new AtomicBoolean();
     /** Failed passes of each trace that has failed, by handle. Touched by the pass only. */
     private final Map<String, Failures> failures = new ConcurrentHashMap<>();
+    /** Spooled traces whose first export is still in flight ({@link #holdBack}): passes leave them alone. */
+    private final Set<String> heldBack = ConcurrentHashMap.newKeySet();
 
     public SpoolDrainer(TraceSpool spool, TraceExporter exporter, int batch, int concurrency, int maxAttempts,
             Duration perTraceTimeout, Executor executor) {
@@ -59,6 +61,19 @@ public final class SpoolDrainer {
         this.maxAttempts = Math.max(1, maxAttempts);
         this.perTraceTimeout = perTraceTimeout;
         this.executor = executor;
+    }
+
+    /**
+     * A trace spooled while its own export is still on its way: a pass would only send it a second time, so passes
+     * leave it alone until {@link #letGo}. (A pass that listed it just before still may; MLflow merges the two.)
+     */
+    public void holdBack(String handle) {
+        heldBack.add(handle);
+    }
+
+    /** The export of a trace {@link #holdBack held back} ended; if the trace is still spooled, passes send it again. */
+    public void letGo(String handle) {
+        heldBack.remove(handle);
     }
 
     /** After an export: starts a pass in the background unless one is running or the spool is known to be empty. */
@@ -86,7 +101,7 @@ public final class SpoolDrainer {
         Pass pass = new Pass();
         try {
             // Past the oldest batch too, so a whole batch of traces that keep failing cannot hide the ones behind it.
-            List<SpooledTrace> listed = spool.oldest(batch + Math.min(failures.size(), batch));
+            List<SpooledTrace> listed = spool.oldest(batch + Math.min(failures.size(), batch), heldBack::contains);
             List<SpooledTrace> traces = failingLast(listed);
             traces = traces.size() > batch ? traces.subList(0, batch) : traces;
             for (int from = 0; from < traces.size() && pass.stoppedBecause == null; from += concurrency) {

@@ -3,6 +3,7 @@ package dev.agentfn.tracing.spool;
 import dev.agentfn.mlflow.entities.Trace;
 import java.io.IOException;
 import java.util.List;
+import java.util.function.Predicate;
 
 /**
  * Durable store of traces that MLflow has not confirmed. Implementations: a local directory here;
@@ -14,7 +15,12 @@ public interface TraceSpool {
     String put(Trace trace) throws IOException;
 
     /** Up to {@code max} traces, oldest first. Unreadable entries are set aside, never returned. */
-    List<SpooledTrace> oldest(int max);
+    default List<SpooledTrace> oldest(int max) {
+        return oldest(max, handle -> false);
+    }
+
+    /** As {@link #oldest(int)}, passing over (without reading them) the traces whose handles {@code skip} names. */
+    List<SpooledTrace> oldest(int max, Predicate<String> skip);
 
     /** Deletes a trace after MLflow confirmed it; unknown handles are ignored. */
     void remove(String handle);
