@@ -15,6 +15,8 @@ headers a Claude Code turn carries (x-api-key, anthropic-version, claude-cli Use
 per request, so every request is a whole user turn):
   direct          the fake itself: the baseline
   agentfn         agentfn's gateway -> the fake; one MLflow trace per turn, confirmed before the turn's last byte
+  agentfn-spool   the same with agentfn.gateway.turn-end-wait=spool: the turn's last byte waits for the trace to be
+                  in agentfn's spool (or confirmed, if first); the export goes on beside it (a second process)
   mlflow-gateway  MLflow AI Gateway raw proxy -> the fake, traced (one trace per request, logged asynchronously)
   mlflow-gateway-untraced  the same endpoint with usage tracking off
 Workloads: `turn`: the answer ends the turn (end_turn; agentfn writes the trace before the answer's last byte);
@@ -41,7 +43,9 @@ from common import APP, MLFLOW_BACKENDS, ROOT, RssSampler, agentfn_env, default_
     start_mlflow, stop_all, tree_cpu_split, tree_pids, wait_up  # noqa: E402
 
 OUT = f"{ROOT}/target/bench-gateway"
-SIDES = ("direct", "agentfn", "mlflow-gateway", "mlflow-gateway-untraced")
+SIDES = ("direct", "agentfn", "agentfn-spool", "mlflow-gateway", "mlflow-gateway-untraced")
+# agentfn's sides: each its own process, with these settings beside the common ones
+AGENTFN_SIDES = {"agentfn": {}, "agentfn-spool": {"AGENTFN_GATEWAY_TURN_END_WAIT": "spool"}}
 MODEL = "claude-sonnet-4-5"
 API_KEY = "bench-key"
 CLAUDE_CODE_VERSION = "2.1.330"
@@ -133,8 +137,10 @@ class Bench:
         sides = self.a.sides.split(",")
         if "mlflow-gateway" in sides or "mlflow-gateway-untraced" in sides:
             self.mlflow_gateway()
-        if "agentfn" in sides:
-            self.start_agentfn()
+        self.agentfns, self.agentfn_cmds = {}, {}
+        for key in AGENTFN_SIDES:
+            if key in sides:
+                self.start_agentfn(key)
         self.sides = [s for s in sides if s in self.urls]
         if self.a.pin:
             self.pin()
@@ -144,7 +150,7 @@ class Bench:
         of the bench (agentfn, the fake, the client) on CPU 1, so MLflow's work cannot starve the relay's threads
         (other processes on the machine are not pinned)."""
         for pids, cpu in ((self.mlflow.pids(), "0"),
-                          ([self.fake_proc.pid, self.client.pid] + ([self.agentfn.pid] if hasattr(self, "agentfn") else []), "1")):
+                          ([self.fake_proc.pid, self.client.pid] + [p.pid for p in self.agentfns.values()], "1")):
             for root in pids:
                 for pid in tree_pids(root):
                     subprocess.run(["taskset", "-a", "-p", "-c", cpu, str(pid)], stdout=subprocess.DEVNULL,
@@ -176,19 +182,24 @@ class Bench:
             post_json(f"{api}/endpoints/create", payload)
             self.urls[key] = f"{self.mlflow_url}/gateway/proxy/{name}/v1/messages"
 
-    def start_agentfn(self):
-        exp = self.experiment("agentfn")
+    def start_agentfn(self, key):
+        exp = self.experiment(key)
         env = agentfn_env(int(self.fake_url.rsplit(":", 1)[1]), self.mlflow_url)
         env.pop("MLFLOW_EXPERIMENT_NAME", None)
-        shutil.rmtree(f"{OUT}/spool", ignore_errors=True)  # a spool of an earlier run's MLflow is of no use here
+        spool = f"{OUT}/spool-{key}"
+        shutil.rmtree(spool, ignore_errors=True)  # a spool of an earlier run's MLflow is of no use here
         env.update(MLFLOW_EXPERIMENT_ID=exp, AGENTFN_GATEWAY_ENABLED="true",
-                   AGENTFN_TRACING_SPOOL_DIRECTORY=f"{OUT}/spool", AGENTFN_TRACING_SPOOL_DRAIN_INTERVAL="2s")
+                   AGENTFN_TRACING_SPOOL_DIRECTORY=spool, AGENTFN_TRACING_SPOOL_DRAIN_INTERVAL="2s",
+                   **AGENTFN_SIDES[key])
         port = free_port()
         env["PORT"] = str(port)
-        self.agentfn_cmd = [self.a.java, *self.a.jvm_args.split(), "-jar", f"{APP}/quarkus-run.jar"]
-        log = open(f"{OUT}/agentfn.log", "w")  # Quarkus logs to stdout: its warnings say why a request failed
-        self.agentfn = subprocess.Popen(self.agentfn_cmd, env=env, cwd=APP, stdout=log, stderr=subprocess.STDOUT)
-        self.procs.append(self.agentfn)
+        cmd = [self.a.java, *self.a.jvm_args.split(), "-jar", f"{APP}/quarkus-run.jar"]
+        self.agentfn_cmds[key] = " ".join(f"{k}={v}" for k, v in AGENTFN_SIDES[key].items()) + \
+            (" " if AGENTFN_SIDES[key] else "") + " ".join(shlex.quote(c) for c in cmd)
+        log = open(f"{OUT}/{key}.log", "w")  # Quarkus logs to stdout: its warnings say why a request failed
+        proc = subprocess.Popen(cmd, env=env, cwd=APP, stdout=log, stderr=subprocess.STDOUT)
+        self.agentfns[key] = proc
+        self.procs.append(proc)
         wait_up(f"http://127.0.0.1:{port}/q/health/ready")
         url = f"http://127.0.0.1:{port}/v1/messages"
         probe = urllib.request.Request(url, data=b'{}', headers={"content-type": "application/json",
@@ -197,9 +208,9 @@ class Bench:
             urllib.request.urlopen(probe, timeout=10).read()
         except urllib.error.HTTPError as e:
             if e.code in (404, 405):  # a build without the gateway, or the gateway off
-                self.unavailable["agentfn"] = f"POST /v1/messages answered {e.code}: no gateway in this build"
+                self.unavailable[key] = f"POST /v1/messages answered {e.code}: no gateway in this build"
                 return
-        self.urls["agentfn"] = url
+        self.urls[key] = url
 
     # -- load --
 
@@ -209,14 +220,14 @@ class Bench:
     def cpu(self):
         """CPU seconds used so far: agentfn, the MLflow server (workers; PostgreSQL), the fake."""
         out = {"mlflow": tree_cpu_split(self.mlflow.pids())[0], "fake": tree_cpu_split([self.fake_proc.pid])[0]}
-        if "agentfn" in self.urls:
-            out["agentfn"] = tree_cpu_split([self.agentfn.pid])[0]
+        for key, proc in self.agentfns.items():
+            if key in self.urls:
+                out[key] = tree_cpu_split([proc.pid])[0]
         return out
 
     def spooled(self):
-        """Traces waiting in agentfn's spool: its files live in a subdirectory per destination (to-<hash>/)."""
-        d = f"{OUT}/spool"
-        return sum(1 for where, _, files in os.walk(d) for f in files
+        """Traces waiting in agentfn's spools: its files live in a subdirectory per destination (to-<hash>/)."""
+        return sum(1 for key in self.agentfns for where, _, files in os.walk(f"{OUT}/spool-{key}") for f in files
                    if f.endswith(".json") and os.path.basename(where) not in ("rejected", "corrupt"))
 
     def settle(self, max_s=None):
@@ -261,7 +272,7 @@ class Bench:
         """JIT warm-up of the JVMs (fake, agentfn) and first connections, no model latency, unmeasured."""
         self.fake(latency_ms=0)
         for side in self.sides:
-            n = self.a.warmup if side in ("direct", "agentfn") else max(self.a.warmup // 10, 20)
+            n = self.a.warmup if side == "direct" or side in AGENTFN_SIDES else max(self.a.warmup // 10, 20)
             for w, mode in self.pairs():
                 self.scenario(w)
                 self.load(side, mode, 8, n, 120)
@@ -304,7 +315,7 @@ class Bench:
         out = {}
         self.scenario("turn")
         self.fake(latency_ms=self.a.rss_latency_ms)
-        for side, pid in (("agentfn", getattr(self, "agentfn", None)), ("mlflow-gateway", self.mlflow.proc)):
+        for side, pid in (*self.agentfns.items(), ("mlflow-gateway", self.mlflow.proc)):
             if side not in self.urls:
                 continue
             with RssSampler(pid.pid) as s:
@@ -373,25 +384,26 @@ def summarize(bench, rss, traces):
         points.append(pt)
     by = {(x["side"], x["workload"], x["mode"], x["concurrency"]): x for x in points}
     goals = []
-    if "agentfn" in bench.urls:
+    for key in (k for k in AGENTFN_SIDES if k in bench.urls):
+        who = "" if key == "agentfn" else f"{key}: "
         for w, mode in bench.pairs():
-            a = by.get(("agentfn", w, mode, 16))
+            a = by.get((key, w, mode, 16))
             peer = by.get(("mlflow-gateway", w, mode, 16))
             if not a:
                 continue
             for m in ("ttfb", "ttlb"):
                 v = a[f"{m}_p99_overhead"]
-                goals.append({"goal": f"p99 {m.upper()} overhead at c=16, {w}, {mode}", "value": v,
+                goals.append({"goal": f"{who}p99 {m.upper()} overhead at c=16, {w}, {mode}", "value": v,
                               "limit": f"≤ {GOALS['p99_overhead_ms_c16']} ms",
                               "met": None if v is None else v <= GOALS["p99_overhead_ms_c16"]})
                 pv = peer and peer[f"{m}_p99_overhead"]
                 ratio = v / pv if v is not None and pv else None
-                goals.append({"goal": f"p99 {m.upper()} overhead at c=16 / MLflow AI Gateway's, {w}, {mode}",
+                goals.append({"goal": f"{who}p99 {m.upper()} overhead at c=16 / MLflow AI Gateway's, {w}, {mode}",
                               "value": ratio, "limit": "≤ 0.33",
                               "met": None if ratio is None else (v <= 0 or (pv > 0 and ratio <= GOALS["peer_ratio"]))})
-        if "agentfn" in rss:
-            v = rss["agentfn"]["peak_mb"]
-            goals.append({"goal": "agentfn RSS with 256 SSE streams open", "value": v,
+        if key in rss:
+            v = rss[key]["peak_mb"]
+            goals.append({"goal": f"{key} RSS with 256 SSE streams open", "value": v,
                           "limit": f"≤ {GOALS['rss_mb_256_streams']} MB", "met": v <= GOALS["rss_mb_256_streams"]})
     # MLflow CPU per traced turn: the traced sides' MLflow CPU per request minus the direct call's (MLflow idle
     # then: its background work), and for the MLflow gateway minus its untraced twin (proxying without tracing).
@@ -400,10 +412,10 @@ def summarize(bench, rss, traces):
         for c in bench.levels:
             base = by.get(("direct", w, mode, c))
             row = {"workload": w, "mode": mode, "concurrency": c}
-            if by.get(("agentfn", w, mode, c)) and base:
-                row["agentfn"] = by[("agentfn", w, mode, c)]["cpu_ms_per_request"]["mlflow"] - \
-                    base["cpu_ms_per_request"]["mlflow"]
-                row["agentfn_own"] = by[("agentfn", w, mode, c)]["cpu_ms_per_request"].get("agentfn")
+            for key in AGENTFN_SIDES:
+                if by.get((key, w, mode, c)) and base:
+                    row[key] = by[(key, w, mode, c)]["cpu_ms_per_request"]["mlflow"] - base["cpu_ms_per_request"]["mlflow"]
+                    row[f"{key}_own"] = by[(key, w, mode, c)]["cpu_ms_per_request"].get(key)
             t, u = by.get(("mlflow-gateway", w, mode, c)), by.get(("mlflow-gateway-untraced", w, mode, c))
             if t:
                 row["mlflow_gateway_total"] = t["cpu_ms_per_request"]["mlflow"]
@@ -414,7 +426,8 @@ def summarize(bench, rss, traces):
             "unavailable": bench.unavailable}
 
 
-LABELS = {"direct": "direct (the fake)", "agentfn": "agentfn gateway", "mlflow-gateway": "MLflow AI Gateway, traced",
+LABELS = {"direct": "direct (the fake)", "agentfn": "agentfn gateway",
+          "agentfn-spool": "agentfn gateway, turn-end-wait=spool", "mlflow-gateway": "MLflow AI Gateway, traced",
           "mlflow-gateway-untraced": "MLflow AI Gateway, untraced"}
 
 
@@ -444,7 +457,7 @@ def markdown(s, meta, bench):
                     if x["workload"] != w or x["mode"] != mode or x["concurrency"] != c:
                         continue
                     cpu = x["cpu_ms_per_request"]
-                    own = cpu.get("agentfn") if x["side"] == "agentfn" else cpu.get("mlflow") \
+                    own = cpu.get(x["side"]) if x["side"] in AGENTFN_SIDES else cpu.get("mlflow") \
                         if x["side"].startswith("mlflow") else cpu.get("fake")
                     out.append(f"| {LABELS[x['side']]} | {mode} | {c} | {x['ok']}/{x['sent']} | {fmt(x['ttfb_p50'])} | "
                                f"{fmt(x['ttfb_p99'])} | {fmt(x['ttlb_p50'])} | {fmt(x['ttlb_p99'])} | "
@@ -454,11 +467,14 @@ def markdown(s, meta, bench):
     out += ["", "**MLflow server CPU per traced turn** (ms; from the start of a point until MLflow is idle again; "
             "agentfn: minus the same point's direct calls; MLflow AI Gateway: its whole server per request, and "
             "traced minus untraced, which is its tracing alone):", "",
-            "| Workload | Mode | c | agentfn: MLflow per trace | agentfn: its own CPU per request | MLflow AI Gateway: server per request | MLflow AI Gateway: tracing per request |",
-            "|---|---|---:|---:|---:|---:|---:|"]
+            "| Workload | Mode | c | agentfn: MLflow per trace | agentfn: its own CPU per request | "
+            "agentfn-spool: MLflow per trace | agentfn-spool: its own CPU per request | "
+            "MLflow AI Gateway: server per request | MLflow AI Gateway: tracing per request |",
+            "|---|---|---:|---:|---:|---:|---:|---:|---:|"]
     for r in s["mlflow_cpu"]:
         out.append(f"| {r['workload']} | {r['mode']} | {r['concurrency']} | {fmt(r.get('agentfn'), 2)} | "
-                   f"{fmt(r.get('agentfn_own'), 2)} | {fmt(r.get('mlflow_gateway_total'), 2)} | "
+                   f"{fmt(r.get('agentfn_own'), 2)} | {fmt(r.get('agentfn-spool'), 2)} | "
+                   f"{fmt(r.get('agentfn-spool_own'), 2)} | {fmt(r.get('mlflow_gateway_total'), 2)} | "
                    f"{fmt(r.get('mlflow_gateway_tracing'), 2)} |")
     out += ["", "**Peak RSS with 256 SSE streams open** (model latency %d ms, 256 requests at concurrency 256): " % a.rss_latency_ms
             + "; ".join(f"{LABELS[k]} {v['peak_mb']:.0f} MB ({v['ok']}/{v['sent']} answered)" for k, v in s["rss"].items())
@@ -468,7 +484,7 @@ def markdown(s, meta, bench):
                         for k, v in s["traces"].items()) + ".",
             "", f"Machine: {meta['machine']}; load average before / after: {meta['loadavg_before']} / "
             f"{meta['loadavg_after']}. Duration {meta['duration_s']:.0f} s.", "", "Command:", "", "```",
-            meta["command"], "agentfn: " + meta.get("agentfn_command", "not run"), "```"]
+            meta["command"], *(f"{k}: {v}" for k, v in meta.get("agentfn_commands", {}).items()), "```"]
     return "\n".join(out) + "\n"
 
 
@@ -524,9 +540,9 @@ def main():
             "machine": f"{os.cpu_count()} CPUs, {platform.platform()}", "loadavg_before": load_before,
             "loadavg_after": " ".join(open("/proc/loadavg").read().split()[:3]), "duration_s": time.time() - started,
             "settle_s": bench.settles}
-    if "agentfn" in bench.urls:
-        meta["agentfn_command"] = "AGENTFN_GATEWAY_ENABLED=true ANTHROPIC_BASE_URL=<fake> MLFLOW_TRACKING_URI=<mlflow> " \
-            + " ".join(shlex.quote(c) for c in bench.agentfn_cmd)
+    for key, cmd in bench.agentfn_cmds.items():
+        meta.setdefault("agentfn_commands", {})[key] = \
+            "AGENTFN_GATEWAY_ENABLED=true ANTHROPIC_BASE_URL=<fake> MLFLOW_TRACKING_URI=<mlflow> " + cmd
     md = markdown(summary, meta, bench)
     with open(f"{OUT}/gateway.json", "w") as f:
         json.dump({"meta": meta, "summary": summary, "raw": bench.rows}, f, indent=1)
