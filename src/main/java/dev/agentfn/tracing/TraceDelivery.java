@@ -157,6 +157,30 @@ public final class TraceDelivery {
     }
 
     /**
+     * At shutdown: waits up to {@code max} for the exports still in flight, so a trace that was only spooled beside
+     * its export (or is about to be spooled after a slow one) is confirmed and leaves the spool before the instance
+     * goes, rather than staying on a disk that may go with it. Exports started meanwhile go to the spool. Returns
+     * whether none was left in flight; without a bound on exports in flight there is nothing to count, and it
+     * returns at once.
+     */
+    public boolean awaitExports(Duration max) {
+        if (inFlight == null) {
+            return true;
+        }
+        try {
+            if (inFlight.tryAcquire(maxInFlight, max.toNanos(), TimeUnit.NANOSECONDS)) {
+                inFlight.release(maxInFlight);
+                return true;
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        LOG.warnf("%d trace exports still in flight at shutdown; their traces stay in the spool",
+                maxInFlight - inFlight.availablePermits());
+        return false;
+    }
+
+    /**
      * The permit is held until MLflow answers, however late: that is the load the bound is about. An exporter
      * that throws (it must not) counts as a retryable failure, so the trace is spooled, not lost.
      */

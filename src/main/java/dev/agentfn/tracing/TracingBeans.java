@@ -125,8 +125,16 @@ public class TracingBeans {
         drainer.get().tick();
     }
 
-    void stop(@Observes ShutdownEvent event) {
+    /** Lets exports in flight finish first (at most the export timeout), then stops the spool's threads. */
+    void stop(@Observes ShutdownEvent event, TraceDelivery delivery, AgentfnConfig config) {
+        delivery.awaitExports(config.tracing().exportTimeout());
         spoolExecutor.shutdown();
+        try {
+            // a confirmed export's last step, deleting its spooled copy, runs here
+            spoolExecutor.awaitTermination(1, java.util.concurrent.TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
         drainExecutor.shutdown();
     }
 

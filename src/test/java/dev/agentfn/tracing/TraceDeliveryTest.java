@@ -2,6 +2,7 @@ package dev.agentfn.tracing;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.agentfn.mlflow.MlflowKeys;
@@ -170,6 +171,26 @@ class TraceDeliveryTest {
         assertFalse(answer.isDone(), "waits for MLflow: " + answer);
         exporter.release(t.info().traceId());
         assertEquals(ExportStatus.DELIVERED, answer.get(10, TimeUnit.SECONDS));
+    }
+
+    /** Shutdown waits for the exports in flight (bounded), so a copy spooled beside one is confirmed and removed. */
+    @Test
+    void shutdownWaitsForExportsInFlightWithinItsBound() throws Exception {
+        DirectoryTraceSpool spool = new DirectoryTraceSpool(dir, "test destination", 100, new TraceCodec(new ObjectMapper()));
+        SpoolDrainer drainer = new SpoolDrainer(spool, exporter, 10, 1, 5, Duration.ofHours(1), drainExecutor);
+        TraceDelivery delivery = new TraceDelivery(exporter, spool, drainer, Duration.ofHours(1), spoolExecutor, 4);
+        assertTrue(delivery.awaitExports(Duration.ofMillis(10)), "nothing in flight");
+        Trace t = trace("in flight at shutdown");
+        exporter.hang(t.info().traceId());
+        assertEquals(ExportStatus.SPOOLED, delivery.deliverDurably(t).get(10, TimeUnit.SECONDS));
+
+        assertFalse(delivery.awaitExports(Duration.ofMillis(100)), "still in flight after the bound");
+        CompletableFuture<Boolean> waiting = CompletableFuture.supplyAsync(() -> delivery.awaitExports(Duration.ofSeconds(10)));
+        Thread.sleep(100);
+        assertFalse(waiting.isDone(), "waits while MLflow has not answered");
+        exporter.release(t.info().traceId());
+        assertTrue(waiting.get(10, TimeUnit.SECONDS), "returns once the export ended");
+        awaitEmpty(spool);
     }
 
     private static List<String> spooledIds(DirectoryTraceSpool spool) {
