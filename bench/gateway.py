@@ -146,14 +146,25 @@ class Bench:
             self.pin()
 
     def pin(self):
-        """--pin: the MLflow server (workers, PostgreSQL and the backends it forks later) on CPU 0, everything else
-        of the bench (agentfn, the fake, the client) on CPU 1, so MLflow's work cannot starve the relay's threads
-        (other processes on the machine are not pinned)."""
-        for pids, cpu in ((self.mlflow.pids(), "0"),
-                          ([self.fake_proc.pid, self.client.pid] + [p.pid for p in self.agentfns.values()], "1")):
+        """--pin (shared): the MLflow server (workers, PostgreSQL and the backends it forks later) on CPU 0,
+        everything else of the bench (agentfn, the fake, the client) on CPU 1, so MLflow's work cannot starve the
+        relay's threads. --pin alone: agentfn alone on CPU 1 (as a gateway with a vCPU of its own), everything else
+        on CPU 0 with MLflow at nice 19, so the fake and the client go first there. Other processes on the machine
+        are not pinned."""
+        agentfns = [p.pid for p in self.agentfns.values()]
+        if self.a.pin == "alone":
+            plan = ((self.mlflow.pids() + [self.fake_proc.pid, self.client.pid], "0"), (agentfns, "1"))
+        else:
+            plan = ((self.mlflow.pids(), "0"), ([self.fake_proc.pid, self.client.pid] + agentfns, "1"))
+        for pids, cpu in plan:
             for root in pids:
                 for pid in tree_pids(root):
                     subprocess.run(["taskset", "-a", "-p", "-c", cpu, str(pid)], stdout=subprocess.DEVNULL,
+                                   stderr=subprocess.DEVNULL)
+        if self.a.pin == "alone":
+            for root in self.mlflow.pids():
+                for pid in tree_pids(root):
+                    subprocess.run(["renice", "-n", "19", "-p", str(pid)], stdout=subprocess.DEVNULL,
                                    stderr=subprocess.DEVNULL)
 
     def experiment(self, key):
@@ -510,7 +521,9 @@ def main():
     ap.add_argument("--rss-latency-ms", type=int, default=3000, help="model latency while 256 streams are held open")
     ap.add_argument("--mlflow-backend", choices=MLFLOW_BACKENDS, default="postgres")
     ap.add_argument("--mlflow-workers", type=int, default=None)
-    ap.add_argument("--pin", action="store_true", help="MLflow on CPU 0, agentfn, the fake and the client on CPU 1")
+    ap.add_argument("--pin", nargs="?", const="shared", choices=("shared", "alone"),
+                    help="shared (the default of a bare --pin): MLflow on CPU 0, agentfn, the fake and the client on "
+                    "CPU 1; alone: agentfn alone on CPU 1, the rest on CPU 0 with MLflow at nice 19")
     ap.add_argument("--java", default="java")
     ap.add_argument("--jvm-args", default="", help="extra JVM options for agentfn")
     ap.add_argument("--note", default="shared 2-core machine: other builds ran at the same time, numbers are noisy")
