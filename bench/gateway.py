@@ -16,7 +16,7 @@ per request, so every request is a whole user turn):
   direct          the fake itself: the baseline
   agentfn         agentfn's gateway -> the fake; one MLflow trace per turn, confirmed before the turn's last byte
   agentfn-spool   the same with agentfn.gateway.turn-end-wait=spool: the turn's last byte waits for the trace to be
-                  in agentfn's spool (or confirmed, if first); the export goes on beside it (a second process)
+                  in agentfn's spool; its export follows (a second agentfn process)
   mlflow-gateway  MLflow AI Gateway raw proxy -> the fake, traced (one trace per request, logged asynchronously)
   mlflow-gateway-untraced  the same endpoint with usage tracking off
 Workloads: `turn`: the answer ends the turn (end_turn; agentfn writes the trace before the answer's last byte);

@@ -59,7 +59,7 @@ final class TurnTracer {
     private final TurnCache cache;
     private final boolean turnEndWaitsForSpool;
 
-    /** @param turnEndWaitsForSpool a turn's last write waits for the spool or MLflow, whichever is first (not MLflow) */
+    /** @param turnEndWaitsForSpool a turn's last write waits for the spool only, its export following (not for MLflow) */
     TurnTracer(Tracer tracer, TraceDelivery delivery, TraceLookup lookup, Pricing pricing, ObjectMapper json,
             TurnCache cache, boolean turnEndWaitsForSpool) {
         this.tracer = tracer;

@@ -83,11 +83,11 @@ public final class TraceDelivery {
     }
 
     /**
-     * Delivers without waiting for MLflow: the future completes as soon as the trace is confirmed or durably in the
-     * spool, whichever comes first. The export starts at once and the spool write (one fsync, far shorter than
-     * MLflow's write) runs beside it; the export's confirmation removes the spooled copy, and until the export ends
-     * the drainer leaves that copy alone (sending it too would only write the trace twice). Should the spool refuse
-     * the trace, the caller waits for the export as in {@link #deliver}.
+     * Delivers without waiting for MLflow: the future completes once the trace is durably in the spool (one fsync,
+     * far shorter than MLflow's write), and its export starts right after, off the caller's path. MLflow's
+     * confirmation then removes the spooled copy; until the export ends the drainer leaves that copy alone (sending it
+     * too would only write the trace twice). Past the bound on exports in flight the copy is simply left to the
+     * drainer. Should the spool refuse the trace, the caller waits for the export as in {@link #deliver}.
      *
      * <p>What this gives up against {@link #deliver}: a trace that MLflow had not confirmed when the caller went on
      * is, for a while, only on this instance's disk. It is for a caller whose instance keeps running, and keeps its
@@ -97,63 +97,53 @@ public final class TraceDelivery {
         if (!exporter.enabled()) {
             return CompletableFuture.completedFuture(ExportStatus.DISABLED);
         }
-        if (inFlight != null && !inFlight.tryAcquire()) {
-            ExportResult busy = ExportResult.failure(true, maxInFlight + " exports already waiting for MLflow "
-                    + "(agentfn.tracing.max-exports-in-flight)");
-            return CompletableFuture.supplyAsync(() -> spool(trace, busy, null), spoolExecutor);
-        }
-        CompletableFuture<ExportResult> export = startExport(trace);
-        CompletableFuture<String> copy = CompletableFuture.supplyAsync(() -> spoolBeside(trace), spoolExecutor);
         CompletableFuture<ExportStatus> answer = new CompletableFuture<>();
-        export.thenAccept(r -> {
-            if (r.delivered()) {
-                answer.complete(ExportStatus.DELIVERED);
+        CompletableFuture.runAsync(() -> {
+            String handle = spoolBeside(trace);
+            if (handle == null) {
+                deliver(trace).thenAccept(answer::complete);
+                return;
             }
-        });
-        copy.thenAccept(handle -> {
-            if (handle != null) {
-                answer.complete(ExportStatus.SPOOLED);
-            } else {
-                export.copy().completeOnTimeout(TIMED_OUT, timeout.toNanos(), TimeUnit.NANOSECONDS)
-                        .thenAccept(r -> answer.complete(r.delivered() ? ExportStatus.DELIVERED : lost(trace, r)));
-            }
-        });
-        export.thenAcceptBothAsync(copy, (r, handle) -> settleCopy(trace, r, handle), spoolExecutor);
+            answer.complete(ExportStatus.SPOOLED); // the caller goes on now; encoding the export is not its wait
+            exportAfter(trace, handle);
+        }, spoolExecutor);
         return answer;
     }
 
-    /** The spooled copy's handle, held back from the drainer; null when the spool refused it. */
+    private void exportAfter(Trace trace, String handle) {
+        if (inFlight != null && !inFlight.tryAcquire()) {
+            drainer.letGo(handle);
+            busyNotice(trace.info().traceId(), ExportResult.failure(true, maxInFlight
+                    + " exports already waiting for MLflow (agentfn.tracing.max-exports-in-flight)"));
+            return;
+        }
+        startExport(trace).thenAcceptAsync(r -> settleCopy(trace, r, handle), spoolExecutor);
+    }
+
+    /** The spooled copy's handle, held back from the drainer until its export ends; null when the spool refused it. */
     private String spoolBeside(Trace trace) {
         try {
             String handle = spool.put(trace);
             drainer.holdBack(handle);
             return handle;
         } catch (IOException | RuntimeException e) {
-            LOG.warnf("Trace %s could not be spooled beside its export (%s); waiting for MLflow instead",
+            LOG.warnf("Trace %s could not be spooled ahead of its export (%s); waiting for MLflow instead",
                     trace.info().traceId(), e.getMessage());
             return null;
         }
     }
 
-    /** The export of a trace spooled beside it ended: a confirmed trace leaves the spool, any other waits for the drainer. */
+    /** The export of a spooled trace ended: a confirmed trace leaves the spool, any other waits for the drainer. */
     private void settleCopy(Trace trace, ExportResult r, String handle) {
-        if (handle != null) {
-            if (r.delivered()) {
-                spool.remove(handle);
-            } else {
-                busyNotice(trace.info().traceId(), r);
-            }
-            drainer.letGo(handle);
+        if (r.delivered()) {
+            spool.remove(handle);
+        } else {
+            busyNotice(trace.info().traceId(), r);
         }
+        drainer.letGo(handle);
         if (r.delivered()) {
             drainer.nudge();
         }
-    }
-
-    private ExportStatus lost(Trace trace, ExportResult why) {
-        LOG.errorf("Trace %s is LOST: export failed (%s) and the spool refused it", trace.info().traceId(),
-                LogText.escape(why.detail()));
-        return ExportStatus.FAILED;
     }
 
     /**

@@ -103,6 +103,7 @@ class TraceDeliveryTest {
 
         assertEquals(ExportStatus.SPOOLED, delivery.deliverDurably(t).get(10, TimeUnit.SECONDS),
                 "answered without MLflow's confirmation (the export timeout is an hour)");
+        exporter.awaitHanging(); // the export starts once the caller has its answer
         assertEquals(List.of(t.info().traceId()), spooledIds(spool));
         assertEquals(0, drainer.drainOnce(), "the copy is not sent again while its own export is in flight");
         assertEquals(List.of(t.info().traceId()), exporter.attempted());
@@ -120,6 +121,7 @@ class TraceDeliveryTest {
         Trace t = trace("MLflow down at first");
         exporter.hang(t.info().traceId());
         assertEquals(ExportStatus.SPOOLED, delivery.deliverDurably(t).get(10, TimeUnit.SECONDS));
+        exporter.awaitHanging();
 
         exporter.fail(t.info().traceId());
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
@@ -183,6 +185,7 @@ class TraceDeliveryTest {
         Trace t = trace("in flight at shutdown");
         exporter.hang(t.info().traceId());
         assertEquals(ExportStatus.SPOOLED, delivery.deliverDurably(t).get(10, TimeUnit.SECONDS));
+        exporter.awaitHanging();
 
         assertFalse(delivery.awaitExports(Duration.ofMillis(100)), "still in flight after the bound");
         CompletableFuture<Boolean> waiting = CompletableFuture.supplyAsync(() -> delivery.awaitExports(Duration.ofSeconds(10)));
@@ -249,8 +252,10 @@ class TraceDeliveryTest {
         public CompletableFuture<ExportResult> export(Trace trace) {
             attempts.add(trace.info().traceId());
             if (hanging.contains(trace.info().traceId())) {
+                CompletableFuture<ExportResult> pending = open.computeIfAbsent(trace.info().traceId(),
+                        id -> new CompletableFuture<>());
                 someoneHangs.complete(null);
-                return open.computeIfAbsent(trace.info().traceId(), id -> new CompletableFuture<>());
+                return pending;
             }
             return CompletableFuture.completedFuture(ExportResult.success("ok"));
         }
