@@ -66,9 +66,9 @@ class TraceDeliveryTest {
 
     @Test
     void pastTheBoundOnExportsInFlightTracesAreSpooledWithoutWaiting() throws Exception {
-        DirectoryTraceSpool spool = new DirectoryTraceSpool(dir, "test destination", 100, new TraceCodec(new ObjectMapper()));
-        SpoolDrainer drainer = new SpoolDrainer(spool, exporter, 10, 1, 5, Duration.ofHours(1), drainExecutor);
-        TraceDelivery delivery = new TraceDelivery(exporter, spool, drainer, Duration.ofHours(1), spoolExecutor, 2);
+        DirectoryTraceSpool spool = newSpool();
+        SpoolDrainer drainer = drainerOf(spool);
+        TraceDelivery delivery = deliveryOf(spool, drainer, 2);
         Trace first = trace("first");
         Trace second = trace("second");
         exporter.hang(first.info().traceId());
@@ -95,9 +95,9 @@ class TraceDeliveryTest {
      */
     @Test
     void aDurableDeliveryAnswersOnceSpooledAndTheLateConfirmationRemovesTheCopy() throws Exception {
-        DirectoryTraceSpool spool = new DirectoryTraceSpool(dir, "test destination", 100, new TraceCodec(new ObjectMapper()));
-        SpoolDrainer drainer = new SpoolDrainer(spool, exporter, 10, 1, 5, Duration.ofHours(1), drainExecutor);
-        TraceDelivery delivery = new TraceDelivery(exporter, spool, drainer, Duration.ofHours(1), spoolExecutor, 0);
+        DirectoryTraceSpool spool = newSpool();
+        SpoolDrainer drainer = drainerOf(spool);
+        TraceDelivery delivery = deliveryOf(spool, drainer, 0);
         Trace t = trace("turn end");
         exporter.hang(t.info().traceId());
 
@@ -115,9 +115,9 @@ class TraceDeliveryTest {
     /** An export that fails leaves the spooled copy to the drainer, which then sends it like any spooled trace. */
     @Test
     void aDurableDeliveryWhoseExportFailsIsRedeliveredFromTheSpool() throws Exception {
-        DirectoryTraceSpool spool = new DirectoryTraceSpool(dir, "test destination", 100, new TraceCodec(new ObjectMapper()));
-        SpoolDrainer drainer = new SpoolDrainer(spool, exporter, 10, 1, 5, Duration.ofHours(1), drainExecutor);
-        TraceDelivery delivery = new TraceDelivery(exporter, spool, drainer, Duration.ofHours(1), spoolExecutor, 0);
+        DirectoryTraceSpool spool = newSpool();
+        SpoolDrainer drainer = drainerOf(spool);
+        TraceDelivery delivery = deliveryOf(spool, drainer, 0);
         Trace t = trace("MLflow down at first");
         exporter.hang(t.info().traceId());
         assertEquals(ExportStatus.SPOOLED, delivery.deliverDurably(t).get(10, TimeUnit.SECONDS));
@@ -137,7 +137,7 @@ class TraceDeliveryTest {
     /** A spool that refuses the copy: the caller waits for MLflow, as with deliver. */
     @Test
     void aDurableDeliveryWaitsForMlflowWhenTheSpoolRefuses() throws Exception {
-        DirectoryTraceSpool real = new DirectoryTraceSpool(dir, "test destination", 100, new TraceCodec(new ObjectMapper()));
+        DirectoryTraceSpool real = newSpool();
         dev.agentfn.tracing.spool.TraceSpool refusing = new dev.agentfn.tracing.spool.TraceSpool() {
             @Override
             public String put(Trace trace) throws java.io.IOException {
@@ -164,8 +164,8 @@ class TraceDeliveryTest {
                 return real.size();
             }
         };
-        SpoolDrainer drainer = new SpoolDrainer(refusing, exporter, 10, 1, 5, Duration.ofHours(1), drainExecutor);
-        TraceDelivery delivery = new TraceDelivery(exporter, refusing, drainer, Duration.ofHours(1), spoolExecutor, 0);
+        SpoolDrainer drainer = drainerOf(refusing);
+        TraceDelivery delivery = deliveryOf(refusing, drainer, 0);
         Trace t = trace("spool full");
         exporter.hang(t.info().traceId());
         CompletableFuture<ExportStatus> answer = delivery.deliverDurably(t);
@@ -178,9 +178,9 @@ class TraceDeliveryTest {
     /** Shutdown waits for the exports in flight (bounded), so a copy spooled beside one is confirmed and removed. */
     @Test
     void shutdownWaitsForExportsInFlightWithinItsBound() throws Exception {
-        DirectoryTraceSpool spool = new DirectoryTraceSpool(dir, "test destination", 100, new TraceCodec(new ObjectMapper()));
-        SpoolDrainer drainer = new SpoolDrainer(spool, exporter, 10, 1, 5, Duration.ofHours(1), drainExecutor);
-        TraceDelivery delivery = new TraceDelivery(exporter, spool, drainer, Duration.ofHours(1), spoolExecutor, 4);
+        DirectoryTraceSpool spool = newSpool();
+        SpoolDrainer drainer = drainerOf(spool);
+        TraceDelivery delivery = deliveryOf(spool, drainer, 4);
         assertTrue(delivery.awaitExports(Duration.ofMillis(10)), "nothing in flight");
         Trace t = trace("in flight at shutdown");
         exporter.hang(t.info().traceId());
@@ -194,6 +194,19 @@ class TraceDeliveryTest {
         exporter.release(t.info().traceId());
         assertTrue(waiting.get(10, TimeUnit.SECONDS), "returns once the export ended");
         awaitEmpty(spool);
+    }
+
+    private DirectoryTraceSpool newSpool() throws java.io.IOException {
+        return new DirectoryTraceSpool(dir, "test destination", 100, new TraceCodec(new ObjectMapper()));
+    }
+
+    private SpoolDrainer drainerOf(dev.agentfn.tracing.spool.TraceSpool spool) {
+        return new SpoolDrainer(spool, exporter, 10, 1, 5, Duration.ofHours(1), drainExecutor);
+    }
+
+    /** An export timeout of an hour: a test that passes never waits it out. */
+    private TraceDelivery deliveryOf(dev.agentfn.tracing.spool.TraceSpool spool, SpoolDrainer drainer, int maxInFlight) {
+        return new TraceDelivery(exporter, spool, drainer, Duration.ofHours(1), spoolExecutor, maxInFlight);
     }
 
     private static List<String> spooledIds(DirectoryTraceSpool spool) {
