@@ -435,9 +435,10 @@ public interface AgentfnConfig {
          * What the answer that ends a turn waits for before its last event ({@code message_stop}). {@code mlflow}:
          * until MLflow confirmed the turn's trace (past {@code agentfn.tracing.export-timeout}, until it is spooled).
          * {@code spool}: until the trace is in the local spool (one fsync); its export follows, and MLflow's
-         * confirmation deletes the spooled copy, so MLflow's write time leaves the answer. Choose {@code spool} only where an instance keeps
-         * running after it answers and its spool directory outlives it (an always-on container with a volume), never
-         * on Lambda or any platform that freezes or throttles an instance once it has answered.
+         * confirmation deletes the spooled copy, so MLflow's write time leaves the answer. Choose {@code spool} only
+         * where an instance keeps running after it answers and its spool directory outlives it (an always-on
+         * container with a volume), never on Lambda or any platform that freezes or throttles an instance once it
+         * has answered.
          */
         @WithDefault("mlflow")
         TurnEndWait turnEndWait();

@@ -99,7 +99,7 @@ public final class TraceDelivery {
         }
         CompletableFuture<ExportStatus> answer = new CompletableFuture<>();
         CompletableFuture.runAsync(() -> {
-            String handle = spoolBeside(trace);
+            String handle = spoolAhead(trace);
             if (handle == null) {
                 deliver(trace).thenAccept(answer::complete);
                 return;
@@ -121,7 +121,7 @@ public final class TraceDelivery {
     }
 
     /** The spooled copy's handle, held back from the drainer until its export ends; null when the spool refused it. */
-    private String spoolBeside(Trace trace) {
+    private String spoolAhead(Trace trace) {
         try {
             String handle = spool.put(trace);
             drainer.holdBack(handle);
@@ -147,7 +147,7 @@ public final class TraceDelivery {
     }
 
     /**
-     * At shutdown: waits up to {@code max} for the exports still in flight, so a trace that was only spooled beside
+     * At shutdown: waits up to {@code max} for the exports still in flight, so a trace that was spooled ahead of
      * its export (or is about to be spooled after a slow one) is confirmed and leaves the spool before the instance
      * goes, rather than staying on a disk that may go with it. Exports started meanwhile go to the spool. Returns
      * whether none was left in flight; without a bound on exports in flight there is nothing to count, and it

@@ -175,7 +175,7 @@ class TraceDeliveryTest {
         assertEquals(ExportStatus.DELIVERED, answer.get(10, TimeUnit.SECONDS));
     }
 
-    /** Shutdown waits for the exports in flight (bounded), so a copy spooled beside one is confirmed and removed. */
+    /** Shutdown waits for the exports in flight (bounded), so a copy spooled ahead of one is confirmed and removed. */
     @Test
     void shutdownWaitsForExportsInFlightWithinItsBound() throws Exception {
         DirectoryTraceSpool spool = newSpool();
