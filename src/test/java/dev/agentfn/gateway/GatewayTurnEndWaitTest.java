@@ -8,6 +8,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.agentfn.conversation.Pricing;
 import dev.agentfn.conversation.Usage;
+import dev.agentfn.mlflow.MlflowKeys;
 import dev.agentfn.testing.MlflowPython;
 import dev.agentfn.testing.MlflowServerResource;
 import dev.agentfn.tracing.TraceDelivery;
@@ -19,7 +20,6 @@ import io.quarkus.test.junit.QuarkusTest;
 import io.quarkus.test.junit.TestProfile;
 import jakarta.inject.Inject;
 import java.util.List;
-import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
@@ -62,22 +62,24 @@ class GatewayTurnEndWaitTest {
                 new Usage(120, 5, 0, 0));
         assertEquals(ExportStatus.SPOOLED, last, "its answer waited for the spool only");
 
+        // the answer came before the export: MLflow has the finished trace once it confirmed the export, and the
+        // confirmation takes the spooled copy out (until then a reader may see the write half done)
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (spooled(session) && System.nanoTime() < deadline) {
+            Thread.sleep(50);
+        }
+        assertTrue(!spooled(session), "MLflow's confirmation took the trace out of the spool");
         JsonNode t = finishedTrace(session);
         assertEquals("[\"claude_code_conversation\",\"llm\",\"llm\",\"tool_Read\"]", t.get("names").toString());
         assertEquals(100 + 10 + 120 + 5, JSON.readTree(t.get("usage").asText()).get("total_tokens").asInt(), t.toString());
-        String mlflowId = t.get("id").asText();
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-        while (spooled(mlflowId) && System.nanoTime() < deadline) {
-            Thread.sleep(50);
-        }
-        assertTrue(!spooled(mlflowId), "MLflow's confirmation took the trace out of the spool");
     }
 
-    private boolean spooled(String mlflowTraceId) {
-        return spool.oldest(10_000).stream().anyMatch(s -> s.trace().info().traceId().equals(mlflowTraceId));
+    private boolean spooled(String session) {
+        return spool.oldest(10_000).stream()
+                .anyMatch(s -> session.equals(s.trace().info().metadata().get(MlflowKeys.Metadata.SESSION)));
     }
 
-    /** The session's one trace, once MLflow has it finished (the last export may land after the answer). */
+    /** The session's one trace, once MLflow shows it finished. */
     private JsonNode finishedTrace(String session) throws InterruptedException {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
         while (true) {
