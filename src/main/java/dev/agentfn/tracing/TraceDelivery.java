@@ -37,6 +37,8 @@ public final class TraceDelivery {
     private final Executor spoolExecutor;
     private final int maxInFlight;
     private final Semaphore inFlight;
+    /** Why a trace is spooled without an export: the bound on exports in flight is reached. */
+    private final ExportResult busy;
     private final AtomicLong busySpooled = new AtomicLong();
     private final AtomicLong lastBusyNotice = new AtomicLong(System.nanoTime() - BUSY_NOTICE_INTERVAL_NANOS);
 
@@ -50,6 +52,8 @@ public final class TraceDelivery {
         this.spoolExecutor = spoolExecutor;
         this.maxInFlight = maxInFlight;
         this.inFlight = maxInFlight > 0 ? new Semaphore(maxInFlight) : null;
+        this.busy = ExportResult.failure(true, maxInFlight + " exports already waiting for MLflow "
+                + "(agentfn.tracing.max-exports-in-flight)");
     }
 
     public boolean enabled() {
@@ -65,9 +69,7 @@ public final class TraceDelivery {
         if (!exporter.enabled()) {
             return CompletableFuture.completedFuture(ExportStatus.DISABLED);
         }
-        if (inFlight != null && !inFlight.tryAcquire()) {
-            ExportResult busy = ExportResult.failure(true, maxInFlight + " exports already waiting for MLflow "
-                    + "(agentfn.tracing.max-exports-in-flight)");
+        if (!takeExportPermit()) {
             return CompletableFuture.supplyAsync(() -> spool(trace, busy, null), spoolExecutor);
         }
         CompletableFuture<ExportResult> export = startExport(trace);
@@ -111,10 +113,9 @@ public final class TraceDelivery {
     }
 
     private void exportAfter(Trace trace, String handle) {
-        if (inFlight != null && !inFlight.tryAcquire()) {
+        if (!takeExportPermit()) {
             drainer.letGo(handle);
-            busyNotice(trace.info().traceId(), ExportResult.failure(true, maxInFlight
-                    + " exports already waiting for MLflow (agentfn.tracing.max-exports-in-flight)"));
+            busyNotice(trace.info().traceId(), busy);
             return;
         }
         startExport(trace).thenAcceptAsync(r -> settleCopy(trace, r, handle), spoolExecutor);
@@ -168,6 +169,11 @@ public final class TraceDelivery {
         LOG.warnf("%d trace exports still in flight at shutdown; their traces stay in the spool",
                 maxInFlight - inFlight.availablePermits());
         return false;
+    }
+
+    /** False when {@code maxInFlight} exports are already waiting for MLflow; else an export may start. */
+    private boolean takeExportPermit() {
+        return inFlight == null || inFlight.tryAcquire();
     }
 
     /**
