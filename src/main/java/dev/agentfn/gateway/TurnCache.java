@@ -59,7 +59,12 @@ final class TurnCache {
         return Optional.ofNullable(bySession.get(sessionId));
     }
 
-    /** Removes and returns the turns closed, or idle since before {@code idleBeforeNanos}; idle ones still open are returned. */
+    /**
+     * Removes the turns idle since before {@code idleBeforeNanos} and returns those of them still open. A closed turn
+     * stays until it is idle too: a background subagent may still report back into it, and must find it here (else
+     * it would look the turn up in MLflow and count its call in a copy of the state that the turn's last write
+     * never sees).
+     */
     synchronized List<Open> sweep(long idleBeforeNanos) {
         List<Open> idle = new ArrayList<>();
         Map<TurnState, String> sessions = new java.util.IdentityHashMap<>();
@@ -67,7 +72,7 @@ final class TurnCache {
         var it = turns.values().iterator();
         while (it.hasNext()) {
             TurnState s = it.next();
-            if (s.closed() || s.updatedNanos() < idleBeforeNanos) {
+            if (s.updatedNanos() < idleBeforeNanos) {
                 it.remove();
                 String session = sessions.get(s);
                 if (session != null) {
