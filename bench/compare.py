@@ -328,7 +328,7 @@ class Bench:
         return f"{ROOT}/target/bench-compare/spool-{key}{'' if traced else '-untraced'}"
 
     def spooled(self, sides):
-        """Traces waiting in each traced agentfn's spool (one <time>-<trace id>.json file each; agentfn has
+        """Traces waiting in each traced agentfn's spool (one <time>-<trace id>+<write>.json file each; agentfn has
         no backlog metric, the directory is the truth)."""
         return {s.key: sum(1 for f in os.listdir(self.spool(s.key)) if f.endswith(".json"))
                 if os.path.isdir(self.spool(s.key)) else 0 for s in sides if s.kind == "agentfn"}

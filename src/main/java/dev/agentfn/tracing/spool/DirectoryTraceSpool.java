@@ -16,8 +16,10 @@ import java.nio.file.StandardOpenOption;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.HexFormat;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
 import java.util.TreeSet;
@@ -31,8 +33,14 @@ import org.jboss.logging.Logger;
 /**
  * A spool in a local directory. Each trace is one file, written to a temporary name, fsynced, then
  * renamed into place and the directory fsynced: a crash leaves either the whole file or none under
- * its final name. Files are named {@code <request time ms>-<trace id>.json}, so names sort oldest
- * first and spooling the same trace again replaces it. Files that cannot be decoded (torn by a
+ * its final name. Files are named {@code <request time ms>-<trace id>+<write stamp>.json}: names sort
+ * oldest first, and the copies of one trace by the order they were written. A copy is named for its write
+ * because a trace is written more than once (a gateway turn after each of its calls), and a handle must
+ * delete only the copy MLflow confirmed: with one name per trace, the late confirmation of an earlier write
+ * deleted the newer copy that had replaced it. Spooling a trace again deletes its earlier copies once the new
+ * one is durable; a listing that still finds several (a crash in between) keeps the newest. (Files named
+ * {@code <request time ms>-<trace id>.json}, by an older agentfn, count as the oldest copy of their trace.)
+ * Files that cannot be decoded (torn by a
  * crash, or written by another version) move to {@code corrupt/}, traces MLflow refused for good to
  * {@code rejected/}; both are logged and kept (moving a file back into the directory redelivers it).
  * Temporary files a crash left behind are removed when the spool opens.
@@ -53,6 +61,10 @@ public final class DirectoryTraceSpool implements TraceSpool {
     private static final Logger LOG = Logger.getLogger(DirectoryTraceSpool.class);
     private static final String SUFFIX = ".json";
     private static final String TMP = ".tmp-";
+    /** Separates a file's trace from its write stamp; never part of a trace id. */
+    private static final char STAMP = '+';
+    /** Write stamps, microseconds since the epoch made unique and increasing in this process. */
+    private static final AtomicLong LAST_STAMP = new AtomicLong();
 
     private final Path dir;
     private final String destination;
@@ -82,7 +94,8 @@ public final class DirectoryTraceSpool implements TraceSpool {
 
     @Override
     public String put(Trace trace) throws IOException {
-        String name = String.format("%013d-%s%s", trace.info().requestTimeMillis(), trace.info().traceId(), SUFFIX);
+        String name = String.format("%013d-%s%c%016d%s", trace.info().requestTimeMillis(), trace.info().traceId(),
+                STAMP, nextStamp(), SUFFIX);
         Path tmp = dir.resolve(TMP + UUID.randomUUID());
         try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
             ByteBuffer buf = ByteBuffer.wrap(codec.encode(trace, destination));
@@ -93,18 +106,69 @@ public final class DirectoryTraceSpool implements TraceSpool {
         }
         move(tmp, dir.resolve(name));
         syncRenames();
+        deleteEarlierCopies(name);
         dropOverflow(name);
         return name;
+    }
+
+    private static long nextStamp() {
+        long now = System.currentTimeMillis() * 1000;
+        return LAST_STAMP.accumulateAndGet(now, (last, clock) -> Math.max(last + 1, clock));
+    }
+
+    /** The file name without its write stamp: equal for every copy of one trace. */
+    private static String traceOf(String name) {
+        String bare = name.substring(0, name.length() - SUFFIX.length());
+        int stamp = bare.lastIndexOf(STAMP);
+        return stamp < 0 ? bare : bare.substring(0, stamp);
+    }
+
+    /** Whether {@code a} is a copy of the same trace written before {@code b}; unstamped (older agentfn) is oldest. */
+    private static boolean earlierCopy(String a, String b) {
+        if (a.equals(b) || !traceOf(a).equals(traceOf(b))) {
+            return false;
+        }
+        boolean aStamped = a.lastIndexOf(STAMP) >= 0;
+        boolean bStamped = b.lastIndexOf(STAMP) >= 0;
+        return aStamped == bStamped ? a.compareTo(b) < 0 : !aStamped;
+    }
+
+    /** The new copy {@code stored} is durable: the copies of its trace written before it are superseded. */
+    private void deleteEarlierCopies(String stored) {
+        String trace = traceOf(stored);
+        List<String> earlier = new ArrayList<>();
+        synchronized (index) {
+            for (String name : index.subSet(trace, true, trace + Character.MAX_VALUE, false)) {
+                if (earlierCopy(name, stored)) {
+                    earlier.add(name);
+                }
+            }
+            earlier.forEach(index::remove);
+        }
+        earlier.forEach(this::deleteSuperseded);
+    }
+
+    private void deleteSuperseded(String name) {
+        try {
+            Files.deleteIfExists(dir.resolve(name));
+        } catch (IOException e) {
+            LOG.warnf("Could not delete %s, an earlier copy of a trace spooled again: %s", name, e.getMessage());
+        }
     }
 
     @Override
     public synchronized List<SpooledTrace> oldest(int max, Predicate<String> skip) {
         List<SpooledTrace> out = new ArrayList<>();
-        for (Path p : entries()) {
-            if (out.size() >= max) {
-                break;
-            }
+        List<Path> entries = entries();
+        Map<String, String> newest = newestCopies(entries);
+        for (int i = 0; i < entries.size() && out.size() < max; i++) {
+            Path p = entries.get(i);
             String name = p.getFileName().toString();
+            if (!name.equals(newest.get(traceOf(name)))) {
+                forget(name);
+                deleteSuperseded(name);
+                continue;
+            }
             if (skip.test(name)) {
                 continue;
             }
@@ -122,6 +186,19 @@ public final class DirectoryTraceSpool implements TraceSpool {
             }
         }
         return out;
+    }
+
+    /**
+     * The newest copy of each trace in a listing. Several copies of one trace are there only after a crash between
+     * a new copy's rename and the deletion of the earlier ones.
+     */
+    private static Map<String, String> newestCopies(List<Path> entries) {
+        Map<String, String> newest = new HashMap<>();
+        for (Path p : entries) {
+            String name = p.getFileName().toString();
+            newest.merge(traceOf(name), name, (kept, other) -> earlierCopy(kept, other) ? other : kept);
+        }
+        return newest;
     }
 
     @Override

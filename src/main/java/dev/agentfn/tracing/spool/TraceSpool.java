@@ -11,7 +11,10 @@ import java.util.function.Predicate;
  */
 public interface TraceSpool {
 
-    /** Stores the trace durably before returning; returns its handle. */
+    /**
+     * Stores the trace durably before returning; returns its handle. A trace spooled again supersedes its earlier
+     * copies: they are no longer returned, and their handles remove nothing.
+     */
     String put(Trace trace) throws IOException;
 
     /** Up to {@code max} traces, oldest first. Unreadable entries are set aside, never returned. */
@@ -22,7 +25,10 @@ public interface TraceSpool {
     /** As {@link #oldest(int)}, passing over (without reading them) the traces whose handles {@code skip} names. */
     List<SpooledTrace> oldest(int max, Predicate<String> skip);
 
-    /** Deletes a trace after MLflow confirmed it; unknown handles are ignored. */
+    /**
+     * Deletes the copy the handle names after MLflow confirmed it, never a newer copy of the same trace; unknown
+     * handles are ignored.
+     */
     void remove(String handle);
 
     /**

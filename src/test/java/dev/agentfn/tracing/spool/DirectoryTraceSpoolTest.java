@@ -2,6 +2,7 @@ package dev.agentfn.tracing.spool;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.agentfn.mlflow.entities.Trace;
@@ -116,6 +117,44 @@ class DirectoryTraceSpoolTest {
         spool.put(a);
         spool.put(a);
         assertEquals(1, spool.size());
+    }
+
+    @Test
+    void theLateConfirmationOfAnEarlierCopyLeavesTheNewerCopyOfTheTrace() throws Exception {
+        // A gateway turn writes its trace after each call: an intermediate write spooled after a timeout, then
+        // the final one; the intermediate's export lands late and its confirmation removes its handle.
+        DirectoryTraceSpool spool = new DirectoryTraceSpool(dir, SpoolTraces.DESTINATION, 10, SpoolTraces.CODEC);
+        Trace last = traces.next("turn");
+        Trace earlier = new Trace(last.info(), List.of());
+        String earlierHandle = spool.put(earlier);
+        String lastHandle = spool.put(last);
+        assertNotEquals(earlierHandle, lastHandle);
+
+        spool.remove(earlierHandle);
+
+        List<SpooledTrace> left = spool.oldest(10);
+        assertEquals(List.of(lastHandle), left.stream().map(SpooledTrace::handle).toList());
+        assertEquals(last.spans(), left.get(0).trace().spans(), "the final copy, every span");
+        spool.remove(lastHandle);
+        assertEquals(0, spool.size());
+    }
+
+    @Test
+    void copiesACrashLeftBesideANewerOneAreDeletedAndNeverSent() throws Exception {
+        Trace last = traces.next("turn");
+        String id = last.info().traceId();
+        long at = last.info().requestTimeMillis();
+        byte[] partial = SpoolTraces.CODEC.encode(new Trace(last.info(), List.of()), SpoolTraces.DESTINATION);
+        Files.write(dir.resolve(String.format("%013d-%s.json", at, id)), partial); // by an agentfn before stamps
+        Files.write(dir.resolve(String.format("%013d-%s+0000000000000001.json", at, id)), partial);
+        String newest = String.format("%013d-%s+0000000000000002.json", at, id);
+        Files.write(dir.resolve(newest), SpoolTraces.CODEC.encode(last, SpoolTraces.DESTINATION));
+        DirectoryTraceSpool spool = new DirectoryTraceSpool(dir, SpoolTraces.DESTINATION, 10, SpoolTraces.CODEC);
+
+        List<SpooledTrace> out = spool.oldest(10);
+        assertEquals(List.of(newest), out.stream().map(SpooledTrace::handle).toList());
+        assertEquals(last.spans(), out.get(0).trace().spans());
+        assertEquals(1, spool.size(), "the earlier copies are gone from the disk");
     }
 
     @Test
