@@ -73,30 +73,36 @@ public final class OtlpProtobufEncoder {
      * @throws IllegalArgumentException for an invalid trace or span id
      */
     public byte[] encodeSpans(List<SpanData> spans) {
-        ProtoWriter fragment = new ProtoWriter();
+        ProtoWriter w = new ProtoWriter(2048);
         for (SpanData span : spans) {
-            fragment.message(SCOPE_SPANS_SPANS, span(span));
+            int m = w.begin(SCOPE_SPANS_SPANS);
+            span(w, span);
+            w.end(m);
         }
-        return fragment.toByteArray();
+        return w.toByteArray();
     }
 
     /** One {@code ExportTraceServiceRequest} holding the fragments of {@link #encodeSpans}, in order. */
     public byte[] encodeRequest(List<byte[]> spanFragments, Map<String, String> resourceAttributes, String scopeName) {
-        ProtoWriter scopeSpans = new ProtoWriter()
-                .message(SCOPE_SPANS_SCOPE, new ProtoWriter().stringIfNotEmpty(SCOPE_NAME, scopeName));
-        spanFragments.forEach(scopeSpans::raw);
-        ProtoWriter resource = new ProtoWriter();
-        new TreeMap<>(resourceAttributes).forEach((k, v) ->
-                resource.message(RESOURCE_ATTRIBUTES, keyValue(k, new ProtoWriter().string(ANY_STRING, v))));
-        ProtoWriter resourceSpans = new ProtoWriter()
-                .message(RESOURCE_SPANS_RESOURCE, resource)
-                .message(RESOURCE_SPANS_SCOPE_SPANS, scopeSpans);
-        return new ProtoWriter().message(REQUEST_RESOURCE_SPANS, resourceSpans).toByteArray();
+        int payload = spanFragments.stream().mapToInt(f -> f.length).sum();
+        ProtoWriter w = new ProtoWriter(payload + 256);
+        int request = w.begin(REQUEST_RESOURCE_SPANS);
+        int resource = w.begin(RESOURCE_SPANS_RESOURCE);
+        new TreeMap<>(resourceAttributes).forEach((k, v) -> {
+            long kv = beginKeyValue(w, RESOURCE_ATTRIBUTES, k);
+            w.string(ANY_STRING, v);
+            endKeyValue(w, kv);
+        });
+        w.end(resource);
+        int scopeSpans = w.begin(RESOURCE_SPANS_SCOPE_SPANS);
+        int scope = w.begin(SCOPE_SPANS_SCOPE);
+        w.stringIfNotEmpty(SCOPE_NAME, scopeName).end(scope);
+        spanFragments.forEach(w::raw);
+        return w.end(scopeSpans).end(request).toByteArray();
     }
 
-    private static ProtoWriter span(SpanData span) {
-        ProtoWriter w = new ProtoWriter()
-                .bytes(SPAN_TRACE_ID, JsonValues.hexToBytes(span.traceId(), 16, "traceId"))
+    private static void span(ProtoWriter w, SpanData span) {
+        w.bytes(SPAN_TRACE_ID, JsonValues.hexToBytes(span.traceId(), 16, "traceId"))
                 .bytes(SPAN_SPAN_ID, JsonValues.hexToBytes(span.spanId(), 8, "spanId"));
         if (!span.isRoot()) {
             w.bytes(SPAN_PARENT_SPAN_ID, JsonValues.hexToBytes(span.parentSpanId(), 8, "parentSpanId"));
@@ -107,117 +113,141 @@ public final class OtlpProtobufEncoder {
                 .fixed64(SPAN_END, span.endTimeUnixNano());
         new TreeMap<>(span.attributes()).forEach((k, v) -> {
             if (v != null && !MlflowKeys.Span.TRACE_REQUEST_ID.equals(k)) {
-                w.message(SPAN_ATTRIBUTES, keyValue(k, spanAttributeValue(v)));
+                long kv = beginKeyValue(w, SPAN_ATTRIBUTES, k);
+                spanAttributeValue(w, v);
+                endKeyValue(w, kv);
             }
         });
         for (SpanEvent event : span.events()) {
-            w.message(SPAN_EVENTS, event(event));
+            int m = w.begin(SPAN_EVENTS);
+            event(w, event);
+            w.end(m);
         }
-        return w.message(SPAN_STATUS, status(span.status()));
+        int m = w.begin(SPAN_STATUS);
+        status(w, span.status());
+        w.end(m);
     }
 
-    private static ProtoWriter event(SpanEvent event) {
-        ProtoWriter w = new ProtoWriter()
-                .fixed64(EVENT_TIME, event.timeUnixNano())
-                .string(EVENT_NAME, event.name());
+    private static void event(ProtoWriter w, SpanEvent event) {
+        w.fixed64(EVENT_TIME, event.timeUnixNano()).string(EVENT_NAME, event.name());
         new TreeMap<>(event.attributes()).forEach((k, v) -> {
             if (v != null) {
-                w.message(EVENT_ATTRIBUTES, keyValue(k, eventAttributeValue(JsonValues.toNode(v))));
+                long kv = beginKeyValue(w, EVENT_ATTRIBUTES, k);
+                eventAttributeValue(w, JsonValues.toNode(v));
+                endKeyValue(w, kv);
             }
         });
-        return w;
     }
 
-    private static ProtoWriter status(SpanStatus status) {
-        ProtoWriter w = new ProtoWriter().stringIfNotEmpty(STATUS_MESSAGE, status.message());
+    private static void status(ProtoWriter w, SpanStatus status) {
+        w.stringIfNotEmpty(STATUS_MESSAGE, status.message());
         int code = switch (status.code()) {
             case UNSET -> 0;
             case OK -> 1;
             case ERROR -> 2;
         };
-        return code == 0 ? w : w.varint(STATUS_CODE, code);
-    }
-
-    private static ProtoWriter keyValue(String key, ProtoWriter anyValue) {
-        return new ProtoWriter().string(KV_KEY, key).message(KV_VALUE, anyValue);
-    }
-
-    static ProtoWriter spanAttributeValue(Object value) {
-        String text = value instanceof CharSequence s ? s.toString()
-                : value instanceof JsonNode n && n.isTextual() ? n.textValue() : null;
-        if (text != null && JsonValues.parsesAsJsonContainerOrString(text)) {
-            return new ProtoWriter().string(ANY_STRING, JsonValues.write(JsonValues.toNode(text)));
+        if (code != 0) {
+            w.varint(STATUS_CODE, code);
         }
-        return anyValue(value);
     }
 
     /**
-     * The AnyValue of a span value as {@link JsonValues#toNode} would make it a tree and {@link #anyValue(JsonNode)}
-     * encode that tree, without building the tree: span values are maps and lists (a whole request body), and
-     * copying them into a tree first doubled the encoder's work.
+     * Opens a {@code KeyValue} in {@code field} and, in it, the {@code AnyValue} the caller writes next; {@link
+     * #endKeyValue} closes both. Returns both marks in one long (KeyValue's high, AnyValue's low): no object per
+     * attribute.
      */
-    static ProtoWriter anyValue(Object value) {
+    private static long beginKeyValue(ProtoWriter w, int field, String key) {
+        int kv = w.begin(field);
+        int any = w.string(KV_KEY, key).begin(KV_VALUE);
+        return ((long) kv << 32) | any;
+    }
+
+    private static void endKeyValue(ProtoWriter w, long marks) {
+        w.end((int) marks).end((int) (marks >>> 32));
+    }
+
+    /** Writes a span attribute's AnyValue fields. */
+    static void spanAttributeValue(ProtoWriter w, Object value) {
+        String text = value instanceof CharSequence s ? s.toString()
+                : value instanceof JsonNode n && n.isTextual() ? n.textValue() : null;
+        if (text != null && JsonValues.parsesAsJsonContainerOrString(text)) {
+            w.string(ANY_STRING, JsonValues.write(JsonValues.toNode(text)));
+            return;
+        }
+        anyValue(w, value);
+    }
+
+    /**
+     * Writes the AnyValue fields of a span value as {@link JsonValues#toNode} would make it a tree and {@link
+     * #anyValue(ProtoWriter, JsonNode)} encode that tree, without building the tree: span values are maps and lists
+     * (a whole request body), and copying them into a tree first doubled the encoder's work.
+     */
+    static void anyValue(ProtoWriter w, Object value) {
         if (value instanceof Map<?, ?> map) {
-            ProtoWriter list = new ProtoWriter();
-            map.forEach((k, v) -> list.message(LIST_VALUES, keyValue(String.valueOf(k), anyValue(v))));
-            return new ProtoWriter().message(ANY_KVLIST, list);
+            int list = w.begin(ANY_KVLIST);
+            map.forEach((k, v) -> {
+                long kv = beginKeyValue(w, LIST_VALUES, String.valueOf(k));
+                anyValue(w, v);
+                endKeyValue(w, kv);
+            });
+            w.end(list);
+        } else if (value instanceof Collection<?> values) {
+            int list = w.begin(ANY_ARRAY);
+            values.forEach(v -> {
+                int any = w.begin(LIST_VALUES);
+                anyValue(w, v);
+                w.end(any);
+            });
+            w.end(list);
+        } else if (value instanceof CharSequence s) {
+            w.string(ANY_STRING, s.toString());
+        } else if (value instanceof Boolean b) {
+            w.bool(ANY_BOOL, b);
+        } else if (value instanceof Integer || value instanceof Long || value instanceof Short || value instanceof Byte) {
+            w.varint(ANY_INT, ((Number) value).longValue());
+        } else if (value instanceof Double || value instanceof Float) {
+            w.doubleValue(ANY_DOUBLE, ((Number) value).doubleValue());
+        } else {
+            // JsonNode, null, arrays, big numbers and anything rarer: through the tree, as before
+            anyValue(w, JsonValues.toNode(value));
         }
-        if (value instanceof Collection<?> values) {
-            ProtoWriter list = new ProtoWriter();
-            values.forEach(v -> list.message(LIST_VALUES, anyValue(v)));
-            return new ProtoWriter().message(ANY_ARRAY, list);
-        }
-        if (value instanceof CharSequence s) {
-            return new ProtoWriter().string(ANY_STRING, s.toString());
-        }
-        if (value instanceof Boolean b) {
-            return new ProtoWriter().bool(ANY_BOOL, b);
-        }
-        if (value instanceof Integer || value instanceof Long || value instanceof Short || value instanceof Byte) {
-            return new ProtoWriter().varint(ANY_INT, ((Number) value).longValue());
-        }
-        if (value instanceof Double || value instanceof Float) {
-            return new ProtoWriter().doubleValue(ANY_DOUBLE, ((Number) value).doubleValue());
-        }
-        // JsonNode, null, arrays, big numbers and anything rarer: through the tree, as before
-        return anyValue(JsonValues.toNode(value));
     }
 
-    private static ProtoWriter eventAttributeValue(JsonNode node) {
+    private static void eventAttributeValue(ProtoWriter w, JsonNode node) {
         if (node.isContainerNode()) {
-            return new ProtoWriter().string(ANY_STRING, JsonValues.write(node));
+            w.string(ANY_STRING, JsonValues.write(node));
+        } else {
+            anyValue(w, node);
         }
-        return anyValue(node);
     }
 
-    /** Null yields an empty AnyValue, which MLflow decodes to None. */
-    static ProtoWriter anyValue(JsonNode node) {
-        ProtoWriter w = new ProtoWriter();
+    /** Writes the AnyValue fields of a tree; null writes none, an empty AnyValue, which MLflow decodes to None. */
+    static void anyValue(ProtoWriter w, JsonNode node) {
         if (node.isTextual()) {
-            return w.string(ANY_STRING, node.textValue());
-        }
-        if (node.isBoolean()) {
-            return w.bool(ANY_BOOL, node.booleanValue());
-        }
-        if (node.isIntegralNumber() && node.canConvertToLong()) {
-            return w.varint(ANY_INT, node.longValue());
-        }
-        if (node.isNumber()) {
-            return w.doubleValue(ANY_DOUBLE, node.doubleValue());
-        }
-        if (node.isArray()) {
-            ProtoWriter list = new ProtoWriter();
-            node.forEach(v -> list.message(LIST_VALUES, anyValue(v)));
-            return w.message(ANY_ARRAY, list);
-        }
-        if (node.isObject()) {
-            ProtoWriter list = new ProtoWriter();
+            w.string(ANY_STRING, node.textValue());
+        } else if (node.isBoolean()) {
+            w.bool(ANY_BOOL, node.booleanValue());
+        } else if (node.isIntegralNumber() && node.canConvertToLong()) {
+            w.varint(ANY_INT, node.longValue());
+        } else if (node.isNumber()) {
+            w.doubleValue(ANY_DOUBLE, node.doubleValue());
+        } else if (node.isArray()) {
+            int list = w.begin(ANY_ARRAY);
+            node.forEach(v -> {
+                int any = w.begin(LIST_VALUES);
+                anyValue(w, v);
+                w.end(any);
+            });
+            w.end(list);
+        } else if (node.isObject()) {
+            int list = w.begin(ANY_KVLIST);
             for (Iterator<Map.Entry<String, JsonNode>> it = node.fields(); it.hasNext(); ) {
                 Map.Entry<String, JsonNode> e = it.next();
-                list.message(LIST_VALUES, keyValue(e.getKey(), anyValue(e.getValue())));
+                long kv = beginKeyValue(w, LIST_VALUES, e.getKey());
+                anyValue(w, e.getValue());
+                endKeyValue(w, kv);
             }
-            return w.message(ANY_KVLIST, list);
+            w.end(list);
         }
-        return w;
     }
 }

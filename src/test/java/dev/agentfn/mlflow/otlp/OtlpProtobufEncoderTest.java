@@ -13,6 +13,7 @@ import dev.agentfn.mlflow.entities.SpanData;
 import dev.agentfn.mlflow.entities.SpanEvent;
 import dev.agentfn.mlflow.entities.SpanStatus;
 import dev.agentfn.mlflow.otlp.ProtoReader.Field;
+import java.nio.charset.StandardCharsets;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -156,6 +157,30 @@ class OtlpProtobufEncoderTest {
     }
 
     @Test
+    void nestedMessagesGetTheirLengthWrittenInFrontWhateverItsSize() {
+        for (int n : new int[] {0, 1, 124, 125, 126, 127, 128, 16_380, 16_381, 16_382, 16_383, 2_097_150}) {
+            String text = "x".repeat(n);
+            ProtoWriter w = new ProtoWriter(16);
+            int outer = w.begin(1);
+            int inner = w.begin(2);
+            w.string(3, text).end(inner).end(outer).varint(4, 7);
+            List<Field> top = ProtoReader.parse(w.toByteArray());
+            assertEquals(text, one(one(one(top, 1).message(), 2).message(), 3).string(), "a string of " + n);
+            assertEquals(7, one(top, 4).number64(), "what follows the nested message is intact, n=" + n);
+        }
+    }
+
+    @Test
+    void stringsAreEncodedAsStringGetBytesEncodesThem() {
+        for (String s : List.of("", "plain", "é and ß", "€ 中文", "emoji \uD83D\uDE00 pair", "lone high \uD83D",
+                "lone high \uD83D then text", "lone low \uDE00 here", "\uDE00\uD83D reversed", "\uD83D\uD83D\uDE00")) {
+            byte[] expected = s.getBytes(StandardCharsets.UTF_8);
+            assertEquals(expected.length, Utf8.length(s), s);
+            assertArrayEquals(expected, one(ProtoReader.parse(new ProtoWriter().string(1, s).toByteArray()), 1).bytes(), s);
+        }
+    }
+
+    @Test
     void javaValuesEncodeExactlyAsTheirJsonTree() {
         Map<String, Object> inner = new java.util.LinkedHashMap<>();
         inner.put("s", "text");
@@ -168,7 +193,10 @@ class OtlpProtobufEncoderTest {
         inner.put("big", new java.math.BigInteger("123456789012345678901234567890"));
         Map<String, Object> value = Map.of("list", java.util.Arrays.asList("a", 1, null, List.of(Map.of("k", "v"))),
                 "inner", inner, "bytes", new byte[] {1, 2}, "arr", new Object[] {"x", 3});
-        assertArrayEquals(OtlpProtobufEncoder.anyValue(dev.agentfn.mlflow.json.JsonValues.toNode(value)).toByteArray(),
-                OtlpProtobufEncoder.anyValue((Object) value).toByteArray());
+        ProtoWriter tree = new ProtoWriter();
+        OtlpProtobufEncoder.anyValue(tree, dev.agentfn.mlflow.json.JsonValues.toNode(value));
+        ProtoWriter direct = new ProtoWriter();
+        OtlpProtobufEncoder.anyValue(direct, (Object) value);
+        assertArrayEquals(tree.toByteArray(), direct.toByteArray());
     }
 }
