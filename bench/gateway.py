@@ -17,6 +17,8 @@ per request, so every request is a whole user turn):
   agentfn         agentfn's gateway -> the fake; one MLflow trace per turn, confirmed before the turn's last byte
   agentfn-spool   the same with agentfn.gateway.turn-end-wait=spool: the turn's last byte waits for the trace to be
                   in agentfn's spool; its export follows (a second agentfn process)
+  agentfn-untraced  agentfn's gateway with tracing off (AGENTFN_TRACING_ENABLED=false): the relay alone, so what
+                  tracing adds shows apart from what the JVM and the relay cost (not in the default sides)
   mlflow-gateway  MLflow AI Gateway raw proxy -> the fake, traced (one trace per request, logged asynchronously)
   mlflow-gateway-untraced  the same endpoint with usage tracking off
 Workloads: `turn`: the answer ends the turn (end_turn; agentfn writes the trace before the answer's last byte);
@@ -43,9 +45,12 @@ from common import APP, MLFLOW_BACKENDS, ROOT, RssSampler, agentfn_env, default_
     start_mlflow, stop_all, tree_cpu_split, tree_pids, wait_up  # noqa: E402
 
 OUT = f"{ROOT}/target/bench-gateway"
-SIDES = ("direct", "agentfn", "agentfn-spool", "mlflow-gateway", "mlflow-gateway-untraced")
+SIDES = ("direct", "agentfn", "agentfn-spool", "agentfn-untraced", "mlflow-gateway", "mlflow-gateway-untraced")
+DEFAULT_SIDES = tuple(s for s in SIDES if s != "agentfn-untraced")
 # agentfn's sides: each its own process, with these settings beside the common ones
-AGENTFN_SIDES = {"agentfn": {}, "agentfn-spool": {"AGENTFN_GATEWAY_TURN_END_WAIT": "spool"}}
+AGENTFN_SIDES = {"agentfn": {}, "agentfn-spool": {"AGENTFN_GATEWAY_TURN_END_WAIT": "spool"},
+                 "agentfn-untraced": {"AGENTFN_TRACING_ENABLED": "false"}}
+UNTRACED = {"agentfn-untraced", "mlflow-gateway-untraced"}  # no goals and no trace count for these
 MODEL = "claude-sonnet-4-5"
 API_KEY = "bench-key"
 CLAUDE_CODE_VERSION = "2.1.330"
@@ -341,7 +346,7 @@ class Bench:
         """Traces in each traced side's experiment against the turns it answered (warm-up included)."""
         out = {}
         for side, exp in self.experiments.items():
-            if side not in self.urls:
+            if side not in self.urls or side in UNTRACED:
                 continue
             count, token = 0, None
             while True:
@@ -395,7 +400,7 @@ def summarize(bench, rss, traces):
         points.append(pt)
     by = {(x["side"], x["workload"], x["mode"], x["concurrency"]): x for x in points}
     goals = []
-    for key in (k for k in AGENTFN_SIDES if k in bench.urls):
+    for key in (k for k in AGENTFN_SIDES if k in bench.urls and k not in UNTRACED):
         who = "" if key == "agentfn" else f"{key}: "
         for w, mode in bench.pairs():
             a = by.get((key, w, mode, 16))
@@ -438,7 +443,8 @@ def summarize(bench, rss, traces):
 
 
 LABELS = {"direct": "direct (the fake)", "agentfn": "agentfn gateway",
-          "agentfn-spool": "agentfn gateway, turn-end-wait=spool", "mlflow-gateway": "MLflow AI Gateway, traced",
+          "agentfn-spool": "agentfn gateway, turn-end-wait=spool", "agentfn-untraced": "agentfn gateway, tracing off",
+          "mlflow-gateway": "MLflow AI Gateway, traced",
           "mlflow-gateway-untraced": "MLflow AI Gateway, untraced"}
 
 
@@ -507,7 +513,7 @@ def main():
     ap.add_argument("--modes", default="json,sse")
     ap.add_argument("--workloads", default="turn,tool")
     ap.add_argument("--tool-modes", default="sse", help="modes of the `tool` workload (Claude Code streams every call)")
-    ap.add_argument("--sides", default=",".join(SIDES))
+    ap.add_argument("--sides", default=",".join(DEFAULT_SIDES), help="of " + ", ".join(SIDES))
     ap.add_argument("--runs", type=int, default=None, help="runs, sides interleaved point by point (default 1)")
     ap.add_argument("--samples", type=int, default=None, help="least requests per point and run (default 100; quick 10)")
     ap.add_argument("--requests-factor", type=int, default=None,
