@@ -29,11 +29,15 @@ import io.vertx.core.http.HttpVersion;
 import io.vertx.core.http.RequestOptions;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
+import jakarta.annotation.Priority;
 import jakarta.enterprise.event.Observes;
+import jakarta.interceptor.Interceptor;
 import jakarta.inject.Singleton;
 import java.util.Locale;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 import org.jboss.logging.Logger;
 
@@ -48,6 +52,8 @@ public class GatewayRoutes {
     private static final Logger LOG = Logger.getLogger(GatewayRoutes.class);
     /** Ahead of RESTEasy's route and after the request limits check (order MIN_VALUE). */
     private static final int ORDER = -1000;
+    /** Traces the trace worker holds waiting before the relaying thread builds its own (see TurnTracer.traceWorker). */
+    private static final int TRACES_WAITING = 1024;
     /** The paths served, as registered below and as {@link #serves} matches them. */
     private static final String MESSAGES = "/v1/messages";
     private static final String COUNT_TOKENS = "/v1/messages/count_tokens";
@@ -63,6 +69,8 @@ public class GatewayRoutes {
     private final ApiKeys apiKeys;
     private final ObjectMapper json;
     private final TurnTracer tracer;
+    private final ThreadPoolExecutor traceWork = TurnTracer.traceWorker(TRACES_WAITING);
+    private final java.time.Duration exportTimeout;
     private final TurnCache cache;
     private final StrictJsonReader reader;
     private final Vertx vertx;
@@ -82,7 +90,8 @@ public class GatewayRoutes {
                 (int) Math.min(Integer.MAX_VALUE, this.config.maxBodySize().asLongValue()));
         this.cache = new TurnCache(this.config.maxOpenTurns());
         this.tracer = new TurnTracer(tracer.withContent(this.config.captureContent() == Capture.FULL), delivery,
-                lookup, pricing, json, cache, this.config.turnEndWait() == TurnEndWait.SPOOL);
+                lookup, pricing, json, cache, this.config.turnEndWait() == TurnEndWait.SPOOL, traceWork);
+        this.exportTimeout = config.tracing().exportTimeout();
         this.vertx = vertx;
     }
 
@@ -125,7 +134,20 @@ public class GatewayRoutes {
                 || path.startsWith(MODELS + "/") && path.length() > id && path.indexOf('/', id) < 0);
     }
 
-    void stop(@Observes ShutdownEvent event) {
+    /**
+     * Before tracing stops (a lower priority runs first): the traces handed to the trace worker are built and their
+     * exports started, so the wait for exports in flight covers them too.
+     */
+    void stop(@Observes @Priority(Interceptor.Priority.APPLICATION) ShutdownEvent event) {
+        traceWork.shutdown();
+        try {
+            if (!traceWork.awaitTermination(exportTimeout.toMillis(), TimeUnit.MILLISECONDS)) {
+                LOG.warnf("%d gateway traces were still waiting to be built at shutdown; they are lost",
+                        traceWork.getQueue().size());
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
         if (http != null) {
             http.close();
             fresh.close();

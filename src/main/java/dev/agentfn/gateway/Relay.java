@@ -203,8 +203,8 @@ final class Relay {
         Answer answer = streamAnswer(resp);
         if (held == null) {
             finished = true;
+            trace(answer); // records the call in the turn's state before the client can send the turn's next request
             out.end();
-            trace(answer);
             return;
         }
         trace(answer).whenComplete((s, t) -> onContext(() -> {
@@ -234,8 +234,8 @@ final class Relay {
         boolean holds = pending.traced() && answer.ok() && pending.endsTurn(answer.stopReason());
         if (!holds) {
             finished = true;
+            trace(answer); // as above: the call is recorded first, the trace is built on the trace worker
             out.end(body);
-            trace(answer);
             return;
         }
         trace(answer).whenComplete((s, t) -> onContext(() -> {

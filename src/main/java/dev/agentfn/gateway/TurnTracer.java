@@ -26,7 +26,11 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executor;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.jboss.logging.Logger;
@@ -40,6 +44,13 @@ import org.jboss.logging.Logger;
  * ({@link Conversation}), every request writes the spans it ends plus the root (MLflow replaces a span re-sent under
  * the same id), and the turn's small state travels in the trace's own metadata ({@link TurnState}). The in-memory
  * map is a cache of that state; on a miss it is read back through {@link TraceLookup}.
+ *
+ * <p>Two steps per answer. {@link #end} first records the call in the turn's state, on the thread that relayed the
+ * answer: a few field updates, so the turn's next request, on whatever thread, finds the call known. Building the
+ * trace (spans, content trees) and starting its export run on the trace worker, a thread of their own, in the order
+ * the answers ended. So an event loop that relays other requests never runs them, and when both have work the OS
+ * gives the core to the event loop that just woke (a burst of 16 answers ending together used to hold the next 16
+ * requests' first bytes behind 16 traces' building on the event loops).
  */
 final class TurnTracer {
     private static final Logger LOG = Logger.getLogger(TurnTracer.class);
@@ -58,10 +69,14 @@ final class TurnTracer {
     private final ObjectMapper json;
     private final TurnCache cache;
     private final boolean turnEndWaitsForSpool;
+    private final Executor traceWork;
 
-    /** @param turnEndWaitsForSpool a turn's last write waits for the spool only, its export following (not for MLflow) */
+    /**
+     * @param turnEndWaitsForSpool a turn's last write waits for the spool only, its export following (not for MLflow)
+     * @param traceWork where traces are built and their exports started, in the order given ({@link #traceWorker})
+     */
     TurnTracer(Tracer tracer, TraceDelivery delivery, TraceLookup lookup, Pricing pricing, ObjectMapper json,
-            TurnCache cache, boolean turnEndWaitsForSpool) {
+            TurnCache cache, boolean turnEndWaitsForSpool, Executor traceWork) {
         this.tracer = tracer;
         this.delivery = delivery;
         this.lookup = lookup;
@@ -69,6 +84,21 @@ final class TurnTracer {
         this.json = json;
         this.cache = cache;
         this.turnEndWaitsForSpool = turnEndWaitsForSpool;
+        this.traceWork = traceWork;
+    }
+
+    /**
+     * The trace worker: one thread, so a turn's writes start in the order its answers ended, with room for {@code
+     * queue} traces waiting. Past that (or once shut down) the thread that hands a trace over builds it itself:
+     * a burst slows the relay a little rather than holding every waiting answer's content in memory, and an answer
+     * held for its trace never waits for a worker that is gone.
+     */
+    static ThreadPoolExecutor traceWorker(int queue) {
+        return new ThreadPoolExecutor(1, 1, 0, TimeUnit.MILLISECONDS, new ArrayBlockingQueue<>(queue), r -> {
+            Thread t = new Thread(r, "agentfn-gateway-trace");
+            t.setDaemon(true);
+            return t;
+        }, (task, pool) -> task.run());
     }
 
     boolean enabled() {
@@ -178,26 +208,76 @@ final class TurnTracer {
                         return CompletableFuture.completedFuture(stored);
                     }
                     return CompletableFuture.supplyAsync(() -> null,
-                            CompletableFuture.delayedExecutor(pollMs, java.util.concurrent.TimeUnit.MILLISECONDS))
+                            CompletableFuture.delayedExecutor(pollMs, TimeUnit.MILLISECONDS))
                             .thenCompose(x -> storedState(traceId, previousCall, deadline, Math.min(pollMs * 2, 400)));
                 });
     }
 
-    /** Writes what this request ended; the future completes when MLflow confirmed it or it was spooled. */
+    /**
+     * Writes what this request ended; the future completes when MLflow confirmed it or it was spooled. The call is
+     * recorded in the turn's state before this returns (when the state is known by then); the trace is built on the
+     * trace worker.
+     */
     CompletableFuture<ExportStatus> end(Pending p, Answer a) {
         if (!p.traced()) {
             return CompletableFuture.completedFuture(ExportStatus.DISABLED);
         }
         return p.state.thenCompose(state -> {
+            Recorded r;
             try {
-                Trace trace = build(p, state, a);
-                return turnEndWaitsForSpool && trace.info().state() != TraceState.IN_PROGRESS
-                        ? delivery.deliverDurably(trace) : delivery.deliver(trace);
+                r = record(p, state, a);
             } catch (RuntimeException e) {
-                LOG.errorf(LogText.escape(e), "gateway trace %s could not be built", TraceIds.mlflow(state.otelTraceId()));
-                return CompletableFuture.completedFuture(ExportStatus.FAILED);
+                return failed(e, state);
             }
+            return CompletableFuture.supplyAsync(() -> buildAndDeliver(r), traceWork).thenCompose(f -> f);
         });
+    }
+
+    /** What {@link #record} changed in the turn's state and what building the trace needs of it from before. */
+    private record Recorded(Pending p, Answer a, TurnState state, Pricing.Cost cost, long toolsStart,
+            TurnState.Subagent subagent, boolean ends) {
+    }
+
+    /**
+     * The call's part of the turn's state: its usage and end, the Agent calls it asks for, a subagent's first request,
+     * a turn that ends. Reads first what the trace needs from before this call (when the answer before it ended).
+     */
+    private Recorded record(Pending p, TurnState state, Answer a) {
+        Exchange ex = p.exchange;
+        boolean claudeCode = ex.claudeCode();
+        long toolsStart = state.answerEnd(ex.agentKey()).orElse(ex.arrivalNanos());
+        TurnState.Subagent sub = claudeCode && ex.subagent() ? subagentOf(state, p) : null;
+        Usage u = a.usage() == null ? Usage.ZERO : a.usage();
+        Pricing.Cost cost = pricing.cost(model(ex, a), u);
+        state.call(ex.agentKey(), claudeCode ? p.conversation.call() : 0, u, cost, a.endNanos());
+        if (a.ok() && a.asksForTools() && a.message() != null) {
+            pendingAgentCalls(state, a.message());
+        }
+        boolean ends = claudeCode && (p.endsTurn(a.stopReason()) && a.ok()
+                || "client_disconnected".equals(a.errorType()) && !ex.subagent());
+        if (ends) {
+            state.close();
+        }
+        return new Recorded(p, a, state, cost, toolsStart, sub, ends);
+    }
+
+    private CompletableFuture<ExportStatus> buildAndDeliver(Recorded r) {
+        try {
+            Trace trace = build(r);
+            return turnEndWaitsForSpool && trace.info().state() != TraceState.IN_PROGRESS
+                    ? delivery.deliverDurably(trace) : delivery.deliver(trace);
+        } catch (RuntimeException e) {
+            return failed(e, r.state);
+        }
+    }
+
+    private static CompletableFuture<ExportStatus> failed(RuntimeException e, TurnState state) {
+        LOG.errorf(LogText.escape(e), "gateway trace %s could not be built", TraceIds.mlflow(state.otelTraceId()));
+        return CompletableFuture.completedFuture(ExportStatus.FAILED);
+    }
+
+    private static String model(Exchange ex, Answer a) {
+        return a.model() != null ? a.model() : ex.model();
     }
 
     /** Closes a turn nobody continued: its root is written as ended, with an error saying so. */
@@ -224,29 +304,30 @@ final class TurnTracer {
         });
     }
 
-    private Trace build(Pending p, TurnState state, Answer a) {
+    private Trace build(Recorded r) {
+        Pending p = r.p;
+        Answer a = r.a;
+        TurnState state = r.state;
         Exchange ex = p.exchange;
         if (!ex.claudeCode()) {
-            return single(p, state, a);
+            return single(r);
         }
-        boolean ends = p.endsTurn(a.stopReason()) && a.ok() || "client_disconnected".equals(a.errorType()) && !ex.subagent();
         String root = rootSpanId(state.otelTraceId());
         ActiveTrace t = tracer.resume(state.otelTraceId(), root, ROOT_NAME, SpanType.AGENT, state.startNanos());
         String parent = root;
         if (ex.subagent()) {
-            parent = subagentSpan(t, state, p, a).spanId();
+            parent = subagentSpan(t, r.subagent, p, a).spanId();
         }
-        tools(t, state, p, parent);
+        tools(t, state, p, parent, r.toolsStart);
         LiveSpan llm = t.startSpanWithId(Ids.derived(8, state.otelTraceId(), "llm", ex.agentKey(),
                 Integer.toString(p.conversation.call())), "llm", SpanType.LLM, parent, ex.arrivalNanos());
-        describeCall(llm, ex, a, state, p.conversation.call());
+        describeCall(llm, ex, a, r.cost);
         llm.endAt(a.endNanos());
         if (!ex.subagent()) {
             t.root().inputs(Map.of("prompt", p.conversation.promptText()));
             t.requestPreview(p.conversation.promptText());
         }
-        if (ends) {
-            state.close();
+        if (r.ends) {
             if (a.ok()) {
                 t.root().outputs(Map.of("status", "completed", "response", a.text()));
                 t.responsePreview(a.text());
@@ -259,7 +340,7 @@ final class TurnTracer {
         totals(t, state);
         state.toMetadata().forEach(t::metadata);
         Trace trace = t.finish();
-        return ends ? trace : inProgress(trace);
+        return r.ends ? trace : inProgress(trace);
     }
 
     /**
@@ -274,7 +355,10 @@ final class TurnTracer {
      * A request of another client: the call as one {@code llm} span, either in the caller's trace under the span its
      * {@code traceparent} names, or as the root of a trace of its own.
      */
-    private Trace single(Pending p, TurnState state, Answer a) {
+    private Trace single(Recorded r) {
+        Pending p = r.p;
+        Answer a = r.a;
+        TurnState state = r.state;
         Exchange ex = p.exchange;
         ActiveTrace timed = tracer.resume(state.otelTraceId(), Ids.newSpanId(), "llm", SpanType.LLM, ex.arrivalNanos());
         Optional<Ids.Parent> parent = Ids.parseTraceparent(ex.traceparent());
@@ -285,7 +369,7 @@ final class TurnTracer {
             timed.root().attribute(Tracer.PARENT_SPAN_ID, parent.get().spanId())
                     .attribute(Tracer.PARENT_TRACE_ID, parent.get().traceId());
         }
-        describeCall(timed.root(), ex, a, state, 0);
+        describeCall(timed.root(), ex, a, r.cost);
         describeTrace(timed, ex, a);
         totals(timed, state);
         timed.requestPreview(Conversation.shownText(lastUserContent(ex.body())));
@@ -300,14 +384,9 @@ final class TurnTracer {
         return m.size() == 0 ? com.fasterxml.jackson.databind.node.TextNode.valueOf("") : m.get(m.size() - 1).path("content");
     }
 
-    private void describeCall(LiveSpan span, Exchange ex, Answer a, TurnState state, int position) {
+    private void describeCall(LiveSpan span, Exchange ex, Answer a, Pricing.Cost cost) {
         Usage u = a.usage() == null ? Usage.ZERO : a.usage();
-        String model = a.model() != null ? a.model() : ex.model();
-        Pricing.Cost cost = pricing.cost(model, u);
-        state.call(ex.agentKey(), position, u, cost, a.endNanos());
-        if (a.ok() && a.asksForTools() && a.message() != null) {
-            pendingAgentCalls(state, a.message());
-        }
+        String model = model(ex, a);
         if (!span.isRecording()) {
             return;
         }
@@ -356,9 +435,10 @@ final class TurnTracer {
         });
     }
 
-    private LiveSpan subagentSpan(ActiveTrace t, TurnState state, Pending p, Answer a) {
+    /** The subagent a request of it belongs to; its first request registers it under the Agent call that started it. */
+    private static TurnState.Subagent subagentOf(TurnState state, Pending p) {
         Exchange ex = p.exchange;
-        TurnState.Subagent sub = state.subagent(ex.agentId()).orElseGet(() -> {
+        return state.subagent(ex.agentId()).orElseGet(() -> {
             String prompt = p.conversation.promptText();
             TurnState.PendingAgentCall call = state.takeAgentCall(prompt).orElse(
                     TurnState.PendingAgentCall.of("", prompt, "", "unknown"));
@@ -369,6 +449,10 @@ final class TurnTracer {
             state.subagent(ex.agentId(), s);
             return s;
         });
+    }
+
+    private LiveSpan subagentSpan(ActiveTrace t, TurnState.Subagent sub, Pending p, Answer a) {
+        Exchange ex = p.exchange;
         LiveSpan span = t.startSpanWithId(sub.spanId(), "subagent_" + sub.type(), SpanType.AGENT, sub.parentSpanId(),
                 sub.startNanos());
         Map<String, Object> in = new LinkedHashMap<>();
@@ -383,9 +467,8 @@ final class TurnTracer {
     }
 
     /** Tool calls whose results this request carries: from the answer that asked for them to now. */
-    private void tools(ActiveTrace t, TurnState state, Pending p, String parent) {
+    private void tools(ActiveTrace t, TurnState state, Pending p, String parent, long start) {
         Exchange ex = p.exchange;
-        long start = state.answerEnd(ex.agentKey()).orElse(ex.arrivalNanos());
         for (Conversation.ToolReturn r : p.conversation.toolReturns()) {
             LiveSpan s = t.startSpanWithId(toolSpanId(state.otelTraceId(), r.id()), "tool_" + r.name(), SpanType.TOOL,
                     parent, Math.min(start, ex.arrivalNanos()));

@@ -48,7 +48,8 @@ class GatewayTurnEndWaitTest {
 
     @Test
     void aTurnWhoseLastAnswerWaitedOnlyForTheSpoolStillLandsWholeInMlflowAndLeavesTheSpool() throws Exception {
-        TurnTracer gateway = new TurnTracer(tracer, delivery, lookup, pricing, JSON, new TurnCache(100), true);
+        TurnTracer gateway = new TurnTracer(tracer, delivery, lookup, pricing, JSON, new TurnCache(100), true,
+                TurnTracer.traceWorker(16));
         String session = UUID.randomUUID().toString();
         String prompt = "{\"role\":\"user\",\"content\":\"What is in a.txt?\"}";
         String ask = "{\"role\":\"assistant\",\"content\":[{\"type\":\"tool_use\",\"id\":\"toolu_wait_1\",\"name\":\"Read\","

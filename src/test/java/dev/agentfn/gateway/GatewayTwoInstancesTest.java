@@ -43,7 +43,7 @@ class GatewayTwoInstancesTest {
     MlflowPython mlflow = new MlflowPython(MlflowServerResource.server());
 
     TurnTracer instance() {
-        return new TurnTracer(tracer, delivery, lookup, pricing, JSON, new TurnCache(100), false);
+        return new TurnTracer(tracer, delivery, lookup, pricing, JSON, new TurnCache(100), false, TurnTracer.traceWorker(16));
     }
 
     @Test
@@ -151,7 +151,7 @@ class GatewayTwoInstancesTest {
     @Test
     void anIdleTurnIsClosedOnlyIfNoInstanceContinuedIt() throws Exception {
         TurnCache cacheA = new TurnCache(100);
-        TurnTracer a = new TurnTracer(tracer, delivery, lookup, pricing, JSON, cacheA, false);
+        TurnTracer a = new TurnTracer(tracer, delivery, lookup, pricing, JSON, cacheA, false, TurnTracer.traceWorker(16));
         TurnTracer b = instance();
         String session = UUID.randomUUID().toString();
         String prompt = "{\"role\":\"user\",\"content\":\"Start something\"}";
