@@ -8,13 +8,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.agentfn.conversation.Pricing;
 import dev.agentfn.conversation.Usage;
 import dev.agentfn.testing.MlflowPython;
 import dev.agentfn.testing.MlflowServerResource;
-import dev.agentfn.tracing.TraceDelivery;
-import dev.agentfn.tracing.TraceLookup;
-import dev.agentfn.tracing.Tracer;
 import dev.agentfn.tracing.export.ExportStatus;
 import io.quarkus.test.junit.QuarkusTest;
 import io.quarkus.test.junit.TestProfile;
@@ -42,20 +38,13 @@ class GatewayTraceWorkerTest {
             + "\"content\":\"a.txt\"}]}";
     static final String DONE = "{\"role\":\"assistant\",\"content\":[{\"type\":\"text\",\"text\":\"a.txt\"}]}";
     @Inject
-    Tracer tracer;
-    @Inject
-    TraceDelivery delivery;
-    @Inject
-    TraceLookup lookup;
-    @Inject
-    Pricing pricing;
+    TurnTracers tracers;
     MlflowPython mlflow = new MlflowPython(MlflowServerResource.server());
 
     @Test
     void theTurnsNextRequestFindsThePreviousCallWhileItsTraceStillWaitsForTheWorker() throws Exception {
         List<Runnable> waiting = new ArrayList<>();
-        TurnTracer gateway = new TurnTracer(tracer, delivery, lookup, pricing, JSON, new TurnCache(100), false,
-                waiting::add);
+        TurnTracer gateway = tracers.instance(new TurnCache(100), false, waiting::add);
         String session = UUID.randomUUID().toString();
 
         TurnTracer.Pending first = gateway.begin(exchange(gateway, session, PROMPT));
@@ -87,7 +76,7 @@ class GatewayTraceWorkerTest {
     void aTraceHandedToAWorkerThatIsGoneIsBuiltByTheThreadThatHandsItOver() throws Exception {
         ThreadPoolExecutor worker = TurnTracer.traceWorker(1);
         worker.shutdown();
-        TurnTracer gateway = new TurnTracer(tracer, delivery, lookup, pricing, JSON, new TurnCache(100), false, worker);
+        TurnTracer gateway = tracers.instance(new TurnCache(100), false, worker);
 
         TurnTracer.Pending p = gateway.begin(exchange(gateway, UUID.randomUUID().toString(), PROMPT));
         ExportStatus status = gateway.end(p, answer(gateway, DONE, "end_turn", new Usage(10, 1, 0, 0)))

@@ -6,14 +6,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.agentfn.conversation.Pricing;
 import dev.agentfn.conversation.Usage;
 import dev.agentfn.mlflow.MlflowKeys;
 import dev.agentfn.testing.MlflowPython;
 import dev.agentfn.testing.MlflowServerResource;
-import dev.agentfn.tracing.TraceDelivery;
-import dev.agentfn.tracing.TraceLookup;
-import dev.agentfn.tracing.Tracer;
 import dev.agentfn.tracing.export.ExportStatus;
 import dev.agentfn.tracing.spool.TraceSpool;
 import io.quarkus.test.junit.QuarkusTest;
@@ -35,21 +31,14 @@ import org.junit.jupiter.api.Test;
 class GatewayTurnEndWaitTest {
     static final ObjectMapper JSON = new ObjectMapper();
     @Inject
-    Tracer tracer;
-    @Inject
-    TraceDelivery delivery;
-    @Inject
-    TraceLookup lookup;
-    @Inject
-    Pricing pricing;
+    TurnTracers tracers;
     @Inject
     TraceSpool spool;
     MlflowPython mlflow = new MlflowPython(MlflowServerResource.server());
 
     @Test
     void aTurnWhoseLastAnswerWaitedOnlyForTheSpoolStillLandsWholeInMlflowAndLeavesTheSpool() throws Exception {
-        TurnTracer gateway = new TurnTracer(tracer, delivery, lookup, pricing, JSON, new TurnCache(100), true,
-                TurnTracer.traceWorker(16));
+        TurnTracer gateway = tracers.instance(new TurnCache(100), true, TurnTracer.traceWorker(16));
         String session = UUID.randomUUID().toString();
         String prompt = "{\"role\":\"user\",\"content\":\"What is in a.txt?\"}";
         String ask = "{\"role\":\"assistant\",\"content\":[{\"type\":\"tool_use\",\"id\":\"toolu_wait_1\",\"name\":\"Read\","

@@ -5,13 +5,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.agentfn.conversation.Pricing;
 import dev.agentfn.conversation.Usage;
 import dev.agentfn.testing.MlflowPython;
 import dev.agentfn.testing.MlflowServerResource;
-import dev.agentfn.tracing.TraceDelivery;
-import dev.agentfn.tracing.TraceLookup;
-import dev.agentfn.tracing.Tracer;
 import dev.agentfn.tracing.export.ExportStatus;
 import io.quarkus.test.junit.QuarkusTest;
 import io.quarkus.test.junit.TestProfile;
@@ -33,17 +29,11 @@ import org.junit.jupiter.api.Test;
 class GatewayTwoInstancesTest {
     static final ObjectMapper JSON = new ObjectMapper();
     @Inject
-    Tracer tracer;
-    @Inject
-    TraceDelivery delivery;
-    @Inject
-    TraceLookup lookup;
-    @Inject
-    Pricing pricing;
+    TurnTracers tracers;
     MlflowPython mlflow = new MlflowPython(MlflowServerResource.server());
 
     TurnTracer instance() {
-        return new TurnTracer(tracer, delivery, lookup, pricing, JSON, new TurnCache(100), false, TurnTracer.traceWorker(16));
+        return tracers.instance();
     }
 
     @Test
@@ -151,7 +141,7 @@ class GatewayTwoInstancesTest {
     @Test
     void anIdleTurnIsClosedOnlyIfNoInstanceContinuedIt() throws Exception {
         TurnCache cacheA = new TurnCache(100);
-        TurnTracer a = new TurnTracer(tracer, delivery, lookup, pricing, JSON, cacheA, false, TurnTracer.traceWorker(16));
+        TurnTracer a = tracers.instance(cacheA, false, TurnTracer.traceWorker(16));
         TurnTracer b = instance();
         String session = UUID.randomUUID().toString();
         String prompt = "{\"role\":\"user\",\"content\":\"Start something\"}";
