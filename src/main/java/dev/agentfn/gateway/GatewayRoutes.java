@@ -33,6 +33,7 @@ import jakarta.annotation.Priority;
 import jakarta.enterprise.event.Observes;
 import jakarta.interceptor.Interceptor;
 import jakarta.inject.Singleton;
+import java.time.Duration;
 import java.util.Locale;
 import java.util.Optional;
 import java.util.Set;
@@ -70,7 +71,7 @@ public class GatewayRoutes {
     private final ObjectMapper json;
     private final TurnTracer tracer;
     private final ThreadPoolExecutor traceWork = TurnTracer.traceWorker(TRACES_WAITING);
-    private final java.time.Duration exportTimeout;
+    private final Duration exportTimeout;
     private final TurnCache cache;
     private final StrictJsonReader reader;
     private final Vertx vertx;

@@ -7,10 +7,10 @@ import dev.agentfn.mlflow.entities.SpanEvent;
 import dev.agentfn.mlflow.entities.SpanStatus;
 import dev.agentfn.mlflow.json.JsonValues;
 import java.util.Collection;
-import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.function.BiConsumer;
 
 /**
  * Encodes spans as an OTLP {@code ExportTraceServiceRequest} (protobuf, no library).
@@ -184,21 +184,9 @@ public final class OtlpProtobufEncoder {
      */
     static void anyValue(ProtoWriter w, Object value) {
         if (value instanceof Map<?, ?> map) {
-            int list = w.begin(ANY_KVLIST);
-            map.forEach((k, v) -> {
-                long kv = beginKeyValue(w, LIST_VALUES, String.valueOf(k));
-                anyValue(w, v);
-                endKeyValue(w, kv);
-            });
-            w.end(list);
+            kvlist(w, map.entrySet(), OtlpProtobufEncoder::anyValue);
         } else if (value instanceof Collection<?> values) {
-            int list = w.begin(ANY_ARRAY);
-            values.forEach(v -> {
-                int any = w.begin(LIST_VALUES);
-                anyValue(w, v);
-                w.end(any);
-            });
-            w.end(list);
+            array(w, values, OtlpProtobufEncoder::anyValue);
         } else if (value instanceof CharSequence s) {
             w.string(ANY_STRING, s.toString());
         } else if (value instanceof Boolean b) {
@@ -232,22 +220,32 @@ public final class OtlpProtobufEncoder {
         } else if (node.isNumber()) {
             w.doubleValue(ANY_DOUBLE, node.doubleValue());
         } else if (node.isArray()) {
-            int list = w.begin(ANY_ARRAY);
-            node.forEach(v -> {
-                int any = w.begin(LIST_VALUES);
-                anyValue(w, v);
-                w.end(any);
-            });
-            w.end(list);
+            array(w, node, OtlpProtobufEncoder::anyValue);
         } else if (node.isObject()) {
-            int list = w.begin(ANY_KVLIST);
-            for (Iterator<Map.Entry<String, JsonNode>> it = node.fields(); it.hasNext(); ) {
-                Map.Entry<String, JsonNode> e = it.next();
-                long kv = beginKeyValue(w, LIST_VALUES, e.getKey());
-                anyValue(w, e.getValue());
-                endKeyValue(w, kv);
-            }
-            w.end(list);
+            kvlist(w, node.properties(), OtlpProtobufEncoder::anyValue);
         }
+    }
+
+    /** An ArrayValue of the values, each written by {@code value}; one loop for Java lists and JSON arrays. */
+    private static <V> void array(ProtoWriter w, Iterable<V> values, BiConsumer<ProtoWriter, V> value) {
+        int list = w.begin(ANY_ARRAY);
+        for (V v : values) {
+            int any = w.begin(LIST_VALUES);
+            value.accept(w, v);
+            w.end(any);
+        }
+        w.end(list);
+    }
+
+    /** A KeyValueList of the entries, each value written by {@code value}; one loop for Java maps and JSON objects. */
+    private static <V> void kvlist(ProtoWriter w, Iterable<? extends Map.Entry<?, V>> entries,
+            BiConsumer<ProtoWriter, V> value) {
+        int list = w.begin(ANY_KVLIST);
+        for (Map.Entry<?, V> e : entries) {
+            long kv = beginKeyValue(w, LIST_VALUES, String.valueOf(e.getKey()));
+            value.accept(w, e.getValue());
+            endKeyValue(w, kv);
+        }
+        w.end(list);
     }
 }

@@ -161,8 +161,10 @@ public final class DirectoryTraceSpool implements TraceSpool {
         List<SpooledTrace> out = new ArrayList<>();
         List<Path> entries = entries();
         Map<String, String> newest = newestCopies(entries);
-        for (int i = 0; i < entries.size() && out.size() < max; i++) {
-            Path p = entries.get(i);
+        for (Path p : entries) {
+            if (out.size() >= max) {
+                break;
+            }
             String name = p.getFileName().toString();
             if (!name.equals(newest.get(traceOf(name)))) {
                 forget(name);
