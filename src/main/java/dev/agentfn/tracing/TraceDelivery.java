@@ -10,6 +10,7 @@ import dev.agentfn.tracing.spool.TraceSpool;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executor;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
@@ -41,6 +42,8 @@ public final class TraceDelivery {
     private final ExportResult busy;
     private final AtomicLong busySpooled = new AtomicLong();
     private final AtomicLong lastBusyNotice = new AtomicLong(System.nanoTime() - BUSY_NOTICE_INTERVAL_NANOS);
+    /** Per trace id, the export of its latest write while one is in flight: the next write of it starts after. */
+    private final ConcurrentHashMap<String, CompletableFuture<ExportResult>> writesInFlight = new ConcurrentHashMap<>();
 
     /** @param maxInFlight exports waiting for MLflow at once; 0 for no bound */
     public TraceDelivery(TraceExporter exporter, TraceSpool spool, SpoolDrainer drainer, Duration timeout,
@@ -177,20 +180,47 @@ public final class TraceDelivery {
     }
 
     /**
-     * The permit is held until MLflow answers, however late: that is the load the bound is about. An exporter
-     * that throws (it must not) counts as a retryable failure, so the trace is spooled, not lost.
+     * The permit is held until MLflow answers, however late: that is the load the bound is about.
+     *
+     * <p>A trace written more than once (a gateway turn, after each call) is exported one write after the other:
+     * MLflow keeps whichever copy of a span and of the trace's info reaches it last, so an earlier write that
+     * overtook a later one would set the finished turn back to IN_PROGRESS and take its root's answer away. The
+     * later write starts when the earlier export ends (confirmed or not), and its caller's export timeout counts
+     * the wait. Spans written alone into a caller's trace are not ordered: each write holds different spans.
      */
     private CompletableFuture<ExportResult> startExport(Trace trace) {
         CompletableFuture<ExportResult> export;
-        try {
-            export = exporter.export(trace);
-        } catch (RuntimeException e) {
-            export = CompletableFuture.completedFuture(ExportResult.failure(true, "the exporter failed: " + e));
+        if (trace.spansOnly()) {
+            export = exportNow(trace);
+        } else {
+            String id = trace.info().traceId();
+            CompletableFuture<ExportResult> mine = new CompletableFuture<>();
+            CompletableFuture<ExportResult> before = writesInFlight.put(id, mine);
+            if (before == null) {
+                chain(exportNow(trace), mine);
+            } else {
+                before.whenCompleteAsync((r, e) -> chain(exportNow(trace), mine), spoolExecutor);
+            }
+            mine.whenComplete((r, e) -> writesInFlight.remove(id, mine));
+            export = mine;
         }
         if (inFlight != null) {
             export.whenComplete((r, e) -> inFlight.release());
         }
         return export;
+    }
+
+    private static void chain(CompletableFuture<ExportResult> from, CompletableFuture<ExportResult> to) {
+        from.whenComplete((r, e) -> to.complete(e == null ? r : ExportResult.failure(true, "the exporter failed: " + e)));
+    }
+
+    /** An exporter that throws (it must not) counts as a retryable failure, so the trace is spooled, not lost. */
+    private CompletableFuture<ExportResult> exportNow(Trace trace) {
+        try {
+            return exporter.export(trace);
+        } catch (RuntimeException e) {
+            return CompletableFuture.completedFuture(ExportResult.failure(true, "the exporter failed: " + e));
+        }
     }
 
     /** Under overload every trace would log the same line: say it once per interval, with a count. */

@@ -90,6 +90,34 @@ class TraceDeliveryTest {
     }
 
     /**
+     * Two writes of one trace (a gateway turn's intermediate and final write): the second reaches MLflow only after
+     * the first's export ended, so a slow earlier write can never land over the finished trace. Other traces do not
+     * wait.
+     */
+    @Test
+    void writesOfOneTraceAreExportedOneAfterTheOther() throws Exception {
+        DirectoryTraceSpool spool = newSpool();
+        TraceDelivery delivery = deliveryOf(spool, drainerOf(spool), 0);
+        Trace first = trace("a turn, its first call");
+        String id = first.info().traceId();
+        Trace second = new Trace(first.info(), first.spans(), false);
+        exporter.hang(id);
+        CompletableFuture<ExportStatus> earlier = delivery.deliver(first);
+        exporter.awaitHanging();
+
+        CompletableFuture<ExportStatus> later = delivery.deliver(second);
+        Trace other = trace("another turn");
+        assertEquals(ExportStatus.DELIVERED, delivery.deliver(other).get(10, TimeUnit.SECONDS), "another trace does not wait");
+        assertEquals(List.of(id, other.info().traceId()), exporter.attempted(), "the later write is not sent yet");
+        assertFalse(later.isDone());
+
+        exporter.release(id);
+        assertEquals(ExportStatus.DELIVERED, earlier.get(10, TimeUnit.SECONDS));
+        assertEquals(ExportStatus.DELIVERED, later.get(10, TimeUnit.SECONDS));
+        assertEquals(List.of(id, other.info().traceId(), id), exporter.attempted());
+    }
+
+    /**
      * deliverDurably: the caller goes on once the trace is in the spool, while MLflow has not answered; the drainer
      * leaves that copy alone while its export is in flight, and MLflow's late confirmation removes it.
      */
