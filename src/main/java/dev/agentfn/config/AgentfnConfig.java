@@ -337,7 +337,10 @@ public interface AgentfnConfig {
         @WithDefault("${java.io.tmpdir}/agentfn-spool")
         Path directory();
 
-        /** Traces kept at most; when full the oldest is dropped and logged as lost. */
+        /**
+         * Files kept at most (one per trace, one per write of a trace written more than once, as a gateway turn);
+         * when full the oldest is dropped and logged as lost.
+         */
         @WithDefault("10000")
         int maxTraces();
 

@@ -75,7 +75,7 @@ public final class TraceDelivery {
         if (!takeExportPermit()) {
             return CompletableFuture.supplyAsync(() -> spool(trace, busy, null), spoolExecutor);
         }
-        CompletableFuture<ExportResult> export = startExport(trace);
+        CompletableFuture<ExportResult> export = startExport(trace, false);
         return export.copy().completeOnTimeout(TIMED_OUT, timeout.toNanos(), TimeUnit.NANOSECONDS)
                 .thenCompose(result -> {
                     if (result.delivered()) {
@@ -121,7 +121,7 @@ public final class TraceDelivery {
             busyNotice(trace.info().traceId(), busy);
             return;
         }
-        startExport(trace).thenAcceptAsync(r -> settleCopy(trace, r, handle), spoolExecutor);
+        startExport(trace, true).thenAcceptAsync(r -> settleCopy(trace, r, handle), spoolExecutor);
     }
 
     /** The spooled copy's handle, held back from the drainer until its export ends; null when the spool refused it. */
@@ -187,27 +187,57 @@ public final class TraceDelivery {
      * overtook a later one would set the finished turn back to IN_PROGRESS and take its root's answer away. The
      * later write starts when the earlier export ends (confirmed or not), and its caller's export timeout counts
      * the wait. Spans written alone into a caller's trace are not ordered: each write holds different spans.
+     * While a write is on its way the drainer sends no spooled copy of its trace.
+     *
+     * @param spooledAhead the write is in the spool already ({@link #deliverDurably})
      */
-    private CompletableFuture<ExportResult> startExport(Trace trace) {
+    private CompletableFuture<ExportResult> startExport(Trace trace, boolean spooledAhead) {
         CompletableFuture<ExportResult> export;
         if (trace.spansOnly()) {
             export = exportNow(trace);
         } else {
             String id = trace.info().traceId();
             CompletableFuture<ExportResult> mine = new CompletableFuture<>();
+            drainer.holdBack(id); // no earlier write of it from the spool meanwhile either
             CompletableFuture<ExportResult> before = writesInFlight.put(id, mine);
             if (before == null) {
                 chain(exportNow(trace), mine);
             } else {
                 before.whenCompleteAsync((r, e) -> chain(exportNow(trace), mine), spoolExecutor);
             }
-            mine.whenComplete((r, e) -> writesInFlight.remove(id, mine));
+            mine.whenComplete((r, e) -> {
+                writesInFlight.remove(id, mine);
+                if (!spooledAhead && r.delivered() && spool.mayHoldTraces()) {
+                    spoolExecutor.execute(() -> keepBesideEarlierCopies(trace));
+                } else {
+                    drainer.letGo(id);
+                }
+            });
             export = mine;
         }
         if (inFlight != null) {
             export.whenComplete((r, e) -> inFlight.release());
         }
         return export;
+    }
+
+    /**
+     * A write MLflow confirmed: should earlier writes of its trace wait in the spool (MLflow refused them a moment
+     * ago), it is kept beside them, so their redelivery ends with it rather than setting the trace back to what they
+     * say. The drainer leaves the trace alone until this is done.
+     */
+    private void keepBesideEarlierCopies(Trace trace) {
+        String id = trace.info().traceId();
+        try {
+            spool.confirmed(trace);
+        } catch (IOException | RuntimeException e) {
+            LOG.warnf("Trace %s: MLflow confirmed a write of it while earlier writes wait in the spool, and the spool "
+                    + "could not keep it beside them (%s); their redelivery may show the trace as they left it", id,
+                    e.getMessage());
+        } finally {
+            drainer.letGo(id);
+        }
+        drainer.nudge();
     }
 
     private static void chain(CompletableFuture<ExportResult> from, CompletableFuture<ExportResult> to) {

@@ -15,10 +15,14 @@ import dev.agentfn.standin.ToolCall;
 import dev.agentfn.testing.FakeAnthropicResource;
 import dev.agentfn.testing.MlflowPython;
 import dev.agentfn.testing.MlflowServerResource;
+import dev.agentfn.testing.MlflowServer;
+import dev.agentfn.tracing.spool.SpoolDrainer;
+import dev.agentfn.tracing.spool.TraceSpool;
 import io.quarkus.test.junit.QuarkusTest;
 import io.quarkus.test.junit.QuarkusTestProfile;
 import io.quarkus.test.junit.TestProfile;
 import io.restassured.RestAssured;
+import jakarta.inject.Inject;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -43,6 +47,10 @@ class GatewayTest {
     static final String KEY = FakeAnthropicResource.TEST_API_KEY;
     FakeAnthropicServer fake = FakeAnthropicResource.fake();
     MlflowPython mlflow = new MlflowPython(MlflowServerResource.server());
+    @Inject
+    SpoolDrainer drainer;
+    @Inject
+    TraceSpool spool;
 
     public static class Enabled implements QuarkusTestProfile {
         @Override
@@ -377,6 +385,53 @@ class GatewayTest {
         JsonNode second = turns.get(1);
         assertTrue(spans(second, "AGENT").get(0).at("/inputs/prompt").asText().contains("And now?"));
         assertEquals(1, spans(second, "LLM").size());
+    }
+
+    /**
+     * MLflow down for a whole Claude Code turn of three calls: every write of the turn is spooled, each holding only
+     * what its call ended, and once MLflow is back the drainer delivers the turn whole, as if it had been up.
+     */
+    @Test
+    void aClaudeCodeTurnServedWhileMlflowWasDownReachesItWholeOnceItIsBack() throws Exception {
+        String session = UUID.randomUUID().toString();
+        Path file = workDir(session).toRealPath().resolve("outage.txt");
+        fake.enqueue(
+                FakeTurn.toolUse("Writing.", new ToolCall("toolu_down1", "Write",
+                        Map.of("file_path", file.toString(), "content", "written while MLflow was down\n"))).withUsage(40, 8, 0, 0),
+                FakeTurn.toolUse("Reading.", new ToolCall("toolu_down2", "Read", Map.of("file_path", file.toString())))
+                        .withUsage(50, 7, 0, 0),
+                FakeTurn.text("The file says: written while MLflow was down.").withUsage(60, 9, 0, 0));
+        MlflowServer server = MlflowServerResource.server();
+        String out;
+        server.stop();
+        try {
+            out = cli(session, false, "Write outage.txt then read it");
+        } finally {
+            server.start();
+        }
+        assertTrue(out.contains("The file says: written while MLflow was down."), "the answer never waits on MLflow: " + out);
+
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        while (spooledFor(session) && System.nanoTime() < deadline) {
+            drainer.drainOnce();
+            Thread.sleep(200);
+        }
+        assertFalse(spooledFor(session), "the spool delivered the turn");
+        List<JsonNode> turns = turns(session, 1);
+        assertEquals(1, turns.size(), turns.toString());
+        JsonNode t = turns.get(0);
+        assertEquals("OK", t.get("state").asText());
+        assertEquals(3, spans(t, "LLM").size(), "every call, not only the last write's: " + t.get("spans").findValuesAsText("name"));
+        assertEquals(List.of("tool_Write", "tool_Read"), spans(t, "TOOL").stream().map(s -> s.get("name").asText()).toList());
+        assertEquals("The file says: written while MLflow was down.",
+                spans(t, "AGENT").get(0).at("/outputs/response").asText(), "the final root");
+        JsonNode total = read(t.at("/metadata/mlflow.trace.tokenUsage").asText());
+        assertEquals(150, total.get("input_tokens").asInt(), total.toString());
+    }
+
+    private boolean spooledFor(String session) {
+        return spool.oldest(10_000).stream()
+                .anyMatch(s -> session.equals(s.trace().info().metadata().get(dev.agentfn.mlflow.MlflowKeys.Metadata.SESSION)));
     }
 
     /**

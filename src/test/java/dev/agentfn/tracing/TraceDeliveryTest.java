@@ -118,6 +118,97 @@ class TraceDeliveryTest {
     }
 
     /**
+     * MLflow down for a whole turn: both writes are spooled, each holding only what its call ended, and the drainer
+     * sends them as one trace with every span and the final root.
+     */
+    @Test
+    void theSpooledWritesOfOneTraceAreRedeliveredAsOne() throws Exception {
+        DirectoryTraceSpool spool = newSpool();
+        SpoolDrainer drainer = drainerOf(spool);
+        TraceDelivery delivery = deliveryOf(spool, drainer, 0);
+        List<Trace> writes = dev.agentfn.tracing.spool.SpoolTraces.turnWrites("0123456789abcdef0123456789abcdef");
+        String id = writes.get(0).info().traceId();
+        for (Trace w : writes) {
+            exporter.hang(id);
+            CompletableFuture<ExportStatus> answer = delivery.deliver(w);
+            exporter.awaitHanging();
+            awaitAttempts(id, writes.indexOf(w) + 1);
+            exporter.fail(id);
+            assertEquals(ExportStatus.SPOOLED, answer.get(10, TimeUnit.SECONDS));
+        }
+
+        assertEquals(1, drainer.drainOnce());
+        Trace redelivered = exporter.sent().get(exporter.sent().size() - 1);
+        assertEquals(3, redelivered.spans().size(), "both calls and the root");
+        assertEquals(root(writes.get(1)), root(redelivered));
+        assertEquals(List.of(), spooledIds(spool));
+    }
+
+    /**
+     * MLflow refuses a turn's first write and takes its second: the confirmed second write is kept beside the first
+     * in the spool, so the redelivery ends with the finished root instead of setting the turn back to IN_PROGRESS.
+     */
+    @Test
+    void aConfirmedWriteIsKeptBesideAnEarlierSpooledWriteSoTheRedeliveryEndsWithIt() throws Exception {
+        DirectoryTraceSpool spool = newSpool();
+        SpoolDrainer drainer = drainerOf(spool);
+        TraceDelivery delivery = deliveryOf(spool, drainer, 0);
+        List<Trace> writes = dev.agentfn.tracing.spool.SpoolTraces.turnWrites("0123456789abcdef0123456789abcdef");
+        String id = writes.get(0).info().traceId();
+        exporter.hang(id);
+        CompletableFuture<ExportStatus> first = delivery.deliver(writes.get(0));
+        exporter.awaitHanging();
+        exporter.fail(id);
+        assertEquals(ExportStatus.SPOOLED, first.get(10, TimeUnit.SECONDS));
+
+        assertEquals(ExportStatus.DELIVERED, delivery.deliver(writes.get(1)).get(10, TimeUnit.SECONDS));
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        List<Trace> redelivered = List.of();
+        while (redelivered.isEmpty() && System.nanoTime() < deadline) {
+            drainer.drainOnce(); // sends nothing while the confirmed write is being kept beside the first
+            redelivered = exporter.sent().subList(2, exporter.sent().size());
+            Thread.sleep(5);
+        }
+        assertEquals(1, redelivered.size(), "one redelivery: " + redelivered);
+        Trace last = redelivered.get(0);
+        assertEquals(dev.agentfn.mlflow.entities.TraceState.OK, last.info().state());
+        assertEquals(root(writes.get(1)), root(last));
+        assertEquals(3, last.spans().size());
+        awaitEmpty(spool);
+    }
+
+    /** While a live write of a trace is on its way, the drainer sends no earlier write of it: it could land after. */
+    @Test
+    void theDrainerLeavesATraceAloneWhileALiveWriteOfItIsOnItsWay() throws Exception {
+        DirectoryTraceSpool spool = newSpool();
+        SpoolDrainer drainer = drainerOf(spool);
+        TraceDelivery delivery = deliveryOf(spool, drainer, 0);
+        List<Trace> writes = dev.agentfn.tracing.spool.SpoolTraces.turnWrites("0123456789abcdef0123456789abcdef");
+        String id = writes.get(0).info().traceId();
+        spool.put(writes.get(0));
+        exporter.hang(id);
+        CompletableFuture<ExportStatus> live = delivery.deliver(writes.get(1));
+        exporter.awaitHanging();
+
+        assertEquals(0, drainer.drainOnce());
+        assertEquals(List.of(id), exporter.attempted(), "only the live write was sent");
+        exporter.release(id);
+        assertEquals(ExportStatus.DELIVERED, live.get(10, TimeUnit.SECONDS));
+        awaitEmpty(spool);
+    }
+
+    private static dev.agentfn.mlflow.entities.SpanData root(Trace t) {
+        return t.spans().stream().filter(s -> s.isRoot()).findFirst().orElseThrow();
+    }
+
+    private void awaitAttempts(String id, int n) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (exporter.attempted().stream().filter(id::equals).count() < n && System.nanoTime() < deadline) {
+            Thread.sleep(5);
+        }
+    }
+
+    /**
      * deliverDurably: the caller goes on once the trace is in the spool, while MLflow has not answered; the drainer
      * leaves that copy alone while its export is in flight, and MLflow's late confirmation removes it.
      */
@@ -169,6 +260,11 @@ class TraceDeliveryTest {
         dev.agentfn.tracing.spool.TraceSpool refusing = new dev.agentfn.tracing.spool.TraceSpool() {
             @Override
             public String put(Trace trace) throws java.io.IOException {
+                throw new java.io.IOException("disk full");
+            }
+
+            @Override
+            public void confirmed(Trace trace) throws java.io.IOException {
                 throw new java.io.IOException("disk full");
             }
 
@@ -265,10 +361,16 @@ class TraceDeliveryTest {
         private final Set<String> hanging = ConcurrentHashMap.newKeySet();
         private final Map<String, CompletableFuture<ExportResult>> open = new ConcurrentHashMap<>();
         private final List<String> attempts = new CopyOnWriteArrayList<>();
+        private final List<Trace> sent = new CopyOnWriteArrayList<>();
         private final CompletableFuture<Void> someoneHangs = new CompletableFuture<>();
 
         List<String> attempted() {
             return List.copyOf(attempts);
+        }
+
+        /** Every trace the exporter was given, as given. */
+        List<Trace> sent() {
+            return List.copyOf(sent);
         }
 
         void release(String traceId) {
@@ -292,6 +394,7 @@ class TraceDeliveryTest {
         @Override
         public CompletableFuture<ExportResult> export(Trace trace) {
             attempts.add(trace.info().traceId());
+            sent.add(trace);
             if (hanging.contains(trace.info().traceId())) {
                 CompletableFuture<ExportResult> pending = open.computeIfAbsent(trace.info().traceId(),
                         id -> new CompletableFuture<>());

@@ -1,7 +1,9 @@
 package dev.agentfn.mlflow.entities;
 
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 
 /**
  * A complete trace: its info and every finished span, root included.
@@ -27,6 +29,30 @@ public record Trace(TraceInfo info, List<SpanData> spans, boolean spansOnly) {
                     s.endTimeUnixNano(), s.status(), s.attributes(), s.events()) : s);
         }
         return new Trace(info, moved, true);
+    }
+
+    /**
+     * This trace as MLflow stores it once {@code later}, a later write of it, was sent after it: spans upserted by id
+     * (the later copy of a span wins), the later info, metadata upserted key by key, the stored previews kept where
+     * the later write has none, and the later write's tags (MLflow 3.17's StartTraceV3 on an existing trace). A
+     * gateway turn is written after each call, each write holding the spans that call ended plus the root, so the
+     * writes a spool holds of it are sent as one.
+     */
+    public Trace rewrittenBy(Trace later) {
+        Map<String, SpanData> byId = new LinkedHashMap<>();
+        spans.forEach(s -> byId.put(s.spanId(), s));
+        later.spans.forEach(s -> byId.put(s.spanId(), s));
+        TraceInfo l = later.info;
+        Map<String, String> metadata = new LinkedHashMap<>(info.metadata());
+        metadata.putAll(l.metadata());
+        TraceInfo merged = new TraceInfo(l.traceId(), l.experimentId(), l.clientRequestId(), l.requestTimeMillis(),
+                l.executionDurationMillis(), l.state(), orKept(l.requestPreview(), info.requestPreview()),
+                orKept(l.responsePreview(), info.responsePreview()), metadata, l.tags());
+        return new Trace(merged, new ArrayList<>(byId.values()), later.spansOnly);
+    }
+
+    private static String orKept(String sent, String stored) {
+        return sent == null || sent.isEmpty() ? stored : sent;
     }
 
     public Trace withInfo(TraceInfo newInfo) {

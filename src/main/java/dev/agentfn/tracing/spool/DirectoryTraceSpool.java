@@ -16,11 +16,12 @@ import java.nio.file.StandardOpenOption;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
-import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.UUID;
@@ -34,13 +35,14 @@ import org.jboss.logging.Logger;
  * A spool in a local directory. Each trace is one file, written to a temporary name, fsynced, then
  * renamed into place and the directory fsynced: a crash leaves either the whole file or none under
  * its final name. Files are named {@code <request time ms>-<trace id>+<write stamp>.json}: names sort
- * oldest first, and the copies of one trace by the order they were written. A copy is named for its write
- * because a trace is written more than once (a gateway turn after each of its calls), and a handle must
- * delete only the copy MLflow confirmed: with one name per trace, the late confirmation of an earlier write
- * deleted the newer copy that had replaced it. Spooling a trace again deletes its earlier copies once the new
- * one is durable; a listing that still finds several (a crash in between) keeps the newest. (Files named
- * {@code <request time ms>-<trace id>.json}, by an older agentfn, count as the oldest copy of their trace.)
- * Files that cannot be decoded (torn by a
+ * oldest first, and the copies of one trace by the order they were written. A trace is written more than
+ * once (a gateway turn after each of its calls, each write holding the spans that call ended plus the root), so
+ * each write is a copy of its own, and a listing returns the copies of a trace as one trace, merged as MLflow
+ * merges them when they are sent in that order ({@link Trace#rewrittenBy}), under a handle that names them all.
+ * A confirmation deletes only the copies its handle names; the newest of them stays while an earlier copy of
+ * its trace still waits, so that the redelivery of that copy ends with the newer root and info, never sets a
+ * finished trace back. (Files named {@code <request time ms>-<trace id>.json}, by an older agentfn, count as the
+ * oldest copy of their trace.) Files that cannot be decoded (torn by a
  * crash, or written by another version) move to {@code corrupt/}, traces MLflow refused for good to
  * {@code rejected/}; both are logged and kept (moving a file back into the directory redelivers it).
  * Temporary files a crash left behind are removed when the spool opens.
@@ -63,6 +65,8 @@ public final class DirectoryTraceSpool implements TraceSpool {
     private static final String TMP = ".tmp-";
     /** Separates a file's trace from its write stamp; never part of a trace id. */
     private static final char STAMP = '+';
+    /** Separates the copies a handle names: never part of a file's name. */
+    private static final String COPIES = "/";
     /** Write stamps, microseconds since the epoch made unique and increasing in this process. */
     private static final AtomicLong LAST_STAMP = new AtomicLong();
 
@@ -94,8 +98,7 @@ public final class DirectoryTraceSpool implements TraceSpool {
 
     @Override
     public String put(Trace trace) throws IOException {
-        String name = String.format("%013d-%s%c%016d%s", trace.info().requestTimeMillis(), trace.info().traceId(),
-                STAMP, nextStamp(), SUFFIX);
+        String name = traceOf(trace) + STAMP + String.format("%016d", nextStamp()) + SUFFIX;
         Path tmp = dir.resolve(TMP + UUID.randomUUID());
         try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
             ByteBuffer buf = ByteBuffer.wrap(codec.encode(trace, destination));
@@ -106,9 +109,25 @@ public final class DirectoryTraceSpool implements TraceSpool {
         }
         move(tmp, dir.resolve(name));
         syncRenames();
-        deleteEarlierCopies(name);
         dropOverflow(name);
         return name;
+    }
+
+    @Override
+    public void confirmed(Trace trace) throws IOException {
+        String of = traceOf(trace);
+        boolean waiting;
+        synchronized (index) {
+            waiting = !index.subSet(of, true, of + Character.MAX_VALUE, false).isEmpty();
+        }
+        if (waiting) {
+            put(trace);
+        }
+    }
+
+    /** The file name of every copy of a trace without its write stamp and suffix. */
+    private static String traceOf(Trace trace) {
+        return String.format("%013d-%s", trace.info().requestTimeMillis(), trace.info().traceId());
     }
 
     private static long nextStamp() {
@@ -133,97 +152,119 @@ public final class DirectoryTraceSpool implements TraceSpool {
         return aStamped == bStamped ? a.compareTo(b) < 0 : !aStamped;
     }
 
-    /** The new copy {@code stored} is durable: the copies of its trace written before it are superseded. */
-    private void deleteEarlierCopies(String stored) {
-        String trace = traceOf(stored);
-        List<String> earlier = new ArrayList<>();
-        synchronized (index) {
-            for (String name : index.subSet(trace, true, trace + Character.MAX_VALUE, false)) {
-                if (earlierCopy(name, stored)) {
-                    earlier.add(name);
-                }
-            }
-            earlier.forEach(index::remove);
-        }
-        earlier.forEach(this::deleteSuperseded);
-    }
-
-    private void deleteSuperseded(String name) {
-        try {
-            Files.deleteIfExists(dir.resolve(name));
-        } catch (IOException e) {
-            LOG.warnf("Could not delete %s, an earlier copy of a trace spooled again: %s", name, e.getMessage());
-        }
-    }
-
     @Override
     public synchronized List<SpooledTrace> oldest(int max, Predicate<String> skip) {
         List<SpooledTrace> out = new ArrayList<>();
-        List<Path> entries = entries();
-        Map<String, String> newest = newestCopies(entries);
-        for (Path p : entries) {
+        for (List<String> copies : copiesByTrace(entries()).values()) {
             if (out.size() >= max) {
                 break;
             }
-            String name = p.getFileName().toString();
-            if (!name.equals(newest.get(traceOf(name)))) {
-                forget(name);
-                deleteSuperseded(name);
+            if (skip.test(traceIdOf(copies.get(0))) || copies.stream().anyMatch(skip)) {
                 continue;
             }
-            if (skip.test(name)) {
-                continue;
-            }
-            try {
-                TraceCodec.Decoded d = codec.decode(Files.readAllBytes(p));
-                if (d.destination() == null || d.destination().equals(destination)) {
-                    out.add(new SpooledTrace(name, d.trace()));
-                } else {
-                    leaveForeign(name, d.destination());
-                }
-            } catch (NoSuchFileException e) {
-                forget(p.getFileName().toString()); // delivered late or dropped meanwhile
-            } catch (IOException | RuntimeException e) {
-                setAside(p, "corrupt", "unreadable: " + e.getMessage());
-            }
+            read(copies).ifPresent(out::add);
         }
         return out;
     }
 
-    /**
-     * The newest copy of each trace in a listing. Several copies of one trace are there only after a crash between
-     * a new copy's rename and the deletion of the earlier ones.
-     */
-    private static Map<String, String> newestCopies(List<Path> entries) {
-        Map<String, String> newest = new HashMap<>();
+    /** The names of a listing by trace, oldest trace first, each trace's copies in the order they were written. */
+    private static Map<String, List<String>> copiesByTrace(List<Path> entries) {
+        Map<String, List<String>> byTrace = new LinkedHashMap<>();
         for (Path p : entries) {
             String name = p.getFileName().toString();
-            newest.merge(traceOf(name), name, (kept, other) -> earlierCopy(kept, other) ? other : kept);
+            byTrace.computeIfAbsent(traceOf(name), t -> new ArrayList<>()).add(name);
         }
-        return newest;
+        byTrace.values().forEach(copies -> copies.sort((a, b) -> a.equals(b) ? 0 : earlierCopy(a, b) ? -1 : 1));
+        return byTrace;
+    }
+
+    /** The copies of one trace read and merged in write order; empty when none of them could be read as ours. */
+    private Optional<SpooledTrace> read(List<String> copies) {
+        Trace merged = null;
+        List<String> read = new ArrayList<>(copies.size());
+        for (String name : copies) {
+            Path p = dir.resolve(name);
+            try {
+                TraceCodec.Decoded d = codec.decode(Files.readAllBytes(p));
+                if (d.destination() == null || d.destination().equals(destination)) {
+                    merged = merged == null ? d.trace() : merged.rewrittenBy(d.trace());
+                    read.add(name);
+                } else {
+                    leaveForeign(name, d.destination());
+                }
+            } catch (NoSuchFileException e) {
+                forget(name); // delivered late or dropped meanwhile
+            } catch (IOException | RuntimeException e) {
+                setAside(p, "corrupt", "unreadable: " + e.getMessage());
+            }
+        }
+        return merged == null ? Optional.empty() : Optional.of(new SpooledTrace(String.join(COPIES, read), merged));
+    }
+
+    /** The trace id in a file's name: what follows the request time. */
+    private static String traceIdOf(String name) {
+        String t = traceOf(name);
+        return t.substring(t.indexOf('-') + 1);
     }
 
     @Override
     public void remove(String handle) {
-        if (handle.contains("/") || handle.contains("\\") || !handle.endsWith(SUFFIX)) {
+        List<String> names = copiesIn(handle);
+        if (names.isEmpty()) {
             return;
         }
-        try {
-            Files.deleteIfExists(dir.resolve(handle));
-            forget(handle);
-        } catch (IOException e) {
-            LOG.warnf("Could not delete delivered trace %s from the spool: %s", handle, e.getMessage());
+        String newest = names.get(0);
+        for (String n : names) {
+            newest = earlierCopy(newest, n) ? n : newest;
         }
+        String keep = earlierCopyWaits(newest, names) ? newest : null;
+        for (String name : names) {
+            if (!name.equals(keep)) {
+                delete(name);
+            }
+        }
+    }
+
+    /** Whether a copy of {@code newest}'s trace written before it, and not among {@code confirmed}, is spooled. */
+    private boolean earlierCopyWaits(String newest, List<String> confirmed) {
+        String trace = traceOf(newest);
+        synchronized (index) {
+            for (String name : index.subSet(trace, true, trace + Character.MAX_VALUE, false)) {
+                if (earlierCopy(name, newest) && !confirmed.contains(name)) {
+                    return true;
+                }
+            }
+        }
+        return false;
+    }
+
+    private void delete(String name) {
+        try {
+            Files.deleteIfExists(dir.resolve(name));
+            forget(name);
+        } catch (IOException e) {
+            LOG.warnf("Could not delete delivered trace %s from the spool: %s", name, e.getMessage());
+        }
+    }
+
+    /** The file names a handle names; a name that could leave the directory is not one. */
+    private static List<String> copiesIn(String handle) {
+        List<String> names = new ArrayList<>();
+        for (String name : handle.split(COPIES)) {
+            if (!name.contains("\\") && !name.equals("..") && name.endsWith(SUFFIX)) {
+                names.add(name);
+            }
+        }
+        return names;
     }
 
     @Override
     public synchronized void reject(String handle, String reason) {
-        if (handle.contains("/") || handle.contains("\\") || !handle.endsWith(SUFFIX)) {
-            return;
-        }
-        Path p = dir.resolve(handle);
-        if (Files.exists(p)) {
-            setAside(p, "rejected", "MLflow refused it: " + reason);
+        for (String name : copiesIn(handle)) {
+            Path p = dir.resolve(name);
+            if (Files.exists(p)) {
+                setAside(p, "rejected", "MLflow refused it: " + reason);
+            }
         }
     }
 

@@ -49,8 +49,11 @@ public final class SpoolDrainer {
     private final AtomicBoolean running = new AtomicBoolean();
     /** Failed passes of each trace that has failed, by handle. Touched by the pass only. */
     private final Map<String, Failures> failures = new ConcurrentHashMap<>();
-    /** Spooled traces whose first export is still in flight ({@link #holdBack}): passes leave them alone. */
-    private final Set<String> heldBack = ConcurrentHashMap.newKeySet();
+    /**
+     * Spooled copies whose first export is still in flight, and traces with a live write in flight ({@link
+     * #holdBack}), each with how many times it is held: passes leave them alone.
+     */
+    private final Map<String, Integer> heldBack = new ConcurrentHashMap<>();
 
     public SpoolDrainer(TraceSpool spool, TraceExporter exporter, int batch, int concurrency, int maxAttempts,
             Duration perTraceTimeout, Executor executor) {
@@ -64,16 +67,18 @@ public final class SpoolDrainer {
     }
 
     /**
-     * A trace spooled while its own export is still on its way: a pass would only send it a second time, so passes
-     * leave it alone until {@link #letGo}. (A pass that listed it just before still may; MLflow merges the two.)
+     * A copy spooled while its own export is still on its way (by its handle), or a trace a live write of which is
+     * on its way (by its id): a pass would send the copy a second time, or send an earlier write of the trace that
+     * could land after the live one. Passes leave it alone until {@link #letGo}, called once per hold. (A pass that
+     * listed it just before still may.)
      */
-    public void holdBack(String handle) {
-        heldBack.add(handle);
+    public void holdBack(String handleOrTraceId) {
+        heldBack.merge(handleOrTraceId, 1, Integer::sum);
     }
 
-    /** The export of a trace {@link #holdBack held back} ended; if the trace is still spooled, passes send it again. */
-    public void letGo(String handle) {
-        heldBack.remove(handle);
+    /** An export {@link #holdBack held back} for ended; once none is left, passes send what is still spooled. */
+    public void letGo(String handleOrTraceId) {
+        heldBack.computeIfPresent(handleOrTraceId, (k, n) -> n > 1 ? n - 1 : null);
     }
 
     /** After an export: starts a pass in the background unless one is running or the spool is known to be empty. */
@@ -101,7 +106,7 @@ public final class SpoolDrainer {
         Pass pass = new Pass();
         try {
             // Past the oldest batch too, so a whole batch of traces that keep failing cannot hide the ones behind it.
-            List<SpooledTrace> listed = spool.oldest(batch + Math.min(failures.size(), batch), heldBack::contains);
+            List<SpooledTrace> listed = spool.oldest(batch + Math.min(failures.size(), batch), heldBack::containsKey);
             List<SpooledTrace> traces = failingLast(listed);
             traces = traces.size() > batch ? traces.subList(0, batch) : traces;
             for (int from = 0; from < traces.size() && pass.stoppedBecause == null; from += concurrency) {

@@ -12,22 +12,36 @@ import java.util.function.Predicate;
 public interface TraceSpool {
 
     /**
-     * Stores the trace durably before returning; returns its handle. A trace spooled again supersedes its earlier
-     * copies: they are no longer returned, and their handles remove nothing.
+     * Stores the trace durably before returning; returns its handle. A trace spooled again (a gateway turn is written
+     * after each call, each write holding what that call ended) is kept as another copy of it.
      */
     String put(Trace trace) throws IOException;
 
-    /** Up to {@code max} traces, oldest first. Unreadable entries are set aside, never returned. */
+    /**
+     * MLflow confirmed this write of a trace, which was not spooled. If earlier writes of the trace wait in the spool,
+     * it is stored beside them, so their redelivery ends with its root and info (MLflow keeps what it is sent last);
+     * otherwise nothing is stored.
+     */
+    void confirmed(Trace trace) throws IOException;
+
+    /**
+     * Up to {@code max} traces, oldest first, each with every copy of it merged in the order they were written
+     * ({@link Trace#rewrittenBy}). Unreadable entries are set aside, never returned.
+     */
     default List<SpooledTrace> oldest(int max) {
         return oldest(max, handle -> false);
     }
 
-    /** As {@link #oldest(int)}, passing over (without reading them) the traces whose handles {@code skip} names. */
+    /**
+     * As {@link #oldest(int)}, passing over (without reading them) the traces for which {@code skip} is true of the
+     * trace id or of the handle of any one copy.
+     */
     List<SpooledTrace> oldest(int max, Predicate<String> skip);
 
     /**
-     * Deletes the copy the handle names after MLflow confirmed it, never a newer copy of the same trace; unknown
-     * handles are ignored.
+     * Deletes the copies the handle names after MLflow confirmed them, never a copy written after them; unknown
+     * handles are ignored. While a copy of the trace written before them waits, the newest of them stays, to be sent
+     * after it.
      */
     void remove(String handle);
 

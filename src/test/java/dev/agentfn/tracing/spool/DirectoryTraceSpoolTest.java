@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.agentfn.mlflow.entities.Trace;
+import dev.agentfn.mlflow.entities.TraceState;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -111,12 +112,75 @@ class DirectoryTraceSpoolTest {
     }
 
     @Test
-    void spoolingTheSameTraceTwiceKeepsOneCopy() throws Exception {
+    void theWritesOfOneTraceAreReadBackAsOneWithEverySpanAndTheLaterRootAndInfo() throws Exception {
+        // a gateway turn whose two writes MLflow both missed: each holds only the spans its call ended
         DirectoryTraceSpool spool = new DirectoryTraceSpool(dir, SpoolTraces.DESTINATION, 10, SpoolTraces.CODEC);
-        Trace a = traces.next("a");
-        spool.put(a);
-        spool.put(a);
-        assertEquals(1, spool.size());
+        List<Trace> writes = SpoolTraces.turnWrites("0123456789abcdef0123456789abcdef");
+        String first = spool.put(writes.get(0));
+        String second = spool.put(writes.get(1));
+
+        List<SpooledTrace> out = spool.oldest(10);
+        assertEquals(1, out.size(), "one trace");
+        Trace merged = out.get(0).trace();
+        assertEquals(List.of("00000000000000a1", "00000000000000b1", "00000000000000b2"), spanIds(merged), "every span");
+        assertEquals(root(writes.get(1)), root(merged), "the later root, with the answer");
+        assertEquals(TraceState.OK, merged.info().state());
+        assertEquals("the prompt", merged.info().requestPreview(), "a preview the later write lacks is kept");
+        assertEquals("kept", merged.info().metadata().get("first.only"));
+        assertEquals("second", merged.info().metadata().get("changes"));
+
+        spool.remove(out.get(0).handle());
+        assertEquals(0, spool.size(), "confirming the merged trace deletes both copies: " + first + ", " + second);
+    }
+
+    @Test
+    void theConfirmationOfALaterWriteKeepsItWhileAnEarlierWriteStillWaits() throws Exception {
+        DirectoryTraceSpool spool = new DirectoryTraceSpool(dir, SpoolTraces.DESTINATION, 10, SpoolTraces.CODEC);
+        List<Trace> writes = SpoolTraces.turnWrites("0123456789abcdef0123456789abcdef");
+        String first = spool.put(writes.get(0));
+        String second = spool.put(writes.get(1));
+
+        spool.remove(second); // the later write's export landed; the earlier one's has not
+        assertEquals(2, spool.size(), "the earlier copy still has to be sent, and then the later root over it");
+        assertEquals(TraceState.OK, spool.oldest(10).get(0).trace().info().state());
+
+        spool.remove(first); // the earlier write's late confirmation
+        List<SpooledTrace> left = spool.oldest(10);
+        assertEquals(List.of(second), left.stream().map(SpooledTrace::handle).toList(),
+                "the later copy is sent once more, so it is what MLflow keeps");
+        spool.remove(left.get(0).handle());
+        assertEquals(0, spool.size());
+    }
+
+    @Test
+    void aConfirmedWriteIsKeptOnlyBesideEarlierWritesOfItsTrace() throws Exception {
+        DirectoryTraceSpool spool = new DirectoryTraceSpool(dir, SpoolTraces.DESTINATION, 10, SpoolTraces.CODEC);
+        List<Trace> writes = SpoolTraces.turnWrites("0123456789abcdef0123456789abcdef");
+        spool.confirmed(writes.get(1));
+        spool.confirmed(traces.next("another trace"));
+        assertEquals(0, spool.size(), "nothing of its trace waits: nothing to keep");
+
+        spool.put(writes.get(0));
+        spool.confirmed(writes.get(1));
+        List<SpooledTrace> out = spool.oldest(10);
+        assertEquals(1, out.size());
+        assertEquals(root(writes.get(1)), root(out.get(0).trace()), "the redelivery ends with the confirmed root");
+        assertEquals(TraceState.OK, out.get(0).trace().info().state());
+    }
+
+    @Test
+    void aTraceIsPassedOverWhenItsIdOrAnyOfItsCopiesIsHeldBack() throws Exception {
+        DirectoryTraceSpool spool = new DirectoryTraceSpool(dir, SpoolTraces.DESTINATION, 10, SpoolTraces.CODEC);
+        List<Trace> writes = SpoolTraces.turnWrites("0123456789abcdef0123456789abcdef");
+        spool.put(writes.get(0));
+        String second = spool.put(writes.get(1));
+        Trace other = traces.next("other");
+        spool.put(other);
+        String id = writes.get(0).info().traceId();
+
+        assertEquals(List.of(other.info().traceId()), ids(spool.oldest(10, id::equals)));
+        assertEquals(List.of(other.info().traceId()), ids(spool.oldest(10, second::equals)));
+        assertEquals(2, spool.oldest(10, h -> false).size());
     }
 
     @Test
@@ -140,21 +204,41 @@ class DirectoryTraceSpoolTest {
     }
 
     @Test
-    void copiesACrashLeftBesideANewerOneAreDeletedAndNeverSent() throws Exception {
-        Trace last = traces.next("turn");
-        String id = last.info().traceId();
-        long at = last.info().requestTimeMillis();
-        byte[] partial = SpoolTraces.CODEC.encode(new Trace(last.info(), List.of()), SpoolTraces.DESTINATION);
-        Files.write(dir.resolve(String.format("%013d-%s.json", at, id)), partial); // by an agentfn before stamps
-        Files.write(dir.resolve(String.format("%013d-%s+0000000000000001.json", at, id)), partial);
-        String newest = String.format("%013d-%s+0000000000000002.json", at, id);
-        Files.write(dir.resolve(newest), SpoolTraces.CODEC.encode(last, SpoolTraces.DESTINATION));
+    void copiesByAnOlderAgentfnOrLeftByACrashAreMergedEarliestFirst() throws Exception {
+        List<Trace> writes = SpoolTraces.turnWrites("0123456789abcdef0123456789abcdef");
+        String id = writes.get(0).info().traceId();
+        long at = writes.get(0).info().requestTimeMillis();
+        String unstamped = String.format("%013d-%s.json", at, id); // by an agentfn before write stamps
+        Files.write(dir.resolve(unstamped), SpoolTraces.CODEC.encode(writes.get(0), SpoolTraces.DESTINATION));
+        String stamped = String.format("%013d-%s+0000000000000002.json", at, id);
+        Files.write(dir.resolve(stamped), SpoolTraces.CODEC.encode(writes.get(1), SpoolTraces.DESTINATION));
         DirectoryTraceSpool spool = new DirectoryTraceSpool(dir, SpoolTraces.DESTINATION, 10, SpoolTraces.CODEC);
 
         List<SpooledTrace> out = spool.oldest(10);
-        assertEquals(List.of(newest), out.stream().map(SpooledTrace::handle).toList());
-        assertEquals(last.spans(), out.get(0).trace().spans());
-        assertEquals(1, spool.size(), "the earlier copies are gone from the disk");
+        assertEquals(1, out.size());
+        assertEquals(List.of("00000000000000a1", "00000000000000b1", "00000000000000b2"), spanIds(out.get(0).trace()));
+        assertEquals(TraceState.OK, out.get(0).trace().info().state(), "the stamped copy is the later one");
+        spool.remove(out.get(0).handle());
+        assertEquals(0, spool.size());
+    }
+
+    @Test
+    void aHandleNeverNamesAFileOutsideTheSpool() throws Exception {
+        Path outside = Files.writeString(dir.resolve("outside.json"), "{}");
+        Path spoolDir = Files.createDirectories(dir.resolve("spool"));
+        DirectoryTraceSpool spool = new DirectoryTraceSpool(spoolDir, SpoolTraces.DESTINATION, 10, SpoolTraces.CODEC);
+        spool.remove("../outside.json");
+        spool.remove("..\\outside.json");
+        spool.reject("../outside.json", "no");
+        assertTrue(Files.exists(outside));
+    }
+
+    private static List<String> spanIds(Trace t) {
+        return t.spans().stream().map(s -> s.spanId()).sorted().toList();
+    }
+
+    private static dev.agentfn.mlflow.entities.SpanData root(Trace t) {
+        return t.spans().stream().filter(s -> s.isRoot()).findFirst().orElseThrow();
     }
 
     @Test
