@@ -16,8 +16,8 @@ import java.nio.file.StandardOpenOption;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.HexFormat;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -32,7 +32,7 @@ import java.util.stream.Stream;
 import org.jboss.logging.Logger;
 
 /**
- * A spool in a local directory. Each trace is one file, written to a temporary name, fsynced, then
+ * A spool in a local directory. Each write of a trace is one file, written to a temporary name, fsynced, then
  * renamed into place and the directory fsynced: a crash leaves either the whole file or none under
  * its final name. Files are named {@code <request time ms>-<trace id>+<write stamp>.json}: names sort
  * oldest first, and the copies of one trace by the order they were written. A trace is written more than
