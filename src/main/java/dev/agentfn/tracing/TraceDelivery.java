@@ -2,15 +2,16 @@ package dev.agentfn.tracing;
 
 import dev.agentfn.LogText;
 import dev.agentfn.mlflow.entities.Trace;
+import dev.agentfn.tracing.export.ExportOrder;
 import dev.agentfn.tracing.export.ExportResult;
 import dev.agentfn.tracing.export.ExportStatus;
 import dev.agentfn.tracing.export.TraceExporter;
 import dev.agentfn.tracing.spool.SpoolDrainer;
 import dev.agentfn.tracing.spool.TraceSpool;
+import dev.agentfn.tracing.spool.WriteStamps;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executor;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
@@ -42,8 +43,6 @@ public final class TraceDelivery {
     private final ExportResult busy;
     private final AtomicLong busySpooled = new AtomicLong();
     private final AtomicLong lastBusyNotice = new AtomicLong(System.nanoTime() - BUSY_NOTICE_INTERVAL_NANOS);
-    /** Per trace id, the export of its latest write while one is in flight: the next write of it starts after. */
-    private final ConcurrentHashMap<String, CompletableFuture<ExportResult>> writesInFlight = new ConcurrentHashMap<>();
 
     /** @param maxInFlight exports waiting for MLflow at once; 0 for no bound */
     public TraceDelivery(TraceExporter exporter, TraceSpool spool, SpoolDrainer drainer, Duration timeout,
@@ -72,10 +71,11 @@ public final class TraceDelivery {
         if (!exporter.enabled()) {
             return CompletableFuture.completedFuture(ExportStatus.DISABLED);
         }
+        long stamp = WriteStamps.next(); // the write's place among its trace's writes, whenever it reaches the spool
         if (!takeExportPermit()) {
-            return CompletableFuture.supplyAsync(() -> spool(trace, busy, null), spoolExecutor);
+            return CompletableFuture.supplyAsync(() -> spool(trace, stamp, busy, null), spoolExecutor);
         }
-        CompletableFuture<ExportResult> export = startExport(trace, false);
+        CompletableFuture<ExportResult> export = startExport(trace, stamp, false);
         return export.copy().completeOnTimeout(TIMED_OUT, timeout.toNanos(), TimeUnit.NANOSECONDS)
                 .thenCompose(result -> {
                     if (result.delivered()) {
@@ -83,7 +83,7 @@ public final class TraceDelivery {
                         drainer.nudge();
                         return CompletableFuture.completedFuture(ExportStatus.DELIVERED);
                     }
-                    return CompletableFuture.supplyAsync(() -> spool(trace, result, export), spoolExecutor);
+                    return CompletableFuture.supplyAsync(() -> spool(trace, stamp, result, export), spoolExecutor);
                 });
     }
 
@@ -102,32 +102,33 @@ public final class TraceDelivery {
         if (!exporter.enabled()) {
             return CompletableFuture.completedFuture(ExportStatus.DISABLED);
         }
+        long stamp = WriteStamps.next();
         CompletableFuture<ExportStatus> answer = new CompletableFuture<>();
         CompletableFuture.runAsync(() -> {
-            String handle = spoolAhead(trace);
+            String handle = spoolAhead(trace, stamp);
             if (handle == null) {
                 deliver(trace).thenAccept(answer::complete);
                 return;
             }
             answer.complete(ExportStatus.SPOOLED); // the caller goes on now; encoding the export is not its wait
-            exportAfter(trace, handle);
+            exportAfter(trace, stamp, handle);
         }, spoolExecutor);
         return answer;
     }
 
-    private void exportAfter(Trace trace, String handle) {
+    private void exportAfter(Trace trace, long stamp, String handle) {
         if (!takeExportPermit()) {
             drainer.letGo(handle);
             busyNotice(trace.info().traceId(), busy);
             return;
         }
-        startExport(trace, true).thenAcceptAsync(r -> settleCopy(trace, r, handle), spoolExecutor);
+        startExport(trace, stamp, true).thenAcceptAsync(r -> settleCopy(trace, r, handle), spoolExecutor);
     }
 
     /** The spooled copy's handle, held back from the drainer until its export ends; null when the spool refused it. */
-    private String spoolAhead(Trace trace) {
+    private String spoolAhead(Trace trace, long stamp) {
         try {
-            String handle = spool.put(trace);
+            String handle = spool.put(trace, stamp);
             drainer.holdBack(handle);
             return handle;
         } catch (IOException | RuntimeException e) {
@@ -182,38 +183,26 @@ public final class TraceDelivery {
     /**
      * The permit is held until MLflow answers, however late: that is the load the bound is about.
      *
-     * <p>A trace written more than once (a gateway turn, after each call) is exported one write after the other:
-     * MLflow keeps whichever copy of a span and of the trace's info reaches it last, so an earlier write that
-     * overtook a later one would set the finished turn back to IN_PROGRESS and take its root's answer away. The
-     * later write starts when the earlier export ends (confirmed or not), and its caller's export timeout counts
-     * the wait. Spans written alone into a caller's trace are not ordered: each write holds different spans.
-     * While a write is on its way the drainer sends no spooled copy of its trace.
+     * <p>The writes of one trace (a gateway turn, after each call) go out one after the other, in the order they
+     * were handed over ({@link ExportOrder}): the later write starts when the earlier export ended (confirmed or
+     * not), and its caller's export timeout counts the wait. A write MLflow confirmed while an earlier write of its
+     * trace waits in the spool is kept beside it before the trace's next export may start. Spans written alone into
+     * a caller's trace are not ordered: each write holds different spans.
      *
      * @param spooledAhead the write is in the spool already ({@link #deliverDurably})
      */
-    private CompletableFuture<ExportResult> startExport(Trace trace, boolean spooledAhead) {
+    private CompletableFuture<ExportResult> startExport(Trace trace, long stamp, boolean spooledAhead) {
         CompletableFuture<ExportResult> export;
         if (trace.spansOnly()) {
             export = exportNow(trace);
         } else {
-            String id = trace.info().traceId();
-            CompletableFuture<ExportResult> mine = new CompletableFuture<>();
-            drainer.holdBack(id); // no earlier write of it from the spool meanwhile either
-            CompletableFuture<ExportResult> before = writesInFlight.put(id, mine);
-            if (before == null) {
-                chain(exportNow(trace), mine);
-            } else {
-                before.whenCompleteAsync((r, e) -> chain(exportNow(trace), mine), spoolExecutor);
-            }
-            mine.whenComplete((r, e) -> {
-                writesInFlight.remove(id, mine);
-                if (!spooledAhead && r.delivered() && spool.mayHoldTraces()) {
-                    spoolExecutor.execute(() -> keepBesideEarlierCopies(trace));
-                } else {
-                    drainer.letGo(id);
-                }
-            });
-            export = mine;
+            CompletableFuture<ExportResult> confirmation = new CompletableFuture<>();
+            drainer.order().next(trace.info().traceId(), () -> exportNow(trace)
+                    .whenComplete((r, e) -> confirmation.complete(r))
+                    .thenCompose(r -> r.delivered() && !spooledAhead && spool.mayHoldTraces()
+                            ? CompletableFuture.supplyAsync(() -> keepBesideEarlierWrites(trace, stamp, r), spoolExecutor)
+                            : CompletableFuture.completedFuture(r)));
+            export = confirmation;
         }
         if (inFlight != null) {
             export.whenComplete((r, e) -> inFlight.release());
@@ -222,35 +211,35 @@ public final class TraceDelivery {
     }
 
     /**
-     * A write MLflow confirmed: should earlier writes of its trace wait in the spool (MLflow refused them a moment
-     * ago), it is kept beside them, so their redelivery ends with it rather than setting the trace back to what they
-     * say. The drainer leaves the trace alone until this is done.
+     * A write MLflow confirmed: should an earlier write of its trace wait in the spool (MLflow refused it a moment
+     * ago), it is kept beside it, so their redelivery ends with it rather than setting the trace back to what the
+     * earlier one says.
      */
-    private void keepBesideEarlierCopies(Trace trace) {
-        String id = trace.info().traceId();
+    private ExportResult keepBesideEarlierWrites(Trace trace, long stamp, ExportResult confirmed) {
         try {
-            spool.confirmed(trace);
+            spool.confirmed(trace, stamp);
         } catch (IOException | RuntimeException e) {
-            LOG.warnf("Trace %s: MLflow confirmed a write of it while earlier writes wait in the spool, and the spool "
-                    + "could not keep it beside them (%s); their redelivery may show the trace as they left it", id,
-                    e.getMessage());
-        } finally {
-            drainer.letGo(id);
+            LOG.warnf("Trace %s: MLflow confirmed a write of it while an earlier write waits in the spool, and the spool "
+                    + "could not keep it beside that one (%s); their redelivery may show the trace as the earlier write "
+                    + "left it", trace.info().traceId(), e.getMessage());
         }
         drainer.nudge();
+        return confirmed;
     }
 
-    private static void chain(CompletableFuture<ExportResult> from, CompletableFuture<ExportResult> to) {
-        from.whenComplete((r, e) -> to.complete(e == null ? r : ExportResult.failure(true, "the exporter failed: " + e)));
-    }
-
-    /** An exporter that throws (it must not) counts as a retryable failure, so the trace is spooled, not lost. */
+    /**
+     * An exporter that throws or fails its future (it must do neither) counts as a retryable failure, so the trace is
+     * spooled, not lost.
+     */
     private CompletableFuture<ExportResult> exportNow(Trace trace) {
+        CompletableFuture<ExportResult> f;
         try {
-            return exporter.export(trace);
+            f = exporter.export(trace);
         } catch (RuntimeException e) {
             return CompletableFuture.completedFuture(ExportResult.failure(true, "the exporter failed: " + e));
         }
+        return f.handle((r, e) -> e == null && r != null ? r
+                : ExportResult.failure(true, "the exporter failed: " + (e == null ? "no result" : e)));
     }
 
     /** Under overload every trace would log the same line: say it once per interval, with a count. */
@@ -266,10 +255,10 @@ public final class TraceDelivery {
     }
 
     /** @param export the export still in flight, or null when none was started */
-    private ExportStatus spool(Trace trace, ExportResult why, CompletableFuture<ExportResult> export) {
+    private ExportStatus spool(Trace trace, long stamp, ExportResult why, CompletableFuture<ExportResult> export) {
         String id = trace.info().traceId();
         try {
-            String handle = spool.put(trace);
+            String handle = spool.put(trace, stamp);
             if (export == null) {
                 busyNotice(id, why);
             } else {

@@ -6,6 +6,7 @@ import dev.agentfn.config.Secrets;
 import dev.agentfn.mlflow.MlflowAccess;
 import dev.agentfn.mlflow.OtlpBatchLimits;
 import dev.agentfn.tracing.export.ExportResult;
+import dev.agentfn.tracing.export.ExportOrder;
 import dev.agentfn.tracing.export.MlflowTraceExporter;
 import dev.agentfn.tracing.export.TraceExporter;
 import dev.agentfn.tracing.spool.DirectoryTraceSpool;
@@ -105,7 +106,9 @@ public class TracingBeans {
     @Singleton
     SpoolDrainer drainer(TraceSpool spool, TraceExporter exporter, AgentfnConfig config) {
         AgentfnConfig.Spool s = config.tracing().spool();
-        return new SpoolDrainer(spool, exporter, s.drainBatch(), s.drainConcurrency(), s.maxAttempts(),
+        // a trace's write is two requests to MLflow at most, each with its timeout
+        ExportOrder order = new ExportOrder(spoolExecutor, config.mlflow().requestTimeout().multipliedBy(2));
+        return new SpoolDrainer(spool, exporter, order, s.drainBatch(), s.drainConcurrency(), s.maxAttempts(),
                 config.mlflow().requestTimeout(), drainExecutor);
     }
 

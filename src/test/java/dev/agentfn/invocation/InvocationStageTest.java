@@ -60,7 +60,7 @@ class InvocationStageTest {
     @BeforeEach
     void stage() throws Exception {
         DirectoryTraceSpool spool = new DirectoryTraceSpool(dir, "test", 10, new TraceCodec(new ObjectMapper()));
-        SpoolDrainer drainer = new SpoolDrainer(spool, exporter, 10, 1, 5, Duration.ofSeconds(1), Runnable::run);
+        SpoolDrainer drainer = new SpoolDrainer(spool, exporter, new dev.agentfn.tracing.export.ExportOrder(Runnable::run, Duration.ofMillis(10)), 10, 1, 5, Duration.ofSeconds(1), Runnable::run);
         TraceDelivery delivery = new TraceDelivery(exporter, spool, drainer, Duration.ofSeconds(5), Runnable::run, 0);
         Tracer tracer = new Tracer(SpanClock.SYSTEM, new AttributePolicy(true, 10_000, List.of(), List.of(KEY)), false);
         ConversationEngine engine = new ConversationEngine() {

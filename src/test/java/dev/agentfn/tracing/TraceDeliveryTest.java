@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.agentfn.mlflow.MlflowKeys;
 import dev.agentfn.mlflow.entities.Trace;
+import dev.agentfn.mlflow.entities.TraceState;
 import dev.agentfn.tracing.export.ExportResult;
 import dev.agentfn.tracing.export.ExportStatus;
 import dev.agentfn.tracing.export.TraceExporter;
@@ -50,7 +51,7 @@ class TraceDeliveryTest {
         Trace old = trace("spooled earlier");
         spool.put(old);
         exporter.hang(old.info().traceId());
-        SpoolDrainer drainer = new SpoolDrainer(spool, exporter, 10, 1, 5, Duration.ofHours(1), drainExecutor);
+        SpoolDrainer drainer = new SpoolDrainer(spool, exporter, new dev.agentfn.tracing.export.ExportOrder(Runnable::run, Duration.ofHours(1)), 10, 1, 5, Duration.ofHours(1), drainExecutor);
         drainer.nudge();
         exporter.awaitHanging();
 
@@ -171,7 +172,7 @@ class TraceDeliveryTest {
         }
         assertEquals(1, redelivered.size(), "one redelivery: " + redelivered);
         Trace last = redelivered.get(0);
-        assertEquals(dev.agentfn.mlflow.entities.TraceState.OK, last.info().state());
+        assertEquals(TraceState.OK, last.info().state());
         assertEquals(root(writes.get(1)), root(last));
         assertEquals(3, last.spans().size());
         awaitEmpty(spool);
@@ -199,6 +200,97 @@ class TraceDeliveryTest {
 
     private static dev.agentfn.mlflow.entities.SpanData root(Trace t) {
         return t.spans().stream().filter(s -> s.isRoot()).findFirst().orElseThrow();
+    }
+
+    // ---- the order of a trace's writes when MLflow is slow, busy or failing (the spool merges copies by write) --
+
+    /** turn-end-wait=spool with MLflow merely slower than the gap between two calls; nothing fails. */
+    @Test
+    void aFinalWriteSpooledAheadWhileTheEarlierWriteIsInFlightEndsTheTrace() throws Exception {
+        DirectoryTraceSpool spool = newSpool();
+        SpoolDrainer drainer = scriptedDrainer(spool);
+        TraceDelivery delivery = new TraceDelivery(scripted, spool, drainer, Duration.ofHours(1), spoolExecutor, 0);
+        List<Trace> writes = dev.agentfn.tracing.spool.SpoolTraces.turnWrites("0123456789abcdef0123456789abcdef");
+        CompletableFuture<ExportResult> slow = scripted.next();
+        CompletableFuture<ExportStatus> earlier = delivery.deliver(writes.get(0));
+        assertEquals(ExportStatus.SPOOLED, delivery.deliverDurably(writes.get(1)).get(10, TimeUnit.SECONDS));
+        slow.complete(ExportResult.success("slow but fine"));
+        assertEquals(ExportStatus.DELIVERED, earlier.get(10, TimeUnit.SECONDS));
+
+        drainUntilEmpty(spool, drainer);
+        assertEquals(List.of(TraceState.IN_PROGRESS, TraceState.OK), scripted.states(), "each write once, in order");
+    }
+
+    /** Default config, the bound on exports reached: the final write is spooled at once, the earlier one after it. */
+    @Test
+    void writesSpooledOutOfOrderAreRedeliveredInTheOrderTheyWereWritten() throws Exception {
+        DirectoryTraceSpool spool = newSpool();
+        SpoolDrainer drainer = scriptedDrainer(spool);
+        TraceDelivery delivery = new TraceDelivery(scripted, spool, drainer, Duration.ofHours(1), spoolExecutor, 1);
+        List<Trace> writes = dev.agentfn.tracing.spool.SpoolTraces.turnWrites("0123456789abcdef0123456789abcdef");
+        CompletableFuture<ExportResult> slow = scripted.next();
+        CompletableFuture<ExportStatus> earlier = delivery.deliver(writes.get(0));
+        assertEquals(ExportStatus.SPOOLED, delivery.deliver(writes.get(1)).get(10, TimeUnit.SECONDS), "no export permit");
+        slow.complete(ExportResult.failure(true, "503"));
+        assertEquals(ExportStatus.SPOOLED, earlier.get(10, TimeUnit.SECONDS));
+
+        drainUntilEmpty(spool, drainer);
+        Trace last = scripted.sent().get(scripted.sent().size() - 1);
+        assertEquals(TraceState.OK, last.info().state(), "the redelivery ends with the final write: " + scripted.states());
+        assertEquals(root(writes.get(1)), root(last));
+        assertEquals(3, last.spans().size());
+    }
+
+    /** Default config: N times out, N+1 times out waiting behind it, N is confirmed late, N+1's export fails. */
+    @Test
+    void theLateConfirmationOfAnEarlierWriteDoesNotOutrankALaterSpooledOne() throws Exception {
+        DirectoryTraceSpool spool = newSpool();
+        SpoolDrainer drainer = scriptedDrainer(spool);
+        TraceDelivery delivery = new TraceDelivery(scripted, spool, drainer, Duration.ofMillis(200), spoolExecutor, 0);
+        List<Trace> writes = dev.agentfn.tracing.spool.SpoolTraces.turnWrites("0123456789abcdef0123456789abcdef");
+        CompletableFuture<ExportResult> slow = scripted.next();
+        CompletableFuture<ExportResult> failing = scripted.next();
+        assertEquals(ExportStatus.SPOOLED, delivery.deliver(writes.get(0)).get(10, TimeUnit.SECONDS));
+        assertEquals(ExportStatus.SPOOLED, delivery.deliver(writes.get(1)).get(10, TimeUnit.SECONDS));
+        slow.complete(ExportResult.success("late"));
+        scripted.awaitSent(2); // the later write goes out once the earlier one ended
+        failing.complete(ExportResult.failure(true, "503"));
+
+        drainUntilEmpty(spool, drainer);
+        assertEquals(TraceState.OK, scripted.states().get(scripted.states().size() - 1), scripted.states().toString());
+    }
+
+    /** A trace confirmed after its export timeout spooled it is not stored, nor sent, a second time. */
+    @Test
+    void aLateConfirmedTraceIsSentOnce() throws Exception {
+        DirectoryTraceSpool spool = newSpool();
+        SpoolDrainer drainer = scriptedDrainer(spool);
+        TraceDelivery delivery = new TraceDelivery(scripted, spool, drainer, Duration.ofMillis(200), spoolExecutor, 0);
+        Trace t = trace("slow MLflow");
+        CompletableFuture<ExportResult> slow = scripted.next();
+        assertEquals(ExportStatus.SPOOLED, delivery.deliver(t).get(10, TimeUnit.SECONDS));
+        assertEquals(0, drainer.drainOnce(), "not sent again while its own export is on its way");
+        slow.complete(ExportResult.success("late"));
+
+        drainUntilEmpty(spool, drainer);
+        assertEquals(1, scripted.sent().size(), scripted.states().toString());
+    }
+
+    private SpoolDrainer scriptedDrainer(DirectoryTraceSpool spool) {
+        return new SpoolDrainer(spool, scripted, new dev.agentfn.tracing.export.ExportOrder(spoolExecutor, Duration.ofHours(1)), 10, 1, 5,
+                Duration.ofHours(1), drainExecutor);
+    }
+
+    /** Drains until the spool is empty and no background step (a late removal, a kept copy) adds to it again. */
+    private static void drainUntilEmpty(DirectoryTraceSpool spool, SpoolDrainer drainer) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        int emptyLooks = 0;
+        while (emptyLooks < 5 && System.nanoTime() < deadline) {
+            drainer.drainOnce();
+            emptyLooks = spool.size() == 0 ? emptyLooks + 1 : 0;
+            Thread.sleep(20);
+        }
+        assertEquals(0, spool.size(), "the spool emptied");
     }
 
     private void awaitAttempts(String id, int n) throws InterruptedException {
@@ -259,12 +351,12 @@ class TraceDeliveryTest {
         DirectoryTraceSpool real = newSpool();
         dev.agentfn.tracing.spool.TraceSpool refusing = new dev.agentfn.tracing.spool.TraceSpool() {
             @Override
-            public String put(Trace trace) throws java.io.IOException {
+            public String put(Trace trace, long stamp) throws java.io.IOException {
                 throw new java.io.IOException("disk full");
             }
 
             @Override
-            public void confirmed(Trace trace) throws java.io.IOException {
+            public void confirmed(Trace trace, long stamp) throws java.io.IOException {
                 throw new java.io.IOException("disk full");
             }
 
@@ -325,7 +417,7 @@ class TraceDeliveryTest {
     }
 
     private SpoolDrainer drainerOf(dev.agentfn.tracing.spool.TraceSpool spool) {
-        return new SpoolDrainer(spool, exporter, 10, 1, 5, Duration.ofHours(1), drainExecutor);
+        return new SpoolDrainer(spool, exporter, new dev.agentfn.tracing.export.ExportOrder(Runnable::run, Duration.ofHours(1)), 10, 1, 5, Duration.ofHours(1), drainExecutor);
     }
 
     /** An export timeout of an hour: a test that passes never waits it out. */
@@ -349,6 +441,50 @@ class TraceDeliveryTest {
         ActiveTrace t = tracer.start("agent_invocation", MlflowKeys.SpanType.AGENT, Optional.empty());
         t.root().inputs(Map.of("prompt", prompt));
         return t.finish();
+    }
+
+    final ScriptedExporter scripted = new ScriptedExporter();
+
+    /** Each export takes the next future scripted ({@link #next}); exports beyond the script succeed at once. */
+    static final class ScriptedExporter implements TraceExporter {
+        private final java.util.concurrent.BlockingQueue<CompletableFuture<ExportResult>> script =
+                new java.util.concurrent.LinkedBlockingQueue<>();
+        private final List<Trace> sent = new CopyOnWriteArrayList<>();
+
+        @Override
+        public String destination() {
+            return "scripted";
+        }
+
+        /** The answer to the next export not yet scripted, completed by the test. */
+        CompletableFuture<ExportResult> next() {
+            CompletableFuture<ExportResult> f = new CompletableFuture<>();
+            script.add(f);
+            return f;
+        }
+
+        List<Trace> sent() {
+            return List.copyOf(sent);
+        }
+
+        List<TraceState> states() {
+            return sent.stream().map(t -> t.info().state()).toList();
+        }
+
+        void awaitSent(int n) throws InterruptedException {
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+            while (sent.size() < n && System.nanoTime() < deadline) {
+                Thread.sleep(5);
+            }
+            assertEquals(n, sent.size(), "exports started");
+        }
+
+        @Override
+        public CompletableFuture<ExportResult> export(Trace trace) {
+            sent.add(trace);
+            CompletableFuture<ExportResult> f = script.poll();
+            return f != null ? f : CompletableFuture.completedFuture(ExportResult.success("ok"));
+        }
     }
 
     /** Delivers at once, except the traces told to hang, whose export never completes. */

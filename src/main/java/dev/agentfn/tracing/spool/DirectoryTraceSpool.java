@@ -35,7 +35,8 @@ import org.jboss.logging.Logger;
  * A spool in a local directory. Each write of a trace is one file, written to a temporary name, fsynced, then
  * renamed into place and the directory fsynced: a crash leaves either the whole file or none under
  * its final name. Files are named {@code <request time ms>-<trace id>+<write stamp>.json}: names sort
- * oldest first, and the copies of one trace by the order they were written. A trace is written more than
+ * oldest first, and the copies of one trace by the order they were written ({@link WriteStamps}: the stamp is
+ * taken when a write is handed over for delivery, not when it reaches the disk). A trace is written more than
  * once (a gateway turn after each of its calls, each write holding the spans that call ended plus the root), so
  * each write is a copy of its own, and a listing returns the copies of a trace as one trace, merged as MLflow
  * merges them when they are sent in that order ({@link Trace#rewrittenBy}), under a handle that names them all.
@@ -67,13 +68,17 @@ public final class DirectoryTraceSpool implements TraceSpool {
     private static final char STAMP = '+';
     /** Separates the copies a handle names: never part of a file's name. */
     private static final String COPIES = "/";
-    /** Write stamps, microseconds since the epoch made unique and increasing in this process. */
-    private static final AtomicLong LAST_STAMP = new AtomicLong();
+    /**
+     * What one listing reads at most, in bytes (at least one trace whatever its size): a gateway turn spooled during
+     * an outage is one file per call, each holding the conversation so far.
+     */
+    static final long LISTING_BYTES = 64L << 20;
 
     private final Path dir;
     private final String destination;
     private final int maxTraces;
     private final TraceCodec codec;
+    private final long listingBytes;
     // What the last listing saw; lets the drainer skip listing the directory after every delivered export.
     private volatile boolean mayHoldTraces = true;
     /** Names spooled, oldest first: the last listing plus what this process stored since. Guarded by itself. */
@@ -88,6 +93,12 @@ public final class DirectoryTraceSpool implements TraceSpool {
     private final Set<String> foreign = ConcurrentHashMap.newKeySet();
 
     public DirectoryTraceSpool(Path dir, String destination, int maxTraces, TraceCodec codec) throws IOException {
+        this(dir, destination, maxTraces, codec, LISTING_BYTES);
+    }
+
+    DirectoryTraceSpool(Path dir, String destination, int maxTraces, TraceCodec codec, long listingBytes)
+            throws IOException {
+        this.listingBytes = listingBytes;
         this.dir = dir;
         this.destination = Objects.requireNonNull(destination, "destination");
         this.maxTraces = maxTraces;
@@ -97,8 +108,8 @@ public final class DirectoryTraceSpool implements TraceSpool {
     }
 
     @Override
-    public String put(Trace trace) throws IOException {
-        String name = traceOf(trace) + STAMP + String.format("%016d", nextStamp()) + SUFFIX;
+    public String put(Trace trace, long stamp) throws IOException {
+        String name = nameOf(trace, stamp);
         Path tmp = dir.resolve(TMP + UUID.randomUUID());
         try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
             ByteBuffer buf = ByteBuffer.wrap(codec.encode(trace, destination));
@@ -114,25 +125,26 @@ public final class DirectoryTraceSpool implements TraceSpool {
     }
 
     @Override
-    public void confirmed(Trace trace) throws IOException {
-        String of = traceOf(trace);
-        boolean waiting;
+    public void confirmed(Trace trace, long stamp) throws IOException {
+        String mine = nameOf(trace, stamp);
+        String of = traceOf(mine);
+        boolean earlierWaits = false;
         synchronized (index) {
-            waiting = !index.subSet(of, true, of + Character.MAX_VALUE, false).isEmpty();
+            for (String name : index.subSet(of, true, of + Character.MAX_VALUE, false)) {
+                if (name.equals(mine)) {
+                    return; // this very write is spooled (it timed out before MLflow confirmed it)
+                }
+                earlierWaits |= earlierCopy(name, mine);
+            }
         }
-        if (waiting) {
-            put(trace);
+        if (earlierWaits) {
+            put(trace, stamp);
         }
     }
 
-    /** The file name of every copy of a trace without its write stamp and suffix. */
-    private static String traceOf(Trace trace) {
-        return String.format("%013d-%s", trace.info().requestTimeMillis(), trace.info().traceId());
-    }
-
-    private static long nextStamp() {
-        long now = System.currentTimeMillis() * 1000;
-        return LAST_STAMP.accumulateAndGet(now, (last, clock) -> Math.max(last + 1, clock));
+    private static String nameOf(Trace trace, long stamp) {
+        return String.format("%013d-%s%c%016d%s", trace.info().requestTimeMillis(), trace.info().traceId(), STAMP, stamp,
+                SUFFIX);
     }
 
     /** The file name without its write stamp: equal for every copy of one trace. */
@@ -155,14 +167,15 @@ public final class DirectoryTraceSpool implements TraceSpool {
     @Override
     public synchronized List<SpooledTrace> oldest(int max, Predicate<String> skip) {
         List<SpooledTrace> out = new ArrayList<>();
+        long[] bytes = {0};
         for (List<String> copies : copiesByTrace(entries()).values()) {
-            if (out.size() >= max) {
+            if (out.size() >= max || !out.isEmpty() && bytes[0] >= listingBytes) {
                 break;
             }
             if (skip.test(traceIdOf(copies.get(0))) || copies.stream().anyMatch(skip)) {
                 continue;
             }
-            read(copies).ifPresent(out::add);
+            read(copies, bytes).ifPresent(out::add);
         }
         return out;
     }
@@ -178,14 +191,19 @@ public final class DirectoryTraceSpool implements TraceSpool {
         return byTrace;
     }
 
-    /** The copies of one trace read and merged in write order; empty when none of them could be read as ours. */
-    private Optional<SpooledTrace> read(List<String> copies) {
+    /**
+     * The copies of one trace read and merged in write order; empty when none of them could be read as ours.
+     * Adds the bytes read to {@code bytes[0]}.
+     */
+    private Optional<SpooledTrace> read(List<String> copies, long[] bytes) {
         Trace merged = null;
         List<String> read = new ArrayList<>(copies.size());
         for (String name : copies) {
             Path p = dir.resolve(name);
             try {
-                TraceCodec.Decoded d = codec.decode(Files.readAllBytes(p));
+                byte[] file = Files.readAllBytes(p);
+                bytes[0] += file.length;
+                TraceCodec.Decoded d = codec.decode(file);
                 if (d.destination() == null || d.destination().equals(destination)) {
                     merged = merged == null ? d.trace() : merged.rewrittenBy(d.trace());
                     read.add(name);

@@ -1,6 +1,7 @@
 package dev.agentfn.tracing.spool;
 
 import dev.agentfn.LogText;
+import dev.agentfn.tracing.export.ExportOrder;
 import dev.agentfn.tracing.export.ExportResult;
 import dev.agentfn.tracing.export.TraceExporter;
 import java.time.Duration;
@@ -10,6 +11,7 @@ import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
@@ -41,24 +43,30 @@ public final class SpoolDrainer {
 
     private final TraceSpool spool;
     private final TraceExporter exporter;
+    private final ExportOrder order;
     private final int batch;
     private final int concurrency;
     private final int maxAttempts;
     private final Duration perTraceTimeout;
     private final Executor executor;
     private final AtomicBoolean running = new AtomicBoolean();
-    /** Failed passes of each trace that has failed, by handle. Touched by the pass only. */
-    private final Map<String, Failures> failures = new ConcurrentHashMap<>();
     /**
-     * Spooled copies whose first export is still in flight, and traces with a live write in flight ({@link
-     * #holdBack}), each with how many times it is held: passes leave them alone.
+     * Failed passes of each trace that has failed, by trace id (a trace's handle changes as copies of it join).
+     * Touched by the pass only.
      */
-    private final Map<String, Integer> heldBack = new ConcurrentHashMap<>();
+    private final Map<String, Failures> failures = new ConcurrentHashMap<>();
+    /** Spooled traces whose first export is still in flight ({@link #holdBack}): passes leave them alone. */
+    private final Set<String> heldBack = ConcurrentHashMap.newKeySet();
 
-    public SpoolDrainer(TraceSpool spool, TraceExporter exporter, int batch, int concurrency, int maxAttempts,
-            Duration perTraceTimeout, Executor executor) {
+    /**
+     * @param order shared with live delivery: a spooled trace is sent only while no export of it is on its way, so
+     *     a redelivered earlier write never lands after a live later one
+     */
+    public SpoolDrainer(TraceSpool spool, TraceExporter exporter, ExportOrder order, int batch, int concurrency,
+            int maxAttempts, Duration perTraceTimeout, Executor executor) {
         this.spool = spool;
         this.exporter = exporter;
+        this.order = order;
         this.batch = batch;
         this.concurrency = Math.max(1, concurrency);
         this.maxAttempts = Math.max(1, maxAttempts);
@@ -67,18 +75,21 @@ public final class SpoolDrainer {
     }
 
     /**
-     * A copy spooled while its own export is still on its way (by its handle), or a trace a live write of which is
-     * on its way (by its id): a pass would send the copy a second time, or send an earlier write of the trace that
-     * could land after the live one. Passes leave it alone until {@link #letGo}, called once per hold. (A pass that
-     * listed it just before still may.)
+     * A trace spooled while its own export is still on its way: a pass would only send it a second time, so passes
+     * leave it alone until {@link #letGo}. (A pass that listed it just before still may; MLflow merges the two.)
      */
-    public void holdBack(String handleOrTraceId) {
-        heldBack.merge(handleOrTraceId, 1, Integer::sum);
+    public void holdBack(String handle) {
+        heldBack.add(handle);
     }
 
-    /** An export {@link #holdBack held back} for ended; once none is left, passes send what is still spooled. */
-    public void letGo(String handleOrTraceId) {
-        heldBack.computeIfPresent(handleOrTraceId, (k, n) -> n > 1 ? n - 1 : null);
+    /** The export of a trace {@link #holdBack held back} ended; if the trace is still spooled, passes send it again. */
+    public void letGo(String handle) {
+        heldBack.remove(handle);
+    }
+
+    /** The order of exports this drainer keeps with live delivery. */
+    public ExportOrder order() {
+        return order;
     }
 
     /** After an export: starts a pass in the background unless one is running or the spool is known to be empty. */
@@ -106,7 +117,8 @@ public final class SpoolDrainer {
         Pass pass = new Pass();
         try {
             // Past the oldest batch too, so a whole batch of traces that keep failing cannot hide the ones behind it.
-            List<SpooledTrace> listed = spool.oldest(batch + Math.min(failures.size(), batch), heldBack::containsKey);
+            List<SpooledTrace> listed = spool.oldest(batch + Math.min(failures.size(), batch),
+                    handleOrTraceId -> heldBack.contains(handleOrTraceId) || order.busy(handleOrTraceId));
             List<SpooledTrace> traces = failingLast(listed);
             traces = traces.size() > batch ? traces.subList(0, batch) : traces;
             for (int from = 0; from < traces.size() && pass.stoppedBecause == null; from += concurrency) {
@@ -131,31 +143,36 @@ public final class SpoolDrainer {
             return traces;
         }
         List<SpooledTrace> sorted = new ArrayList<>(traces);
-        sorted.sort(Comparator.comparingInt(t -> failures.getOrDefault(t.handle(), Failures.NONE).passes()));
+        sorted.sort(Comparator.comparingInt(t -> failures.getOrDefault(idOf(t), Failures.NONE).passes()));
         return sorted;
     }
 
     /** Exports a window together; each result is settled in spool order once all are in. */
     private void send(List<SpooledTrace> window, Pass pass) {
-        List<CompletableFuture<ExportResult>> inFlight = window.stream()
-                .map(t -> exporter.export(t.trace()).completeOnTimeout(
-                        ExportResult.failure(true, "redelivery timed out"), perTraceTimeout.toNanos(), TimeUnit.NANOSECONDS))
+        // a trace a live write of which went out since the listing is left to the next pass
+        List<Optional<CompletableFuture<ExportResult>>> inFlight = window.stream()
+                .map(t -> order.ifIdle(idOf(t), () -> exporter.export(t.trace())).map(f -> f.copy().completeOnTimeout(
+                        ExportResult.failure(true, "redelivery timed out"), perTraceTimeout.toNanos(), TimeUnit.NANOSECONDS)))
                 .toList();
         int deliveredBefore = pass.delivered;
         String retryable = null;
         for (int i = 0; i < window.size(); i++) {
-            ExportResult r = inFlight.get(i).join();
+            if (inFlight.get(i).isEmpty()) {
+                continue;
+            }
+            ExportResult r = inFlight.get(i).get().join();
             String handle = window.get(i).handle();
+            String id = idOf(window.get(i));
             if (r.delivered()) {
                 spool.remove(handle);
-                failures.remove(handle);
+                failures.remove(id);
                 pass.delivered++;
             } else if (r.retryable()) {
-                pass.retryable.put(handle, r.detail()); // kept for a later pass
+                pass.retryable.put(id, new Retry(handle, r.detail())); // kept for a later pass
                 retryable = r.detail();
             } else {
                 spool.reject(handle, r.detail());
-                failures.remove(handle);
+                failures.remove(id);
             }
         }
         boolean empty = retryable != null && pass.delivered == deliveredBefore;
@@ -174,18 +191,18 @@ public final class SpoolDrainer {
     private void settle(Pass pass, List<SpooledTrace> whole) {
         if (whole != null) {
             Set<String> present = new HashSet<>();
-            whole.forEach(t -> present.add(t.handle()));
+            whole.forEach(t -> present.add(idOf(t)));
             failures.keySet().retainAll(present);
         }
         boolean mlflowUp = pass.delivered > 0;
-        pass.retryable.forEach((handle, detail) -> {
-            Failures f = failures.getOrDefault(handle, Failures.NONE).add(mlflowUp);
+        pass.retryable.forEach((id, retry) -> {
+            Failures f = failures.getOrDefault(id, Failures.NONE).add(mlflowUp);
             if (f.whileUp() >= maxAttempts) {
-                failures.remove(handle);
-                spool.reject(handle, "not stored in " + f.whileUp() + " passes in which MLflow stored other traces "
-                        + "(agentfn.tracing.spool.max-attempts); last: " + detail);
+                failures.remove(id);
+                spool.reject(retry.handle(), "not stored in " + f.whileUp() + " passes in which MLflow stored other "
+                        + "traces (agentfn.tracing.spool.max-attempts); last: " + retry.detail());
             } else {
-                failures.put(handle, f);
+                failures.put(id, f);
             }
         });
     }
@@ -199,11 +216,20 @@ public final class SpoolDrainer {
         }
     }
 
+    private static String idOf(SpooledTrace t) {
+        return t.trace().info().traceId();
+    }
+
+    /** A trace that failed in a pass in a way MLflow may get over: what to set aside, and why it failed last. */
+    private record Retry(String handle, String detail) {
+    }
+
     /** What one pass did. */
     private static final class Pass {
         int delivered;
         int emptyWindowsInARow;
-        final Map<String, String> retryable = new LinkedHashMap<>();
+        /** By trace id. */
+        final Map<String, Retry> retryable = new LinkedHashMap<>();
         String stoppedBecause;
     }
 }

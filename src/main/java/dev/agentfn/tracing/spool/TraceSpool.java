@@ -13,16 +13,22 @@ public interface TraceSpool {
 
     /**
      * Stores the trace durably before returning; returns its handle. A trace spooled again (a gateway turn is written
-     * after each call, each write holding what that call ended) is kept as another copy of it.
+     * after each call, each write holding what that call ended) is kept as another copy of it, placed among its
+     * copies by {@code stamp} ({@link WriteStamps}, taken when the write was handed over for delivery).
      */
-    String put(Trace trace) throws IOException;
+    String put(Trace trace, long stamp) throws IOException;
+
+    /** As {@link #put(Trace, long)}, for a write handed over now. */
+    default String put(Trace trace) throws IOException {
+        return put(trace, WriteStamps.next());
+    }
 
     /**
-     * MLflow confirmed this write of a trace, which was not spooled. If earlier writes of the trace wait in the spool,
-     * it is stored beside them, so their redelivery ends with its root and info (MLflow keeps what it is sent last);
-     * otherwise nothing is stored.
+     * MLflow confirmed this write of a trace. If a write of the trace from before it (a smaller stamp) waits in the
+     * spool, it is stored beside it, so that their redelivery ends with its root and info (MLflow keeps what it is
+     * sent last); otherwise nothing is stored.
      */
-    void confirmed(Trace trace) throws IOException;
+    void confirmed(Trace trace, long stamp) throws IOException;
 
     /**
      * Up to {@code max} traces, oldest first, each with every copy of it merged in the order they were written

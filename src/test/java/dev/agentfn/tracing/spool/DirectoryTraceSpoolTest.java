@@ -153,19 +153,47 @@ class DirectoryTraceSpoolTest {
     }
 
     @Test
-    void aConfirmedWriteIsKeptOnlyBesideEarlierWritesOfItsTrace() throws Exception {
+    void aConfirmedWriteIsKeptOnlyBesideAnEarlierWriteOfItsTrace() throws Exception {
         DirectoryTraceSpool spool = new DirectoryTraceSpool(dir, SpoolTraces.DESTINATION, 10, SpoolTraces.CODEC);
         List<Trace> writes = SpoolTraces.turnWrites("0123456789abcdef0123456789abcdef");
-        spool.confirmed(writes.get(1));
-        spool.confirmed(traces.next("another trace"));
+        spool.confirmed(writes.get(1), 20);
+        spool.confirmed(traces.next("another trace"), 30);
         assertEquals(0, spool.size(), "nothing of its trace waits: nothing to keep");
 
-        spool.put(writes.get(0));
-        spool.confirmed(writes.get(1));
+        spool.put(writes.get(1), 20);
+        spool.confirmed(writes.get(1), 20);
+        assertEquals(1, spool.size(), "this very write is spooled already (it timed out before its confirmation)");
+        spool.confirmed(writes.get(0), 10);
+        assertEquals(1, spool.size(), "only a later write waits: the confirmed earlier one adds nothing to it");
+        spool.remove(spool.oldest(10).get(0).handle());
+
+        spool.put(writes.get(0), 10);
+        spool.confirmed(writes.get(1), 20);
         List<SpooledTrace> out = spool.oldest(10);
         assertEquals(1, out.size());
         assertEquals(root(writes.get(1)), root(out.get(0).trace()), "the redelivery ends with the confirmed root");
         assertEquals(TraceState.OK, out.get(0).trace().info().state());
+    }
+
+    @Test
+    void copiesAreMergedInTheOrderTheirWritesWereHandedOverNotTheOrderTheyReachedTheDisk() throws Exception {
+        DirectoryTraceSpool spool = new DirectoryTraceSpool(dir, SpoolTraces.DESTINATION, 10, SpoolTraces.CODEC);
+        List<Trace> writes = SpoolTraces.turnWrites("0123456789abcdef0123456789abcdef");
+        spool.put(writes.get(1), 2_000);
+        spool.put(writes.get(0), 1_000); // an earlier write whose export failed later
+        Trace merged = spool.oldest(10).get(0).trace();
+        assertEquals(TraceState.OK, merged.info().state());
+        assertEquals(root(writes.get(1)), root(merged));
+    }
+
+    @Test
+    void oneListingReadsAboutABoundedNumberOfBytesButAlwaysOneTrace() throws Exception {
+        DirectoryTraceSpool spool = new DirectoryTraceSpool(dir, SpoolTraces.DESTINATION, 100, SpoolTraces.CODEC, 1);
+        for (int i = 0; i < 3; i++) {
+            spool.put(traces.next("t" + i));
+        }
+        assertEquals(1, spool.oldest(10).size(), "stops once the bytes read reach the bound, after one trace");
+        assertEquals(3, spool.size());
     }
 
     @Test

@@ -58,7 +58,7 @@ class SpoolDrainerTest {
         for (int i = 0; i < 20; i++) {
             exporter.thenAnswer(down);
         }
-        SpoolDrainer drainer = new SpoolDrainer(spool, exporter, 10, 1, 2, Duration.ofSeconds(1), Runnable::run);
+        SpoolDrainer drainer = new SpoolDrainer(spool, exporter, new dev.agentfn.tracing.export.ExportOrder(Runnable::run, Duration.ofMillis(10)), 10, 1, 2, Duration.ofSeconds(1), Runnable::run);
         for (int pass = 0; pass < 5; pass++) {
             drainer.drainOnce();
         }
@@ -71,7 +71,7 @@ class SpoolDrainerTest {
     @Test
     void aTraceMlflowTimesOutOnDoesNotHoldUpTheOnesBehindIt() throws Exception {
         HangsOn exporter = new HangsOn(a);
-        SpoolDrainer drainer = new SpoolDrainer(spool, exporter, 10, 1, 5, Duration.ofMillis(50), Runnable::run);
+        SpoolDrainer drainer = new SpoolDrainer(spool, exporter, new dev.agentfn.tracing.export.ExportOrder(Runnable::run, Duration.ofMillis(10)), 10, 1, 5, Duration.ofMillis(50), Runnable::run);
         assertEquals(2, drainer.drainOnce(), "b and c are delivered in the same pass");
         assertEquals(ids(a), spool.oldest(10).stream().map(t -> t.trace().info().traceId()).toList());
 
@@ -85,7 +85,7 @@ class SpoolDrainerTest {
     @Test
     void aTraceThatFailsWhileOthersAreStoredIsSetAsideAfterMaxAttemptsAndRedeliveredWhenMovedBack() throws Exception {
         HangsOn exporter = new HangsOn(a);
-        SpoolDrainer drainer = new SpoolDrainer(spool, exporter, 10, 2, 2, Duration.ofMillis(50), Runnable::run);
+        SpoolDrainer drainer = new SpoolDrainer(spool, exporter, new dev.agentfn.tracing.export.ExportOrder(Runnable::run, Duration.ofMillis(10)), 10, 2, 2, Duration.ofMillis(50), Runnable::run);
         drainer.drainOnce(); // a fails while b and c are stored: 1 of 2
         assertEquals(1, spool.size());
         drainer.drainOnce(); // a alone fails: nothing stored in that pass, so it does not count
@@ -131,7 +131,7 @@ class SpoolDrainerTest {
     @Test
     void aWholeBatchOfFailingTracesDoesNotHideTheOnesBehindIt() {
         HangsOn exporter = new HangsOn(a, b);
-        SpoolDrainer drainer = new SpoolDrainer(spool, exporter, 2, 1, 5, Duration.ofMillis(50), Runnable::run);
+        SpoolDrainer drainer = new SpoolDrainer(spool, exporter, new dev.agentfn.tracing.export.ExportOrder(Runnable::run, Duration.ofMillis(10)), 2, 1, 5, Duration.ofMillis(50), Runnable::run);
         assertEquals(0, drainer.drainOnce(), "a and b, the whole batch, time out");
         assertEquals(1, drainer.drainOnce(), "the next pass looks past them and delivers c");
         assertEquals(ids(a, b), spool.oldest(10).stream().map(t -> t.trace().info().traceId()).toList());
@@ -175,7 +175,7 @@ class SpoolDrainerTest {
     @Test
     void aNudgeSkipsTheSpoolOnceAPassFoundItEmptyUntilATraceIsStoredAgain() throws Exception {
         java.util.concurrent.atomic.AtomicInteger passes = new java.util.concurrent.atomic.AtomicInteger();
-        SpoolDrainer drainer = new SpoolDrainer(spool, exporter, 10, 2, 5, Duration.ofSeconds(1), pass -> {
+        SpoolDrainer drainer = new SpoolDrainer(spool, exporter, new dev.agentfn.tracing.export.ExportOrder(Runnable::run, Duration.ofMillis(10)), 10, 2, 5, Duration.ofSeconds(1), pass -> {
             passes.incrementAndGet();
             pass.run();
         });
@@ -213,7 +213,7 @@ class SpoolDrainerTest {
     }
 
     private SpoolDrainer drainer(int concurrency) {
-        return new SpoolDrainer(spool, exporter, 10, concurrency, 5, Duration.ofSeconds(1), Runnable::run);
+        return new SpoolDrainer(spool, exporter, new dev.agentfn.tracing.export.ExportOrder(Runnable::run, Duration.ofMillis(10)), 10, concurrency, 5, Duration.ofSeconds(1), Runnable::run);
     }
 
     private static List<String> ids(Trace... ts) {
