@@ -16,6 +16,7 @@ import java.util.concurrent.Executor;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Supplier;
 import org.jboss.logging.Logger;
 
 /**
@@ -71,11 +72,11 @@ public final class TraceDelivery {
         if (!exporter.enabled()) {
             return CompletableFuture.completedFuture(ExportStatus.DISABLED);
         }
-        long stamp = WriteStamps.next(); // the write's place among its trace's writes, whenever it reaches the spool
+        Write w = new Write(trace);
         if (!takeExportPermit()) {
-            return CompletableFuture.supplyAsync(() -> spool(trace, stamp, busy, null), spoolExecutor);
+            return w.spool(busy, null).thenApply(TraceDelivery::statusOf);
         }
-        CompletableFuture<ExportResult> export = startExport(trace, stamp, false);
+        CompletableFuture<ExportResult> export = startExport(w, null);
         return export.copy().completeOnTimeout(TIMED_OUT, timeout.toNanos(), TimeUnit.NANOSECONDS)
                 .thenCompose(result -> {
                     if (result.delivered()) {
@@ -83,8 +84,12 @@ public final class TraceDelivery {
                         drainer.nudge();
                         return CompletableFuture.completedFuture(ExportStatus.DELIVERED);
                     }
-                    return CompletableFuture.supplyAsync(() -> spool(trace, stamp, result, export), spoolExecutor);
+                    return w.spool(result, result == TIMED_OUT ? export : null).thenApply(TraceDelivery::statusOf);
                 });
+    }
+
+    private static ExportStatus statusOf(String spooledHandle) {
+        return spooledHandle != null ? ExportStatus.SPOOLED : ExportStatus.FAILED;
     }
 
     /**
@@ -102,52 +107,39 @@ public final class TraceDelivery {
         if (!exporter.enabled()) {
             return CompletableFuture.completedFuture(ExportStatus.DISABLED);
         }
-        long stamp = WriteStamps.next();
+        Write w = new Write(trace);
         CompletableFuture<ExportStatus> answer = new CompletableFuture<>();
         CompletableFuture.runAsync(() -> {
-            String handle = spoolAhead(trace, stamp);
+            String handle = spoolAhead(w);
             if (handle == null) {
                 deliver(trace).thenAccept(answer::complete);
                 return;
             }
             answer.complete(ExportStatus.SPOOLED); // the caller goes on now; encoding the export is not its wait
-            exportAfter(trace, stamp, handle);
+            exportAfter(w, handle);
         }, spoolExecutor);
         return answer;
     }
 
-    private void exportAfter(Trace trace, long stamp, String handle) {
+    private void exportAfter(Write w, String handle) {
         if (!takeExportPermit()) {
             drainer.letGo(handle);
-            busyNotice(trace.info().traceId(), busy);
+            busyNotice(w.trace.info().traceId(), busy);
             return;
         }
-        startExport(trace, stamp, true).thenAcceptAsync(r -> settleCopy(trace, r, handle), spoolExecutor);
+        startExport(w, handle);
     }
 
     /** The spooled copy's handle, held back from the drainer until its export ends; null when the spool refused it. */
-    private String spoolAhead(Trace trace, long stamp) {
+    private String spoolAhead(Write w) {
         try {
-            String handle = spool.put(trace, stamp);
+            String handle = spool.put(w.trace, w.stamp);
             drainer.holdBack(handle);
             return handle;
         } catch (IOException | RuntimeException e) {
             LOG.warnf("Trace %s could not be spooled ahead of its export (%s); waiting for MLflow instead",
-                    trace.info().traceId(), e.getMessage());
+                    w.trace.info().traceId(), e.getMessage());
             return null;
-        }
-    }
-
-    /** The export of a spooled trace ended: a confirmed trace leaves the spool, any other waits for the drainer. */
-    private void settleCopy(Trace trace, ExportResult r, String handle) {
-        if (r.delivered()) {
-            spool.remove(handle);
-        } else {
-            busyNotice(trace.info().traceId(), r);
-        }
-        drainer.letGo(handle);
-        if (r.delivered()) {
-            drainer.nudge();
         }
     }
 
@@ -181,47 +173,73 @@ public final class TraceDelivery {
     }
 
     /**
-     * The permit is held until MLflow answers, however late: that is the load the bound is about.
+     * The permit is held until MLflow answers, however late: that is the load the bound is about. The future
+     * completes with MLflow's answer; what follows from it for the spool is settled after ({@link #settle}).
      *
      * <p>The writes of one trace (a gateway turn, after each call) go out one after the other, in the order they
-     * were handed over ({@link ExportOrder}): the later write starts when the earlier export ended (confirmed or
-     * not), and its caller's export timeout counts the wait. A write MLflow confirmed while an earlier write of its
-     * trace waits in the spool is kept beside it before the trace's next export may start. Spans written alone into
-     * a caller's trace are not ordered: each write holds different spans.
+     * were handed over ({@link ExportOrder}): the later write starts when the earlier export and its settling ended
+     * (confirmed or not), and its caller's export timeout counts the wait. Spans written alone into a caller's trace
+     * are not ordered: each write holds different spans.
      *
-     * @param spooledAhead the write is in the spool already ({@link #deliverDurably})
+     * @param aheadHandle the write's copy spooled ahead of the export ({@link #deliverDurably}), else null
      */
-    private CompletableFuture<ExportResult> startExport(Trace trace, long stamp, boolean spooledAhead) {
-        CompletableFuture<ExportResult> export;
-        if (trace.spansOnly()) {
-            export = exportNow(trace);
+    private CompletableFuture<ExportResult> startExport(Write w, String aheadHandle) {
+        CompletableFuture<ExportResult> confirmation = new CompletableFuture<>();
+        Supplier<CompletableFuture<ExportResult>> export = () -> exportNow(w.trace)
+                .whenComplete((r, e) -> confirmation.complete(r))
+                .thenCompose(r -> settle(w, aheadHandle, r));
+        if (w.trace.spansOnly()) {
+            export.get();
         } else {
-            CompletableFuture<ExportResult> confirmation = new CompletableFuture<>();
-            drainer.order().next(trace.info().traceId(), () -> exportNow(trace)
-                    .whenComplete((r, e) -> confirmation.complete(r))
-                    .thenCompose(r -> r.delivered() && !spooledAhead && spool.mayHoldTraces()
-                            ? CompletableFuture.supplyAsync(() -> keepBesideEarlierWrites(trace, stamp, r), spoolExecutor)
-                            : CompletableFuture.completedFuture(r)));
-            export = confirmation;
+            drainer.order().next(w.trace.info().traceId(), export);
         }
         if (inFlight != null) {
-            export.whenComplete((r, e) -> inFlight.release());
+            confirmation.whenComplete((r, e) -> inFlight.release());
         }
-        return export;
+        return confirmation;
     }
 
     /**
-     * A write MLflow confirmed: should an earlier write of its trace wait in the spool (MLflow refused it a moment
-     * ago), it is kept beside it, so their redelivery ends with it rather than setting the trace back to what the
-     * earlier one says.
+     * What a write's export means for the spool, done before the trace's next export may start. Confirmed: its copy
+     * spooled ahead, or spooled when the export timeout passed, is removed (kept while an earlier write of the trace
+     * waits there); with no copy, the write is kept beside an earlier write of its trace that waits in the spool
+     * (MLflow refused it a moment ago), so their redelivery ends with it. Not confirmed: it is in the spool, or is
+     * claimed there at once, so a later write confirmed meanwhile sees it waiting.
      */
-    private ExportResult keepBesideEarlierWrites(Trace trace, long stamp, ExportResult confirmed) {
+    private CompletableFuture<ExportResult> settle(Write w, String aheadHandle, ExportResult r) {
+        if (!r.delivered()) {
+            if (aheadHandle != null) {
+                busyNotice(w.trace.info().traceId(), r);
+                drainer.letGo(aheadHandle);
+            } else {
+                w.spool(r, null);
+            }
+            return CompletableFuture.completedFuture(r);
+        }
+        CompletableFuture<String> copy = aheadHandle != null ? CompletableFuture.completedFuture(aheadHandle) : w.copy();
+        if (copy != null) {
+            return copy.thenApplyAsync(handle -> {
+                if (handle != null) {
+                    spool.remove(handle);
+                    drainer.letGo(handle);
+                }
+                drainer.nudge();
+                return r;
+            }, spoolExecutor);
+        }
+        if (w.trace.spansOnly() || !spool.mayHoldTraces()) {
+            return CompletableFuture.completedFuture(r);
+        }
+        return CompletableFuture.supplyAsync(() -> keepBesideEarlierWrites(w, r), spoolExecutor);
+    }
+
+    private ExportResult keepBesideEarlierWrites(Write w, ExportResult confirmed) {
         try {
-            spool.confirmed(trace, stamp);
+            spool.confirmed(w.trace, w.stamp);
         } catch (IOException | RuntimeException e) {
             LOG.warnf("Trace %s: MLflow confirmed a write of it while an earlier write waits in the spool, and the spool "
                     + "could not keep it beside that one (%s); their redelivery may show the trace as the earlier write "
-                    + "left it", trace.info().traceId(), e.getMessage());
+                    + "left it", w.trace.info().traceId(), e.getMessage());
         }
         drainer.nudge();
         return confirmed;
@@ -254,8 +272,12 @@ public final class TraceDelivery {
         }
     }
 
-    /** @param export the export still in flight, or null when none was started */
-    private ExportStatus spool(Trace trace, long stamp, ExportResult why, CompletableFuture<ExportResult> export) {
+    /**
+     * Stores the write; returns its handle, or null when the spool refused it (the trace is lost, and said so).
+     *
+     * @param export the export still in flight, or null when none was started or it ended
+     */
+    private String spool(Trace trace, long stamp, ExportResult why, CompletableFuture<ExportResult> export) {
         String id = trace.info().traceId();
         try {
             String handle = spool.put(trace, stamp);
@@ -264,19 +286,43 @@ public final class TraceDelivery {
             } else {
                 LOG.warnf("Trace %s spooled for redelivery: %s", id, LogText.escape(why.detail()));
             }
-            if (why == TIMED_OUT) {
-                // the export may still land; then the spooled copy is redundant
-                export.thenAcceptAsync(late -> {
-                    if (late.delivered()) {
-                        spool.remove(handle);
-                    }
-                }, spoolExecutor);
-            }
-            return ExportStatus.SPOOLED;
+            return handle;
         } catch (IOException | RuntimeException e) {
             LOG.errorf("Trace %s is LOST: export failed (%s) and the spool refused it (%s)", id, LogText.escape(why.detail()),
                     e.getMessage());
-            return ExportStatus.FAILED;
+            return null;
+        }
+    }
+
+    /**
+     * One write of a trace on its way: the stamp that orders it among its trace's writes ({@link WriteStamps}, taken
+     * when it is handed over), and its spooled copy once spooling began (at most one per write, whoever asks first:
+     * the export timeout, the export's failure, the bound on exports in flight).
+     */
+    private final class Write {
+        final Trace trace;
+        final long stamp = WriteStamps.next();
+        private CompletableFuture<String> copy; // guarded by this
+
+        Write(Trace trace) {
+            this.trace = trace;
+        }
+
+        /**
+         * Spools this write unless it is already on its way there. The spool counts it as waiting from this call on
+         * (before its file is written), so a later write of the trace that MLflow confirms meanwhile is kept beside it.
+         */
+        synchronized CompletableFuture<String> spool(ExportResult why, CompletableFuture<ExportResult> export) {
+            if (copy == null) {
+                spool.claim(trace, stamp);
+                copy = CompletableFuture.supplyAsync(() -> TraceDelivery.this.spool(trace, stamp, why, export),
+                        spoolExecutor);
+            }
+            return copy;
+        }
+
+        synchronized CompletableFuture<String> copy() {
+            return copy;
         }
     }
 }

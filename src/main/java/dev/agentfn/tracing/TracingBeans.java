@@ -34,12 +34,13 @@ import org.jboss.logging.Logger;
 public class TracingBeans {
     private static final Logger LOG = Logger.getLogger(TracingBeans.class);
     /**
-     * Spool writes (fsync) stay off the event loop; bounded, callers run when full. Eight threads because
+     * Spool writes (fsync) stay off the event loop; bounded, callers run when full, and after shutdown too (a task
+     * dropped then would leave a future that never completes, and a copy that never leaves the spool). Eight threads because
      * a write mostly waits on the disk and the spool lets writes proceed in parallel: when MLflow falls
      * behind, a whole burst of answers waits on these writes at once.
      */
     private final ExecutorService spoolExecutor = new ThreadPoolExecutor(8, 8, 30, TimeUnit.SECONDS,
-            new ArrayBlockingQueue<>(4096), daemon("agentfn-spool"), new ThreadPoolExecutor.CallerRunsPolicy());
+            new ArrayBlockingQueue<>(4096), daemon("agentfn-spool"), (task, pool) -> task.run());
     /**
      * Redelivery passes get their own thread: a pass joins one export after another and must never
      * hold up the spooling of a live answer. One pass runs, at most one waits; more nudges are dropped.
@@ -106,8 +107,8 @@ public class TracingBeans {
     @Singleton
     SpoolDrainer drainer(TraceSpool spool, TraceExporter exporter, AgentfnConfig config) {
         AgentfnConfig.Spool s = config.tracing().spool();
-        // a trace's write is two requests to MLflow at most, each with its timeout
-        ExportOrder order = new ExportOrder(spoolExecutor, config.mlflow().requestTimeout().multipliedBy(2));
+        // a trace's write is a few requests to MLflow, each with its timeout: the bound only guards against a bug
+        ExportOrder order = new ExportOrder(spoolExecutor, config.mlflow().requestTimeout().multipliedBy(10));
         return new SpoolDrainer(spool, exporter, order, s.drainBatch(), s.drainConcurrency(), s.maxAttempts(),
                 config.mlflow().requestTimeout(), drainExecutor);
     }

@@ -23,6 +23,7 @@ import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.Executor;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
@@ -214,6 +215,7 @@ class TraceDeliveryTest {
         CompletableFuture<ExportResult> slow = scripted.next();
         CompletableFuture<ExportStatus> earlier = delivery.deliver(writes.get(0));
         assertEquals(ExportStatus.SPOOLED, delivery.deliverDurably(writes.get(1)).get(10, TimeUnit.SECONDS));
+        assertEquals(1, scripted.sent().size(), "the final write's export waits for the earlier one");
         slow.complete(ExportResult.success("slow but fine"));
         assertEquals(ExportStatus.DELIVERED, earlier.get(10, TimeUnit.SECONDS));
 
@@ -274,6 +276,82 @@ class TraceDeliveryTest {
 
         drainUntilEmpty(spool, drainer);
         assertEquals(1, scripted.sent().size(), scripted.states().toString());
+    }
+
+    /**
+     * The bound on exports reached for write N, which goes to the spool; write N+1 gets a permit and MLflow confirms
+     * it while N's file is still being written (the spool's thread is late). N+1 is kept beside N all the same.
+     */
+    @Test
+    void aWriteConfirmedWhileAnEarlierOneIsStillBeingSpooledIsKeptBesideIt() throws Exception {
+        DirectoryTraceSpool spool = newSpool();
+        ManualExecutor spoolThread = new ManualExecutor();
+        SpoolDrainer drainer = new SpoolDrainer(spool, scripted, new dev.agentfn.tracing.export.ExportOrder(Runnable::run,
+                Duration.ofHours(1)), 10, 1, 5, Duration.ofHours(1), r -> { });
+        TraceDelivery delivery = new TraceDelivery(scripted, spool, drainer, Duration.ofHours(1), spoolThread, 1);
+        List<Trace> writes = dev.agentfn.tracing.spool.SpoolTraces.turnWrites("0123456789abcdef0123456789abcdef");
+        CompletableFuture<ExportResult> other = scripted.next();
+        delivery.deliver(trace("another trace, holding the only export permit"));
+        CompletableFuture<ExportStatus> earlier = delivery.deliver(writes.get(0)); // no permit: to the spool
+        other.complete(ExportResult.success("ok"));
+        assertEquals(ExportStatus.DELIVERED, delivery.deliver(writes.get(1)).get(10, TimeUnit.SECONDS));
+
+        spoolThread.runNewestFirst(); // N+1's step after its confirmation runs before N's file is written
+        assertEquals(ExportStatus.SPOOLED, earlier.get(10, TimeUnit.SECONDS));
+        drainer.drainOnce();
+        assertEquals(0, spool.size());
+        Trace last = scripted.sent().get(scripted.sent().size() - 1);
+        assertEquals(TraceState.OK, last.info().state(), "the redelivery ends with the later write: " + scripted.states());
+        assertEquals(3, last.spans().size());
+    }
+
+    /**
+     * Write N's export fails; the final write, spooled ahead and queued behind N, is confirmed at once, and its copy
+     * settled before N's file is written. The final copy stays, so the redelivery of N ends with it.
+     */
+    @Test
+    void aFinalWriteSpooledAheadStaysWhileTheEarlierFailedWriteIsStillBeingSpooled() throws Exception {
+        DirectoryTraceSpool spool = newSpool();
+        ManualExecutor spoolThread = new ManualExecutor();
+        SpoolDrainer drainer = new SpoolDrainer(spool, scripted, new dev.agentfn.tracing.export.ExportOrder(Runnable::run,
+                Duration.ofHours(1)), 10, 1, 5, Duration.ofHours(1), r -> { });
+        TraceDelivery delivery = new TraceDelivery(scripted, spool, drainer, Duration.ofHours(1), spoolThread, 0);
+        List<Trace> writes = dev.agentfn.tracing.spool.SpoolTraces.turnWrites("0123456789abcdef0123456789abcdef");
+        CompletableFuture<ExportResult> slow = scripted.next();
+        CompletableFuture<ExportStatus> earlier = delivery.deliver(writes.get(0));
+        CompletableFuture<ExportStatus> last = delivery.deliverDurably(writes.get(1));
+        spoolThread.runNewestFirst(); // the final write spooled ahead; its export waits behind N's
+        assertEquals(ExportStatus.SPOOLED, last.get(10, TimeUnit.SECONDS));
+        slow.complete(ExportResult.failure(true, "503"));
+
+        spoolThread.runNewestFirst(); // the final write's settling before N's file is written
+        assertEquals(ExportStatus.SPOOLED, earlier.get(10, TimeUnit.SECONDS));
+        drainer.drainOnce();
+        assertEquals(0, spool.size());
+        assertEquals(TraceState.OK, scripted.states().get(scripted.states().size() - 1), scripted.states().toString());
+    }
+
+    /** Runs its tasks when the test says, newest first: a spool thread slower than MLflow's answer. */
+    static final class ManualExecutor implements Executor {
+        private final java.util.Deque<Runnable> tasks = new java.util.ArrayDeque<>();
+
+        @Override
+        public synchronized void execute(Runnable r) {
+            tasks.push(r);
+        }
+
+        void runNewestFirst() {
+            while (true) {
+                Runnable r;
+                synchronized (this) {
+                    r = tasks.poll();
+                }
+                if (r == null) {
+                    return;
+                }
+                r.run();
+            }
+        }
     }
 
     private SpoolDrainer scriptedDrainer(DirectoryTraceSpool spool) {
@@ -361,8 +439,14 @@ class TraceDeliveryTest {
             }
 
             @Override
-            public List<dev.agentfn.tracing.spool.SpooledTrace> oldest(int max, java.util.function.Predicate<String> skip) {
-                return real.oldest(max, skip);
+            public List<dev.agentfn.tracing.spool.SpooledTrace> oldest(int max, java.util.function.Predicate<String> skip,
+                    java.util.function.Predicate<String> later) {
+                return real.oldest(max, skip, later);
+            }
+
+            @Override
+            public void claim(Trace trace, long stamp) {
+                real.claim(trace, stamp);
             }
 
             @Override

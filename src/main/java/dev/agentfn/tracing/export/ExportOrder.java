@@ -14,9 +14,9 @@ import java.util.function.Supplier;
  * each call) must reach it in the order it was written, or an earlier write landing late would set a finished turn
  * back to IN_PROGRESS and take its root's answer away. Live writes queue behind each other ({@link #next}); a
  * redelivery from the spool goes only while no export of its trace is on its way ({@link #ifIdle}), so it never
- * overtakes, nor is overtaken by, a live write. An export holds its trace's place for at most {@code maxWait}:
- * exports end by then anyway (each of MLflow's requests has a timeout), and one that does not must not hold its
- * trace's later writes back for ever.
+ * overtakes, nor is overtaken by, a live write. An export holds its trace's place for at most {@code maxWait} from
+ * its start: exports end long before (each of MLflow's requests has a timeout), and one that does not (an exporter
+ * bug) must not hold its trace's later writes back for ever.
  */
 public final class ExportOrder {
     /** What a place held past {@code maxWait} ends with; never seen by a caller. */
@@ -42,14 +42,14 @@ public final class ExportOrder {
      */
     public CompletableFuture<ExportResult> next(String traceId, Supplier<CompletableFuture<ExportResult>> export) {
         CompletableFuture<ExportResult> mine = new CompletableFuture<>();
-        CompletableFuture<ExportResult> place = placeOf(mine);
+        CompletableFuture<ExportResult> place = new CompletableFuture<>();
         CompletableFuture<ExportResult> before = last.put(traceId, place);
-        if (before == null) {
-            start(export, mine);
-        } else {
-            before.whenCompleteAsync((r, e) -> start(export, mine), executor);
-        }
         place.whenComplete((r, e) -> last.remove(traceId, place));
+        if (before == null) {
+            start(export, mine, place);
+        } else {
+            before.whenCompleteAsync((r, e) -> start(export, mine, place), executor);
+        }
         return mine;
     }
 
@@ -57,12 +57,12 @@ public final class ExportOrder {
     public Optional<CompletableFuture<ExportResult>> ifIdle(String traceId,
             Supplier<CompletableFuture<ExportResult>> export) {
         CompletableFuture<ExportResult> mine = new CompletableFuture<>();
-        CompletableFuture<ExportResult> place = placeOf(mine);
+        CompletableFuture<ExportResult> place = new CompletableFuture<>();
         if (last.putIfAbsent(traceId, place) != null) {
             return Optional.empty();
         }
         place.whenComplete((r, e) -> last.remove(traceId, place));
-        start(export, mine);
+        start(export, mine, place);
         return Optional.of(mine);
     }
 
@@ -71,9 +71,12 @@ public final class ExportOrder {
         return last.containsKey(traceId);
     }
 
-    /** Ends when the export does, or after {@code maxWait}. */
-    private CompletableFuture<ExportResult> placeOf(CompletableFuture<ExportResult> export) {
-        return export.copy().completeOnTimeout(HELD_TOO_LONG, maxWait.toNanos(), TimeUnit.NANOSECONDS);
+    /** Starts the export; its place ends when the export does, or {@code maxWait} from now. */
+    private void start(Supplier<CompletableFuture<ExportResult>> export, CompletableFuture<ExportResult> into,
+            CompletableFuture<ExportResult> place) {
+        place.completeOnTimeout(HELD_TOO_LONG, maxWait.toNanos(), TimeUnit.NANOSECONDS);
+        into.whenComplete((r, e) -> place.complete(r));
+        start(export, into);
     }
 
     private static void start(Supplier<CompletableFuture<ExportResult>> export, CompletableFuture<ExportResult> into) {

@@ -16,6 +16,7 @@ import java.nio.file.StandardOpenOption;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -89,6 +90,8 @@ public final class DirectoryTraceSpool implements TraceSpool {
     private final Object dirSyncLock = new Object();
     private long renamesSynced; // guarded by dirSyncLock
 
+    /** Names of writes {@link #claim claimed} whose put has not ended: they count as waiting. */
+    private final Set<String> claimed = ConcurrentHashMap.newKeySet();
     /** Names of files found to belong to another destination: skipped without reading them again. */
     private final Set<String> foreign = ConcurrentHashMap.newKeySet();
 
@@ -108,8 +111,21 @@ public final class DirectoryTraceSpool implements TraceSpool {
     }
 
     @Override
+    public void claim(Trace trace, long stamp) {
+        claimed.add(nameOf(trace, stamp));
+    }
+
+    @Override
     public String put(Trace trace, long stamp) throws IOException {
         String name = nameOf(trace, stamp);
+        try {
+            return store(trace, name);
+        } finally {
+            claimed.remove(name);
+        }
+    }
+
+    private String store(Trace trace, String name) throws IOException {
         Path tmp = dir.resolve(TMP + UUID.randomUUID());
         try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
             ByteBuffer buf = ByteBuffer.wrap(codec.encode(trace, destination));
@@ -129,13 +145,11 @@ public final class DirectoryTraceSpool implements TraceSpool {
         String mine = nameOf(trace, stamp);
         String of = traceOf(mine);
         boolean earlierWaits = false;
-        synchronized (index) {
-            for (String name : index.subSet(of, true, of + Character.MAX_VALUE, false)) {
-                if (name.equals(mine)) {
-                    return; // this very write is spooled (it timed out before MLflow confirmed it)
-                }
-                earlierWaits |= earlierCopy(name, mine);
+        for (String name : waitingCopies(of)) {
+            if (name.equals(mine)) {
+                return; // this very write is spooled (it timed out before MLflow confirmed it)
             }
+            earlierWaits |= earlierCopy(name, mine);
         }
         if (earlierWaits) {
             put(trace, stamp);
@@ -165,10 +179,12 @@ public final class DirectoryTraceSpool implements TraceSpool {
     }
 
     @Override
-    public synchronized List<SpooledTrace> oldest(int max, Predicate<String> skip) {
+    public synchronized List<SpooledTrace> oldest(int max, Predicate<String> skip, Predicate<String> later) {
         List<SpooledTrace> out = new ArrayList<>();
         long[] bytes = {0};
-        for (List<String> copies : copiesByTrace(entries()).values()) {
+        List<List<String>> traces = new ArrayList<>(copiesByTrace(entries()).values());
+        traces.sort(Comparator.comparing(copies -> later.test(traceIdOf(copies.get(0))))); // stable: oldest first in each
+        for (List<String> copies : traces) {
             if (out.size() >= max || !out.isEmpty() && bytes[0] >= listingBytes) {
                 break;
             }
@@ -245,15 +261,26 @@ public final class DirectoryTraceSpool implements TraceSpool {
 
     /** Whether a copy of {@code newest}'s trace written before it, and not among {@code confirmed}, is spooled. */
     private boolean earlierCopyWaits(String newest, List<String> confirmed) {
-        String trace = traceOf(newest);
-        synchronized (index) {
-            for (String name : index.subSet(trace, true, trace + Character.MAX_VALUE, false)) {
-                if (earlierCopy(name, newest) && !confirmed.contains(name)) {
-                    return true;
-                }
+        for (String name : waitingCopies(traceOf(newest))) {
+            if (earlierCopy(name, newest) && !confirmed.contains(name)) {
+                return true;
             }
         }
         return false;
+    }
+
+    /** The names of a trace's copies that wait: spooled (as far as the index knows) or claimed. */
+    private List<String> waitingCopies(String trace) {
+        List<String> names;
+        synchronized (index) {
+            names = new ArrayList<>(index.subSet(trace, true, trace + Character.MAX_VALUE, false));
+        }
+        for (String name : claimed) {
+            if (name.startsWith(trace)) {
+                names.add(name);
+            }
+        }
+        return names;
     }
 
     private void delete(String name) {

@@ -118,7 +118,8 @@ public final class SpoolDrainer {
         try {
             // Past the oldest batch too, so a whole batch of traces that keep failing cannot hide the ones behind it.
             List<SpooledTrace> listed = spool.oldest(batch + Math.min(failures.size(), batch),
-                    handleOrTraceId -> heldBack.contains(handleOrTraceId) || order.busy(handleOrTraceId));
+                    handleOrTraceId -> heldBack.contains(handleOrTraceId) || order.busy(handleOrTraceId),
+                    failures::containsKey);
             List<SpooledTrace> traces = failingLast(listed);
             traces = traces.size() > batch ? traces.subList(0, batch) : traces;
             for (int from = 0; from < traces.size() && pass.stoppedBecause == null; from += concurrency) {

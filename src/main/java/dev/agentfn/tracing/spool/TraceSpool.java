@@ -18,6 +18,13 @@ public interface TraceSpool {
      */
     String put(Trace trace, long stamp) throws IOException;
 
+    /**
+     * A write that is about to be {@link #put(Trace, long) put}: from now until its put ends (stored or refused) it
+     * counts as waiting in the spool for {@link #confirmed} and {@link #remove}, so a later write of the trace that
+     * MLflow confirms while this one's file is still being written is kept beside it.
+     */
+    void claim(Trace trace, long stamp);
+
     /** As {@link #put(Trace, long)}, for a write handed over now. */
     default String put(Trace trace) throws IOException {
         return put(trace, WriteStamps.next());
@@ -42,7 +49,15 @@ public interface TraceSpool {
      * As {@link #oldest(int)}, passing over (without reading them) the traces for which {@code skip} is true of the
      * trace id or of the handle of any one copy.
      */
-    List<SpooledTrace> oldest(int max, Predicate<String> skip);
+    default List<SpooledTrace> oldest(int max, Predicate<String> skip) {
+        return oldest(max, skip, traceId -> false);
+    }
+
+    /**
+     * As {@link #oldest(int, Predicate)}, with the traces whose id {@code later} names after all the others (traces
+     * that keep failing must not fill a listing and hide the ones behind them).
+     */
+    List<SpooledTrace> oldest(int max, Predicate<String> skip, Predicate<String> later);
 
     /**
      * Deletes the copies the handle names after MLflow confirmed them, never a copy written after them; unknown

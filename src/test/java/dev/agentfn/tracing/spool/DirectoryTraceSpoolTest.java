@@ -197,6 +197,17 @@ class DirectoryTraceSpoolTest {
     }
 
     @Test
+    void tracesThatKeepFailingAreListedAfterTheOthersSoTheyCannotFillAListing() throws Exception {
+        DirectoryTraceSpool spool = new DirectoryTraceSpool(dir, SpoolTraces.DESTINATION, 100, SpoolTraces.CODEC, 1);
+        Trace failing = traces.next("failing");
+        Trace fine = traces.next("fine");
+        spool.put(failing);
+        spool.put(fine);
+        assertEquals(List.of(failing.info().traceId()), ids(spool.oldest(10)), "oldest first, one trace's bytes");
+        assertEquals(List.of(fine.info().traceId()), ids(spool.oldest(10, h -> false, failing.info().traceId()::equals)));
+    }
+
+    @Test
     void aTraceIsPassedOverWhenItsIdOrAnyOfItsCopiesIsHeldBack() throws Exception {
         DirectoryTraceSpool spool = new DirectoryTraceSpool(dir, SpoolTraces.DESTINATION, 10, SpoolTraces.CODEC);
         List<Trace> writes = SpoolTraces.turnWrites("0123456789abcdef0123456789abcdef");
