@@ -81,7 +81,6 @@ public final class TraceDelivery {
                 .thenCompose(result -> {
                     if (result.delivered()) {
                         // the common case answers at once, on the thread that saw the confirmation
-                        drainer.nudge();
                         return CompletableFuture.completedFuture(ExportStatus.DELIVERED);
                     }
                     return w.spool(result, result == TIMED_OUT ? export : null).thenApply(TraceDelivery::statusOf);
@@ -188,11 +187,15 @@ public final class TraceDelivery {
         Supplier<CompletableFuture<ExportResult>> export = () -> exportNow(w.trace)
                 .whenComplete((r, e) -> confirmation.complete(r))
                 .thenCompose(r -> settle(w, aheadHandle, r));
-        if (w.trace.spansOnly()) {
-            export.get();
-        } else {
-            drainer.order().next(w.trace.info().traceId(), export);
-        }
+        CompletableFuture<ExportResult> settled = w.trace.spansOnly() ? export.get()
+                : drainer.order().next(w.trace.info().traceId(), export);
+        // MLflow took a write: the drainer may find it up again. Once the trace's place is free, so the pass finds
+        // this trace free too (a copy of it may wait now)
+        settled.thenAccept(r -> {
+            if (r.delivered()) {
+                drainer.nudge();
+            }
+        });
         if (inFlight != null) {
             confirmation.whenComplete((r, e) -> inFlight.release());
         }
@@ -223,7 +226,6 @@ public final class TraceDelivery {
                     spool.remove(handle);
                     drainer.letGo(handle);
                 }
-                drainer.nudge();
                 return r;
             }, spoolExecutor);
         }
@@ -241,7 +243,6 @@ public final class TraceDelivery {
                     + "could not keep it beside that one (%s); their redelivery may show the trace as the earlier write "
                     + "left it", w.trace.info().traceId(), e.getMessage());
         }
-        drainer.nudge();
         return confirmed;
     }
 

@@ -128,7 +128,7 @@ class TraceDeliveryTest {
         DirectoryTraceSpool spool = newSpool();
         SpoolDrainer drainer = drainerOf(spool);
         TraceDelivery delivery = deliveryOf(spool, drainer, 0);
-        List<Trace> writes = dev.agentfn.tracing.spool.SpoolTraces.turnWrites("0123456789abcdef0123456789abcdef");
+        List<Trace> writes = TURN;
         String id = writes.get(0).info().traceId();
         for (Trace w : writes) {
             exporter.hang(id);
@@ -155,7 +155,7 @@ class TraceDeliveryTest {
         DirectoryTraceSpool spool = newSpool();
         SpoolDrainer drainer = drainerOf(spool);
         TraceDelivery delivery = deliveryOf(spool, drainer, 0);
-        List<Trace> writes = dev.agentfn.tracing.spool.SpoolTraces.turnWrites("0123456789abcdef0123456789abcdef");
+        List<Trace> writes = TURN;
         String id = writes.get(0).info().traceId();
         exporter.hang(id);
         CompletableFuture<ExportStatus> first = delivery.deliver(writes.get(0));
@@ -185,7 +185,7 @@ class TraceDeliveryTest {
         DirectoryTraceSpool spool = newSpool();
         SpoolDrainer drainer = drainerOf(spool);
         TraceDelivery delivery = deliveryOf(spool, drainer, 0);
-        List<Trace> writes = dev.agentfn.tracing.spool.SpoolTraces.turnWrites("0123456789abcdef0123456789abcdef");
+        List<Trace> writes = TURN;
         String id = writes.get(0).info().traceId();
         spool.put(writes.get(0));
         exporter.hang(id);
@@ -208,10 +208,11 @@ class TraceDeliveryTest {
     /** turn-end-wait=spool with MLflow merely slower than the gap between two calls; nothing fails. */
     @Test
     void aFinalWriteSpooledAheadWhileTheEarlierWriteIsInFlightEndsTheTrace() throws Exception {
-        DirectoryTraceSpool spool = newSpool();
-        SpoolDrainer drainer = scriptedDrainer(spool);
-        TraceDelivery delivery = new TraceDelivery(scripted, spool, drainer, Duration.ofHours(1), spoolExecutor, 0);
-        List<Trace> writes = dev.agentfn.tracing.spool.SpoolTraces.turnWrites("0123456789abcdef0123456789abcdef");
+        Scripted rig = scripted(Duration.ofHours(1), 0, spoolExecutor, drainExecutor);
+        DirectoryTraceSpool spool = rig.spool();
+        SpoolDrainer drainer = rig.drainer();
+        TraceDelivery delivery = rig.delivery();
+        List<Trace> writes = TURN;
         CompletableFuture<ExportResult> slow = scripted.next();
         CompletableFuture<ExportStatus> earlier = delivery.deliver(writes.get(0));
         assertEquals(ExportStatus.SPOOLED, delivery.deliverDurably(writes.get(1)).get(10, TimeUnit.SECONDS));
@@ -226,10 +227,11 @@ class TraceDeliveryTest {
     /** Default config, the bound on exports reached: the final write is spooled at once, the earlier one after it. */
     @Test
     void writesSpooledOutOfOrderAreRedeliveredInTheOrderTheyWereWritten() throws Exception {
-        DirectoryTraceSpool spool = newSpool();
-        SpoolDrainer drainer = scriptedDrainer(spool);
-        TraceDelivery delivery = new TraceDelivery(scripted, spool, drainer, Duration.ofHours(1), spoolExecutor, 1);
-        List<Trace> writes = dev.agentfn.tracing.spool.SpoolTraces.turnWrites("0123456789abcdef0123456789abcdef");
+        Scripted rig = scripted(Duration.ofHours(1), 1, spoolExecutor, drainExecutor);
+        DirectoryTraceSpool spool = rig.spool();
+        SpoolDrainer drainer = rig.drainer();
+        TraceDelivery delivery = rig.delivery();
+        List<Trace> writes = TURN;
         CompletableFuture<ExportResult> slow = scripted.next();
         CompletableFuture<ExportStatus> earlier = delivery.deliver(writes.get(0));
         assertEquals(ExportStatus.SPOOLED, delivery.deliver(writes.get(1)).get(10, TimeUnit.SECONDS), "no export permit");
@@ -246,10 +248,11 @@ class TraceDeliveryTest {
     /** Default config: N times out, N+1 times out waiting behind it, N is confirmed late, N+1's export fails. */
     @Test
     void theLateConfirmationOfAnEarlierWriteDoesNotOutrankALaterSpooledOne() throws Exception {
-        DirectoryTraceSpool spool = newSpool();
-        SpoolDrainer drainer = scriptedDrainer(spool);
-        TraceDelivery delivery = new TraceDelivery(scripted, spool, drainer, Duration.ofMillis(200), spoolExecutor, 0);
-        List<Trace> writes = dev.agentfn.tracing.spool.SpoolTraces.turnWrites("0123456789abcdef0123456789abcdef");
+        Scripted rig = scripted(Duration.ofMillis(200), 0, spoolExecutor, drainExecutor);
+        DirectoryTraceSpool spool = rig.spool();
+        SpoolDrainer drainer = rig.drainer();
+        TraceDelivery delivery = rig.delivery();
+        List<Trace> writes = TURN;
         CompletableFuture<ExportResult> slow = scripted.next();
         CompletableFuture<ExportResult> failing = scripted.next();
         assertEquals(ExportStatus.SPOOLED, delivery.deliver(writes.get(0)).get(10, TimeUnit.SECONDS));
@@ -265,9 +268,10 @@ class TraceDeliveryTest {
     /** A trace confirmed after its export timeout spooled it is not stored, nor sent, a second time. */
     @Test
     void aLateConfirmedTraceIsSentOnce() throws Exception {
-        DirectoryTraceSpool spool = newSpool();
-        SpoolDrainer drainer = scriptedDrainer(spool);
-        TraceDelivery delivery = new TraceDelivery(scripted, spool, drainer, Duration.ofMillis(200), spoolExecutor, 0);
+        Scripted rig = scripted(Duration.ofMillis(200), 0, spoolExecutor, drainExecutor);
+        DirectoryTraceSpool spool = rig.spool();
+        SpoolDrainer drainer = rig.drainer();
+        TraceDelivery delivery = rig.delivery();
         Trace t = trace("slow MLflow");
         CompletableFuture<ExportResult> slow = scripted.next();
         assertEquals(ExportStatus.SPOOLED, delivery.deliver(t).get(10, TimeUnit.SECONDS));
@@ -284,12 +288,12 @@ class TraceDeliveryTest {
      */
     @Test
     void aWriteConfirmedWhileAnEarlierOneIsStillBeingSpooledIsKeptBesideIt() throws Exception {
-        DirectoryTraceSpool spool = newSpool();
         ManualExecutor spoolThread = new ManualExecutor();
-        SpoolDrainer drainer = new SpoolDrainer(spool, scripted, new dev.agentfn.tracing.export.ExportOrder(Runnable::run,
-                Duration.ofHours(1)), 10, 1, 5, Duration.ofHours(1), r -> { });
-        TraceDelivery delivery = new TraceDelivery(scripted, spool, drainer, Duration.ofHours(1), spoolThread, 1);
-        List<Trace> writes = dev.agentfn.tracing.spool.SpoolTraces.turnWrites("0123456789abcdef0123456789abcdef");
+        Scripted rig = scripted(Duration.ofHours(1), 1, spoolThread, r -> { });
+        DirectoryTraceSpool spool = rig.spool();
+        SpoolDrainer drainer = rig.drainer();
+        TraceDelivery delivery = rig.delivery();
+        List<Trace> writes = TURN;
         CompletableFuture<ExportResult> other = scripted.next();
         delivery.deliver(trace("another trace, holding the only export permit"));
         CompletableFuture<ExportStatus> earlier = delivery.deliver(writes.get(0)); // no permit: to the spool
@@ -311,12 +315,12 @@ class TraceDeliveryTest {
      */
     @Test
     void aFinalWriteSpooledAheadStaysWhileTheEarlierFailedWriteIsStillBeingSpooled() throws Exception {
-        DirectoryTraceSpool spool = newSpool();
         ManualExecutor spoolThread = new ManualExecutor();
-        SpoolDrainer drainer = new SpoolDrainer(spool, scripted, new dev.agentfn.tracing.export.ExportOrder(Runnable::run,
-                Duration.ofHours(1)), 10, 1, 5, Duration.ofHours(1), r -> { });
-        TraceDelivery delivery = new TraceDelivery(scripted, spool, drainer, Duration.ofHours(1), spoolThread, 0);
-        List<Trace> writes = dev.agentfn.tracing.spool.SpoolTraces.turnWrites("0123456789abcdef0123456789abcdef");
+        Scripted rig = scripted(Duration.ofHours(1), 0, spoolThread, r -> { });
+        DirectoryTraceSpool spool = rig.spool();
+        SpoolDrainer drainer = rig.drainer();
+        TraceDelivery delivery = rig.delivery();
+        List<Trace> writes = TURN;
         CompletableFuture<ExportResult> slow = scripted.next();
         CompletableFuture<ExportStatus> earlier = delivery.deliver(writes.get(0));
         CompletableFuture<ExportStatus> last = delivery.deliverDurably(writes.get(1));
@@ -354,9 +358,16 @@ class TraceDeliveryTest {
         }
     }
 
-    private SpoolDrainer scriptedDrainer(DirectoryTraceSpool spool) {
-        return new SpoolDrainer(spool, scripted, new dev.agentfn.tracing.export.ExportOrder(spoolExecutor, Duration.ofHours(1)), 10, 1, 5,
-                Duration.ofHours(1), drainExecutor);
+    /** A spool, a drainer and a delivery around the scripted exporter, sharing one export order. */
+    private record Scripted(DirectoryTraceSpool spool, SpoolDrainer drainer, TraceDelivery delivery) {
+    }
+
+    private Scripted scripted(Duration timeout, int maxInFlight, Executor spoolThreads, Executor drainThread)
+            throws java.io.IOException {
+        DirectoryTraceSpool spool = newSpool();
+        SpoolDrainer drainer = new SpoolDrainer(spool, scripted, new dev.agentfn.tracing.export.ExportOrder(spoolThreads,
+                Duration.ofHours(1)), 10, 1, 5, Duration.ofHours(1), drainThread);
+        return new Scripted(spool, drainer, new TraceDelivery(scripted, spool, drainer, timeout, spoolThreads, maxInFlight));
     }
 
     /** Drains until the spool is empty and no background step (a late removal, a kept copy) adds to it again. */
@@ -528,6 +539,8 @@ class TraceDeliveryTest {
     }
 
     final ScriptedExporter scripted = new ScriptedExporter();
+    /** The two writes of one turn ({@link dev.agentfn.tracing.spool.SpoolTraces#turnWrites}). */
+    static final List<Trace> TURN = dev.agentfn.tracing.spool.SpoolTraces.turnWrites("0123456789abcdef0123456789abcdef");
 
     /** Each export takes the next future scripted ({@link #next}); exports beyond the script succeed at once. */
     static final class ScriptedExporter implements TraceExporter {

@@ -71,12 +71,19 @@ public final class ExportOrder {
         return last.containsKey(traceId);
     }
 
-    /** Starts the export; its place ends when the export does, or {@code maxWait} from now. */
+    /**
+     * Starts the export; its place ends when the export does, or {@code maxWait} from now. {@code into} completes
+     * after the place is given up, so whoever it wakes finds the trace free.
+     */
     private void start(Supplier<CompletableFuture<ExportResult>> export, CompletableFuture<ExportResult> into,
             CompletableFuture<ExportResult> place) {
         place.completeOnTimeout(HELD_TOO_LONG, maxWait.toNanos(), TimeUnit.NANOSECONDS);
-        into.whenComplete((r, e) -> place.complete(r));
-        start(export, into);
+        CompletableFuture<ExportResult> ended = new CompletableFuture<>();
+        ended.whenComplete((r, e) -> {
+            place.complete(r); // runs the place's removal before the caller hears of the end
+            into.complete(r);
+        });
+        start(export, ended);
     }
 
     private static void start(Supplier<CompletableFuture<ExportResult>> export, CompletableFuture<ExportResult> into) {
