@@ -74,7 +74,7 @@ public final class TraceDelivery {
         }
         Write w = new Write(trace);
         if (!takeExportPermit()) {
-            return w.spool(busy, null).thenApply(TraceDelivery::statusOf);
+            return w.spool(busy).thenApply(TraceDelivery::statusOf);
         }
         CompletableFuture<ExportResult> export = startExport(w, null);
         return export.copy().completeOnTimeout(TIMED_OUT, timeout.toNanos(), TimeUnit.NANOSECONDS)
@@ -83,7 +83,7 @@ public final class TraceDelivery {
                         // the common case answers at once, on the thread that saw the confirmation
                         return CompletableFuture.completedFuture(ExportStatus.DELIVERED);
                     }
-                    return w.spool(result, result == TIMED_OUT ? export : null).thenApply(TraceDelivery::statusOf);
+                    return w.spool(result).thenApply(TraceDelivery::statusOf);
                 });
     }
 
@@ -215,7 +215,7 @@ public final class TraceDelivery {
                 busyNotice(w.trace.info().traceId(), r);
                 drainer.letGo(aheadHandle);
             } else {
-                w.spool(r, null);
+                w.spool(r);
             }
             return CompletableFuture.completedFuture(r);
         }
@@ -274,18 +274,18 @@ public final class TraceDelivery {
     }
 
     /**
-     * Stores the write; returns its handle, or null when the spool refused it (the trace is lost, and said so).
-     *
-     * @param export the export still in flight, or null when none was started or it ended
+     * Stores the write; returns its handle, or null when the spool refused it (the trace is lost, and said so). A
+     * write MLflow was slow on is logged each; failures and the bound on exports, which come in bursts, once per
+     * interval.
      */
-    private String spool(Trace trace, long stamp, ExportResult why, CompletableFuture<ExportResult> export) {
+    private String spool(Trace trace, long stamp, ExportResult why) {
         String id = trace.info().traceId();
         try {
             String handle = spool.put(trace, stamp);
-            if (export == null) {
-                busyNotice(id, why);
-            } else {
+            if (why == TIMED_OUT) {
                 LOG.warnf("Trace %s spooled for redelivery: %s", id, LogText.escape(why.detail()));
+            } else {
+                busyNotice(id, why);
             }
             return handle;
         } catch (IOException | RuntimeException e) {
@@ -313,10 +313,10 @@ public final class TraceDelivery {
          * Spools this write unless it is already on its way there. The spool counts it as waiting from this call on
          * (before its file is written), so a later write of the trace that MLflow confirms meanwhile is kept beside it.
          */
-        synchronized CompletableFuture<String> spool(ExportResult why, CompletableFuture<ExportResult> export) {
+        synchronized CompletableFuture<String> spool(ExportResult why) {
             if (copy == null) {
                 spool.claim(trace, stamp);
-                copy = CompletableFuture.supplyAsync(() -> TraceDelivery.this.spool(trace, stamp, why, export),
+                copy = CompletableFuture.supplyAsync(() -> TraceDelivery.this.spool(trace, stamp, why),
                         spoolExecutor);
             }
             return copy;

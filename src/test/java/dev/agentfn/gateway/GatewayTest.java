@@ -348,12 +348,7 @@ class GatewayTest {
         String session = UUID.randomUUID().toString();
         Path work = workDir(session);
         Path file = work.toRealPath().resolve("notes.txt");
-        fake.enqueue(
-                FakeTurn.toolUse("Writing.", new ToolCall("toolu_gw1", "Write",
-                        Map.of("file_path", file.toString(), "content", "through the gateway\n"))).withUsage(40, 8, 0, 0),
-                FakeTurn.toolUse("Reading.", new ToolCall("toolu_gr1", "Read", Map.of("file_path", file.toString())))
-                        .withUsage(50, 7, 0, 0),
-                FakeTurn.text("The file says: through the gateway.").withUsage(60, 9, 0, 0));
+        enqueueWriteThenRead(file, "through the gateway", "gw");
         String out = cli(session, false, "Write notes.txt then read it");
         assertTrue(out.contains("The file says: through the gateway."), out);
         assertEquals("through the gateway\n", Files.readString(file), "the CLI's Write tool really ran");
@@ -395,12 +390,7 @@ class GatewayTest {
     void aClaudeCodeTurnServedWhileMlflowWasDownReachesItWholeOnceItIsBack() throws Exception {
         String session = UUID.randomUUID().toString();
         Path file = workDir(session).toRealPath().resolve("outage.txt");
-        fake.enqueue(
-                FakeTurn.toolUse("Writing.", new ToolCall("toolu_down1", "Write",
-                        Map.of("file_path", file.toString(), "content", "written while MLflow was down\n"))).withUsage(40, 8, 0, 0),
-                FakeTurn.toolUse("Reading.", new ToolCall("toolu_down2", "Read", Map.of("file_path", file.toString())))
-                        .withUsage(50, 7, 0, 0),
-                FakeTurn.text("The file says: written while MLflow was down.").withUsage(60, 9, 0, 0));
+        enqueueWriteThenRead(file, "written while MLflow was down", "down");
         MlflowServer server = MlflowServerResource.server();
         String out;
         server.stop();
@@ -427,6 +417,19 @@ class GatewayTest {
                 spans(t, "AGENT").get(0).at("/outputs/response").asText(), "the final root");
         JsonNode total = read(t.at("/metadata/mlflow.trace.tokenUsage").asText());
         assertEquals(150, total.get("input_tokens").asInt(), total.toString());
+    }
+
+    /**
+     * A turn of three calls: Write {@code text} to the file (usage 40/8), Read it back (50/7), then answer "The file
+     * says: {@code text}." (60/9). Tool-use ids end in {@code idSuffix}.
+     */
+    void enqueueWriteThenRead(Path file, String text, String idSuffix) {
+        fake.enqueue(
+                FakeTurn.toolUse("Writing.", new ToolCall("toolu_w" + idSuffix, "Write",
+                        Map.of("file_path", file.toString(), "content", text + "\n"))).withUsage(40, 8, 0, 0),
+                FakeTurn.toolUse("Reading.", new ToolCall("toolu_r" + idSuffix, "Read", Map.of("file_path", file.toString())))
+                        .withUsage(50, 7, 0, 0),
+                FakeTurn.text("The file says: " + text + ".").withUsage(60, 9, 0, 0));
     }
 
     private boolean spooledFor(String session) {
