@@ -188,7 +188,8 @@ class DirectoryTraceSpoolTest {
 
     @Test
     void oneListingReadsAboutABoundedNumberOfBytesButAlwaysOneTrace() throws Exception {
-        DirectoryTraceSpool spool = new DirectoryTraceSpool(dir, SpoolTraces.DESTINATION, 100, SpoolTraces.CODEC, 1);
+        DirectoryTraceSpool spool = new DirectoryTraceSpool(dir, SpoolTraces.DESTINATION, 100, SpoolTraces.CODEC, 1,
+                DirectoryTraceSpool.HARDEN_AFTER_NANOS, System::nanoTime);
         for (int i = 0; i < 3; i++) {
             spool.put(traces.next("t" + i));
         }
@@ -198,7 +199,8 @@ class DirectoryTraceSpoolTest {
 
     @Test
     void tracesThatKeepFailingAreListedAfterTheOthersSoTheyCannotFillAListing() throws Exception {
-        DirectoryTraceSpool spool = new DirectoryTraceSpool(dir, SpoolTraces.DESTINATION, 100, SpoolTraces.CODEC, 1);
+        DirectoryTraceSpool spool = new DirectoryTraceSpool(dir, SpoolTraces.DESTINATION, 100, SpoolTraces.CODEC, 1,
+                DirectoryTraceSpool.HARDEN_AFTER_NANOS, System::nanoTime);
         Trace failing = traces.next("failing");
         Trace fine = traces.next("fine");
         spool.put(failing);

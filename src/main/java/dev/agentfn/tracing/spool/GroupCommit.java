@@ -1,0 +1,338 @@
+package dev.agentfn.tracing.spool;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.LongSupplier;
+import org.jboss.logging.Logger;
+
+/**
+ * Makes the writes of a {@link DirectoryTraceSpool} durable in groups. On this kind of disk each fsync costs about the
+ * same whatever it covers, and the answers of a burst of turns that end together each wait for their spool write:
+ * sixteen writes forcing sixteen files took ten times as long as one file holding all sixteen.
+ *
+ * <p>Writers queue; whoever holds the commit lock takes every write queued so far and makes them durable at once:
+ * each write goes to its own file (its final name, the layout the spool lists), unforced, and the whole group to one
+ * <em>batch</em> file ({@code <uuid>.batch}) that is forced; then the renames, and one directory fsync for all. Until
+ * each write's own file is forced too, its batch is what makes it durable: a write MLflow confirms meanwhile is
+ * deleted and never forced (the usual case, so most writes cost no fsync of their own), one still waiting after
+ * {@code hardenAfterNanos} is forced by the drainer's next listing, off the answers' path. A batch whose writes are
+ * all deleted or forced is deleted. After a crash, {@link #recover} rewrites each write a batch holds whose own file
+ * is still there (its data may be torn or missing: it was never forced) before the spool lists anything; a write
+ * whose file is gone was deleted after MLflow confirmed it (its name was durable before its put returned), and is not
+ * brought back. A batch that cannot be read is set aside for an operator.
+ */
+final class GroupCommit {
+    private static final Logger LOG = Logger.getLogger(GroupCommit.class);
+    static final String SUFFIX = ".batch";
+    private static final String TMP = ".tmp-";
+    private static final byte[] HEADER = "agentfn spool batch 1\n".getBytes(StandardCharsets.US_ASCII);
+
+    private final Path dir;
+    private final long hardenAfterNanos;
+    private final LongSupplier nanoTime;
+    private final ConcurrentLinkedQueue<Pending> queue = new ConcurrentLinkedQueue<>();
+    /** Held while a group is made durable; package-private so a test can make writes queue up behind it. */
+    final Object commitLock = new Object();
+    /** The batch holding each write (by file name) whose own file is not forced yet. */
+    private final Map<String, Batch> unforced = new ConcurrentHashMap<>();
+    private final Set<Batch> batches = ConcurrentHashMap.newKeySet();
+
+    GroupCommit(Path dir, long hardenAfterNanos, LongSupplier nanoTime) {
+        this.dir = dir;
+        this.hardenAfterNanos = hardenAfterNanos;
+        this.nanoTime = nanoTime;
+    }
+
+    /** Stores {@code bytes} durably under {@code name}, in a group with the writes queued beside it. */
+    void write(String name, byte[] bytes) throws IOException {
+        Pending mine = new Pending(name, bytes);
+        queue.add(mine);
+        synchronized (commitLock) {
+            if (!mine.done) {
+                commitQueued();
+            }
+        }
+        if (mine.failure != null) {
+            throw new IOException(mine.failure.getMessage(), mine.failure);
+        }
+    }
+
+    /** The write's own file is gone (delivered, dropped): it no longer needs its batch. */
+    void forget(String name) {
+        Batch b = unforced.remove(name);
+        if (b != null) {
+            b.settled(name);
+        }
+    }
+
+    /**
+     * Forces the own files of writes waiting in a batch for longer than the bound, so that their batches can go:
+     * their exports did not confirm them in time, and they may wait in the spool for long.
+     */
+    void harden() {
+        long now = nanoTime.getAsLong();
+        for (Batch b : batches) {
+            if (now - b.committedNanos >= hardenAfterNanos) {
+                for (String name : b.open) {
+                    force(dir.resolve(name));
+                    forget(name);
+                }
+            }
+        }
+    }
+
+    /** Batches holding writes not yet forced on their own (a test's view). */
+    int openBatches() {
+        return batches.size();
+    }
+
+    /** Writes waiting for a group (a test's view). */
+    int queued() {
+        return queue.size();
+    }
+
+    /** Called with the commit lock held: takes every queued write, this thread's included. */
+    private void commitQueued() {
+        List<Pending> group = new ArrayList<>();
+        for (Pending p; (p = queue.poll()) != null; ) {
+            group.add(p);
+        }
+        if (group.isEmpty()) {
+            return;
+        }
+        try {
+            commit(group);
+        } catch (IOException | RuntimeException e) {
+            group.forEach(p -> p.failure = e);
+        } finally {
+            group.forEach(p -> p.done = true);
+        }
+    }
+
+    private void commit(List<Pending> group) throws IOException {
+        List<Path> tmps = new ArrayList<>(group.size());
+        Path batchTmp = dir.resolve(TMP + UUID.randomUUID());
+        try {
+            for (Pending p : group) {
+                Path tmp = dir.resolve(TMP + UUID.randomUUID());
+                tmps.add(tmp);
+                writeFile(tmp, p.bytes, false);
+            }
+            writeFile(batchTmp, encode(group), true);
+            Path batchFile = dir.resolve(UUID.randomUUID() + SUFFIX);
+            move(batchTmp, batchFile);
+            for (int i = 0; i < group.size(); i++) {
+                move(tmps.get(i), dir.resolve(group.get(i).name));
+            }
+            syncDirectory(dir);
+            track(batchFile, group);
+        } catch (IOException | RuntimeException e) {
+            tmps.forEach(GroupCommit::deleteQuietly);
+            deleteQuietly(batchTmp);
+            throw e;
+        }
+    }
+
+    private void track(Path file, List<Pending> group) {
+        Batch b = new Batch(file, nanoTime.getAsLong());
+        group.forEach(p -> b.open.add(p.name));
+        batches.add(b);
+        group.forEach(p -> unforced.put(p.name, b));
+    }
+
+    /**
+     * After a crash: the writes of every batch left in the directory whose own files are still there are rewritten
+     * whole, forced, and the batch deleted; a batch that cannot be read is moved to {@code corrupt/}. Returns the
+     * names written.
+     */
+    static List<String> recover(Path dir) {
+        List<String> written = new ArrayList<>();
+        List<Path> found = new ArrayList<>();
+        try (DirectoryStream<Path> files = Files.newDirectoryStream(dir, "*" + SUFFIX)) {
+            files.forEach(found::add);
+        } catch (IOException e) {
+            LOG.warnf("Could not list spool directory %s for batches: %s", dir, e.getMessage());
+            return written;
+        }
+        for (Path batch : found) {
+            written.addAll(recoverOne(dir, batch));
+        }
+        return written;
+    }
+
+    private static List<String> recoverOne(Path dir, Path batch) {
+        List<String> written = new ArrayList<>();
+        try {
+            for (Record r : decode(Files.readAllBytes(batch))) {
+                if (!Files.exists(dir.resolve(r.name()))) {
+                    continue; // deleted after its group's directory fsync made its name durable: delivered, not lost
+                }
+                Path tmp = dir.resolve(TMP + UUID.randomUUID());
+                writeFile(tmp, r.bytes, true);
+                move(tmp, dir.resolve(r.name));
+                written.add(r.name);
+            }
+            syncDirectory(dir);
+            Files.deleteIfExists(batch);
+            LOG.infof("Recovered %d spooled trace write(s) from %s", written.size(), batch.getFileName());
+        } catch (IOException | RuntimeException e) {
+            LOG.errorf("Spool batch %s is unreadable (%s); moved to corrupt/", batch.getFileName(), e.getMessage());
+            try {
+                Path corrupt = Files.createDirectories(dir.resolve("corrupt"));
+                Files.move(batch, corrupt.resolve(batch.getFileName()), StandardCopyOption.REPLACE_EXISTING);
+            } catch (IOException moveFailed) {
+                LOG.errorf("Could not move %s: %s", batch, moveFailed.getMessage());
+            }
+        }
+        return written;
+    }
+
+    /** A batch: a header line, then per write {@code <file name> <length>\n<bytes>\n}. */
+    static byte[] encode(List<Pending> group) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        out.writeBytes(HEADER);
+        for (Pending p : group) {
+            out.writeBytes((p.name + " " + p.bytes.length + "\n").getBytes(StandardCharsets.US_ASCII));
+            out.writeBytes(p.bytes);
+            out.write('\n');
+        }
+        return out.toByteArray();
+    }
+
+    static List<Record> decode(byte[] batch) throws IOException {
+        ByteBuffer in = ByteBuffer.wrap(batch);
+        if (!line(in).equals(new String(HEADER, 0, HEADER.length - 1, StandardCharsets.US_ASCII))) {
+            throw new IOException("not a spool batch");
+        }
+        List<Record> records = new ArrayList<>();
+        while (in.hasRemaining()) {
+            String[] head = line(in).split(" ");
+            if (head.length != 2 || !DirectoryTraceSpool.isTrace(head[0]) || head[0].contains("/")
+                    || head[0].contains("\\")) {
+                throw new IOException("bad record header");
+            }
+            int length = Integer.parseInt(head[1]);
+            if (length < 0 || length + 1 > in.remaining()) {
+                throw new IOException("record of " + head[0] + " cut short");
+            }
+            byte[] bytes = new byte[length];
+            in.get(bytes);
+            if (in.get() != '\n') {
+                throw new IOException("record of " + head[0] + " not terminated");
+            }
+            records.add(new Record(head[0], bytes));
+        }
+        return records;
+    }
+
+    private static String line(ByteBuffer in) throws IOException {
+        int start = in.position();
+        while (in.hasRemaining()) {
+            if (in.get() == '\n') {
+                return new String(in.array(), start, in.position() - start - 1, StandardCharsets.US_ASCII);
+            }
+        }
+        throw new IOException("line cut short");
+    }
+
+    private static void writeFile(Path p, byte[] bytes, boolean force) throws IOException {
+        try (FileChannel ch = FileChannel.open(p, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
+            ByteBuffer buf = ByteBuffer.wrap(bytes);
+            while (buf.hasRemaining()) {
+                ch.write(buf);
+            }
+            if (force) {
+                ch.force(true);
+            }
+        }
+    }
+
+    private static void force(Path p) {
+        try (FileChannel ch = FileChannel.open(p, StandardOpenOption.WRITE)) {
+            ch.force(true);
+        } catch (NoSuchFileException gone) {
+            // delivered or set aside meanwhile: nothing to keep
+        } catch (IOException e) {
+            LOG.warnf("Could not force spooled write %s: %s", p.getFileName(), e.getMessage());
+        }
+    }
+
+    static void move(Path from, Path to) throws IOException {
+        try {
+            Files.move(from, to, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        } catch (AtomicMoveNotSupportedException e) {
+            Files.move(from, to, StandardCopyOption.REPLACE_EXISTING);
+        }
+    }
+
+    /** Makes renames durable; not every file system allows opening a directory, which is fine. */
+    static void syncDirectory(Path dir) {
+        try (FileChannel ch = FileChannel.open(dir, StandardOpenOption.READ)) {
+            ch.force(true);
+        } catch (IOException | UnsupportedOperationException ignored) {
+            // best effort: the data itself was already forced
+        }
+    }
+
+    private static void deleteQuietly(Path p) {
+        try {
+            Files.deleteIfExists(p);
+        } catch (IOException ignored) {
+            // a leftover .tmp- file is removed when the spool next opens
+        }
+    }
+
+    /** A write waiting for its group; {@code done} and {@code failure} are set and read under the commit lock. */
+    static final class Pending {
+        final String name;
+        final byte[] bytes;
+        boolean done;
+        Exception failure;
+
+        Pending(String name, byte[] bytes) {
+            this.name = name;
+            this.bytes = bytes;
+        }
+    }
+
+    record Record(String name, byte[] bytes) {
+    }
+
+    /** A committed batch file and the writes in it whose own files are not forced (or deleted) yet. */
+    private final class Batch {
+        final Path file;
+        final long committedNanos;
+        final Set<String> open = ConcurrentHashMap.newKeySet();
+        private final AtomicBoolean deleted = new AtomicBoolean();
+
+        Batch(Path file, long committedNanos) {
+            this.file = file;
+            this.committedNanos = committedNanos;
+        }
+
+        void settled(String name) {
+            if (open.remove(name) && open.isEmpty() && deleted.compareAndSet(false, true)) {
+                batches.remove(this);
+                deleteQuietly(file);
+            }
+        }
+    }
+}
