@@ -443,7 +443,7 @@ public final class DirectoryTraceSpool implements TraceSpool {
             Path target = Files.createDirectories(dir.resolve(folder));
             Files.move(p, target.resolve(p.getFileName()), StandardCopyOption.REPLACE_EXISTING);
             forget(p.getFileName().toString());
-            commits.forget(p.getFileName().toString());
+            commits.movedOut(p.getFileName().toString(), target.resolve(p.getFileName()));
             LOG.errorf("Spooled trace %s %s; moved to %s", p.getFileName(), LogText.escape(why), target);
         } catch (IOException e) {
             LOG.errorf("Spooled trace %s %s, and could not be moved: %s", p, LogText.escape(why), e.getMessage());

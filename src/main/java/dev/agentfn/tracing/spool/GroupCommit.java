@@ -20,6 +20,7 @@ import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.LongSupplier;
 import org.jboss.logging.Logger;
 
@@ -54,6 +55,7 @@ final class GroupCommit {
     /** The batch holding each write (by file name) whose own file is not forced yet. */
     private final Map<String, Batch> unforced = new ConcurrentHashMap<>();
     private final Set<Batch> batches = ConcurrentHashMap.newKeySet();
+    private final AtomicInteger forced = new AtomicInteger();
 
     GroupCommit(Path dir, long hardenAfterNanos, LongSupplier nanoTime) {
         this.dir = dir;
@@ -68,6 +70,9 @@ final class GroupCommit {
         synchronized (commitLock) {
             if (!mine.done) {
                 commitQueued();
+            }
+            if (!mine.done) {
+                throw new IOException("the spool write of " + name + " was not committed"); // an Error took its group
             }
         }
         if (mine.failure != null) {
@@ -92,8 +97,10 @@ final class GroupCommit {
         for (Batch b : batches) {
             if (now - b.committedNanos >= hardenAfterNanos) {
                 for (String name : b.open) {
-                    force(dir.resolve(name));
-                    forget(name);
+                    if (force(dir.resolve(name))) {
+                        unforced.remove(name, b);
+                        b.settled(name);
+                    }
                 }
             }
         }
@@ -102,6 +109,11 @@ final class GroupCommit {
     /** Batches holding writes not yet forced on their own (a test's view). */
     int openBatches() {
         return batches.size();
+    }
+
+    /** Writes whose own files were forced after their group (a test's view). */
+    int forcedOnTheirOwn() {
+        return forced.get();
     }
 
     /** Writes waiting for a group (a test's view). */
@@ -120,8 +132,11 @@ final class GroupCommit {
         }
         try {
             commit(group);
-        } catch (IOException | RuntimeException e) {
+        } catch (Throwable e) {
             group.forEach(p -> p.failure = e);
+            if (e instanceof Error err) {
+                throw err;
+            }
         } finally {
             group.forEach(p -> p.done = true);
         }
@@ -130,6 +145,7 @@ final class GroupCommit {
     private void commit(List<Pending> group) throws IOException {
         List<Path> tmps = new ArrayList<>(group.size());
         Path batchTmp = dir.resolve(TMP + UUID.randomUUID());
+        List<Path> placed = new ArrayList<>();
         try {
             for (Pending p : group) {
                 Path tmp = dir.resolve(TMP + UUID.randomUUID());
@@ -139,14 +155,23 @@ final class GroupCommit {
             writeFile(batchTmp, encode(group), true);
             Path batchFile = dir.resolve(UUID.randomUUID() + SUFFIX);
             move(batchTmp, batchFile);
+            placed.add(batchFile);
             for (int i = 0; i < group.size(); i++) {
-                move(tmps.get(i), dir.resolve(group.get(i).name));
+                Path own = dir.resolve(group.get(i).name);
+                boolean fresh = !Files.exists(own); // the same write stored before keeps its file if this group fails
+                move(tmps.get(i), own);
+                if (fresh) {
+                    placed.add(own);
+                }
             }
             syncDirectory(dir);
             track(batchFile, group);
-        } catch (IOException | RuntimeException e) {
+        } catch (Throwable e) {
             tmps.forEach(GroupCommit::deleteQuietly);
             deleteQuietly(batchTmp);
+            for (int i = placed.size() - 1; i >= 0; i--) { // own files first, the batch last
+                deleteQuietly(placed.get(i));
+            }
             throw e;
         }
     }
@@ -155,7 +180,12 @@ final class GroupCommit {
         Batch b = new Batch(file, nanoTime.getAsLong());
         group.forEach(p -> b.open.add(p.name));
         batches.add(b);
-        group.forEach(p -> unforced.put(p.name, b));
+        group.forEach(p -> {
+            Batch earlier = unforced.put(p.name, b);
+            if (earlier != null && earlier != b) {
+                earlier.settled(p.name); // superseded by this batch's record of the same write
+            }
+        });
     }
 
     /**
@@ -180,8 +210,21 @@ final class GroupCommit {
 
     private static List<String> recoverOne(Path dir, Path batch) {
         List<String> written = new ArrayList<>();
+        List<Record> records;
         try {
-            for (Record r : decode(Files.readAllBytes(batch))) {
+            records = decode(Files.readAllBytes(batch));
+        } catch (IOException | RuntimeException e) {
+            LOG.errorf("Spool batch %s is unreadable (%s); moved to corrupt/", batch.getFileName(), e.getMessage());
+            try {
+                Path corrupt = Files.createDirectories(dir.resolve("corrupt"));
+                Files.move(batch, corrupt.resolve(batch.getFileName()), StandardCopyOption.REPLACE_EXISTING);
+            } catch (IOException moveFailed) {
+                LOG.errorf("Could not move %s: %s", batch, moveFailed.getMessage());
+            }
+            return written;
+        }
+        try {
+            for (Record r : records) {
                 if (!Files.exists(dir.resolve(r.name()))) {
                     continue; // deleted after its group's directory fsync made its name durable: delivered, not lost
                 }
@@ -194,13 +237,8 @@ final class GroupCommit {
             Files.deleteIfExists(batch);
             LOG.infof("Recovered %d spooled trace write(s) from %s", written.size(), batch.getFileName());
         } catch (IOException | RuntimeException e) {
-            LOG.errorf("Spool batch %s is unreadable (%s); moved to corrupt/", batch.getFileName(), e.getMessage());
-            try {
-                Path corrupt = Files.createDirectories(dir.resolve("corrupt"));
-                Files.move(batch, corrupt.resolve(batch.getFileName()), StandardCopyOption.REPLACE_EXISTING);
-            } catch (IOException moveFailed) {
-                LOG.errorf("Could not move %s: %s", batch, moveFailed.getMessage());
-            }
+            LOG.errorf("Could not recover spool batch %s (%s); kept for the next start", batch.getFileName(),
+                    e.getMessage());
         }
         return written;
     }
@@ -230,7 +268,7 @@ final class GroupCommit {
                 throw new IOException("bad record header");
             }
             int length = Integer.parseInt(head[1]);
-            if (length < 0 || length + 1 > in.remaining()) {
+            if (length < 0 || length >= in.remaining()) {
                 throw new IOException("record of " + head[0] + " cut short");
             }
             byte[] bytes = new byte[length];
@@ -265,13 +303,25 @@ final class GroupCommit {
         }
     }
 
-    private static void force(Path p) {
-        try (FileChannel ch = FileChannel.open(p, StandardOpenOption.WRITE)) {
+    /** Whether the file is durable now or gone; false (the batch is still needed) when forcing failed. */
+    private boolean force(Path p) {
+        try (FileChannel ch = FileChannel.open(p, StandardOpenOption.READ)) {
             ch.force(true);
+            forced.incrementAndGet();
+            return true;
         } catch (NoSuchFileException gone) {
-            // delivered or set aside meanwhile: nothing to keep
+            return true; // delivered or set aside meanwhile: nothing to keep
         } catch (IOException e) {
             LOG.warnf("Could not force spooled write %s: %s", p.getFileName(), e.getMessage());
+            return false;
+        }
+    }
+
+    /** The write's own file was moved to {@code to} (set aside): forces it there first if its data was never forced. */
+    void movedOut(String name, Path to) {
+        Batch b = unforced.get(name);
+        if (b != null && force(to)) {
+            forget(name);
         }
     }
 
@@ -305,7 +355,7 @@ final class GroupCommit {
         final String name;
         final byte[] bytes;
         boolean done;
-        Exception failure;
+        Throwable failure;
 
         Pending(String name, byte[] bytes) {
             this.name = name;

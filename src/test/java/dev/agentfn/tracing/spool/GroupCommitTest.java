@@ -2,14 +2,20 @@ package dev.agentfn.tracing.spool;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.agentfn.mlflow.entities.Trace;
+import java.lang.reflect.InvocationTargetException;
+import java.lang.reflect.Proxy;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.ExecutorService;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
@@ -39,9 +45,7 @@ class GroupCommitTest {
         List<Future<String>> handles;
         synchronized (spool.commits().commitLock) { // a group being written: the burst queues behind it
             handles = burst.stream().map(t -> writers.submit(() -> spool.put(t))).toList();
-            while (spool.commits().queued() < 5) {
-                Thread.onSpinWait();
-            }
+            awaitQueued(spool.commits(), 5);
         }
         List<String> names = handles.stream().map(GroupCommitTest::get).sorted().toList();
         writers.shutdown();
@@ -76,9 +80,7 @@ class GroupCommitTest {
             writes.add(waits);
             d = writers.submit(() -> before.put(delivered));
             writers.submit(() -> before.put(waits));
-            while (before.commits().queued() < 2) {
-                Thread.onSpinWait();
-            }
+            awaitQueued(before.commits(), 2);
         }
         writers.shutdown();
         String deliveredName = get(d);
@@ -107,8 +109,10 @@ class GroupCommitTest {
         spool.oldest(10);
         assertEquals(1, batches().size(), "still within the bound: MLflow may confirm it yet");
 
+        assertEquals(0, spool.commits().forcedOnTheirOwn());
         clock.addAndGet(TimeUnit.SECONDS.toNanos(5));
         assertEquals(1, spool.oldest(10).size());
+        assertEquals(1, spool.commits().forcedOnTheirOwn());
         assertEquals(List.of(), batches(), "its own file is forced now, so its batch is not needed");
         assertEquals(0, spool.commits().openBatches());
 
@@ -120,13 +124,134 @@ class GroupCommitTest {
     void anUnreadableBatchIsSetAsideAndTheOthersAreRecovered() throws Exception {
         Trace kept = traces.next("kept");
         spool().put(kept);
-        Files.writeString(dir.resolve("0f0f.batch"), "agentfn spool batch 1\n../escape.json 4\n{}{}\n");
+        Files.createDirectories(dir.resolve("x"));
+        Path outside = Files.writeString(dir.getParent().resolve("escape-" + dir.getFileName() + ".json"), "theirs");
+        Files.writeString(dir.resolve("0f0f.batch"),
+                "agentfn spool batch 1\nx/../../" + outside.getFileName() + " 4\n{}{}\n");
+        Files.writeString(dir.resolve("0f10.batch"), "agentfn spool batch 1\n0000000000001-tr-x+1.json 2147483647\n\n");
 
         List<SpooledTrace> back = spool().oldest(10);
         assertEquals(List.of(kept.info().traceId()), back.stream().map(s -> s.trace().info().traceId()).toList());
         assertTrue(Files.exists(dir.resolve("corrupt").resolve("0f0f.batch")), "kept for an operator");
-        assertFalse(Files.exists(dir.getParent().resolve("escape.json")));
+        assertTrue(Files.exists(dir.resolve("corrupt").resolve("0f10.batch")), "a length past the end is not read");
+        assertEquals("theirs", Files.readString(outside), "a record never names a file outside the spool");
+        Files.delete(outside);
         assertEquals(List.of(), batches());
+    }
+
+    @Test
+    void aWriteSetAsideBeforeItWasForcedIsForcedWhereItGoes() throws Exception {
+        DirectoryTraceSpool spool = spool();
+        String handle = spool.put(traces.next("refused"));
+        spool.reject(handle, "400 INVALID_PARAMETER_VALUE"); // within the bound: no listing forced it
+
+        assertTrue(Files.exists(dir.resolve("rejected").resolve(handle)));
+        assertEquals(1, spool.commits().forcedOnTheirOwn(), "forced in rejected/ before its batch goes");
+        assertEquals(List.of(), batches());
+    }
+
+    @Test
+    void anErrorWhileAGroupIsWrittenFailsEveryWriteOfTheGroup() throws Exception {
+        Path faulty = (Path) Proxy.newProxyInstance(Path.class.getClassLoader(), new Class<?>[] {Path.class},
+                (proxy, m, args) -> {
+                    if (m.getName().equals("resolve") && args[0] instanceof String s && s.endsWith(GroupCommit.SUFFIX)) {
+                        throw new OutOfMemoryError("simulated: no memory left for the batch");
+                    }
+                    try {
+                        return m.invoke(dir, args);
+                    } catch (InvocationTargetException e) {
+                        throw e.getCause();
+                    }
+                });
+        GroupCommit commits = new GroupCommit(faulty, TimeUnit.SECONDS.toNanos(5), clock::get);
+        ExecutorService writers = Executors.newFixedThreadPool(2);
+        List<Future<?>> writes = new ArrayList<>();
+        synchronized (commits.commitLock) {
+            for (String w : List.of("a", "b")) {
+                writes.add(writers.submit(() -> {
+                    commits.write("0000000000001-tr-" + w + "+0000000000000001.json", new byte[] {'{', '}'});
+                    return null;
+                }));
+            }
+            awaitQueued(commits, 2);
+        }
+        writers.shutdown();
+        for (Future<?> w : writes) {
+            assertThrows(ExecutionException.class, () -> w.get(10, TimeUnit.SECONDS), "told durable, stored nowhere");
+        }
+        try (Stream<Path> files = Files.list(dir)) {
+            assertEquals(List.of(), files.toList(), "and nothing is left behind");
+        }
+    }
+
+    @Test
+    void aGroupThatFailsPartWayLeavesNothingTheDrainerWouldSend() throws Exception {
+        DirectoryTraceSpool spool = spool();
+        Trace first = traces.next("first");
+        Trace second = traces.next("second");
+        Files.createDirectories(dir.resolve(name(second, 2)).resolve("x")); // its rename fails (as EIO would)
+        ExecutorService writers = Executors.newFixedThreadPool(2);
+        Future<String> a;
+        Future<String> b;
+        synchronized (spool.commits().commitLock) {
+            a = writers.submit(() -> spool.put(first, 1));
+            awaitQueued(spool.commits(), 1);
+            b = writers.submit(() -> spool.put(second, 2));
+            awaitQueued(spool.commits(), 2);
+        }
+        writers.shutdown();
+        assertThrows(ExecutionException.class, () -> a.get(10, TimeUnit.SECONDS));
+        assertThrows(ExecutionException.class, () -> b.get(10, TimeUnit.SECONDS));
+        assertFalse(Files.exists(dir.resolve(name(first, 1))), "its put failed: the caller does not count on it");
+        assertEquals(List.of(), batches());
+    }
+
+    @Test
+    void theSameWriteStoredTwiceLeavesNoBatchBehind() throws Exception {
+        DirectoryTraceSpool spool = spool();
+        Trace t = traces.next("twice");
+        String first = spool.put(t, 7); // its export timed out...
+        assertEquals(first, spool.put(t, 7)); // ...and its late confirmation kept it beside an earlier write
+        spool.remove(first);
+        clock.addAndGet(TimeUnit.SECONDS.toNanos(60));
+        spool.oldest(10);
+
+        assertEquals(0, spool.commits().openBatches());
+        assertEquals(List.of(), batches());
+    }
+
+    @Test
+    void aBatchThatCannotBeRewrittenNowIsKeptForTheNextStart() throws Exception {
+        String name = spool().put(traces.next("torn"));
+        Path batch = batches().get(0);
+        String blocker = "0000000000000-tr-blocker+0000000000000001.json";
+        Files.createDirectories(dir.resolve(blocker).resolve("x")); // its rewrite fails (as a full disk would)
+        byte[] body = Files.readAllBytes(batch);
+        byte[] header = "agentfn spool batch 1\n".getBytes(StandardCharsets.US_ASCII);
+        java.io.ByteArrayOutputStream withBlocker = new java.io.ByteArrayOutputStream();
+        withBlocker.writeBytes(header);
+        withBlocker.writeBytes((blocker + " 2\n{}\n").getBytes(StandardCharsets.US_ASCII));
+        withBlocker.write(body, header.length, body.length - header.length);
+        Files.write(batch, withBlocker.toByteArray());
+        Files.write(dir.resolve(name), new byte[0]); // the crash: its own data never reached the disk
+
+        spool();
+        assertTrue(Files.exists(batch), "readable, so not set aside as unreadable: the next start tries again");
+        assertFalse(Files.exists(dir.resolve("corrupt")));
+    }
+
+    private static String name(Trace t, long stamp) {
+        return String.format("%013d-%s+%016d.json", t.info().requestTimeMillis(), t.info().traceId(), stamp);
+    }
+
+    private static void awaitQueued(GroupCommit commits, int n) {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (commits.queued() < n) {
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError("the writes never queued");
+            }
+            Thread.onSpinWait();
+        }
     }
 
     private List<Path> batches() throws Exception {
