@@ -211,7 +211,10 @@ public final class DirectoryTraceSpool implements TraceSpool {
             try {
                 byte[] file = Files.readAllBytes(p);
                 bytes[0] += file.length;
-                TraceCodec.Decoded d = codec.decode(file);
+                TraceCodec.Decoded d = decodeOrRepair(name, file);
+                if (d == null) {
+                    return Optional.empty(); // torn, and its batch could not restore it now: next listing
+                }
                 if (d.destination() == null || d.destination().equals(destination)) {
                     merged = merged == null ? d.trace() : merged.rewrittenBy(d.trace());
                     read.add(name);
@@ -225,6 +228,30 @@ public final class DirectoryTraceSpool implements TraceSpool {
             }
         }
         return merged == null ? Optional.empty() : Optional.of(new SpooledTrace(String.join(COPIES, read), merged));
+    }
+
+    /**
+     * A file that does not decode may be a write a crash tore before it was forced: its batch restores it whole
+     * ({@link GroupCommit#repair}). Null when a batch holds it but could not restore it now; throws (the file is set
+     * aside) when nothing holds it.
+     */
+    private TraceCodec.Decoded decodeOrRepair(String name, byte[] file) throws IOException {
+        try {
+            return codec.decode(file);
+        } catch (IOException | RuntimeException unreadable) {
+            byte[] whole;
+            try {
+                whole = commits.repair(name);
+            } catch (IOException e) {
+                LOG.warnf("Spooled write %s is torn and could not be restored from its batch now: %s", name,
+                        e.getMessage());
+                return null;
+            }
+            if (whole == null) {
+                throw unreadable;
+            }
+            return codec.decode(whole);
+        }
     }
 
     /** The trace id in a file's name: what follows the request time. */
@@ -471,7 +498,6 @@ public final class DirectoryTraceSpool implements TraceSpool {
         } catch (IOException e) {
             LOG.warnf("Could not list spool directory %s: %s", dir, e.getMessage());
         }
-        index.addAll(GroupCommit.recover(dir));
     }
 
     private static void removeLeftover(Path tmp) {

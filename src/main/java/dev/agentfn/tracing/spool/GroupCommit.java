@@ -13,12 +13,14 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.LongSupplier;
@@ -35,15 +37,18 @@ import org.jboss.logging.Logger;
  * each write's own file is forced too, its batch is what makes it durable: a write MLflow confirms meanwhile is
  * deleted and never forced (the usual case, so most writes cost no fsync of their own), one still waiting after
  * {@code hardenAfterNanos} is forced by the drainer's next listing, off the answers' path. A batch whose writes are
- * all deleted or forced is deleted. After a crash, {@link #recover} rewrites each write a batch holds whose own file
- * is still there (its data may be torn or missing: it was never forced) before the spool lists anything; a write
- * whose file is gone was deleted after MLflow confirmed it (its name was durable before its put returned), and is not
- * brought back. A batch that cannot be read is set aside for an operator.
+ * all deleted or forced is deleted. After a crash, a write whose own file cannot be read (torn or empty: it was never
+ * forced) is restored from its batch when a listing meets it ({@link #repair}), and batches nobody tracks any more are
+ * settled once old ({@link #sweepOrphans}). Nothing is done to a batch when the spool opens: instances of one
+ * deployment may share the directory, and another's batches are its own business while it runs.
  */
 final class GroupCommit {
     private static final Logger LOG = Logger.getLogger(GroupCommit.class);
     static final String SUFFIX = ".batch";
     private static final String TMP = ".tmp-";
+    /** Age past which a batch nobody tracks is taken as its crashed or stopped writer's, and settled. */
+    static final long ORPHAN_AGE_MILLIS = TimeUnit.MINUTES.toMillis(10);
+    static final long ORPHAN_SWEEP_NANOS = TimeUnit.MINUTES.toNanos(1);
     private static final byte[] HEADER = "agentfn spool batch 1\n".getBytes(StandardCharsets.US_ASCII);
 
     private final Path dir;
@@ -56,6 +61,7 @@ final class GroupCommit {
     private final Map<String, Batch> unforced = new ConcurrentHashMap<>();
     private final Set<Batch> batches = ConcurrentHashMap.newKeySet();
     private final AtomicInteger forced = new AtomicInteger();
+    private long lastSweepNanos = Long.MIN_VALUE / 2; // read and written by harden's caller, one listing at a time
 
     GroupCommit(Path dir, long hardenAfterNanos, LongSupplier nanoTime) {
         this.dir = dir;
@@ -94,6 +100,7 @@ final class GroupCommit {
      */
     void harden() {
         long now = nanoTime.getAsLong();
+        sweepOrphans(now);
         for (Batch b : batches) {
             if (now - b.committedNanos >= hardenAfterNanos) {
                 for (String name : b.open) {
@@ -189,58 +196,106 @@ final class GroupCommit {
     }
 
     /**
-     * After a crash: the writes of every batch left in the directory whose own files are still there are rewritten
-     * whole, forced, and the batch deleted; a batch that cannot be read is moved to {@code corrupt/}. Returns the
-     * names written.
+     * The whole bytes of a write whose own file could not be read (a crash tore or emptied it: it was never forced),
+     * from the batch that holds it, rewritten into its file and forced; null when no batch holds it.
+     *
+     * @throws IOException when a batch holds it but the file could not be rewritten now (a later listing tries again)
      */
-    static List<String> recover(Path dir) {
-        List<String> written = new ArrayList<>();
-        List<Path> found = new ArrayList<>();
-        try (DirectoryStream<Path> files = Files.newDirectoryStream(dir, "*" + SUFFIX)) {
-            files.forEach(found::add);
-        } catch (IOException e) {
-            LOG.warnf("Could not list spool directory %s for batches: %s", dir, e.getMessage());
-            return written;
+    byte[] repair(String name) throws IOException {
+        for (Path batch : batchFiles()) {
+            List<Record> records;
+            try {
+                records = decode(Files.readAllBytes(batch));
+            } catch (IOException | RuntimeException unreadable) {
+                continue; // set aside by the orphan sweep once it is old, never read for a repair
+            }
+            for (Record r : records) {
+                if (r.name.equals(name)) {
+                    rewrite(r);
+                    LOG.warnf("Spooled write %s was torn (a crash before it was forced); restored from %s", name,
+                            batch.getFileName());
+                    return r.bytes;
+                }
+            }
         }
-        for (Path batch : found) {
-            written.addAll(recoverOne(dir, batch));
-        }
-        return written;
+        return null;
     }
 
-    private static List<String> recoverOne(Path dir, Path batch) {
-        List<String> written = new ArrayList<>();
+    /**
+     * Batches no process of this spool directory tracks any more (their writer crashed or stopped before their writes
+     * were confirmed or forced): once {@link #ORPHAN_AGE_MILLIS} old, each write they hold whose own file is still
+     * there is made durable (rewritten whole if it is not), then the batch goes. A live writer's batches are never
+     * that old, so a second instance sharing the directory leaves them alone. A write whose own file is gone was
+     * deleted after MLflow confirmed it and is not brought back. A batch that cannot be read moves to {@code
+     * corrupt/}. Looks at most once per {@link #ORPHAN_SWEEP_NANOS}.
+     */
+    private void sweepOrphans(long now) {
+        if (now - lastSweepNanos < ORPHAN_SWEEP_NANOS) {
+            return;
+        }
+        lastSweepNanos = now;
+        Set<Path> mine = ConcurrentHashMap.newKeySet();
+        batches.forEach(b -> mine.add(b.file));
+        long before = System.currentTimeMillis() - ORPHAN_AGE_MILLIS;
+        for (Path batch : batchFiles()) {
+            try {
+                if (!mine.contains(batch) && Files.getLastModifiedTime(batch).toMillis() < before) {
+                    settleOrphan(batch);
+                }
+            } catch (IOException e) {
+                LOG.warnf("Could not look at spool batch %s: %s", batch.getFileName(), e.getMessage());
+            }
+        }
+    }
+
+    private void settleOrphan(Path batch) throws IOException {
         List<Record> records;
         try {
             records = decode(Files.readAllBytes(batch));
         } catch (IOException | RuntimeException e) {
             LOG.errorf("Spool batch %s is unreadable (%s); moved to corrupt/", batch.getFileName(), e.getMessage());
-            try {
-                Path corrupt = Files.createDirectories(dir.resolve("corrupt"));
-                Files.move(batch, corrupt.resolve(batch.getFileName()), StandardCopyOption.REPLACE_EXISTING);
-            } catch (IOException moveFailed) {
-                LOG.errorf("Could not move %s: %s", batch, moveFailed.getMessage());
-            }
-            return written;
+            Path corrupt = Files.createDirectories(dir.resolve("corrupt"));
+            Files.move(batch, corrupt.resolve(batch.getFileName()), StandardCopyOption.REPLACE_EXISTING);
+            return;
         }
+        for (Record r : records) {
+            Path own = dir.resolve(r.name);
+            if (Files.exists(own) && !Arrays.equals(readOrEmpty(own), r.bytes)) {
+                rewrite(r);
+            } else if (!force(own)) {
+                return; // kept: the next sweep tries again
+            }
+        }
+        Files.deleteIfExists(batch);
+    }
+
+    private void rewrite(Record r) throws IOException {
+        Path tmp = dir.resolve(TMP + UUID.randomUUID());
         try {
-            for (Record r : records) {
-                if (!Files.exists(dir.resolve(r.name()))) {
-                    continue; // deleted after its group's directory fsync made its name durable: delivered, not lost
-                }
-                Path tmp = dir.resolve(TMP + UUID.randomUUID());
-                writeFile(tmp, r.bytes, true);
-                move(tmp, dir.resolve(r.name));
-                written.add(r.name);
-            }
-            syncDirectory(dir);
-            Files.deleteIfExists(batch);
-            LOG.infof("Recovered %d spooled trace write(s) from %s", written.size(), batch.getFileName());
-        } catch (IOException | RuntimeException e) {
-            LOG.errorf("Could not recover spool batch %s (%s); kept for the next start", batch.getFileName(),
-                    e.getMessage());
+            writeFile(tmp, r.bytes, true);
+            move(tmp, dir.resolve(r.name));
+        } finally {
+            deleteQuietly(tmp);
         }
-        return written;
+        syncDirectory(dir);
+    }
+
+    private static byte[] readOrEmpty(Path p) {
+        try {
+            return Files.readAllBytes(p);
+        } catch (IOException e) {
+            return new byte[0];
+        }
+    }
+
+    private List<Path> batchFiles() {
+        List<Path> found = new ArrayList<>();
+        try (DirectoryStream<Path> files = Files.newDirectoryStream(dir, "*" + SUFFIX)) {
+            files.forEach(found::add);
+        } catch (IOException e) {
+            LOG.warnf("Could not list spool directory %s for batches: %s", dir, e.getMessage());
+        }
+        return found;
     }
 
     /** A batch: a header line, then per write {@code <file name> <length>\n<bytes>\n}. */

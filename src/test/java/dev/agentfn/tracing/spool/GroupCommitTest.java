@@ -11,6 +11,7 @@ import java.lang.reflect.Proxy;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.FileTime;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -97,8 +98,14 @@ class GroupCommitTest {
                 back.stream().map(s -> s.trace().info().traceId()).toList(), "the delivered write is not brought back");
         assertEquals(torn.spans(), back.get(0).trace().spans());
         assertEquals(emptied.info(), back.get(1).trace().info());
-        assertEquals(List.of(), batches(), "recovered batches are deleted");
         assertFalse(Files.exists(dir.resolve("corrupt")), "nothing was set aside");
+        assertEquals(3, batches().size(), "left alone while young: they might be a live instance's");
+
+        ageBatches(); // ten minutes on, nobody tracks them: their writer is gone
+        clock.addAndGet(GroupCommit.ORPHAN_SWEEP_NANOS);
+        assertEquals(3, after.oldest(10).size());
+        assertEquals(List.of(), batches(), "settled: every write they held is durable on its own");
+        assertFalse(Files.exists(dir.resolve(deliveredName)), "the delivered write stays gone");
     }
 
     @Test
@@ -129,6 +136,7 @@ class GroupCommitTest {
         Files.writeString(dir.resolve("0f0f.batch"),
                 "agentfn spool batch 1\nx/../../" + outside.getFileName() + " 4\n{}{}\n");
         Files.writeString(dir.resolve("0f10.batch"), "agentfn spool batch 1\n0000000000001-tr-x+1.json 2147483647\n\n");
+        ageBatches();
 
         List<SpooledTrace> back = spool().oldest(10);
         assertEquals(List.of(kept.info().traceId()), back.stream().map(s -> s.trace().info().traceId()).toList());
@@ -221,7 +229,7 @@ class GroupCommitTest {
     }
 
     @Test
-    void aBatchThatCannotBeRewrittenNowIsKeptForTheNextStart() throws Exception {
+    void aBatchWhoseWritesCannotBeMadeDurableNowIsKeptForALaterSweep() throws Exception {
         String name = spool().put(traces.next("torn"));
         Path batch = batches().get(0);
         String blocker = "0000000000000-tr-blocker+0000000000000001.json";
@@ -234,10 +242,35 @@ class GroupCommitTest {
         withBlocker.write(body, header.length, body.length - header.length);
         Files.write(batch, withBlocker.toByteArray());
         Files.write(dir.resolve(name), new byte[0]); // the crash: its own data never reached the disk
+        ageBatches();
 
-        spool();
-        assertTrue(Files.exists(batch), "readable, so not set aside as unreadable: the next start tries again");
-        assertFalse(Files.exists(dir.resolve("corrupt")));
+        DirectoryTraceSpool after = spool();
+        assertEquals(1, after.oldest(10).size(), "the torn write is restored from the batch");
+        assertTrue(Files.exists(batch), "readable, so not set aside as unreadable: a later sweep settles it");
+        assertFalse(Files.exists(dir.resolve("corrupt").resolve(batch.getFileName())));
+    }
+
+    @Test
+    void anotherInstanceSharingTheDirectoryLeavesALiveWritersBatchAlone() throws Exception {
+        DirectoryTraceSpool live = spool();
+        String handle = live.put(traces.next("in flight")); // its export is on its way
+        Path batch = batches().get(0);
+        byte[] before = Files.readAllBytes(batch);
+
+        DirectoryTraceSpool other = spool(); // a second instance starts on the same volume
+        assertEquals(1, other.oldest(10).size());
+        assertTrue(Arrays.equals(before, Files.readAllBytes(batch)), "untouched");
+
+        live.remove(handle); // MLflow confirmed it
+        assertEquals(List.of(), batches());
+        assertEquals(0, other.size());
+    }
+
+    private void ageBatches() throws Exception {
+        FileTime old = FileTime.fromMillis(System.currentTimeMillis() - GroupCommit.ORPHAN_AGE_MILLIS - 1000);
+        for (Path b : batches()) {
+            Files.setLastModifiedTime(b, old);
+        }
     }
 
     private static String name(Trace t, long stamp) {
