@@ -3,12 +3,16 @@ package dev.agentfn.tracing.spool;
 import dev.agentfn.LogText;
 import dev.agentfn.mlflow.entities.Trace;
 import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
@@ -21,18 +25,17 @@ import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
+import java.util.UUID;
 import java.util.function.Predicate;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.TimeUnit;
-import java.util.function.LongSupplier;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.stream.Stream;
 import org.jboss.logging.Logger;
 
 /**
- * A spool in a local directory. Each write of a trace is one file, written to a temporary name and renamed into
- * place; writes that arrive together are made durable together ({@link GroupCommit}: one forced batch file and one
- * directory fsync per group, each write's own file forced later only if MLflow has not confirmed it by then), and a
- * crash leaves a write either recoverable whole or not stored at all. Files are named {@code <request time ms>-<trace id>+<write stamp>.json}: names sort
+ * A spool in a local directory. Each write of a trace is one file, written to a temporary name, fsynced, then
+ * renamed into place and the directory fsynced: a crash leaves either the whole file or none under
+ * its final name. Files are named {@code <request time ms>-<trace id>+<write stamp>.json}: names sort
  * oldest first, and the copies of one trace by the order they were written ({@link WriteStamps}: the stamp is
  * taken when a write is handed over for delivery, not when it reaches the disk). A trace is written more than
  * once (a gateway turn after each of its calls, each write holding the spans that call ended plus the root), so
@@ -53,10 +56,10 @@ import org.jboss.logging.Logger;
  * #directoryFor} gives each destination a directory of its own below a shared root, so two deployments
  * on one host (or one volume) never meet by accident.
  *
- * <p>Spooling is what every answer waits on when MLflow falls behind (and every turn-ending answer with
- * {@code turn-end-wait=spool}), so a burst must not pay one fsync per write: writers encode in parallel and share
- * the group's fsyncs. The bound is kept with an in-memory index of names, refreshed by every listing, instead of
- * listing the directory on each write.
+ * <p>Writes run in parallel: spooling is what every answer waits on when MLflow falls behind, so a
+ * burst must not queue behind one lock. Each write forces its own file, and one directory fsync covers
+ * every rename that finished before it started (group commit). The bound is kept with an in-memory
+ * index of names, refreshed by every listing, instead of listing the directory on each write.
  */
 public final class DirectoryTraceSpool implements TraceSpool {
     private static final Logger LOG = Logger.getLogger(DirectoryTraceSpool.class);
@@ -71,11 +74,6 @@ public final class DirectoryTraceSpool implements TraceSpool {
      * an outage is one file per call, each holding the conversation so far.
      */
     static final long LISTING_BYTES = 64L << 20;
-    /**
-     * How long a write may rest on its group's batch before its own file is forced ({@link GroupCommit}): about the
-     * file system's own commit interval, well past the time MLflow takes to confirm a write it accepts.
-     */
-    static final long HARDEN_AFTER_NANOS = TimeUnit.SECONDS.toNanos(5);
 
     private final Path dir;
     private final String destination;
@@ -87,7 +85,10 @@ public final class DirectoryTraceSpool implements TraceSpool {
     /** Names spooled, oldest first: the last listing plus what this process stored since. Guarded by itself. */
     private final TreeSet<String> index = new TreeSet<>();
     private long stores; // guarded by index: a listing that overlapped a store must not call the spool empty
-    private final GroupCommit commits;
+    /** Renames finished so far; a directory fsync started after a rename's ticket makes that rename durable. */
+    private final AtomicLong renames = new AtomicLong();
+    private final Object dirSyncLock = new Object();
+    private long renamesSynced; // guarded by dirSyncLock
 
     /** Names of writes {@link #claim claimed} whose put has not ended: they count as waiting. */
     private final Set<String> claimed = ConcurrentHashMap.newKeySet();
@@ -95,13 +96,12 @@ public final class DirectoryTraceSpool implements TraceSpool {
     private final Set<String> foreign = ConcurrentHashMap.newKeySet();
 
     public DirectoryTraceSpool(Path dir, String destination, int maxTraces, TraceCodec codec) throws IOException {
-        this(dir, destination, maxTraces, codec, LISTING_BYTES, HARDEN_AFTER_NANOS, System::nanoTime);
+        this(dir, destination, maxTraces, codec, LISTING_BYTES);
     }
 
-    DirectoryTraceSpool(Path dir, String destination, int maxTraces, TraceCodec codec, long listingBytes,
-            long hardenAfterNanos, LongSupplier nanoTime) throws IOException {
+    DirectoryTraceSpool(Path dir, String destination, int maxTraces, TraceCodec codec, long listingBytes)
+            throws IOException {
         this.listingBytes = listingBytes;
-        this.commits = new GroupCommit(dir, hardenAfterNanos, nanoTime);
         this.dir = dir;
         this.destination = Objects.requireNonNull(destination, "destination");
         this.maxTraces = maxTraces;
@@ -126,7 +126,16 @@ public final class DirectoryTraceSpool implements TraceSpool {
     }
 
     private String store(Trace trace, String name) throws IOException {
-        commits.write(name, codec.encode(trace, destination));
+        Path tmp = dir.resolve(TMP + UUID.randomUUID());
+        try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
+            ByteBuffer buf = ByteBuffer.wrap(codec.encode(trace, destination));
+            while (buf.hasRemaining()) {
+                ch.write(buf);
+            }
+            ch.force(true);
+        }
+        move(tmp, dir.resolve(name));
+        syncRenames();
         dropOverflow(name);
         return name;
     }
@@ -171,7 +180,6 @@ public final class DirectoryTraceSpool implements TraceSpool {
 
     @Override
     public synchronized List<SpooledTrace> oldest(int max, Predicate<String> skip, Predicate<String> later) {
-        commits.harden(); // on the drainer's thread: writes left waiting get their own fsync off the answers' path
         List<SpooledTrace> out = new ArrayList<>();
         long[] bytes = {0};
         List<List<String>> traces = new ArrayList<>(copiesByTrace(entries()).values());
@@ -211,10 +219,7 @@ public final class DirectoryTraceSpool implements TraceSpool {
             try {
                 byte[] file = Files.readAllBytes(p);
                 bytes[0] += file.length;
-                TraceCodec.Decoded d = decodeOrRepair(name, file);
-                if (d == null) {
-                    return Optional.empty(); // torn, and its batch could not restore it now: next listing
-                }
+                TraceCodec.Decoded d = codec.decode(file);
                 if (d.destination() == null || d.destination().equals(destination)) {
                     merged = merged == null ? d.trace() : merged.rewrittenBy(d.trace());
                     read.add(name);
@@ -228,30 +233,6 @@ public final class DirectoryTraceSpool implements TraceSpool {
             }
         }
         return merged == null ? Optional.empty() : Optional.of(new SpooledTrace(String.join(COPIES, read), merged));
-    }
-
-    /**
-     * A file that does not decode may be a write a crash tore before it was forced: its batch restores it whole
-     * ({@link GroupCommit#repair}). Null when a batch holds it but could not restore it now; throws (the file is set
-     * aside) when nothing holds it.
-     */
-    private TraceCodec.Decoded decodeOrRepair(String name, byte[] file) throws IOException {
-        try {
-            return codec.decode(file);
-        } catch (IOException | RuntimeException unreadable) {
-            byte[] whole;
-            try {
-                whole = commits.repair(name);
-            } catch (IOException e) {
-                LOG.warnf("Spooled write %s is torn and could not be restored from its batch now: %s", name,
-                        e.getMessage());
-                return null;
-            }
-            if (whole == null) {
-                throw unreadable;
-            }
-            return codec.decode(whole);
-        }
     }
 
     /** The trace id in a file's name: what follows the request time. */
@@ -306,7 +287,6 @@ public final class DirectoryTraceSpool implements TraceSpool {
         try {
             Files.deleteIfExists(dir.resolve(name));
             forget(name);
-            commits.forget(name);
         } catch (IOException e) {
             LOG.warnf("Could not delete delivered trace %s from the spool: %s", name, e.getMessage());
         }
@@ -341,11 +321,6 @@ public final class DirectoryTraceSpool implements TraceSpool {
     @Override
     public boolean mayHoldTraces() {
         return mayHoldTraces;
-    }
-
-    /** How this spool's writes are made durable (a test's view). */
-    GroupCommit commits() {
-        return commits;
     }
 
     public Path directory() {
@@ -432,7 +407,6 @@ public final class DirectoryTraceSpool implements TraceSpool {
             }
             try {
                 Files.deleteIfExists(dir.resolve(name));
-                commits.forget(name);
                 LOG.errorf("Spool full (%d traces): dropped the oldest trace %s; it is lost", maxTraces, name);
             } catch (IOException e) {
                 LOG.warnf("Could not drop %s: %s", name, e.getMessage());
@@ -470,14 +444,13 @@ public final class DirectoryTraceSpool implements TraceSpool {
             Path target = Files.createDirectories(dir.resolve(folder));
             Files.move(p, target.resolve(p.getFileName()), StandardCopyOption.REPLACE_EXISTING);
             forget(p.getFileName().toString());
-            commits.movedOut(p.getFileName().toString(), target.resolve(p.getFileName()));
             LOG.errorf("Spooled trace %s %s; moved to %s", p.getFileName(), LogText.escape(why), target);
         } catch (IOException e) {
             LOG.errorf("Spooled trace %s %s, and could not be moved: %s", p, LogText.escape(why), e.getMessage());
         }
     }
 
-    static boolean isTrace(String fileName) {
+    private static boolean isTrace(String fileName) {
         return fileName.endsWith(SUFFIX) && !fileName.startsWith(".");
     }
 
@@ -506,6 +479,39 @@ public final class DirectoryTraceSpool implements TraceSpool {
             LOG.warnf("Removed %s, an unfinished spool write from an earlier process", tmp.getFileName());
         } catch (IOException e) {
             LOG.warnf("Could not remove %s: %s", tmp, e.getMessage());
+        }
+    }
+
+    private static void move(Path from, Path to) throws IOException {
+        try {
+            Files.move(from, to, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        } catch (AtomicMoveNotSupportedException e) {
+            Files.move(from, to, StandardCopyOption.REPLACE_EXISTING);
+        }
+    }
+
+    /**
+     * Makes this thread's rename durable. Writers queue here; whoever gets the lock fsyncs the directory
+     * once for every rename finished before that fsync starts, and the writers it covered return at once.
+     */
+    private void syncRenames() {
+        long mine = renames.incrementAndGet();
+        synchronized (dirSyncLock) {
+            if (renamesSynced >= mine) {
+                return;
+            }
+            long covered = renames.get();
+            syncDirectory();
+            renamesSynced = covered;
+        }
+    }
+
+    /** Makes renames durable; not every file system allows opening a directory, which is fine. */
+    private void syncDirectory() {
+        try (FileChannel ch = FileChannel.open(dir, StandardOpenOption.READ)) {
+            ch.force(true);
+        } catch (IOException | UnsupportedOperationException ignored) {
+            // best effort: the file's own data was already forced
         }
     }
 }

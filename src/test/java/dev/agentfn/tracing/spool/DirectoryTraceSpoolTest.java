@@ -188,8 +188,7 @@ class DirectoryTraceSpoolTest {
 
     @Test
     void oneListingReadsAboutABoundedNumberOfBytesButAlwaysOneTrace() throws Exception {
-        DirectoryTraceSpool spool = new DirectoryTraceSpool(dir, SpoolTraces.DESTINATION, 100, SpoolTraces.CODEC, 1,
-                DirectoryTraceSpool.HARDEN_AFTER_NANOS, System::nanoTime);
+        DirectoryTraceSpool spool = new DirectoryTraceSpool(dir, SpoolTraces.DESTINATION, 100, SpoolTraces.CODEC, 1);
         for (int i = 0; i < 3; i++) {
             spool.put(traces.next("t" + i));
         }
@@ -199,8 +198,7 @@ class DirectoryTraceSpoolTest {
 
     @Test
     void tracesThatKeepFailingAreListedAfterTheOthersSoTheyCannotFillAListing() throws Exception {
-        DirectoryTraceSpool spool = new DirectoryTraceSpool(dir, SpoolTraces.DESTINATION, 100, SpoolTraces.CODEC, 1,
-                DirectoryTraceSpool.HARDEN_AFTER_NANOS, System::nanoTime);
+        DirectoryTraceSpool spool = new DirectoryTraceSpool(dir, SpoolTraces.DESTINATION, 100, SpoolTraces.CODEC, 1);
         Trace failing = traces.next("failing");
         Trace fine = traces.next("fine");
         spool.put(failing);
@@ -283,16 +281,11 @@ class DirectoryTraceSpoolTest {
     }
 
     @Test
-    void aTornFileNoBatchCanRestoreIsSetAsideAndDoesNotHideTheOthers() throws Exception {
+    void aTornFileIsSetAsideAndDoesNotHideTheOthers() throws Exception {
         DirectoryTraceSpool spool = new DirectoryTraceSpool(dir, SpoolTraces.DESTINATION, 10, SpoolTraces.CODEC);
         String torn = spool.put(traces.next("torn"));
         Trace good = traces.next("good");
         spool.put(good);
-        try (var files = Files.list(dir)) { // as once their writes were forced on their own (GroupCommitTest)
-            for (Path batch : files.filter(p -> p.toString().endsWith(GroupCommit.SUFFIX)).toList()) {
-                Files.delete(batch);
-            }
-        }
         byte[] bytes = Files.readAllBytes(dir.resolve(torn));
         Files.write(dir.resolve(torn), Arrays.copyOf(bytes, bytes.length / 2));
 
