@@ -39,6 +39,7 @@ def classpath(tree):
 def worktree(name, rev):
     tree = f"{OUT}/{name}"
     if not os.path.isdir(tree):
+        subprocess.run(["git", "worktree", "prune"], cwd=ROOT, check=True)  # one `mvn clean` removed
         subprocess.run(["git", "worktree", "add", "-q", "--detach", tree, rev], cwd=ROOT, check=True)
     else:
         subprocess.run(["git", "checkout", "-q", "--detach", rev], cwd=tree, check=True)
