@@ -31,10 +31,12 @@ import java.util.concurrent.atomic.AtomicInteger;
  * is then not sent: bounded in count and time). "{n}" in the body and in header values is replaced by a
  * run-unique sequence number (--first + i), "{n12}" in header values by the same, 12 digits wide (the last group
  * of a UUID), so every request can carry its own session id and prompt.
- * One CSV row per request: n,start_ms,ttfb_ms,ttlb_ms,status,bytes,complete. ttfb: from sending to the
- * first byte of the body (the headers may come earlier); ttlb: to the end of the body. complete: the body
+ * One CSV row per request: n,start_ms,ttfb_ms,ttlb_ms,status,bytes,complete,jitter_ms. ttfb: from sending to
+ * the first byte of the body (the headers may come earlier); ttlb: to the end of the body. complete: the body
  * ends the way a Messages answer ends ({@code message_stop} for SSE, a non-null {@code stop_reason} for
- * JSON), so a cut-off stream is not counted as answered. Prints a one-line JSON summary.
+ * JSON), so a cut-off stream is not counted as answered. jitter_ms: the random part of the fake's model latency
+ * for this request, from its answer's {@code x-fake-jitter-ms} header (-1 without it). Prints a one-line JSON
+ * summary.
  *
  * <p>Why a JVM client: the same client measures the direct call to the fake and each gateway, so what it
  * costs itself cancels out in gateway − direct; the JDK client on platform threads costs well under a
@@ -44,7 +46,8 @@ public final class GatewayLoad {
     /** A JSON answer that ended: a non-null stop reason (end_turn, tool_use, ...). */
     private static final java.util.regex.Pattern STOP_REASON = java.util.regex.Pattern.compile("\"stop_reason\"\\s*:\\s*\"");
 
-    private record Row(int n, long startMs, double ttfbMs, double ttlbMs, int status, int bytes, boolean complete) {
+    private record Row(int n, long startMs, double ttfbMs, double ttlbMs, int status, int bytes, boolean complete,
+            long jitterMs) {
     }
 
     /** One client for the whole process: in serve mode it stays warm (JIT, pooled connections) across points. */
@@ -105,10 +108,10 @@ public final class GatewayLoad {
         pool.shutdown();
         double wallS = (System.nanoTime() - t0) / 1e9;
         try (PrintWriter w = new PrintWriter(Files.newBufferedWriter(out, StandardCharsets.UTF_8))) {
-            w.println("n,start_ms,ttfb_ms,ttlb_ms,status,bytes,complete");
+            w.println("n,start_ms,ttfb_ms,ttlb_ms,status,bytes,complete,jitter_ms");
             for (Row r : rows) {
-                w.printf(Locale.ROOT, "%d,%d,%.3f,%.3f,%d,%d,%s%n", r.n, r.startMs, r.ttfbMs, r.ttlbMs, r.status, r.bytes,
-                        r.complete);
+                w.printf(Locale.ROOT, "%d,%d,%.3f,%.3f,%d,%d,%s,%d%n", r.n, r.startMs, r.ttfbMs, r.ttlbMs, r.status, r.bytes,
+                        r.complete, r.jitterMs);
             }
         }
         long ok = rows.stream().filter(r -> r.status == 200 && r.complete).count();
@@ -129,10 +132,12 @@ public final class GatewayLoad {
         long start = System.nanoTime();
         double ttfb = -1;
         int status = -1; // connection failure or timeout: counted, never dropped
+        long jitter = -1; // the fake's latency jitter for this request, when it said (and the gateway relayed it)
         byte[] all = new byte[0];
         try {
             HttpResponse<InputStream> r = client.send(b.build(), HttpResponse.BodyHandlers.ofInputStream());
             status = r.statusCode();
+            jitter = r.headers().firstValueAsLong("x-fake-jitter-ms").orElse(-1);
             try (InputStream in = r.body()) {
                 int firstByte = in.read();
                 ttfb = (System.nanoTime() - start) / 1e6;
@@ -151,7 +156,7 @@ public final class GatewayLoad {
         double ttlb = (System.nanoTime() - start) / 1e6;
         String text = new String(all, StandardCharsets.UTF_8);
         boolean complete = text.contains("message_stop") || text.startsWith("{") && STOP_REASON.matcher(text).find();
-        return new Row(n, TimeUnit.NANOSECONDS.toMillis(start - t0), ttfb, ttlb, status, all.length, complete);
+        return new Row(n, TimeUnit.NANOSECONDS.toMillis(start - t0), ttfb, ttlb, status, all.length, complete, jitter);
     }
 
     private static String value(String[] args, String name, String fallback) {

@@ -39,6 +39,7 @@ Writes target/bench-gateway/gateway.{json,md}; --doc refreshes the generated blo
 """
 import argparse, csv, datetime, json, os, platform, shlex, shutil, signal, statistics, subprocess, sys, time
 import urllib.error, urllib.request
+import zlib
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from common import APP, MLFLOW_BACKENDS, ROOT, RssSampler, agentfn_env, default_mlflow_workers, free_port, start_fake, \
@@ -113,6 +114,7 @@ class Bench:
         self.run_id = datetime.datetime.now(datetime.timezone.utc).strftime("%H%M%S%f")[:8]  # 8 hex-safe digits
         self.seq = 0
         self.procs, self.rows, self.answered = [], [], {}
+        self.raw_times = set()  # sides whose answers did not name their jitter draw (see jitter_of)
         self.unavailable = {}
         self.settles = []
 
@@ -286,7 +288,7 @@ class Bench:
 
     def warm(self):
         """JIT warm-up of the JVMs (fake, agentfn) and first connections, no model latency, unmeasured."""
-        self.fake(latency_ms=0)
+        self.fake(latency_ms=0, latency_jitter_ms=0)
         for side in self.sides:
             n = self.a.warmup if side == "direct" or side in AGENTFN_SIDES else max(self.a.warmup // 10, 20)
             for w, mode in self.pairs():
@@ -298,6 +300,20 @@ class Bench:
         """(workload, mode) measured: every mode for `turn`, --tool-modes for `tool` (Claude Code streams)."""
         return [(w, m) for w in self.workloads for m in (self.tool_modes if w == "tool" else self.modes)]
 
+    def jitter_of(self, row, side):
+        """The random part of this request's model latency, which its times leave out: with --latency-jitter-ms the
+        sides' requests no longer end together, and each side's percentiles are then those of the time its requests
+        did not spend waiting for the model's draw (a side's p99 would otherwise be its longest draws, not its tail).
+        A gateway that does not relay the fake's x-fake-jitter-ms header (MLflow's drops it) keeps its raw times,
+        and the report says so."""
+        if not self.a.latency_jitter_ms:
+            return 0
+        j = int(row.get("jitter_ms") or -1)
+        if j < 0:
+            self.raw_times.add(side)
+            return 0
+        return j
+
     def scenario(self, workload):
         self.fake(scenario="tool-loop" if workload == "tool" else "echo", tool_rounds=1)
 
@@ -305,7 +321,9 @@ class Bench:
         n = max(c * self.a.requests_factor, self.a.samples)
         n = min(n, self.a.max_requests) if self.a.max_requests else n
         self.scenario(workload)
-        self.fake(latency_ms=self.a.latency_ms)
+        # every side of a point draws the same model latencies (the same seed), whatever order its requests arrive in
+        seed = zlib.crc32(f"{workload}/{mode}/{c}/{run}".encode())
+        self.fake(latency_ms=self.a.latency_ms, latency_jitter_ms=self.a.latency_jitter_ms, jitter_seed=seed)
         cpu0 = self.cpu()
         rows, ok, summary = self.load(side, mode, c, n, self.a.max_seconds)
         cpu1 = self.cpu()
@@ -315,8 +333,8 @@ class Bench:
                "ok": len(ok), "statuses": sorted({r["status"] for r in rows if r["status"] != "200"}),
                "incomplete": sum(1 for r in rows if r["status"] == "200" and r["complete"] != "true"),
                "wall_s": summary["wall_s"], "settle_s": round(settle, 1),
-               "ttfb_ms": [round(float(r["ttfb_ms"]), 3) for r in ok],
-               "ttlb_ms": [round(float(r["ttlb_ms"]), 3) for r in ok],
+               "ttfb_ms": [round(float(r["ttfb_ms"]) - self.jitter_of(r, side), 3) for r in ok],
+               "ttlb_ms": [round(float(r["ttlb_ms"]) - self.jitter_of(r, side), 3) for r in ok],
                # during the load only, except MLflow: until it is idle again (asynchronous trace logging)
                "cpu_ms_per_request": {k: round((cpu1[k] - cpu0[k]) * 1000 / max(len(rows), 1), 2) for k in cpu0}}
         row["cpu_ms_per_request"]["mlflow"] = round((cpu2["mlflow"] - cpu0["mlflow"]) * 1000 / max(len(rows), 1), 2)
@@ -330,7 +348,7 @@ class Bench:
         byte), and the MLflow server's (gateway and tracking in one, PostgreSQL excluded) under the same load."""
         out = {}
         self.scenario("turn")
-        self.fake(latency_ms=self.a.rss_latency_ms)
+        self.fake(latency_ms=self.a.rss_latency_ms, latency_jitter_ms=0)
         for side, pid in (*self.agentfns.items(), ("mlflow-gateway", self.mlflow.proc)):
             if side not in self.urls:
                 continue
@@ -395,7 +413,9 @@ def summarize(bench, rss, traces):
                 v = pct(p[m], q)
                 pt[f"{m}_p{q}"] = v
                 base = pct(d[m], q) if d else None
-                pt[f"{m}_p{q}_overhead"] = None if v is None or base is None or side == "direct" else v - base
+                # a side that kept its jitter draws in its times is not comparable with a direct call that did not
+                comparable = side != "direct" and side not in bench.raw_times
+                pt[f"{m}_p{q}_overhead"] = None if v is None or base is None or not comparable else v - base
         pt["cpu_ms_per_request"] = {k: statistics.median(x[k] for x in p["cpu"]) for k in p["cpu"][0]}
         points.append(pt)
     by = {(x["side"], x["workload"], x["mode"], x["concurrency"]): x for x in points}
@@ -450,12 +470,18 @@ LABELS = {"direct": "direct (the fake)", "agentfn": "agentfn gateway",
 
 def markdown(s, meta, bench):
     a = bench.a
+    jitter = (f" plus a uniform 0–{a.latency_jitter_ms} ms (the same draws on every side of a point; each request's "
+              "draw is taken off its times)") if a.latency_jitter_ms else ""
+    raw = (" Sides whose answers did not name their draw (the gateway dropped the fake's x-fake-jitter-ms header) "
+           f"keep it in their times and have no overhead here: {', '.join(sorted(bench.raw_times))}.") \
+        if bench.raw_times else ""
     out = [f"Run of {meta['date']} ({'--quick: smoke test, numbers meaningless' if a.quick else 'full run'}; "
-           f"{a.note}). Fake model latency {a.latency_ms} ms before the first byte; MLflow 3.17.2 on "
+           f"{a.note}). Fake model latency {a.latency_ms} ms before the first byte"
+           f"{jitter}; MLflow 3.17.2 on "
            f"{'PostgreSQL 15' if a.mlflow_backend == 'postgres' else 'SQLite'}, {a.mlflow_workers} worker(s), one "
            f"server for agentfn's traces and MLflow's gateway; {a.runs} run(s), sides interleaved point by point; "
            f"percentiles over the pooled samples of all runs (p99 from ≥ 100); overhead = side − direct at the same "
-           f"percentile, ms.", "", "**Goals** (issue #19):", "", "| Goal | Value | Limit | Met |", "|---|---:|---:|---|"]
+           f"percentile, ms.{raw}", "", "**Goals** (issue #19):", "", "| Goal | Value | Limit | Met |", "|---|---:|---:|---|"]
     for g in s["goals"]:
         met = "not measured" if g["met"] is None else "yes" if g["met"] else "**NO**"
         out.append(f"| {g['goal']} | {fmt(g['value'], 2)} | {g['limit']} | {met} |")
@@ -509,6 +535,10 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--quick", action="store_true", help="smoke test: few requests, one run")
     ap.add_argument("--latency-ms", type=int, default=50, help="fake model latency before the first byte")
+    ap.add_argument("--latency-jitter-ms", type=int, default=0,
+                    help="add a uniform 0..N ms to each request's model latency, so a closed loop's requests do not "
+                         "start and end in lockstep; each request's draw (the fake's x-fake-jitter-ms header) is "
+                         "taken off its times (0: every request waits exactly --latency-ms)")
     ap.add_argument("--levels", default="1,16,256")
     ap.add_argument("--modes", default="json,sse")
     ap.add_argument("--workloads", default="turn,tool")

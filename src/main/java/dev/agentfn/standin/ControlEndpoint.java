@@ -57,6 +57,10 @@ final class ControlEndpoint {
             config.get("model_latency_ms").fields().forEachRemaining(e -> server.modelLatency(e.getKey(),
                     e.getValue().isNull() ? null : Duration.ofMillis(e.getValue().asLong())));
         }
+        if (config.hasNonNull("latency_jitter_ms") || config.hasNonNull("jitter_seed")) {
+            server.latencyJitter(Duration.ofMillis(config.path("latency_jitter_ms").asLong(server.latencyJitter().toMillis())),
+                    config.path("jitter_seed").asLong(0));
+        }
         if (config.hasNonNull("scenario")) {
             server.scenario(Scenario.parse(config.get("scenario").asText()));
         }
@@ -68,6 +72,7 @@ final class ControlEndpoint {
     private ObjectNode config() {
         ObjectNode out = MessageJson.MAPPER.createObjectNode();
         out.put("latency_ms", server.defaultLatency().toMillis());
+        out.put("latency_jitter_ms", server.latencyJitter().toMillis());
         out.put("scenario", server.scenario().wireName());
         out.put("tool_rounds", server.toolRounds());
         out.put("pending_turns", server.pendingTurns());

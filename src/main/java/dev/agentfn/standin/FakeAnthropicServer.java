@@ -11,6 +11,7 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.Queue;
+import java.util.Random;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.Executors;
@@ -39,8 +40,10 @@ import java.util.stream.Collectors;
  *                           "body" (raw),"json" (parsed or null),"received_at" (ISO-8601),"received_nanos"}]
  * POST /_fake/reset     clears queue and recordings (config kept) → config
  * POST /_fake/config    {"latency_ms":2000,"scenario":"echo"|"tool-loop","tool_rounds":2,
- *                        "model_latency_ms":{"claude-haiku-4-5":500}} (all optional) → config
- * GET  /_fake/config    → {"latency_ms","scenario","tool_rounds","pending_turns","recorded_requests","received_requests"}
+ *                        "model_latency_ms":{"claude-haiku-4-5":500},
+ *                        "latency_jitter_ms":200,"jitter_seed":1} (all optional) → config
+ * GET  /_fake/config    → {"latency_ms","latency_jitter_ms","scenario","tool_rounds","pending_turns",
+ *                          "recorded_requests","received_requests"}
  * </pre>
  * Turn objects ({@code latency_ms} is optional on all of them):
  * <pre>
@@ -91,6 +94,11 @@ public final class FakeAnthropicServer implements AutoCloseable {
     private volatile int recordLimit = DEFAULT_RECORD_LIMIT;
     private volatile Duration defaultLatency = Duration.ZERO;
     private final Map<String, Duration> modelLatency = new java.util.concurrent.ConcurrentHashMap<>();
+    /** A real model's latency varies; 0 keeps every request's latency fixed (as a closed loop, in lockstep). */
+    private volatile long latencyJitterMillis;
+    /** The response header naming the jitter a request drew, in milliseconds (only while there is jitter). */
+    public static final String JITTER_HEADER = "x-fake-jitter-ms";
+    private volatile Random jitter = new Random(0);
     private volatile Scenario scenario = Scenario.ECHO;
     private volatile int toolRounds = 2;
     private HttpServer server;
@@ -220,9 +228,31 @@ public final class FakeAnthropicServer implements AutoCloseable {
         return this;
     }
 
-    /** The latency of a turn without its own: the model's, else the default. */
+    /**
+     * Adds to each latency that is not a turn's own a uniform draw from 0 to {@code max} ({@link #drawJitter}), from
+     * a sequence that starts afresh from {@code seed} here: benchmark points that set the same seed get the same
+     * latencies, so sides compared point by point wait the same model times whatever order their requests arrive in.
+     * The answer names its draw in the header {@value #JITTER_HEADER}, so a client can take it off its timings.
+     */
+    public FakeAnthropicServer latencyJitter(Duration max, long seed) {
+        this.jitter = new Random(seed);
+        this.latencyJitterMillis = max == null ? 0 : Math.max(0, max.toMillis());
+        return this;
+    }
+
+    public Duration latencyJitter() {
+        return Duration.ofMillis(latencyJitterMillis);
+    }
+
+    /** The latency of a turn without its own: the model's, else the default (then {@link #drawJitter} is added). */
     public Duration latencyFor(String model) {
         return model == null ? defaultLatency : modelLatency.getOrDefault(model, defaultLatency);
+    }
+
+    /** The next draw of the latency jitter; zero when there is none. */
+    public Duration drawJitter() {
+        long max = latencyJitterMillis;
+        return max == 0 ? Duration.ZERO : Duration.ofMillis(jitter.nextLong(max + 1));
     }
 
     public FakeAnthropicServer scenario(Scenario newScenario) {

@@ -23,7 +23,14 @@ final class MessagesEndpoint {
             return true;
         }
         FakeTurn turn = server.nextTurn(req.json());
-        Duration latency = turn.latency() != null ? turn.latency() : server.latencyFor(req.json().path("model").asText(null));
+        Duration latency = turn.latency();
+        if (latency == null) {
+            Duration jitter = server.drawJitter();
+            latency = server.latencyFor(req.json().path("model").asText(null)).plus(jitter);
+            if (!server.latencyJitter().isZero()) { // a draw of 0 is named too
+                ex.getResponseHeaders().set(FakeAnthropicServer.JITTER_HEADER, Long.toString(jitter.toMillis()));
+            }
+        }
         boolean stream = req.json().path("stream").asBoolean(false);
         if (latency.isZero() || latency.isNegative() || turn instanceof FakeTurn.DropConnection) {
             // a drop must reach the JDK server as an exception on its own thread to reset the socket

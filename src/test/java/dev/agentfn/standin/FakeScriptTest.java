@@ -179,13 +179,43 @@ class FakeScriptTest extends FakeServerTestBase {
 
         JsonNode config = json(FakeHttp.post(fake, "/_fake/config",
                 "{\"latency_ms\":5,\"scenario\":\"tool-loop\",\"tool_rounds\":3}").body());
-        assertEquals(json("{\"latency_ms\":5,\"scenario\":\"tool-loop\",\"tool_rounds\":3,"
+        assertEquals(json("{\"latency_ms\":5,\"latency_jitter_ms\":0,\"scenario\":\"tool-loop\",\"tool_rounds\":3,"
                 + "\"pending_turns\":0,\"recorded_requests\":3,\"received_requests\":3}"), config);
         assertEquals(Scenario.TOOL_LOOP, fake.scenario());
         assertEquals(Duration.ofMillis(5), fake.defaultLatency());
 
         FakeHttp.post(fake, "/_fake/reset", "");
         assertEquals("[]", FakeHttp.get(fake, "/_fake/requests").body());
+    }
+
+    @Test
+    void latencyJitterDrawsTheSameLatenciesAgainForTheSameSeedAndTheAnswerNamesItsDraw() {
+        JsonNode config = json(FakeHttp.post(fake, "/_fake/config",
+                "{\"latency_ms\":20,\"latency_jitter_ms\":30,\"jitter_seed\":7}").body());
+        assertEquals(30, config.get("latency_jitter_ms").asInt());
+        List<Long> first = drawJitter(50);
+        first.forEach(ms -> assertTrue(ms >= 0 && ms <= 30, "draw " + ms));
+        assertTrue(first.stream().distinct().count() > 10, "the draws vary: " + first);
+
+        FakeHttp.post(fake, "/_fake/config", "{\"jitter_seed\":7}");
+        assertEquals(first, drawJitter(50), "the same seed draws the same sequence, and the jitter is kept");
+
+        FakeHttp.post(fake, "/_fake/config", "{\"jitter_seed\":7}");
+        long start = System.nanoTime();
+        HttpResponse<String> answer = FakeHttp.messages(fake, FakeHttp.body(false, "Q"));
+        long tookMs = (System.nanoTime() - start) / 1_000_000;
+        assertEquals(200, answer.statusCode());
+        assertEquals(Long.toString(first.get(0)), answer.headers().firstValue("x-fake-jitter-ms").orElseThrow());
+        assertTrue(tookMs >= 20 + first.get(0), "the answer waited the latency and its draw: " + tookMs + " ms");
+
+        FakeHttp.post(fake, "/_fake/config", "{\"latency_jitter_ms\":0}");
+        assertEquals(List.of(0L, 0L), drawJitter(2));
+        assertTrue(FakeHttp.messages(fake, FakeHttp.body(false, "Q")).headers().firstValue("x-fake-jitter-ms").isEmpty(),
+                "no jitter, no header");
+    }
+
+    private List<Long> drawJitter(int n) {
+        return java.util.stream.IntStream.range(0, n).mapToObj(i -> fake.drawJitter().toMillis()).toList();
     }
 
     @Test
