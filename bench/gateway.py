@@ -2,7 +2,8 @@
 """What agentfn's tracing gateway (issue #19, POST /v1/messages) adds per request, beside the open-source gateway a
 user would pick instead, on one machine against one fake Messages API.
 
-Starts the fake Messages API (dev.agentfn.standin.FakeAnthropicServer, fixed model latency before the first byte),
+Starts the fake Messages API (dev.agentfn.standin.FakeAnthropicServer, fixed model latency before the first byte,
+or with --latency-jitter-ms a random part on top, which each request's times then leave out),
 one local MLflow 3.17.2 server (a throwaway PostgreSQL 15 cluster with 4 workers by default, like bench/compare.py;
 --mlflow-backend sqlite for the tests' set-up) and agentfn with the gateway on (AGENTFN_GATEWAY_ENABLED=true, its
 upstream the fake, tracing to that MLflow). The peer is MLflow's own AI Gateway, served by the same MLflow server:
