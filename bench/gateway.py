@@ -26,7 +26,8 @@ Workloads: `turn`: the answer ends the turn (end_turn; agentfn writes the trace 
 `tool`: the answer asks for a tool (tool_use; an intermediate answer, which agentfn must not delay: the turn stays
 open). Modes: JSON and SSE (stream: true). Levels: concurrency 1, 16, 256 (closed loop).
 
-Overhead = side - direct, per percentile, for time to first byte (TTFB) and to last byte (TTLB), samples pooled
+Each point starts with one unmeasured round at its concurrency (new connections, the fake's timer path), so
+no side's first requests pay for what the sides before it set up. Overhead = side - direct, per percentile, for time to first byte (TTFB) and to last byte (TTLB), samples pooled
 over the runs (runs interleave the sides point by point, so drift hits all alike). Also: CPU per request of each
 process (agentfn, MLflow with PostgreSQL, fake), the MLflow server's CPU per traced turn (from the start of a point
 until MLflow is idle again, so asynchronous work counts), agentfn's peak RSS with 256 streams held open (model
@@ -288,8 +289,9 @@ class Bench:
         return rows, ok, summary
 
     def warm(self):
-        """JIT warm-up of the JVMs (fake, agentfn) and first connections, no model latency, unmeasured."""
-        self.fake(latency_ms=0, latency_jitter_ms=0)
+        """JIT warm-up of the JVMs (fake, agentfn) and first connections, unmeasured. The fake waits 1 ms: a model
+        latency of 0 answers on another code path than a timer (see also point's unmeasured round)."""
+        self.fake(latency_ms=1, latency_jitter_ms=0)
         for side in self.sides:
             n = self.a.warmup if side == "direct" or side in AGENTFN_SIDES else max(self.a.warmup // 10, 20)
             for w, mode in self.pairs():
@@ -324,6 +326,11 @@ class Bench:
         self.scenario(workload)
         # every side of a point draws the same model latencies (the same seed), whatever order its requests arrive in
         seed = zlib.crc32(f"{workload}/{mode}/{c}/{run}".encode())
+        # one unmeasured round at this point's concurrency and latency first: the connections a new level needs are
+        # opened, and the fake's timer path compiled, before the first measured request of any side
+        self.fake(latency_ms=self.a.latency_ms, latency_jitter_ms=0)
+        self.load(side, mode, c, c, self.a.max_seconds)
+        self.settle()
         self.fake(latency_ms=self.a.latency_ms, latency_jitter_ms=self.a.latency_jitter_ms, jitter_seed=seed)
         cpu0 = self.cpu()
         rows, ok, summary = self.load(side, mode, c, n, self.a.max_seconds)
