@@ -27,11 +27,12 @@ Workloads: `turn`: the answer ends the turn (end_turn; agentfn writes the trace 
 open). Modes: JSON and SSE (stream: true). Levels: concurrency 1, 16, 256 (closed loop).
 
 Each point starts with one unmeasured round at its concurrency (new connections, the fake's timer path), so
-no side's first requests pay for what the sides before it set up. Overhead = side - direct, per percentile, for time to first byte (TTFB) and to last byte (TTLB), samples pooled
-over the runs (runs interleave the sides point by point, so drift hits all alike). Also: CPU per request of each
-process (agentfn, MLflow with PostgreSQL, fake), the MLflow server's CPU per traced turn (from the start of a point
-until MLflow is idle again, so asynchronous work counts), agentfn's peak RSS with 256 streams held open (model
-latency --rss-latency-ms), and the traces in MLflow afterwards (one per answered turn).
+no side's first requests pay for what the sides before it set up. Overhead = side - direct, per percentile, for
+time to first byte (TTFB) and to last byte (TTLB), samples pooled over the runs (runs interleave the sides point
+by point, so drift hits all alike). Also: CPU per request of each process (agentfn, MLflow with PostgreSQL,
+fake), the MLflow server's CPU per traced turn (from the start of a point until MLflow is idle again, so
+asynchronous work counts), agentfn's peak RSS with 256 streams held open (model latency --rss-latency-ms), and the
+traces in MLflow afterwards (one per answered turn).
 
     python3 bench/gateway.py                 # full run (13 minutes on 2 busy cores)
     python3 bench/gateway.py --quick         # smoke test: few requests, numbers meaningless

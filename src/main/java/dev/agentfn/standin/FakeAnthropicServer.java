@@ -72,6 +72,9 @@ import java.util.stream.Collectors;
  * not grow without bound.
  */
 public final class FakeAnthropicServer implements AutoCloseable {
+    /** The response header naming the jitter a request drew, in milliseconds (only while there is jitter). */
+    public static final String JITTER_HEADER = "x-fake-jitter-ms";
+
     public static final int DEFAULT_PORT = 8089;
     public static final int DEFAULT_THREADS = 512;
     public static final int DEFAULT_RECORD_LIMIT = 10_000;
@@ -96,8 +99,6 @@ public final class FakeAnthropicServer implements AutoCloseable {
     private final Map<String, Duration> modelLatency = new java.util.concurrent.ConcurrentHashMap<>();
     /** A real model's latency varies; 0 keeps every request's latency fixed (as a closed loop, in lockstep). */
     private volatile long latencyJitterMillis;
-    /** The response header naming the jitter a request drew, in milliseconds (only while there is jitter). */
-    public static final String JITTER_HEADER = "x-fake-jitter-ms";
     private volatile Random jitter = new Random(0);
     private volatile Scenario scenario = Scenario.ECHO;
     private volatile int toolRounds = 2;
