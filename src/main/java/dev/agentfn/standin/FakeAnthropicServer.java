@@ -97,9 +97,8 @@ public final class FakeAnthropicServer implements AutoCloseable {
     private volatile int recordLimit = DEFAULT_RECORD_LIMIT;
     private volatile Duration defaultLatency = Duration.ZERO;
     private final Map<String, Duration> modelLatency = new java.util.concurrent.ConcurrentHashMap<>();
-    /** A real model's latency varies; 0 keeps every request's latency fixed (as a closed loop, in lockstep). */
-    private volatile long latencyJitterMillis;
-    private volatile Random jitter = new Random(0);
+    /** A real model's latency varies; null keeps every request's latency fixed (as a closed loop, in lockstep). */
+    private volatile Jitter jitter;
     private volatile Scenario scenario = Scenario.ECHO;
     private volatile int toolRounds = 2;
     private HttpServer server;
@@ -236,13 +235,14 @@ public final class FakeAnthropicServer implements AutoCloseable {
      * The answer names its draw in the header {@value #JITTER_HEADER}, so a client can take it off its timings.
      */
     public FakeAnthropicServer latencyJitter(Duration max, long seed) {
-        this.jitter = new Random(seed);
-        this.latencyJitterMillis = max == null ? 0 : Math.max(0, max.toMillis());
+        long maxMillis = max == null ? 0 : Math.max(0, max.toMillis());
+        this.jitter = maxMillis == 0 ? null : new Jitter(maxMillis, new Random(seed));
         return this;
     }
 
     public Duration latencyJitter() {
-        return Duration.ofMillis(latencyJitterMillis);
+        Jitter j = jitter;
+        return j == null ? Duration.ZERO : Duration.ofMillis(j.maxMillis());
     }
 
     /** The latency of a turn without its own: the model's, else the default (then {@link #drawJitter} is added). */
@@ -250,10 +250,14 @@ public final class FakeAnthropicServer implements AutoCloseable {
         return model == null ? defaultLatency : modelLatency.getOrDefault(model, defaultLatency);
     }
 
-    /** The next draw of the latency jitter; zero when there is none. */
+    /** The next draw of the latency jitter; null when there is no jitter (a draw of 0 is a draw). */
     public Duration drawJitter() {
-        long max = latencyJitterMillis;
-        return max == 0 ? Duration.ZERO : Duration.ofMillis(jitter.nextLong(max + 1));
+        Jitter j = jitter;
+        return j == null ? null : Duration.ofMillis(j.random().nextLong(j.maxMillis() + 1));
+    }
+
+    /** The bound and the sequence of draws, set together. */
+    private record Jitter(long maxMillis, Random random) {
     }
 
     public FakeAnthropicServer scenario(Scenario newScenario) {

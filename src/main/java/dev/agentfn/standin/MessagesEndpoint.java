@@ -25,9 +25,10 @@ final class MessagesEndpoint {
         FakeTurn turn = server.nextTurn(req.json());
         Duration latency = turn.latency();
         if (latency == null) {
+            latency = server.latencyFor(req.json().path("model").asText(null));
             Duration jitter = server.drawJitter();
-            latency = server.latencyFor(req.json().path("model").asText(null)).plus(jitter);
-            if (!server.latencyJitter().isZero()) { // a draw of 0 is named too
+            if (jitter != null) {
+                latency = latency.plus(jitter);
                 ex.getResponseHeaders().set(FakeAnthropicServer.JITTER_HEADER, Long.toString(jitter.toMillis()));
             }
         }
