@@ -24,11 +24,13 @@ import java.util.concurrent.atomic.AtomicInteger;
  * Single file, JDK 17 only (platform threads, JDK HttpClient over HTTP/1.1).
  *
  * <pre>
- * java GatewayLoad --url U --body-file F --concurrency C --requests N --max-seconds S --out rows.csv [--header "k: v"]...
+ * java GatewayLoad --url U --body-file F --concurrency C --requests N --max-seconds S --out rows.csv [--ramp-ms R] [--header "k: v"]...
  * java GatewayLoad serve      (then one such argument list per line of standard input, separated by tabs)
  * </pre>
  * C threads each send POST U with the body of F until N requests were sent or S seconds passed (the rest
- * is then not sent: bounded in count and time). "{n}" in the body and in header values is replaced by a
+ * is then not sent: bounded in count and time). With --ramp-ms R, thread t sends its first request R·t/C ms after the
+ * load starts instead of at once, so the C clients do not start in lockstep (a closed loop whose model latencies
+ * vary then stays spread out; without a ramp its first round of C requests would arrive in the same millisecond). "{n}" in the body and in header values is replaced by a
  * run-unique sequence number (--first + i), "{n12}" in header values by the same, 12 digits wide (the last group
  * of a UUID), so every request can carry its own session id and prompt.
  * One CSV row per request: n,start_ms,ttfb_ms,ttlb_ms,status,bytes,complete,jitter_ms. ttfb: from sending to
@@ -83,6 +85,7 @@ public final class GatewayLoad {
         int requests = Integer.parseInt(value(args, "--requests", "10"));
         long maxNanos = TimeUnit.SECONDS.toNanos(Long.parseLong(value(args, "--max-seconds", "60")));
         int first = Integer.parseInt(value(args, "--first", "0"));
+        long rampMs = Long.parseLong(value(args, "--ramp-ms", "0"));
         Path out = Path.of(value(args, "--out", "rows.csv"));
         List<String> headers = values(args, "--header");
 
@@ -93,8 +96,10 @@ public final class GatewayLoad {
         CountDownLatch done = new CountDownLatch(concurrency);
         ExecutorService pool = Executors.newFixedThreadPool(concurrency);
         for (int t = 0; t < concurrency; t++) {
+            long offsetNanos = TimeUnit.MILLISECONDS.toNanos(rampMs * t / concurrency);
             pool.execute(() -> {
                 try {
+                    sleepUntil(t0 + offsetNanos);
                     int i;
                     while ((i = next.getAndIncrement()) < requests && System.nanoTime() - t0 < maxNanos) {
                         rows.add(send(client, url, body, headers, first + i, t0));
@@ -117,6 +122,18 @@ public final class GatewayLoad {
         long ok = rows.stream().filter(r -> r.status == 200 && r.complete).count();
         System.out.printf(Locale.ROOT, "{\"sent\":%d,\"ok\":%d,\"wall_s\":%.3f}%n", rows.size(), ok, wallS);
         System.out.flush();
+    }
+
+    private static void sleepUntil(long nanoTime) {
+        long wait;
+        while ((wait = nanoTime - System.nanoTime()) > 0) {
+            try {
+                TimeUnit.NANOSECONDS.sleep(wait);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            }
+        }
     }
 
     private static Row send(HttpClient client, URI url, String body, List<String> headers, int n, long t0) {

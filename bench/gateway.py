@@ -266,7 +266,7 @@ class Bench:
         self.settles.append(round(waited, 1))
         return waited
 
-    def load(self, side, mode, c, n, max_s):
+    def load(self, side, mode, c, n, max_s, ramp_ms=0):
         body_file = f"{OUT}/body-{mode}.json"
         with open(body_file, "w") as f:
             f.write(body(mode == "sse", self.run_id))
@@ -274,7 +274,7 @@ class Bench:
         first, self.seq = self.seq, self.seq + n
         cmd = ["--url", self.urls[side],
                "--body-file", body_file, "--concurrency", str(c), "--requests", str(n), "--max-seconds", str(max_s),
-               "--first", str(first), "--out", out]
+               "--first", str(first), "--out", out, "--ramp-ms", str(ramp_ms)]
         for h in headers(self.run_id):
             cmd += ["--header", h]
         self.client.stdin.write("\t".join(cmd) + "\n")
@@ -299,6 +299,18 @@ class Bench:
                 self.scenario(w)
                 self.load(side, mode, 8, n, 120)
         self.settle()
+        # At 1 ms MLflow falls behind at once, so agentfn's exports hit their in-flight bound and its traces go to the
+        # spool unexported: the export path (encoding, MLflow's answers, the spool's confirmations) would first be
+        # compiled during the measured points. So each traced agentfn side also warms up at a pace MLflow keeps up
+        # with: 8 clients at a 400 ms model latency, 20 turns/s.
+        paced = [s for s in self.sides if s in AGENTFN_SIDES and s not in UNTRACED]
+        if self.a.warmup_paced and paced:
+            self.fake(latency_ms=400, latency_jitter_ms=0)
+            for side in paced:
+                for w, mode in self.pairs():
+                    self.scenario(w)
+                    self.load(side, mode, 8, self.a.warmup_paced, 300)
+                    self.settle()
 
     def pairs(self):
         """(workload, mode) measured: every mode for `turn`, --tool-modes for `tool` (Claude Code streams)."""
@@ -334,7 +346,9 @@ class Bench:
         self.settle()
         self.fake(latency_ms=self.a.latency_ms, latency_jitter_ms=self.a.latency_jitter_ms, jitter_seed=seed)
         cpu0 = self.cpu()
-        rows, ok, summary = self.load(side, mode, c, n, self.a.max_seconds)
+        t0 = time.time()
+        rows, ok, summary = self.load(side, mode, c, n, self.a.max_seconds, self.a.ramp_ms)
+        t1 = time.time()
         cpu1 = self.cpu()
         settle = self.settle()
         cpu2 = self.cpu()
@@ -342,6 +356,9 @@ class Bench:
                "ok": len(ok), "statuses": sorted({r["status"] for r in rows if r["status"] != "200"}),
                "incomplete": sum(1 for r in rows if r["status"] == "200" and r["complete"] != "true"),
                "wall_s": summary["wall_s"], "settle_s": round(settle, 1),
+               # the measured window in wall-clock seconds, to line samples up with a JVM's -Xlog (decorator `time`)
+               "window_unix_s": [round(t0, 3), round(t1, 3)],
+               "start_ms": [int(r["start_ms"]) for r in ok],
                "ttfb_ms": [round(float(r["ttfb_ms"]) - self.jitter_of(r, side), 3) for r in ok],
                "ttlb_ms": [round(float(r["ttlb_ms"]) - self.jitter_of(r, side), 3) for r in ok],
                # during the load only, except MLflow: until it is idle again (asynchronous trace logging)
@@ -481,6 +498,8 @@ def markdown(s, meta, bench):
     a = bench.a
     jitter = (f" plus a uniform 0–{a.latency_jitter_ms} ms (the same draws on every side of a point; each request's "
               "draw is taken off its times)") if a.latency_jitter_ms else ""
+    jitter += (f"; each point's clients started spread over {a.ramp_ms} ms (--ramp-ms), not in lockstep"
+               if a.ramp_ms else "")
     raw = (" Sides whose answers did not name their draw (the gateway dropped the fake's x-fake-jitter-ms header) "
            f"keep it in their times and have no overhead here: {', '.join(sorted(bench.raw_times))}.") \
         if bench.raw_times else ""
@@ -548,6 +567,10 @@ def main():
                     help="add a uniform 0..N ms to each request's model latency, so a closed loop's requests do not "
                          "start and end in lockstep; each request's draw (the fake's x-fake-jitter-ms header) is "
                          "taken off its times (0: every request waits exactly --latency-ms)")
+    ap.add_argument("--ramp-ms", type=int, default=None,
+                    help="spread the clients' first requests of a measured point over this many ms (client i of c "
+                         "starts at i/c of it), so they do not arrive in the same millisecond; default: one mean "
+                         "model latency (latency + jitter/2) with --latency-jitter-ms, else 0 (lockstep)")
     ap.add_argument("--levels", default="1,16,256")
     ap.add_argument("--modes", default="json,sse")
     ap.add_argument("--workloads", default="turn,tool")
@@ -563,6 +586,9 @@ def main():
                     "empty and MLflow to go idle, so the next side is not measured against a busy MLflow")
     ap.add_argument("--warmup", type=int, default=None, help="requests per side, workload and mode before measuring "
                     "(JVM sides; MLflow's gateway a tenth) (default 1000; quick 50)")
+    ap.add_argument("--warmup-paced", type=int, default=None, help="more warm-up requests per traced agentfn side, "
+                    "workload and mode, at 20/s (8 clients, 400 ms model latency), so MLflow keeps up and agentfn's "
+                    "export path runs too (default 400; quick 0)")
     ap.add_argument("--rss-latency-ms", type=int, default=3000, help="model latency while 256 streams are held open")
     ap.add_argument("--mlflow-backend", choices=MLFLOW_BACKENDS, default="postgres")
     ap.add_argument("--mlflow-workers", type=int, default=None)
@@ -581,6 +607,9 @@ def main():
     a.samples = a.samples or (10 if q else 100)
     a.requests_factor = a.requests_factor or 1
     a.warmup = a.warmup if a.warmup is not None else (50 if q else 1000)
+    a.warmup_paced = a.warmup_paced if a.warmup_paced is not None else (0 if q else 400)
+    if a.ramp_ms is None:
+        a.ramp_ms = a.latency_ms + a.latency_jitter_ms // 2 if a.latency_jitter_ms else 0
     a.mlflow_workers = a.mlflow_workers or default_mlflow_workers(a.mlflow_backend)
     command = "python3 bench/gateway.py " + " ".join(shlex.quote(x) for x in sys.argv[1:])
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # so the finally block stops every process
