@@ -122,7 +122,7 @@ public final class TraceDelivery {
 
     private void exportAfter(Write w, String handle) {
         if (!takeExportPermit()) {
-            drainer.letGo(handle);
+            keepForDrainer(w, handle);
             busyNotice(w.trace.info().traceId(), busy);
             return;
         }
@@ -132,7 +132,7 @@ public final class TraceDelivery {
     /** The spooled copy's handle, held back from the drainer until its export ends; null when the spool refused it. */
     private String spoolAhead(Write w) {
         try {
-            String handle = spool.put(w.trace, w.stamp);
+            String handle = spool.putAhead(w.trace, w.stamp);
             drainer.holdBack(handle);
             return handle;
         } catch (IOException | RuntimeException e) {
@@ -213,7 +213,7 @@ public final class TraceDelivery {
         if (!r.delivered()) {
             if (aheadHandle != null) {
                 busyNotice(w.trace.info().traceId(), r);
-                drainer.letGo(aheadHandle);
+                keepForDrainer(w, aheadHandle);
             } else {
                 w.spool(r);
             }
@@ -233,6 +233,20 @@ public final class TraceDelivery {
             return CompletableFuture.completedFuture(r);
         }
         return CompletableFuture.supplyAsync(() -> keepBesideEarlierWrites(w, r), spoolExecutor);
+    }
+
+    /**
+     * A copy spooled ahead whose export did not go through: kept where the drainer lists it, then let go. Should the
+     * spool fail to move it there, it stays where it was put ahead (durable), and the next process takes it over.
+     */
+    private void keepForDrainer(Write w, String aheadHandle) {
+        try {
+            spool.keep(aheadHandle);
+        } catch (IOException | RuntimeException e) {
+            LOG.errorf("Trace %s stays where it was spooled ahead of its export (%s) and is sent again only after this "
+                    + "process ends", w.trace.info().traceId(), e.getMessage());
+        }
+        drainer.letGo(aheadHandle);
     }
 
     private ExportResult keepBesideEarlierWrites(Write w, ExportResult confirmed) {

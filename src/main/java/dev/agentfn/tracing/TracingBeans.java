@@ -129,8 +129,8 @@ public class TracingBeans {
         drainer.get().tick();
     }
 
-    /** Lets exports in flight finish first (at most the export timeout), then stops the spool's threads. */
-    void stop(@Observes ShutdownEvent event, TraceDelivery delivery, AgentfnConfig config) {
+    /** Lets exports in flight finish first (at most the export timeout), then stops the spool's threads and closes it. */
+    void stop(@Observes ShutdownEvent event, TraceDelivery delivery, TraceSpool spool, AgentfnConfig config) {
         delivery.awaitExports(config.tracing().exportTimeout());
         spoolExecutor.shutdown();
         try {
@@ -139,6 +139,7 @@ public class TracingBeans {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
+        spool.close(); // copies spooled ahead of exports that did not end go where the next process finds them
         drainExecutor.shutdown();
     }
 

@@ -56,6 +56,12 @@ import org.jboss.logging.Logger;
  * #directoryFor} gives each destination a directory of its own below a shared root, so two deployments
  * on one host (or one volume) never meet by accident.
  *
+ * <p>A copy spooled ahead of its export ({@link #putAhead}: a turn's last answer waits for it, and MLflow's
+ * confirmation deletes it a moment later) is held in a slot of this process instead ({@link AheadSlots}): a file
+ * written over again, which one fdatasync makes durable without the two journal commits a new file and its rename
+ * take. Its handle starts with {@code ahead:}; {@link #keep} moves it into a file when its export fails, {@link
+ * #close} at shutdown, and the next spool opened or listed on the directory when its process was killed.
+ *
  * <p>Writes run in parallel: spooling is what every answer waits on when MLflow falls behind, so a
  * burst must not queue behind one lock. Each write forces its own file, and one directory fsync covers
  * every rename that finished before it started (group commit). The bound is kept with an in-memory
@@ -67,6 +73,10 @@ public final class DirectoryTraceSpool implements TraceSpool {
     private static final String TMP = ".tmp-";
     /** Separates a file's trace from its write stamp; never part of a trace id. */
     private static final char STAMP = '+';
+    /** Starts the handle of a copy held in a slot ({@link AheadSlots}), not in a file. */
+    private static final String AHEAD = "ahead:";
+    /** How often listings look for slots that ended processes left behind. */
+    private static final long ABANDONED_LOOK_NANOS = java.util.concurrent.TimeUnit.SECONDS.toNanos(30);
     /** Separates the copies a handle names: never part of a file's name. */
     private static final String COPIES = "/";
     /**
@@ -94,6 +104,9 @@ public final class DirectoryTraceSpool implements TraceSpool {
     private final Set<String> claimed = ConcurrentHashMap.newKeySet();
     /** Names of files found to belong to another destination: skipped without reading them again. */
     private final Set<String> foreign = ConcurrentHashMap.newKeySet();
+    /** Copies put ahead of their export ({@link #putAhead}); their handles start with {@link #AHEAD}. */
+    private final AheadSlots ahead;
+    private volatile long lastLookForAbandoned;
 
     public DirectoryTraceSpool(Path dir, String destination, int maxTraces, TraceCodec codec) throws IOException {
         this(dir, destination, maxTraces, codec, LISTING_BYTES);
@@ -108,6 +121,8 @@ public final class DirectoryTraceSpool implements TraceSpool {
         this.codec = codec;
         Files.createDirectories(dir);
         open();
+        this.ahead = AheadSlots.open(dir);
+        takeOverAbandoned();
     }
 
     @Override
@@ -126,9 +141,13 @@ public final class DirectoryTraceSpool implements TraceSpool {
     }
 
     private String store(Trace trace, String name) throws IOException {
+        return store(codec.encode(trace, destination), name);
+    }
+
+    private String store(byte[] bytes, String name) throws IOException {
         Path tmp = dir.resolve(TMP + UUID.randomUUID());
         try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
-            ByteBuffer buf = ByteBuffer.wrap(codec.encode(trace, destination));
+            ByteBuffer buf = ByteBuffer.wrap(bytes);
             while (buf.hasRemaining()) {
                 ch.write(buf);
             }
@@ -138,6 +157,70 @@ public final class DirectoryTraceSpool implements TraceSpool {
         syncRenames();
         dropOverflow(name);
         return name;
+    }
+
+    /**
+     * Held in a slot ({@link AheadSlots}) when one is free: one forced write over blocks the slot already has, where
+     * a file takes two journal commits (see {@link #put}). Else stored as a file.
+     */
+    @Override
+    public String putAhead(Trace trace, long stamp) throws IOException {
+        String name = nameOf(trace, stamp);
+        try {
+            byte[] bytes = codec.encode(trace, destination);
+            return ahead.write(name, bytes) ? AHEAD + name : store(bytes, name);
+        } finally {
+            claimed.remove(name);
+        }
+    }
+
+    @Override
+    public String keep(String handle) throws IOException {
+        return handle.startsWith(AHEAD) ? toFile(handle.substring(AHEAD.length())) : handle;
+    }
+
+    /** A copy held in a slot, stored as a file (forced) before its slot is freed; returns the file's name. */
+    private String toFile(String name) throws IOException {
+        byte[] bytes = ahead.bytesOf(name);
+        if (bytes != null) {
+            store(bytes, name);
+            ahead.free(name);
+        }
+        return name;
+    }
+
+    /** Hands every copy still held in a slot over to the spool's files, so a later process finds them. */
+    @Override
+    public void close() {
+        for (String name : ahead.names()) {
+            try {
+                toFile(name);
+            } catch (IOException | RuntimeException e) {
+                LOG.errorf("Trace copy %s stays in %s (%s): the next agentfn that opens the spool takes it over", name,
+                        ahead.directory(), e.getMessage());
+            }
+        }
+        ahead.close();
+    }
+
+    /** The trace ids of the copies held in slots, their exports in flight (diagnostics and tests). */
+    public List<String> heldAheadTraceIds() {
+        return ahead.names().stream().map(DirectoryTraceSpool::traceIdOf).toList();
+    }
+
+    /** Gives up this spool's slot lock without handing its copies over, as a killed process does (tests). */
+    void crashForTest() {
+        ahead.abandonForTest();
+    }
+
+    /** Moves the copies that ended processes held in slots into files (at most every 30 s). */
+    private void takeOverAbandoned() {
+        lastLookForAbandoned = System.nanoTime();
+        AheadSlots.abandoned(dir, ahead.directory(), r -> {
+            if (isTrace(r.name()) && copiesIn(r.name()).size() == 1 && !r.name().contains(COPIES)) {
+                store(r.bytes(), r.name());
+            }
+        });
     }
 
     @Override
@@ -180,6 +263,9 @@ public final class DirectoryTraceSpool implements TraceSpool {
 
     @Override
     public synchronized List<SpooledTrace> oldest(int max, Predicate<String> skip, Predicate<String> later) {
+        if (System.nanoTime() - lastLookForAbandoned > ABANDONED_LOOK_NANOS) {
+            takeOverAbandoned();
+        }
         List<SpooledTrace> out = new ArrayList<>();
         long[] bytes = {0};
         List<List<String>> traces = new ArrayList<>(copiesByTrace(entries()).values());
@@ -243,6 +329,10 @@ public final class DirectoryTraceSpool implements TraceSpool {
 
     @Override
     public void remove(String handle) {
+        if (handle.startsWith(AHEAD)) {
+            removeAhead(handle.substring(AHEAD.length()));
+            return;
+        }
         List<String> names = copiesIn(handle);
         if (names.isEmpty()) {
             return;
@@ -256,6 +346,20 @@ public final class DirectoryTraceSpool implements TraceSpool {
             if (!name.equals(keep)) {
                 delete(name);
             }
+        }
+    }
+
+    /** As {@link #remove} for a copy held in a slot: kept (as a file) while an earlier copy of its trace waits. */
+    private void removeAhead(String name) {
+        if (!earlierCopyWaits(name, List.of(name))) {
+            ahead.free(name);
+            return;
+        }
+        try {
+            toFile(name);
+        } catch (IOException | RuntimeException e) {
+            LOG.warnf("Could not keep %s beside an earlier copy of its trace (%s); it stays in its slot until this "
+                    + "process ends", name, e.getMessage());
         }
     }
 
@@ -280,6 +384,7 @@ public final class DirectoryTraceSpool implements TraceSpool {
                 names.add(name);
             }
         }
+        names.addAll(ahead.namesStartingWith(trace));
         return names;
     }
 
@@ -305,6 +410,14 @@ public final class DirectoryTraceSpool implements TraceSpool {
 
     @Override
     public synchronized void reject(String handle, String reason) {
+        if (handle.startsWith(AHEAD)) {
+            try {
+                handle = keep(handle);
+            } catch (IOException e) {
+                LOG.errorf("Trace copy %s could not be set aside (%s); it stays in its slot", handle, e.getMessage());
+                return;
+            }
+        }
         for (String name : copiesIn(handle)) {
             Path p = dir.resolve(name);
             if (Files.exists(p)) {
@@ -462,7 +575,9 @@ public final class DirectoryTraceSpool implements TraceSpool {
         try (Stream<Path> files = Files.list(dir)) {
             files.forEach(p -> {
                 String n = p.getFileName().toString();
-                if (n.startsWith(TMP)) {
+                if (n.startsWith(AheadSlots.SETUP)) {
+                    AheadSlots.removeSetupLeftover(p);
+                } else if (n.startsWith(TMP)) {
                     removeLeftover(p);
                 } else if (isTrace(n)) {
                     index.add(n);

@@ -19,6 +19,27 @@ public interface TraceSpool {
     String put(Trace trace, long stamp) throws IOException;
 
     /**
+     * As {@link #put(Trace, long)}, for a copy whose export starts now and which {@link #remove} will most likely
+     * delete again in a moment: stored as durably before returning, possibly where a write costs less than a file. If
+     * its export fails, {@link #keep} it before the drainer may send it.
+     */
+    default String putAhead(Trace trace, long stamp) throws IOException {
+        return put(trace, stamp);
+    }
+
+    /**
+     * A copy {@link #putAhead put ahead} whose export did not go through stays for redelivery: returns the handle under
+     * which the spool's listings show it (other handles are returned as they are).
+     */
+    default String keep(String handle) throws IOException {
+        return handle;
+    }
+
+    /** At shutdown, after the last export: leaves everything it holds where the next process finds it. */
+    default void close() {
+    }
+
+    /**
      * A write that is about to be {@link #put(Trace, long) put}: from now until its put ends (stored or refused) it
      * counts as waiting in the spool for {@link #confirmed} and {@link #remove}, so a later write of the trace that
      * MLflow confirms while this one's file is still being written is kept beside it.

@@ -295,6 +295,158 @@ class DirectoryTraceSpoolTest {
     }
 
     @Test
+    void aCopyPutAheadIsHeldInASlotNotListedAndItsConfirmationFreesTheSlotForTheNext() throws Exception {
+        DirectoryTraceSpool spool = new DirectoryTraceSpool(dir, SpoolTraces.DESTINATION, 10, SpoolTraces.CODEC);
+        Trace t = traces.next("turn end");
+        String handle = spool.putAhead(t, 1);
+
+        assertEquals(List.of(t.info().traceId()), spool.heldAheadTraceIds());
+        assertEquals(List.of(), ids(spool.oldest(10)), "its export is in flight: not the drainer's");
+        assertEquals(List.of(t.info().traceId()), recordIds(aheadDirectory()), "on disk before putAhead returned");
+
+        spool.remove(handle); // MLflow confirmed it
+        assertEquals(List.of(), spool.heldAheadTraceIds());
+        assertEquals(List.of(), recordIds(aheadDirectory()), "a freed slot holds no record");
+        spool.remove(spool.putAhead(traces.next("the next turn end"), 2));
+        try (var slots = Files.list(aheadDirectory())) {
+            assertEquals(1, slots.filter(p -> p.getFileName().toString().startsWith("slot-")).count(),
+                    "the next copy is written over the freed slot, not into a new file");
+        }
+        assertEquals(0, spool.size());
+    }
+
+    @Test
+    void aCopyPutAheadOutlivesAKilledProcessAndTheNextSpoolTakesItOverWhole() throws Exception {
+        DirectoryTraceSpool killed = new DirectoryTraceSpool(dir, SpoolTraces.DESTINATION, 10, SpoolTraces.CODEC);
+        Trace t = traces.next("answered, then the process was killed");
+        killed.putAhead(t, 1);
+        Path slots = aheadDirectory();
+        killed.crashForTest();
+
+        DirectoryTraceSpool next = new DirectoryTraceSpool(dir, SpoolTraces.DESTINATION, 10, SpoolTraces.CODEC);
+        List<SpooledTrace> out = next.oldest(10);
+        assertEquals(List.of(t.info().traceId()), ids(out));
+        assertEquals(t.info(), out.get(0).trace().info());
+        assertEquals(t.spans(), out.get(0).trace().spans());
+        assertFalse(Files.exists(slots), "the ended process's slots are gone once their copies are files");
+    }
+
+    @Test
+    void aSlotWriteACrashCutShortIsSkippedAndTheOtherSlotsAreTakenOver() throws Exception {
+        DirectoryTraceSpool killed = new DirectoryTraceSpool(dir, SpoolTraces.DESTINATION, 10, SpoolTraces.CODEC);
+        Trace torn = traces.next("torn");
+        Trace whole = traces.next("whole");
+        killed.putAhead(torn, 1);
+        killed.putAhead(whole, 2);
+        Path slots = aheadDirectory();
+        killed.crashForTest();
+        for (Path slot : slotFiles(slots)) {
+            byte[] bytes = Files.readAllBytes(slot);
+            if (new String(bytes, java.nio.charset.StandardCharsets.UTF_8).contains(torn.info().traceId())) {
+                bytes[100] ^= 0x20; // a write that did not reach the disk whole
+                Files.write(slot, bytes);
+            }
+        }
+
+        DirectoryTraceSpool next = new DirectoryTraceSpool(dir, SpoolTraces.DESTINATION, 10, SpoolTraces.CODEC);
+        assertEquals(List.of(whole.info().traceId()), ids(next.oldest(10)));
+    }
+
+    @Test
+    void theSlotsOfALiveSpoolAreNeverTakenOver() throws Exception {
+        DirectoryTraceSpool live = new DirectoryTraceSpool(dir, SpoolTraces.DESTINATION, 10, SpoolTraces.CODEC);
+        Trace t = traces.next("in flight");
+        live.putAhead(t, 1);
+
+        DirectoryTraceSpool other = new DirectoryTraceSpool(dir, SpoolTraces.DESTINATION, 10, SpoolTraces.CODEC);
+        assertEquals(List.of(), ids(other.oldest(10)));
+        assertEquals(List.of(t.info().traceId()), live.heldAheadTraceIds());
+    }
+
+    @Test
+    void aCopyPutAheadWhoseExportFailedIsKeptAsAFileForTheDrainer() throws Exception {
+        DirectoryTraceSpool spool = new DirectoryTraceSpool(dir, SpoolTraces.DESTINATION, 10, SpoolTraces.CODEC);
+        Trace t = traces.next("MLflow down");
+        String kept = spool.keep(spool.putAhead(t, 1));
+
+        List<SpooledTrace> out = spool.oldest(10);
+        assertEquals(List.of(kept), out.stream().map(SpooledTrace::handle).toList());
+        assertEquals(t.spans(), out.get(0).trace().spans());
+        assertEquals(List.of(), spool.heldAheadTraceIds());
+        assertEquals(List.of(), recordIds(aheadDirectory()));
+    }
+
+    @Test
+    void aLaterCopyPutAheadAndConfirmedIsKeptWhileAnEarlierCopyOfItsTraceWaits() throws Exception {
+        DirectoryTraceSpool spool = new DirectoryTraceSpool(dir, SpoolTraces.DESTINATION, 10, SpoolTraces.CODEC);
+        List<Trace> writes = SpoolTraces.turnWrites("0123456789abcdef0123456789abcdef");
+        spool.put(writes.get(0), 1); // its export failed: it waits for the drainer
+        spool.remove(spool.putAhead(writes.get(1), 2));
+
+        Trace merged = spool.oldest(10).get(0).trace();
+        assertEquals(TraceState.OK, merged.info().state(), "redelivered, it ends with the later root");
+        assertEquals(Set.of("00000000000000a1", "00000000000000b1", "00000000000000b2"), new HashSet<>(spanIds(merged)));
+    }
+
+    @Test
+    void closingHandsHeldCopiesOverAsFilesAndRemovesItsSlots() throws Exception {
+        DirectoryTraceSpool spool = new DirectoryTraceSpool(dir, SpoolTraces.DESTINATION, 10, SpoolTraces.CODEC);
+        Trace t = traces.next("export still in flight at shutdown");
+        spool.putAhead(t, 1);
+        Path slots = aheadDirectory();
+        spool.close();
+
+        assertFalse(Files.exists(slots));
+        DirectoryTraceSpool next = new DirectoryTraceSpool(dir, SpoolTraces.DESTINATION, 10, SpoolTraces.CODEC);
+        assertEquals(List.of(t.info().traceId()), ids(next.oldest(10)));
+    }
+
+    @Test
+    void parallelCopiesPutAheadTakeASlotEachAndAllOutliveAKill() throws Exception {
+        DirectoryTraceSpool killed = new DirectoryTraceSpool(dir, SpoolTraces.DESTINATION, 1000, SpoolTraces.CODEC);
+        List<Trace> burst = IntStream.range(0, 32).mapToObj(i -> traces.next("p" + i)).toList();
+        ExecutorService pool = Executors.newFixedThreadPool(16);
+        try {
+            List<Future<String>> puts = new ArrayList<>();
+            for (int i = 0; i < burst.size(); i++) {
+                Trace t = burst.get(i);
+                long stamp = i;
+                puts.add(pool.submit(() -> killed.putAhead(t, stamp)));
+            }
+            for (Future<String> f : puts) {
+                assertTrue(f.get(10, TimeUnit.SECONDS).startsWith("ahead:"));
+            }
+        } finally {
+            pool.shutdownNow();
+        }
+        killed.crashForTest();
+
+        DirectoryTraceSpool next = new DirectoryTraceSpool(dir, SpoolTraces.DESTINATION, 1000, SpoolTraces.CODEC);
+        assertEquals(burst.stream().map(t -> t.info().traceId()).sorted().toList(),
+                ids(next.oldest(1000)).stream().sorted().toList());
+    }
+
+    private Path aheadDirectory() throws Exception {
+        try (var dirs = Files.list(dir)) {
+            return dirs.filter(p -> p.getFileName().toString().startsWith(".ahead-")).findFirst().orElseThrow();
+        }
+    }
+
+    private static List<Path> slotFiles(Path slots) throws Exception {
+        try (var files = Files.list(slots)) {
+            return files.filter(p -> p.getFileName().toString().startsWith("slot-")).toList();
+        }
+    }
+
+    private static List<String> recordIds(Path slots) throws Exception {
+        List<String> ids = new ArrayList<>();
+        for (AheadSlots.Record r : AheadSlots.records(slots)) {
+            ids.add(SpoolTraces.CODEC.decode(r.bytes()).trace().info().traceId());
+        }
+        return ids;
+    }
+
+    @Test
     void anUnfinishedWriteFromACrashIsNeitherReturnedNorKept() throws Exception {
         Files.write(dir.resolve(".tmp-0a1b2c"), "{\"v\":1,\"info\":{".getBytes());
         DirectoryTraceSpool spool = new DirectoryTraceSpool(dir, SpoolTraces.DESTINATION, 10, SpoolTraces.CODEC);
@@ -325,7 +477,7 @@ class DirectoryTraceSpoolTest {
         assertEquals(200, spool.size());
         assertEquals(burst.stream().map(t -> t.info().traceId()).toList(), ids(spool.oldest(1000)));
         try (var files = Files.list(dir)) {
-            assertEquals(List.of(), files.filter(p -> p.getFileName().toString().startsWith(".")).toList());
+            assertEquals(List.of(), files.filter(p -> p.getFileName().toString().startsWith(".tmp-")).toList());
         }
     }
 
