@@ -100,6 +100,21 @@ final class AheadSlots {
         }
     }
 
+    /**
+     * As {@link #open}; where the file system refuses a directory or a lock of this process's own (some network file
+     * systems lock nothing), no slots at all: every copy is then spooled as a file, as before slots existed.
+     */
+    static AheadSlots openOrNone(Path spoolDir) {
+        try {
+            return open(spoolDir);
+        } catch (IOException | RuntimeException e) {
+            LOG.warnf("No spool slots in %s (%s): a turn's last answer waits for a spool file instead", spoolDir,
+                    e.getMessage());
+            return new AheadSlots(null, null, null);
+        }
+    }
+
+    /** This process's slot directory; null when it has none ({@link #openOrNone}). */
     Path directory() {
         return dir;
     }
@@ -108,6 +123,9 @@ final class AheadSlots {
      * Stores the copy durably under {@code name}; false when every slot is taken (the caller spools it as a file).
      */
     boolean write(String name, byte[] bytes) throws IOException {
+        if (dir == null) {
+            return false;
+        }
         Slot slot = free.poll();
         boolean created = false;
         if (slot == null) {
@@ -199,6 +217,9 @@ final class AheadSlots {
      * held keeps the directory, to be found by the next process.
      */
     void close() {
+        if (dir == null) {
+            return;
+        }
         boolean empty = held.isEmpty();
         for (Slot s : free) {
             closeQuietly(s.channel);
@@ -229,6 +250,9 @@ final class AheadSlots {
 
     /** Gives the lock up without handing anything over: what a killed process leaves (tests). */
     void abandonForTest() {
+        if (dir == null) {
+            return;
+        }
         held.values().forEach(s -> closeQuietly(s.channel));
         free.forEach(s -> closeQuietly(s.channel));
         closeQuietly(lockChannel);
@@ -243,6 +267,7 @@ final class AheadSlots {
     static void abandoned(Path spoolDir, Path own, RecordSink store) {
         try (DirectoryStream<Path> dirs = Files.newDirectoryStream(spoolDir,
                 p -> p.getFileName().toString().startsWith(PREFIX) && !p.equals(own) && Files.isDirectory(p))) {
+            // (own is null without slots: every directory found is then another process's)
             for (Path d : dirs) {
                 takeOver(d, store);
             }

@@ -121,7 +121,7 @@ public final class DirectoryTraceSpool implements TraceSpool {
         this.codec = codec;
         Files.createDirectories(dir);
         open();
-        this.ahead = AheadSlots.open(dir);
+        this.ahead = AheadSlots.openOrNone(dir);
         takeOverAbandoned();
     }
 

@@ -426,6 +426,13 @@ class DirectoryTraceSpoolTest {
                 ids(next.oldest(1000)).stream().sorted().toList());
     }
 
+    @Test
+    void withoutADirectoryOfItsOwnForSlotsACopyPutAheadIsAnOrdinaryFile() throws Exception {
+        AheadSlots none = AheadSlots.openOrNone(dir.resolve("no such directory"));
+        assertFalse(none.write("1-x+1.json", new byte[] {1}), "no slot: the caller spools a file");
+        assertEquals(null, none.directory());
+    }
+
     private Path aheadDirectory() throws Exception {
         try (var dirs = Files.list(dir)) {
             return dirs.filter(p -> p.getFileName().toString().startsWith(".ahead-")).findFirst().orElseThrow();
