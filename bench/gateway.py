@@ -27,7 +27,10 @@ Workloads: `turn`: the answer ends the turn (end_turn; agentfn writes the trace 
 open). Modes: JSON and SSE (stream: true). Levels: concurrency 1, 16, 256 (closed loop).
 
 Each point starts with one unmeasured round at its concurrency (new connections, the fake's timer path), so
-no side's first requests pay for what the sides before it set up. Overhead = side - direct, per percentile, for
+no side's first requests pay for what the sides before it set up. With --latency-jitter-ms the measured clients
+also start spread over one mean model latency (--ramp-ms), not in one millisecond. Traced agentfn sides warm up
+twice: fast (MLflow falls behind, traces go to the spool) and then paced at 20 turns/s (--warmup-paced), so the
+export path is compiled before measuring too. Overhead = side - direct, per percentile, for
 time to first byte (TTFB) and to last byte (TTLB), samples pooled over the runs (runs interleave the sides point
 by point, so drift hits all alike). Also: CPU per request of each process (agentfn, MLflow with PostgreSQL,
 fake), the MLflow server's CPU per traced turn (from the start of a point until MLflow is idle again, so
