@@ -1,6 +1,7 @@
 package dev.agentfn.tracing;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -15,11 +16,13 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -94,8 +97,25 @@ class SharedSpoolIT {
         assertEquals(2, spoolDirectories().size(), "one spool directory per destination below the shared root");
         for (Path dir : spoolDirectories()) {
             try (Stream<Path> left = Files.list(dir)) {
-                assertEquals(List.of("destination.txt"), left.map(p -> p.getFileName().toString()).toList(),
+                assertEquals(List.of("destination.txt"), left.map(p -> p.getFileName().toString())
+                                .filter(name -> !name.startsWith(".ahead-")).toList(),
                         "nothing left, set aside or corrupt in " + dir);
+            }
+            assertNoSlotHoldsACopy(dir);
+        }
+    }
+
+    /** A live process's slot directory ({@code .ahead-<uuid>}) stays while it runs; none of its slots holds a copy. */
+    private static void assertNoSlotHoldsACopy(Path dir) throws IOException {
+        try (Stream<Path> slotDirs = Files.list(dir)) {
+            for (Path slots : slotDirs.filter(p -> p.getFileName().toString().startsWith(".ahead-")).toList()) {
+                try (Stream<Path> files = Files.list(slots)) {
+                    for (Path slot : files.filter(p -> p.getFileName().toString().startsWith("slot-")).toList()) {
+                        byte[] head = Arrays.copyOf(Files.readAllBytes(slot), 4);
+                        assertFalse(Arrays.equals("AFA1".getBytes(StandardCharsets.US_ASCII), head),
+                                slot + " still holds a copy");
+                    }
+                }
             }
         }
     }
