@@ -213,10 +213,13 @@ public final class TraceDelivery {
         if (!r.delivered()) {
             if (aheadHandle != null) {
                 busyNotice(w.trace.info().traceId(), r);
-                keepForDrainer(w, aheadHandle);
-            } else {
-                w.spool(r);
+                // a forced file write: on a spool thread, never on the thread MLflow's answer completed on
+                return CompletableFuture.supplyAsync(() -> {
+                    keepForDrainer(w, aheadHandle);
+                    return r;
+                }, spoolExecutor);
             }
+            w.spool(r);
             return CompletableFuture.completedFuture(r);
         }
         CompletableFuture<String> copy = aheadHandle != null ? CompletableFuture.completedFuture(aheadHandle) : w.copy();

@@ -133,7 +133,12 @@ final class AheadSlots {
                 slots.decrementAndGet();
                 return false;
             }
-            slot = newSlot();
+            try {
+                slot = newSlot();
+            } catch (IOException | RuntimeException e) {
+                slots.decrementAndGet(); // no slot came of it: it must not count against the bound
+                throw e;
+            }
             created = true;
         }
         try {
@@ -165,11 +170,6 @@ final class AheadSlots {
             throw e;
         }
         return new Slot(ch, SLOT_BYTES);
-    }
-
-    /** Whether a copy by this name is held here. */
-    boolean holds(String name) {
-        return held.containsKey(name);
     }
 
     /** The names of the copies held here whose names start with {@code prefix}. */
@@ -312,10 +312,11 @@ final class AheadSlots {
         List<Record> out = new ArrayList<>();
         try (DirectoryStream<Path> files = Files.newDirectoryStream(d, p -> p.getFileName().toString().startsWith(SLOT))) {
             for (Path f : files) {
-                Record r = read(Files.readAllBytes(f));
+                byte[] slot = Files.readAllBytes(f);
+                Record r = read(slot);
                 if (r != null) {
                     out.add(r);
-                } else if (!isFree(f)) {
+                } else if (holdsMagic(slot)) {
                     LOG.warnf("Spool slot %s holds a write a crash cut short (its answer was never sent); skipped", f);
                 }
             }
@@ -323,12 +324,9 @@ final class AheadSlots {
         return out;
     }
 
-    private static boolean isFree(Path f) throws IOException {
-        try (FileChannel ch = FileChannel.open(f, StandardOpenOption.READ)) {
-            ByteBuffer b = ByteBuffer.allocate(4);
-            ch.read(b, 0);
-            return b.flip().remaining() < 4 || b.getInt() != MAGIC;
-        }
+    /** Whether a slot starts as a record does (a freed or never written one does not). */
+    private static boolean holdsMagic(byte[] slot) {
+        return slot.length >= 4 && ByteBuffer.wrap(slot).getInt() == MAGIC;
     }
 
     private static ByteBuffer record(String name, byte[] bytes) {
@@ -340,13 +338,10 @@ final class AheadSlots {
 
     /** A slot's record, or null when it holds none (freed, never written) or a torn one. */
     static Record read(byte[] slot) {
-        if (slot.length < HEADER) {
+        if (slot.length < HEADER || !holdsMagic(slot)) {
             return null;
         }
-        ByteBuffer b = ByteBuffer.wrap(slot);
-        if (b.getInt() != MAGIC) {
-            return null;
-        }
+        ByteBuffer b = ByteBuffer.wrap(slot, 4, slot.length - 4);
         int nameLength = b.getInt();
         int length = b.getInt();
         int crc = b.getInt();

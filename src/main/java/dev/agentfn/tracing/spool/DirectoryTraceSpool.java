@@ -217,7 +217,7 @@ public final class DirectoryTraceSpool implements TraceSpool {
     private void takeOverAbandoned() {
         lastLookForAbandoned = System.nanoTime();
         AheadSlots.abandoned(dir, ahead.directory(), r -> {
-            if (isTrace(r.name()) && copiesIn(r.name()).size() == 1 && !r.name().contains(COPIES)) {
+            if (isTrace(r.name()) && copiesIn(r.name()).equals(List.of(r.name()))) { // one name, in this directory
                 store(r.bytes(), r.name());
             }
         });
@@ -410,14 +410,6 @@ public final class DirectoryTraceSpool implements TraceSpool {
 
     @Override
     public synchronized void reject(String handle, String reason) {
-        if (handle.startsWith(AHEAD)) {
-            try {
-                handle = keep(handle);
-            } catch (IOException e) {
-                LOG.errorf("Trace copy %s could not be set aside (%s); it stays in its slot", handle, e.getMessage());
-                return;
-            }
-        }
         for (String name : copiesIn(handle)) {
             Path p = dir.resolve(name);
             if (Files.exists(p)) {
