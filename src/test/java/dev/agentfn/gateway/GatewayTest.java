@@ -5,6 +5,7 @@ import static org.hamcrest.Matchers.equalTo;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -33,6 +34,7 @@ import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
@@ -524,13 +526,39 @@ class GatewayTest {
         return s;
     }
 
+    /**
+     * The benchmark peers' virtualenv (bench/peers/setup.sh), which holds the pinned official anthropic SDK: system
+     * property {@code agentfn-tests.anthropic-sdk-venv} (bin/test passes it), else the newest such cached venv.
+     * Missing, the test fails (CI) or is skipped (a developer's run without it).
+     */
+    static Path sdkVenv() throws IOException {
+        String p = System.getProperty("agentfn-tests.anthropic-sdk-venv");
+        Path venv = p != null && !p.isBlank() ? Path.of(p) : cachedPeersVenv();
+        if (venv == null || !Files.isExecutable(venv.resolve("bin/python"))) {
+            String why = "no Python with the anthropic SDK" + (venv == null ? "" : " in " + venv)
+                    + "; run bench/peers/setup.sh (bin/test does) and pass -Dagentfn-tests.anthropic-sdk-venv=<its output>";
+            if ("true".equals(System.getenv("CI"))) {
+                fail(why);
+            }
+            Assumptions.abort(why);
+        }
+        return venv;
+    }
+
+    private static Path cachedPeersVenv() throws IOException {
+        Path cache = Path.of(System.getProperty("user.home"), ".cache", "agentfn");
+        if (!Files.isDirectory(cache)) {
+            return null;
+        }
+        try (Stream<Path> s = Files.list(cache)) {
+            return s.filter(d -> d.getFileName().toString().startsWith("bench-peers-") && Files.isRegularFile(d.resolve(".installed")))
+                    .max(java.util.Comparator.comparing(d -> d.toFile().lastModified())).orElse(null);
+        }
+    }
+
     /** Runs a snippet with the benchmark peers' Python (the official anthropic SDK); its last JSON line. */
     static JsonNode sdk(String snippet, String user, String... more) throws Exception {
-        Path venv;
-        try (Stream<Path> s = Files.list(Path.of(System.getProperty("user.home"), ".cache", "agentfn"))) {
-            venv = s.filter(p -> p.getFileName().toString().startsWith("bench-peers-") && Files.isDirectory(p))
-                    .findFirst().orElseThrow(() -> new AssertionError("no bench peers venv with the anthropic SDK"));
-        }
+        Path venv = sdkVenv();
         Path script = Files.createTempFile("gateway-sdk", ".py");
         Files.writeString(script, snippet);
         List<String> command = new ArrayList<>(List.of(venv.resolve("bin/python").toString(), script.toString(),
