@@ -33,11 +33,12 @@ import java.util.concurrent.atomic.AtomicInteger;
  * vary then stays spread out; without a ramp its first round of C requests would arrive in the same millisecond). "{n}" in the body and in header values is replaced by a
  * run-unique sequence number (--first + i), "{n12}" in header values by the same, 12 digits wide (the last group
  * of a UUID), so every request can carry its own session id and prompt.
- * One CSV row per request: n,start_ms,ttfb_ms,ttlb_ms,status,bytes,complete,jitter_ms. ttfb: from sending to
+ * One CSV row per request: n,start_ms,ttfb_ms,ttlb_ms,status,bytes,complete,jitter_ms,start_unix_ms. ttfb: from sending to
  * the first byte of the body (the headers may come earlier); ttlb: to the end of the body. complete: the body
  * ends the way a Messages answer ends ({@code message_stop} for SSE, a non-null {@code stop_reason} for
  * JSON), so a cut-off stream is not counted as answered. jitter_ms: the random part of the fake's model latency
- * for this request, from its answer's {@code x-fake-jitter-ms} header (-1 without it). Prints a one-line JSON
+ * for this request, from its answer's {@code x-fake-jitter-ms} header (-1 without it). start_unix_ms: start_ms as
+ * wall-clock milliseconds (to line requests up with a JVM's {@code -Xlog:...:timemillis}). Prints a one-line JSON
  * summary.
  *
  * <p>Why a JVM client: the same client measures the direct call to the fake and each gateway, so what it
@@ -93,6 +94,7 @@ public final class GatewayLoad {
         AtomicInteger next = new AtomicInteger();
         List<Row> rows = Collections.synchronizedList(new ArrayList<>(requests));
         long t0 = System.nanoTime();
+        long t0UnixMs = System.currentTimeMillis(); // start_ms + this = wall-clock ms, to line up with a JVM's -Xlog
         CountDownLatch done = new CountDownLatch(concurrency);
         ExecutorService pool = Executors.newFixedThreadPool(concurrency);
         for (int t = 0; t < concurrency; t++) {
@@ -113,10 +115,10 @@ public final class GatewayLoad {
         pool.shutdown();
         double wallS = (System.nanoTime() - t0) / 1e9;
         try (PrintWriter w = new PrintWriter(Files.newBufferedWriter(out, StandardCharsets.UTF_8))) {
-            w.println("n,start_ms,ttfb_ms,ttlb_ms,status,bytes,complete,jitter_ms");
+            w.println("n,start_ms,ttfb_ms,ttlb_ms,status,bytes,complete,jitter_ms,start_unix_ms");
             for (Row r : rows) {
-                w.printf(Locale.ROOT, "%d,%d,%.3f,%.3f,%d,%d,%s,%d%n", r.n, r.startMs, r.ttfbMs, r.ttlbMs, r.status, r.bytes,
-                        r.complete, r.jitterMs);
+                w.printf(Locale.ROOT, "%d,%d,%.3f,%.3f,%d,%d,%s,%d,%d%n", r.n, r.startMs, r.ttfbMs, r.ttlbMs, r.status, r.bytes,
+                        r.complete, r.jitterMs, t0UnixMs + r.startMs);
             }
         }
         long ok = rows.stream().filter(r -> r.status == 200 && r.complete).count();

@@ -362,6 +362,8 @@ class Bench:
                # the measured window in wall-clock seconds, to line samples up with a JVM's -Xlog (decorator `time`)
                "window_unix_s": [round(t0, 3), round(t1, 3)],
                "start_ms": [int(r["start_ms"]) for r in ok],
+               # each request's last byte in wall-clock ms (its start + its raw time, the model's draw included)
+               "end_unix_ms": [int(r["start_unix_ms"]) + round(float(r["ttlb_ms"])) for r in ok],
                "ttfb_ms": [round(float(r["ttfb_ms"]) - self.jitter_of(r, side), 3) for r in ok],
                "ttlb_ms": [round(float(r["ttlb_ms"]) - self.jitter_of(r, side), 3) for r in ok],
                # during the load only, except MLflow: until it is idle again (asynchronous trace logging)
@@ -629,7 +631,9 @@ def main():
     meta = {"date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"), "command": command,
             "machine": f"{os.cpu_count()} CPUs, {platform.platform()}", "loadavg_before": load_before,
             "loadavg_after": " ".join(open("/proc/loadavg").read().split()[:3]), "duration_s": time.time() - started,
-            "settle_s": bench.settles}
+            "settle_s": bench.settles,
+            # to tell the sides' JVM logs apart (-Xlog file names with %p)
+            "agentfn_pids": {key: proc.pid for key, proc in bench.agentfns.items()}}
     for key, cmd in bench.agentfn_cmds.items():
         meta.setdefault("agentfn_commands", {})[key] = \
             "AGENTFN_GATEWAY_ENABLED=true ANTHROPIC_BASE_URL=<fake> MLFLOW_TRACKING_URI=<mlflow> " + cmd
