@@ -214,6 +214,8 @@ class Bench:
         shutil.rmtree(spool, ignore_errors=True)  # a spool of an earlier run's MLflow is of no use here
         env.update(MLFLOW_EXPERIMENT_ID=exp, AGENTFN_GATEWAY_ENABLED="true",
                    AGENTFN_TRACING_SPOOL_DIRECTORY=spool, AGENTFN_TRACING_SPOOL_DRAIN_INTERVAL="2s",
+                   # the gateway's own INFO lines (its idle-turn sweeps: bench/tail_lineup.py), the rest at WARN
+                   QUARKUS_LOG_CATEGORY__DEV_AGENTFN_GATEWAY__LEVEL="INFO",
                    **AGENTFN_SIDES[key])
         port = free_port()
         env["PORT"] = str(port)
