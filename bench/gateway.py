@@ -216,6 +216,12 @@ class Bench:
                    AGENTFN_TRACING_SPOOL_DIRECTORY=spool, AGENTFN_TRACING_SPOOL_DRAIN_INTERVAL="2s",
                    # the gateway's own INFO lines (its idle-turn sweeps: bench/tail_lineup.py), the rest at WARN
                    QUARKUS_LOG_CATEGORY__DEV_AGENTFN_GATEWAY__LEVEL="INFO",
+                   # Every `tool` request is a session's first call, answered with a tool_use, and no request ever
+                   # continues it: at the default 10 min each such turn would be closed as abandoned (a read and a
+                   # write to MLflow) in the middle of later points, thousands of them per side, loading MLflow on
+                   # the core it shares with the fake and the load client. A Claude Code session ends its turns;
+                   # here no turn of a run is left to be closed during it.
+                   AGENTFN_GATEWAY_TURN_IDLE_TIMEOUT="6h",
                    **AGENTFN_SIDES[key])
         port = free_port()
         env["PORT"] = str(port)
@@ -242,6 +248,14 @@ class Bench:
 
     def fake(self, **config):
         post_json(f"{self.fake_url}/_fake/config", config)
+
+    @staticmethod
+    def steal():
+        """Per CPU, the time the hypervisor ran something else while this VM's CPU had work (ms, /proc/stat)."""
+        tick = os.sysconf("SC_CLK_TCK")
+        with open("/proc/stat") as f:
+            return {p[0]: int(p[8]) * 1000 // tick for p in (line.split() for line in f)
+                    if p[0].startswith("cpu") and p[0] != "cpu" and len(p) > 8}
 
     def cpu(self):
         """CPU seconds used so far: agentfn, the MLflow server (workers; PostgreSQL), the fake."""
@@ -350,11 +364,11 @@ class Bench:
         self.load(side, mode, c, c, self.a.max_seconds)
         self.settle()
         self.fake(latency_ms=self.a.latency_ms, latency_jitter_ms=self.a.latency_jitter_ms, jitter_seed=seed)
-        cpu0 = self.cpu()
+        cpu0, steal0 = self.cpu(), self.steal()
         t0 = time.time()
         rows, ok, summary = self.load(side, mode, c, n, self.a.max_seconds, self.a.ramp_ms)
         t1 = time.time()
-        cpu1 = self.cpu()
+        cpu1, steal1 = self.cpu(), self.steal()
         settle = self.settle()
         cpu2 = self.cpu()
         row = {"side": side, "workload": workload, "mode": mode, "concurrency": c, "run": run, "sent": len(rows),
@@ -369,7 +383,9 @@ class Bench:
                "ttfb_ms": [round(float(r["ttfb_ms"]) - self.jitter_of(r, side), 3) for r in ok],
                "ttlb_ms": [round(float(r["ttlb_ms"]) - self.jitter_of(r, side), 3) for r in ok],
                # during the load only, except MLflow: until it is idle again (asynchronous trace logging)
-               "cpu_ms_per_request": {k: round((cpu1[k] - cpu0[k]) * 1000 / max(len(rows), 1), 2) for k in cpu0}}
+               "cpu_ms_per_request": {k: round((cpu1[k] - cpu0[k]) * 1000 / max(len(rows), 1), 2) for k in cpu0},
+               # a virtual machine's CPUs may be descheduled by the host: time stolen during the load, per CPU (ms)
+               "steal_ms": {k: steal1[k] - steal0.get(k, 0) for k in steal1}}
         row["cpu_ms_per_request"]["mlflow"] = round((cpu2["mlflow"] - cpu0["mlflow"]) * 1000 / max(len(rows), 1), 2)
         self.rows.append(row)
         print(f"  {side:24} {workload:4} {mode:4} c={c:<3} run {run}: ok {len(ok)}/{len(rows)} "

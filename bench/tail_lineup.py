@@ -12,7 +12,8 @@ side's slowest 1 %, and counts how many of them had a GC pause of that side's JV
 --window-ms before their last byte; the same count over all of the side's answers is the base rate. A tail made of
 GC pauses shows a share far above the base rate; one that is not shows about the base rate. It also lists, per
 point, the idle-turn sweeps the side logged during the measured window (`closing N idle turn(s)`): closing turns is
-work of that side's JVM and MLflow that the point's own requests did not cause.
+work of a JVM and of MLflow that the point's own requests did not cause (every side's sweeps: the sides share a
+CPU and MLflow).
 """
 import argparse
 import datetime
@@ -125,9 +126,12 @@ def main():
         print(f"{side} {w} {mode} c={c}: {len(ps)} pauses in the logs; slowest {len(slow)}: "
               f"{sum(1 for *_, h in slow_hit if h)} with a pause in their last {a.window_ms:g} ms; all {len(reqs)}: "
               f"{all_hit} ({100 * all_hit / max(len(reqs), 1):.1f} %)")
-        swept = sweeps(f"{logs}/{side}.log", windows[(side, w, mode, c)][0][0])
-        during = [(t, n) for t, n in swept for lo, hi in windows[(side, w, mode, c)] if lo * 1000 <= t <= hi * 1000]
-        print(f"  idle-turn sweeps during its measured windows: {len(during)}, {sum(n for _, n in during)} turns")
+        # every agentfn side's sweeps: the sides share one CPU (--pin) and one MLflow
+        for other in sorted(pids):
+            swept = sweeps(f"{logs}/{other}.log", windows[(side, w, mode, c)][0][0])
+            during = [(t, n) for t, n in swept for lo, hi in windows[(side, w, mode, c)] if lo * 1000 <= t <= hi * 1000]
+            print(f"  idle-turn sweeps of {other} during its measured windows: {len(during)}, "
+                  f"{sum(n for _, n in during)} turns")
         if jit:
             n = sum(1 for t in jit for lo, hi in windows[(side, w, mode, c)] if lo * 1000 <= t <= hi * 1000)
             print(f"  JIT compilations during its measured windows: {n}")
