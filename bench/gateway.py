@@ -682,6 +682,10 @@ def main():
     ap.add_argument("--doc-block", default="gateway", help="which generated block --doc refreshes: gateway (the main "
                     "run) or gateway-slow-model (the same goals with a model latency MLflow can keep up with)")
     a = ap.parse_args()
+    if a.mlflow_idle and a.pin != "alone":
+        ap.error("--mlflow-idle needs --pin alone (it changes how that placement lowers MLflow's priority)")
+    if a.blocks < 1:
+        ap.error("--blocks must be 1 or more")
     q = a.quick
     a.runs = a.runs or 1
     a.samples = a.samples or (10 if q else 100)
